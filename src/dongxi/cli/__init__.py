@@ -1,0 +1,83 @@
+"""The ``dongxi`` command line (Typer).
+
+Each group of commands lives in its own module with a ``register(app)`` function. Errors that
+dongxi raises on purpose are shown as one clear message (no traceback unless ``--debug``) and exit
+with status 2; anything else is a bug and shows its traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from dongxi import __version__
+from dongxi.errors import DongxiError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="dongxi",
+    help="东西 dongxi — East–West collaboration in poverty alleviation (东西部协作).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+err_console = Console(stderr=True)
+_state = {"debug": False}
+
+
+def _version(value: bool) -> None:
+    if value:
+        Console().print(f"dongxi {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """东西 dongxi — East–West collaboration in poverty alleviation (东西部协作)."""
+    _state["debug"] = debug
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+
+
+def _register_all() -> None:
+    from dongxi.cli import db, demo, imports, market, measure, synth
+
+    for module in (measure, db, imports, synth, demo, market):
+        module.register(app)
+
+
+_register_all()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``dongxi`` script; returns the exit status."""
+    try:
+        app(args=argv, prog_name="dongxi")
+    except DongxiError as exc:
+        if _state["debug"]:
+            raise
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        return 2
+    except SystemExit as exc:
+        code = exc.code
+        if code is None:
+            return 0
+        return code if isinstance(code, int) else 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,43 @@
+"""Table files: encoding detection and round trips."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from dongxi.errors import InputError
+from dongxi.tables import detect_encoding, read_table, write_table
+
+FRAME = pd.DataFrame(
+    {"户编号": ["0450125001", "0450125002"], "姓名": ["张三", "李四"], "n": ["1", "2"]}
+)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
+def test_csv_encodings_read_alike(tmp_path: Path, encoding: str) -> None:
+    path = tmp_path / "t.csv"
+    path.write_bytes(FRAME.to_csv(index=False).encode(encoding))
+    assert detect_encoding(path.read_bytes()) == encoding
+    got = read_table(path, as_text=True)
+    pd.testing.assert_frame_equal(got, FRAME.astype(object))
+
+
+def test_garbage_bytes_refused(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_bytes(b"a,b\n\xff\xfe\xfa\x00\x81\n")
+    with pytest.raises(InputError, match="neither UTF-8 nor GB18030"):
+        read_table(path)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".parquet"])
+def test_round_trip(tmp_path: Path, suffix: str) -> None:
+    path = write_table(FRAME, tmp_path / f"t{suffix}")
+    got = read_table(path, as_text=True)
+    pd.testing.assert_frame_equal(got.astype(str), FRAME.astype(str))
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="does not exist"):
+        read_table(tmp_path / "nope.csv")
