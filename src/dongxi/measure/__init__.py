@@ -1,0 +1,39 @@
+"""Identification of the poor (精准识别): the Alkire–Foster multidimensional method.
+
+Compose small steps: a :class:`MeasureSpec` (``load_spec``) says what deprivation means; the
+engine evaluates the indicators on a table, builds the weighted count table over
+(group, deprivation profile) with one GROUP BY, and derives every measure, standard error and
+interval from it. Income poverty (FGT, Watts, Gini) lives in :mod:`dongxi.measure.income`.
+"""
+
+from dongxi.measure._spec import (
+    Aggregate,
+    Comparison,
+    Cutoff,
+    Design,
+    Dimension,
+    IncomeSpec,
+    Indicator,
+    MeasureSpec,
+    Param,
+    Rounds,
+    Unit,
+    builtin_specs,
+    load_spec,
+)
+
+__all__ = [
+    "Aggregate",
+    "Comparison",
+    "Cutoff",
+    "Design",
+    "Dimension",
+    "IncomeSpec",
+    "Indicator",
+    "MeasureSpec",
+    "Param",
+    "Rounds",
+    "Unit",
+    "builtin_specs",
+    "load_spec",
+]

@@ -1,0 +1,491 @@
+"""The measurement spec: a TOML file loaded into validated, typed objects.
+
+A spec says which deprivations count (dimensions → indicators, nested weights), where the poverty
+cutoffs lie (``k`` in percent), who is identified (the household) and who is counted (people or
+households), how the sample was drawn (weight, strata, PSU) and what to do with missing values.
+The full format is documented in ``docs/measure.md``; a bad spec fails at load with the file, the
+TOML key path, what was found and what to write instead (:class:`~dongxi.errors.SpecError`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import tomllib
+from fractions import Fraction
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from dongxi.errors import NotFoundError, SpecError
+
+__all__ = [
+    "Aggregate",
+    "Comparison",
+    "Condition",
+    "Cutoff",
+    "Design",
+    "Dimension",
+    "IncomeSpec",
+    "Indicator",
+    "MeasureSpec",
+    "Param",
+    "Rounds",
+    "Unit",
+    "builtin_specs",
+    "load_spec",
+]
+
+#: Tolerance for nested weights that must sum to 1 (then they are rescaled to sum exactly to 1).
+WEIGHT_TOLERANCE = 1e-6
+
+Op = Literal["<", "<=", ">", ">=", "==", "!=", "in", "not in", "is null", "is not null"]
+Missing = Literal["listwise", "deprived", "not_deprived"]
+Scalar = bool | int | float | str | dt.date
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Param(_Model):
+    """A value looked up at compute time in the ``params`` mapping (e.g. a poverty line)."""
+
+    param: str = Field(min_length=1)
+
+
+Value = Scalar | list[Scalar] | Param
+
+
+class Comparison(_Model):
+    """``column op value``; ``value`` may be a literal, a list (for ``in``) or ``{param = …}``."""
+
+    column: str = Field(min_length=1)
+    op: Op
+    value: Value | None = None
+
+    @model_validator(mode="after")
+    def _value_fits_op(self) -> Comparison:
+        if self.op in ("is null", "is not null"):
+            if self.value is not None:
+                raise ValueError(f"op '{self.op}' takes no value; remove 'value'")
+        elif self.value is None:
+            raise ValueError(f"op '{self.op}' needs a value, e.g. value = 1")
+        elif self.op in ("in", "not in") and not isinstance(self.value, list | Param):
+            raise ValueError(f"op '{self.op}' needs a list, e.g. value = [1, 2]")
+        elif self.op not in ("in", "not in") and isinstance(self.value, list):
+            raise ValueError(f"op '{self.op}' needs one value, not a list; use op = 'in'")
+        return self
+
+
+class AllOf(_Model):
+    """True when every condition is true."""
+
+    all: list[Condition] = Field(min_length=1)
+
+
+class AnyOf(_Model):
+    """True when at least one condition is true."""
+
+    any: list[Condition] = Field(min_length=1)
+
+
+def _condition_kind(value: Any) -> str:
+    if isinstance(value, dict):
+        if "all" in value:
+            return "all"
+        if "any" in value:
+            return "any"
+        return "comparison"
+    if isinstance(value, AllOf):
+        return "all"
+    if isinstance(value, AnyOf):
+        return "any"
+    return "comparison"
+
+
+Condition = Annotated[
+    Annotated[Comparison, Tag("comparison")]
+    | Annotated[AllOf, Tag("all")]
+    | Annotated[AnyOf, Tag("any")],
+    Discriminator(_condition_kind),
+]
+
+
+class Threshold(_Model):
+    """The comparison applied to an aggregated household value (``op value``)."""
+
+    op: Literal["<", "<=", ">", ">=", "==", "!="]
+    value: float | int | Param
+
+
+class Aggregate(_Model):
+    """How member rows of person-level data become one household deprivation.
+
+    ``any``/``all``: the household is deprived if any/all eligible members meet the indicator's
+    ``rule``. ``count``/``share``: the number/share of eligible members meeting ``rule`` is
+    compared with ``deprived``. ``min``/``max``/``sum``: ``column`` over eligible members is
+    compared with ``deprived``. ``members`` selects the eligible members (all by default);
+    ``empty`` is the household's status when it has no eligible member.
+    """
+
+    how: Literal["any", "all", "count", "share", "min", "max", "sum"]
+    members: Condition | None = None
+    column: str | None = None
+    deprived: Threshold | None = None
+    empty: Literal["deprived", "not_deprived"] = "not_deprived"
+
+    @model_validator(mode="after")
+    def _complete(self) -> Aggregate:
+        if self.how in ("min", "max", "sum") and self.column is None:
+            raise ValueError(f"how = '{self.how}' needs column = 'the member column to {self.how}'")
+        if self.how in ("count", "share", "min", "max", "sum") and self.deprived is None:
+            raise ValueError(
+                f"how = '{self.how}' needs deprived = {{ op = '<', value = … }} "
+                "(the comparison that makes the household deprived)"
+            )
+        if self.how in ("any", "all") and (self.deprived is not None or self.column is not None):
+            raise ValueError(f"how = '{self.how}' takes neither 'column' nor 'deprived'")
+        return self
+
+
+class Indicator(_Model):
+    """One deprivation indicator: an existing 0/1 ``column`` or a ``rule`` on raw columns."""
+
+    name: str = Field(min_length=1)
+    label: str | None = None
+    weight: float | str | None = None
+    column: str | None = None
+    rule: Condition | None = None
+    aggregate: Aggregate | None = None
+    missing: Missing | None = None
+    source: str | None = None
+
+    @model_validator(mode="after")
+    def _one_definition(self) -> Indicator:
+        uses_rule = self.aggregate is not None and self.aggregate.how in ("min", "max", "sum")
+        if self.column is None and self.rule is None and not uses_rule:
+            raise ValueError(
+                "an indicator needs column = 'a 0/1 column' or rule = { column = …, op = …, "
+                "value = … }"
+            )
+        if self.column is not None and (self.rule is not None or self.aggregate is not None):
+            raise ValueError("give either column (a 0/1 column) or rule/aggregate, not both")
+        if uses_rule and self.rule is not None:
+            raise ValueError(
+                f"aggregate.how = '{self.aggregate.how if self.aggregate else ''}' uses "
+                "aggregate.column and aggregate.deprived; remove 'rule'"
+            )
+        return self
+
+
+class Dimension(_Model):
+    """A dimension of poverty; its indicators' weights are shares within the dimension."""
+
+    name: str = Field(min_length=1)
+    label: str | None = None
+    weight: float | str | None = None
+    indicators: list[Indicator] = Field(min_length=1)
+
+
+class Unit(_Model):
+    """Unit of identification (household id column) and of analysis."""
+
+    household: str | None = None
+    analysis: Literal["people", "households"] = "people"
+    size: str | None = None
+
+
+class Design(_Model):
+    """Survey design; no PSU means each unit is its own PSU, no weight means weight 1."""
+
+    weight: str | None = None
+    strata: str | None = None
+    psu: str | None = None
+    lonely_psu: Literal["fail", "certainty", "adjust"] = "fail"
+
+
+class Rounds(_Model):
+    """Survey rounds: a round id column and, optionally, the column giving each round's year."""
+
+    column: str = Field(min_length=1)
+    year: str | None = None
+
+
+class IncomeSpec(_Model):
+    """Income poverty, handed to :func:`dongxi.measure.income.income_poverty`."""
+
+    column: str = Field(min_length=1)
+    line: float | Param
+    per_capita: bool = False
+
+
+Cutoff = float | Literal["union", "intersection"]
+
+
+class MeasureSpec(_Model):
+    """A validated measurement spec. Build it with :func:`load_spec`."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
+    title: str | None = None
+    description: str | None = None
+    k: Annotated[list[Cutoff], Field(min_length=1)]
+    missing: Missing = "listwise"
+    reference_date: dt.date | None = None
+    birth_date: str = "birth_date"
+    unit: Unit = Unit()
+    design: Design = Design()
+    rounds: Rounds | None = None
+    income: IncomeSpec | None = None
+    dimensions: list[Dimension] = Field(min_length=1)
+    sources: list[str] = Field(default_factory=list)
+
+    @field_validator("k", mode="before")
+    @classmethod
+    def _k_list(cls, value: Any) -> Any:
+        return value if isinstance(value, list) else [value]
+
+    @field_validator("k")
+    @classmethod
+    def _k_range(cls, value: list[Cutoff]) -> list[Cutoff]:
+        for item in value:
+            if isinstance(item, float) and not (0.0 < item <= 100.0 and math.isfinite(item)):
+                raise ValueError(
+                    f"k is in percent and must lie in (0, 100]; got {item}. Write e.g. "
+                    "k = [33.33] for one third"
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _names_and_weights(self) -> MeasureSpec:
+        seen: set[str] = set()
+        for dim in self.dimensions:
+            for ind in dim.indicators:
+                if ind.name in seen:
+                    raise ValueError(f"indicator name '{ind.name}' is used twice; names are unique")
+                seen.add(ind.name)
+        _check_sum([d.weight for d in self.dimensions], "dimensions")
+        for i, dim in enumerate(self.dimensions):
+            _check_sum([x.weight for x in dim.indicators], f"dimensions[{i}].indicators")
+        return self
+
+    # -- derived views -------------------------------------------------------------------------
+    @property
+    def indicators(self) -> list[Indicator]:
+        """All indicators, in spec order."""
+        return [ind for dim in self.dimensions for ind in dim.indicators]
+
+    @property
+    def indicator_names(self) -> list[str]:
+        """Names of all indicators, in spec order."""
+        return [ind.name for ind in self.indicators]
+
+    def exact_weights(self) -> list[Fraction]:
+        """Effective weight of each indicator (dimension weight × nested share), exactly.
+
+        Missing weights are equal shares; decimal weights are read exactly as written and the
+        vector is rescaled to sum exactly to 1 (it already sums to 1 within 1e-6).
+        """
+        dims = _fill([d.weight for d in self.dimensions])
+        out: list[Fraction] = []
+        for dim, wd in zip(self.dimensions, dims, strict=True):
+            out.extend(wd * wi for wi in _fill([x.weight for x in dim.indicators]))
+        total = sum(out, Fraction(0))
+        return [w / total for w in out]
+
+    def weights(self) -> list[float]:
+        """Effective indicator weights as floats (sum to 1)."""
+        return [float(w) for w in self.exact_weights()]
+
+    def cutoffs(self) -> list[Fraction]:
+        """Cutoffs as exact fractions of 1 (``union`` = smallest weight, ``intersection`` = 1)."""
+        return [cutoff_fraction(k, self.exact_weights()) for k in self.k]
+
+
+def cutoff_fraction(k: Cutoff, weights: list[Fraction]) -> Fraction:
+    """A cutoff in percent (or ``union``/``intersection``) as an exact fraction of 1.
+
+    ``union`` (poor if deprived in anything) equals the smallest positive weight, ``intersection``
+    (poor if deprived in everything) equals 1: a score reaches these exactly when the condition
+    holds, because scores are computed in exact arithmetic.
+    """
+    if k == "union":
+        return min(w for w in weights if w > 0)
+    if k == "intersection":
+        return Fraction(1)
+    return Fraction(str(k)) / 100
+
+
+def _to_fraction(value: float | str) -> Fraction:
+    return Fraction(value) if isinstance(value, str) else Fraction(str(value))
+
+
+def _fill(weights: list[float | str | None]) -> list[Fraction]:
+    given = [w for w in weights if w is not None]
+    if not given:
+        return [Fraction(1, len(weights))] * len(weights)
+    return [_to_fraction(w) for w in weights if w is not None]
+
+
+def _check_sum(weights: list[float | str | None], where: str) -> None:
+    given = [w for w in weights if w is not None]
+    if not given:
+        return
+    if len(given) != len(weights):
+        raise ValueError(
+            f"{where}: give a weight to every item or to none (equal weights); "
+            f"{len(given)} of {len(weights)} have one"
+        )
+    try:
+        values = [_to_fraction(w) for w in given]
+    except (ValueError, ZeroDivisionError) as exc:
+        raise ValueError(
+            f"{where}: weights must be numbers or fractions like '1/6' ({exc})"
+        ) from exc
+    if any(v < 0 for v in values):
+        raise ValueError(f"{where}: weights must not be negative")
+    total = float(sum(values, Fraction(0)))
+    if abs(total - 1.0) > WEIGHT_TOLERANCE:
+        raise ValueError(
+            f"{where}: weights must sum to 1 but sum to {total:.6g}; fix them or remove them "
+            "all for equal weights"
+        )
+
+
+AllOf.model_rebuild()
+AnyOf.model_rebuild()
+Aggregate.model_rebuild()
+Indicator.model_rebuild()
+
+
+_BUILTIN_PACKAGE = "dongxi.measure.specs"
+
+
+def builtin_specs() -> list[str]:
+    """Names of the specs shipped with dongxi."""
+    folder = resources.files(_BUILTIN_PACKAGE)
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+def load_spec(source: str | Path | dict[str, Any]) -> MeasureSpec:
+    """Load and validate a spec from a TOML file, a built-in name, or a mapping.
+
+    Raises :class:`~dongxi.errors.SpecError` naming the file and TOML key path of the problem,
+    and :class:`~dongxi.errors.NotFoundError` for an unknown file or built-in name.
+    """
+    if isinstance(source, dict):
+        return _validate(source, "<mapping>")
+    path = Path(source)
+    if path.suffix != ".toml" and not path.exists():
+        name = str(source)
+        folder = resources.files(_BUILTIN_PACKAGE)
+        item = folder / f"{name}.toml"
+        if not item.is_file():
+            raise NotFoundError(
+                f"No spec file or built-in spec named '{name}'.",
+                fix=f"Give a path to a .toml file or one of: {', '.join(builtin_specs())}.",
+            )
+        return _parse(item.read_text(encoding="utf-8"), f"builtin:{name}")
+    if not path.is_file():
+        raise NotFoundError(
+            f"Spec file {path} does not exist.",
+            fix=f"Check the path, or use a built-in spec: {', '.join(builtin_specs())}.",
+        )
+    return _parse(path.read_text(encoding="utf-8"), str(path))
+
+
+def _parse(text: str, where: str) -> MeasureSpec:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(
+            f"The spec is not valid TOML: {exc}.",
+            file=where,
+            rule="toml",
+            fix="Fix the TOML syntax at the line shown (strings need quotes, tables [name]).",
+        ) from None
+    return _validate(data, where)
+
+
+_FIELD_NAMES = frozenset(
+    name
+    for model in (
+        MeasureSpec,
+        Dimension,
+        Indicator,
+        Comparison,
+        AllOf,
+        AnyOf,
+        Aggregate,
+        Threshold,
+        Unit,
+        Design,
+        Rounds,
+        IncomeSpec,
+        Param,
+    )
+    for name in model.model_fields
+)
+
+
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    parts: list[str] = []
+    for i, item in enumerate(loc):
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        elif item in _FIELD_NAMES and not (i + 1 < len(loc) and loc[i + 1] == item):
+            parts.append(("." if parts else "") + item)
+    return "".join(parts) or "<top level>"
+
+
+def _validate(data: dict[str, Any], where: str) -> MeasureSpec:
+    try:
+        return MeasureSpec.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        # Report the most specific problem: the error with the deepest key path.
+        first = max(errors, key=lambda e: len(_key_path(tuple(e["loc"]))))
+        key = _key_path(tuple(first["loc"]))
+        msg = str(first["msg"]).removeprefix("Value error, ")
+        raise SpecError(
+            f"Invalid spec at key '{key}': {msg}.",
+            file=where,
+            column=key,
+            value=None if key == "<top level>" else _short(first.get("input")),
+            rule=str(first["type"]),
+            fix=_fix_for(first["type"], key),
+        ) from None
+
+
+def _short(value: Any) -> Any:
+    text = repr(value)
+    return value if len(text) <= 80 else text[:77] + "..."
+
+
+def _fix_for(kind: str, key: str) -> str:
+    if key == "k" or key.startswith("k["):
+        return (
+            "Write k in percent, e.g. k = [33.33] or k = [20, 33.33, 50], "
+            "or 'union' / 'intersection'."
+        )
+    if kind == "extra_forbidden":
+        return (
+            f"Remove or rename '{key}'; allowed keys are listed in docs/measure.md "
+            "(section 'Spec format')."
+        )
+    if kind == "missing":
+        return f"Add '{key}' (see docs/measure.md, section 'Spec format')."
+    if kind.startswith("literal") or kind == "enum":
+        return f"Use one of the values allowed for '{key}' (see docs/measure.md)."
+    return f"Correct '{key}' as described above (see docs/measure.md, section 'Spec format')."
