@@ -1,0 +1,149 @@
+"""Finding the figure that applies to a year and a region."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+import pandas as pd
+
+from dongxi.errors import NotFoundError
+from dongxi.policy._builtin import builtin_parameters
+from dongxi.policy._model import PolicyValue, normalise_scope, scope_chain
+
+__all__ = ["all_parameters", "describe_parameters", "get_parameter", "parameter_names"]
+
+_OVERRIDE_FIX = (
+    "Supply the figure in an override file (CSV or XLSX with columns name, scope, value, unit, "
+    "year — or effective_from/effective_to — and source) and pass it as "
+    "overrides=load_overrides(path) (CLI: --policy FILE)."
+)
+
+
+def all_parameters() -> list[PolicyValue]:
+    """Every built-in figure (a new list; the values are immutable)."""
+    return list(builtin_parameters())
+
+
+def parameter_names(overrides: Sequence[PolicyValue] = ()) -> list[str]:
+    """The names of all known parameters, built-in and overridden, sorted."""
+    return sorted({v.name for v in builtin_parameters()} | {v.name for v in overrides})
+
+
+def _pick(
+    tier: Sequence[PolicyValue], name: str, year: int, chain: Sequence[str]
+) -> PolicyValue | None:
+    for scope in chain:
+        found = [v for v in tier if v.name == name and v.scope == scope and v.applies_to_year(year)]
+        if found:
+            # the latest start wins; among equal starts the last one given (later files win)
+            best = found[0]
+            for v in found[1:]:
+                if v.effective_from >= best.effective_from:
+                    best = v
+            return best
+    return None
+
+
+def _summarise(values: Sequence[PolicyValue]) -> str:
+    """``national 2010–2020; 420300 2022 (example)``: the years each scope has figures for."""
+    years: dict[str, set[int]] = {}
+    statuses: dict[str, set[str]] = {}
+    open_ended: dict[str, int] = {}
+    for v in values:
+        last = v.effective_to.year if v.effective_to is not None else v.effective_from.year
+        years.setdefault(v.scope, set()).update(range(v.effective_from.year, last + 1))
+        statuses.setdefault(v.scope, set()).add(v.status)
+        if v.effective_to is None:
+            open_ended[v.scope] = min(open_ended.get(v.scope, 9999), v.effective_from.year)
+    parts = []
+    for scope, found in years.items():
+        ordered = sorted(found)
+        runs: list[str] = []
+        start = prev = ordered[0]
+        for y in [*ordered[1:], None]:
+            if y is not None and y == prev + 1:
+                prev = y
+                continue
+            open_run = scope in open_ended and prev >= open_ended[scope]
+            if open_run:
+                runs.append(f"{start}–")
+            else:
+                runs.append(str(start) if start == prev else f"{start}–{prev}")
+            if y is not None:
+                start = prev = y
+        kinds = ", ".join(sorted(statuses[scope]))
+        parts.append(f"{scope} {', '.join(runs)} ({kinds})")
+    return "; ".join(parts)
+
+
+def get_parameter(
+    name: str,
+    *,
+    year: int,
+    scope: str = "national",
+    overrides: Sequence[PolicyValue] = (),
+) -> PolicyValue:
+    """The figure of parameter ``name`` in force in ``year`` for region ``scope``.
+
+    Resolution: user ``overrides`` win over built-in figures; within each, the most specific scope
+    that applies wins (village → township → county → prefecture → province → national, by GB/T 2260
+    code prefixes); within one scope, the figure that started last. Raises
+    :class:`~dongxi.errors.NotFoundError` when no figure applies, saying which years and scopes
+    exist and how to supply an override.
+    """
+    chain = scope_chain(scope)
+    known = parameter_names(overrides)
+    if name not in known:
+        raise NotFoundError(
+            f"There is no policy parameter named {name!r}. Known: {', '.join(known)}.",
+            fix="Use one of the known names, or add the parameter in an override file.",
+        )
+    for tier in (tuple(overrides), builtin_parameters()):
+        value = _pick(tier, name, int(year), chain)
+        if value is not None:
+            return value
+    existing = [v for v in (*overrides, *builtin_parameters()) if v.name == name]
+    listed = _summarise(existing)
+    raise NotFoundError(
+        f"No figure of {name!r} applies to {year} in scope {normalise_scope(scope)} or the regions "
+        f"containing it. Figures exist for: {listed}.",
+        fix=_OVERRIDE_FIX,
+    )
+
+
+def describe_parameters(
+    *, name: str | None = None, overrides: Sequence[PolicyValue] = ()
+) -> pd.DataFrame:
+    """All figures (overrides first) as a table for people: one row per figure.
+
+    Columns ``name, scope, years, value, unit, status, source, note, effective_from,
+    effective_to``; ``name`` keeps only that parameter.
+    """
+    values = [*overrides, *builtin_parameters()]
+    if name is not None:
+        if name not in parameter_names(overrides):
+            raise NotFoundError(
+                f"There is no policy parameter named {name!r}. "
+                f"Known: {', '.join(parameter_names(overrides))}.",
+                fix="Use one of the known names.",
+            )
+        values = [v for v in values if v.name == name]
+    rows = []
+    for v in values:
+        row = dataclasses.asdict(v)
+        row["years"] = v.years
+        rows.append(row)
+    columns = [
+        "name",
+        "scope",
+        "years",
+        "value",
+        "unit",
+        "status",
+        "source",
+        "note",
+        "effective_from",
+        "effective_to",
+    ]
+    return pd.DataFrame(rows, columns=columns)
