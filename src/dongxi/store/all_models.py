@@ -1,0 +1,13 @@
+"""Import every model module so that ``Base.metadata`` holds the whole registry.
+
+Alembic's environment and the tests import this module. Add one line per new model module.
+"""
+
+from __future__ import annotations
+
+from dongxi.store import models  # noqa: F401
+from dongxi.store.base import Base
+
+__all__ = ["Base", "metadata"]
+
+metadata = Base.metadata

@@ -1,0 +1,245 @@
+"""Engines, sessions and schema migrations of the registry.
+
+``make_engine(url)`` accepts any SQLAlchemy URL; ``None`` means the configured registry
+(``DONGXI_DATABASE_URL``, else a SQLite file in ``DONGXI_DATA_DIR``). Plain ``postgresql://``
+URLs are rewritten to the psycopg 3 driver. SQLite connections get foreign keys ON, WAL and a busy
+timeout. ``upgrade``/``downgrade``/``current_revision`` drive the Alembic migrations packaged in
+``dongxi/store/migrations`` (no ``alembic.ini`` needed, so they work from an installed wheel).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Connection, Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from dongxi.errors import BackendError, ConfigError, DongxiError
+from dongxi.settings import get_settings
+
+__all__ = [
+    "EngineOrUrl",
+    "current_revision",
+    "downgrade",
+    "head_revision",
+    "make_engine",
+    "normalise_url",
+    "public_url",
+    "session_scope",
+    "translate_errors",
+    "upgrade",
+]
+
+log = logging.getLogger(__name__)
+
+EngineOrUrl = Engine | str | None
+
+
+def normalise_url(url: str | None = None) -> URL:
+    """The URL to use: the registry default when ``None``; ``postgresql://`` → psycopg 3."""
+    text = url if url is not None else get_settings().registry_url
+    try:
+        parsed = sa.make_url(text)
+    except sa.exc.ArgumentError as exc:
+        raise ConfigError(
+            "The database URL cannot be parsed.",
+            fix="Use e.g. 'sqlite:///path/dongxi.db' or 'postgresql+psycopg://user@host/db'.",
+        ) from exc
+    if parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ConfigError(
+            f"The registry supports SQLite and PostgreSQL, not '{parsed.get_backend_name()}'.",
+            fix="Use a 'sqlite:///…' or 'postgresql+psycopg://…' URL.",
+        )
+    return parsed
+
+
+def public_url(url: URL | str) -> str:
+    """The URL as text with the password hidden (for manifests and messages)."""
+    parsed = sa.make_url(url) if isinstance(url, str) else url
+    return parsed.render_as_string(hide_password=True)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cursor.close()
+
+
+def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
+    """An engine for the registry at ``url`` (``None``: the configured registry)."""
+    parsed = normalise_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            from pathlib import Path
+
+            folder = Path(database).expanduser().resolve().parent
+            if not folder.is_dir():
+                raise ConfigError(
+                    f"The folder of the SQLite registry does not exist: {folder}.",
+                    fix="Create the folder or set DONGXI_DATA_DIR / DONGXI_DATABASE_URL.",
+                )
+        engine = sa.create_engine(parsed, **kwargs)
+        event.listen(engine, "connect", _sqlite_pragmas)
+    else:
+        kwargs.setdefault("pool_pre_ping", True)
+        engine = sa.create_engine(parsed, **kwargs)
+    return engine
+
+
+@contextmanager
+def translate_errors(what: str) -> Iterator[None]:
+    """Turn SQLAlchemy/driver errors raised inside the block into dongxi errors."""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from dongxi.errors import ConflictError, InputError
+
+    try:
+        yield
+    except DongxiError:
+        raise
+    except StaleDataError as exc:
+        raise ConflictError(
+            f"{what}: the record was changed by someone else since it was read.",
+            fix="Reload the record, re-apply your change and save again.",
+        ) from exc
+    except sa.exc.IntegrityError as exc:
+        raise InputError(
+            f"{what}: the database refused the change ({_short(exc)}).",
+            rule="integrity",
+            fix="Check that keys are unique and that referenced records exist.",
+        ) from exc
+    except sa.exc.SQLAlchemyError as exc:
+        raise BackendError(
+            f"{what}: database error ({_short(exc)}).",
+            fix="Check that the registry is reachable and upgraded ('dongxi db upgrade').",
+        ) from exc
+
+
+def _short(exc: sa.exc.SQLAlchemyError) -> str:
+    """The driver's message without parameters (which may hold personal data)."""
+    orig = getattr(exc, "orig", None)
+    text = str(orig) if orig is not None else type(exc).__name__
+    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    # Driver messages may echo key values (e.g. 'Key (id_hash)=(…)'); keep only the first line,
+    # which names the constraint, not the values.
+    return first[:200]
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A session that commits at the end of the block and rolls back on error.
+
+    Database errors are translated (:func:`translate_errors`); a stale optimistic-lock version
+    becomes :class:`dongxi.errors.ConflictError`.
+    """
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    session = factory()
+    try:
+        with translate_errors("Saving to the registry"):
+            yield session
+            session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def _as_engine(engine_or_url: EngineOrUrl) -> tuple[Engine, bool]:
+    if isinstance(engine_or_url, Engine):
+        return engine_or_url, False
+    return make_engine(engine_or_url), True
+
+
+def _alembic_config(connection: Connection) -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    location = resources.files("dongxi.store") / "migrations"
+    config.set_main_option("script_location", str(location))
+    config.attributes["connection"] = connection
+    return config
+
+
+def upgrade(
+    engine_or_url: EngineOrUrl = None, revision: str = "head", *, load_reference: bool = True
+) -> str | None:
+    """Migrate the registry to ``revision`` and load the reference data (regions, pairings).
+
+    The reference load is idempotent: tables that already hold the packaged rows are left alone.
+    Returns the revision after the upgrade.
+    """
+    from alembic import command
+
+    engine, owned = _as_engine(engine_or_url)
+    try:
+        with translate_errors("Upgrading the registry schema"), engine.begin() as connection:
+            command.upgrade(_alembic_config(connection), revision)
+        if load_reference:
+            from dongxi.store._reference import load_reference_data
+
+            load_reference_data(engine)
+        return current_revision(engine)
+    finally:
+        if owned:
+            engine.dispose()
+
+
+def downgrade(engine_or_url: EngineOrUrl = None, revision: str = "base") -> str | None:
+    """Migrate the registry down to ``revision`` (``base`` drops every registry table)."""
+    from alembic import command
+
+    engine, owned = _as_engine(engine_or_url)
+    try:
+        with translate_errors("Downgrading the registry schema"), engine.begin() as connection:
+            command.downgrade(_alembic_config(connection), revision)
+        return current_revision(engine)
+    finally:
+        if owned:
+            engine.dispose()
+
+
+def current_revision(engine_or_url: EngineOrUrl = None) -> str | None:
+    """The Alembic revision of the registry (``None`` for an empty database)."""
+    from alembic.runtime.migration import MigrationContext
+
+    engine, owned = _as_engine(engine_or_url)
+    try:
+        with translate_errors("Reading the registry revision"), engine.connect() as connection:
+            revision: str | None = MigrationContext.configure(connection).get_current_revision()
+            return revision
+    finally:
+        if owned:
+            engine.dispose()
+
+
+def head_revision() -> str | None:
+    """The newest revision shipped with this version of dongxi."""
+    from alembic.script import ScriptDirectory
+
+    config = _alembic_config_nofile()
+    head: str | None = ScriptDirectory.from_config(config).get_current_head()
+    return head
+
+
+def _alembic_config_nofile() -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    location = resources.files("dongxi.store") / "migrations"
+    config.set_main_option("script_location", str(location))
+    return config
