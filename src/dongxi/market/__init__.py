@@ -1,0 +1,29 @@
+"""The two-sided market (精准帮扶): needs meet offers, stable and welfare-optimal matching.
+
+Pure engines (tables in, tables out). An :class:`Instance` holds the mutually acceptable pairs,
+ranked on both sides, as CSR arrays; :func:`deferred_acceptance` gives the seeker-optimal stable
+matching, :func:`welfare_optimal` the assignment of maximum total welfare (OR-Tools min-cost
+flow). Kinds of offers (job posts, training seats, workshop places) decide acceptability and
+scores; the engines do not care which kind they match.
+"""
+
+from dongxi.market._instance import Instance, build_instance, rank_key, rank_welfare
+from dongxi.market._optimal import welfare_optimal
+from dongxi.market._ranklists import instance_from_rank_lists, unmatched_reasons
+from dongxi.market._report import Matching, blocking_mask, compare_engines, summarise
+from dongxi.market._stable import deferred_acceptance
+
+__all__ = [
+    "Instance",
+    "Matching",
+    "blocking_mask",
+    "build_instance",
+    "compare_engines",
+    "deferred_acceptance",
+    "instance_from_rank_lists",
+    "rank_key",
+    "rank_welfare",
+    "summarise",
+    "unmatched_reasons",
+    "welfare_optimal",
+]

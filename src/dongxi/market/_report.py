@@ -1,0 +1,215 @@
+"""What a matching gives: pairs, blocking pairs, welfare, counts by group, engines compared."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from dongxi.errors import InputError
+from dongxi.market._instance import Instance, IntArray
+
+__all__ = ["Matching", "blocking_mask", "compare_engines", "summarise"]
+
+Engine = Literal["stable", "optimal"]
+
+
+def blocking_mask(instance: Instance, match_entry: IntArray) -> npt.NDArray[np.bool_]:
+    """For every acceptable pair, whether it blocks ``match_entry``.
+
+    A pair (s, o) blocks when s is unmatched or prefers o to its match, and o has a free place
+    or prefers s to the worst seeker it holds.
+    """
+    n_s = instance.n_seekers
+    if match_entry.shape != (n_s,):
+        raise InputError("match_entry must have one value per seeker.", value=match_entry.shape)
+    ptr = instance.seeker_ptr
+    seeker = instance.entry_seeker()
+    position = np.arange(instance.n_pairs, dtype=np.int64) - ptr[seeker]
+    big = np.iinfo(np.int64).max
+    matched_pos = np.where(match_entry >= 0, match_entry - ptr[:-1], big)
+    seeker_wants = position < matched_pos[seeker]
+    matched = match_entry[match_entry >= 0]
+    held = np.bincount(instance.seeker_offer[matched], minlength=instance.n_offers)
+    worst = np.full(instance.n_offers, -1, dtype=np.int64)
+    np.maximum.at(
+        worst, instance.seeker_offer[matched], instance.offer_rank[matched].astype(np.int64)
+    )
+    o = instance.seeker_offer
+    offer_wants = (instance.capacity[o] > 0) & (
+        (held[o] < instance.capacity[o]) | (instance.offer_rank < worst[o])
+    )
+    out: npt.NDArray[np.bool_] = seeker_wants & offer_wants
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class Matching:
+    """The result of one engine on one instance."""
+
+    engine: Engine
+    instance: Instance
+    match_entry: IntArray
+
+    @property
+    def matched(self) -> npt.NDArray[np.bool_]:
+        """Per seeker: matched or not."""
+        out: npt.NDArray[np.bool_] = self.match_entry >= 0
+        return out
+
+    def offer_index(self) -> IntArray:
+        """Per seeker: matched offer index or -1."""
+        out = np.full(self.instance.n_seekers, -1, dtype=np.int64)
+        m = self.matched
+        out[m] = self.instance.seeker_offer[self.match_entry[m]]
+        return out
+
+    def seeker_rank(self) -> IntArray:
+        """Per seeker: 1-based rank of the matched offer in the own list (0: unmatched)."""
+        out = np.zeros(self.instance.n_seekers, dtype=np.int64)
+        m = self.matched
+        out[m] = self.match_entry[m] - self.instance.seeker_ptr[:-1][m] + 1
+        return out
+
+    def welfare(self) -> npt.NDArray[np.float64]:
+        """Per seeker: welfare of the matched pair (0 when unmatched)."""
+        out = np.zeros(self.instance.n_seekers, dtype=np.float64)
+        m = self.matched
+        out[m] = self.instance.welfare[self.match_entry[m]]
+        return out
+
+    def total_welfare(self) -> float:
+        """Sum of pair welfare over matched seekers."""
+        return float(self.welfare().sum())
+
+    def blocking_pairs(self) -> int:
+        """Number of acceptable pairs that block this matching (0 for a stable one)."""
+        return int(blocking_mask(self.instance, self.match_entry).sum())
+
+    def offer_fill(self) -> IntArray:
+        """Per offer: number of seekers placed."""
+        out: IntArray = np.bincount(
+            self.offer_index()[self.matched], minlength=self.instance.n_offers
+        ).astype(np.int64)
+        return out
+
+    def pairs(self) -> pd.DataFrame:
+        """One row per seeker: ``seeker_id, offer_id`` (missing when unmatched), ranks, welfare."""
+        inst = self.instance
+        offer = self.offer_index()
+        m = self.matched
+        offer_id = pd.array([None] * inst.n_seekers, dtype="string")
+        offer_id[m] = inst.offer_ids[offer[m]].astype(str)
+        offer_rank = np.zeros(inst.n_seekers, dtype=np.int64)
+        offer_rank[m] = inst.offer_rank[self.match_entry[m]].astype(np.int64) + 1
+        return pd.DataFrame(
+            {
+                "seeker_id": pd.array(inst.seeker_ids.astype(str), dtype="string"),
+                "offer_id": offer_id,
+                "seeker_rank": pd.array(np.where(m, self.seeker_rank(), 0), dtype="Int64"),
+                "offer_rank": pd.array(offer_rank, dtype="Int64"),
+                "list_length": inst.list_length(),
+                "welfare": self.welfare(),
+            }
+        ).assign(
+            seeker_rank=lambda f: f["seeker_rank"].mask(~m),
+            offer_rank=lambda f: f["offer_rank"].mask(~m),
+        )
+
+
+def summarise(
+    matching: Matching,
+    *,
+    groups: pd.DataFrame | None = None,
+    by: Sequence[str] = (),
+) -> dict[str, pd.DataFrame]:
+    """Report tables of one matching.
+
+    ``overall``: one row (engine, seekers, matched, match_rate, positions, filled, blocking_pairs,
+    total_welfare, mean_rank). With ``groups`` (one row per seeker, same order as the instance)
+    and ``by`` (its columns, e.g. ``county_code``, ``status``): ``by_<column>`` tables with
+    seekers, matched and match_rate per value.
+    """
+    m = matching.matched
+    ranks = matching.seeker_rank()
+    overall = pd.DataFrame(
+        [
+            {
+                "engine": matching.engine,
+                "seekers": matching.instance.n_seekers,
+                "matched": int(m.sum()),
+                "match_rate": float(m.mean()) if len(m) else 0.0,
+                "positions": int(np.maximum(matching.instance.capacity, 0).sum()),
+                "filled": int(m.sum()),
+                "acceptable_pairs": matching.instance.n_pairs,
+                "blocking_pairs": matching.blocking_pairs(),
+                "total_welfare": matching.total_welfare(),
+                "mean_rank": float(ranks[m].mean()) if m.any() else float("nan"),
+                "first_choice": int((ranks == 1).sum()),
+            }
+        ]
+    )
+    out = {"overall": overall}
+    if by:
+        if groups is None or len(groups) != matching.instance.n_seekers:
+            raise InputError(
+                "groups must have one row per seeker of the instance.",
+                fix="Pass the seekers frame in instance order.",
+            )
+        frame = groups.reset_index(drop=True).assign(_matched=m, _welfare=matching.welfare())
+        for column in by:
+            table = (
+                frame.groupby(column, dropna=False, observed=True)
+                .agg(
+                    seekers=("_matched", "size"),
+                    matched=("_matched", "sum"),
+                    welfare=("_welfare", "sum"),
+                )
+                .reset_index()
+            )
+            table["match_rate"] = table["matched"] / table["seekers"]
+            out[f"by_{column}"] = table
+    return out
+
+
+def compare_engines(stable: Matching, optimal: Matching) -> pd.DataFrame:
+    """What each engine gives up against the other, as one table (metric, stable, optimal, note)."""
+    if stable.instance is not optimal.instance:
+        raise InputError("compare_engines needs two matchings of the same instance.")
+    rs, ro = stable.seeker_rank(), optimal.seeker_rank()
+    ms, mo = stable.matched, optimal.matched
+    both = ms & mo
+    better_stable = int((both & (rs < ro)).sum() + (ms & ~mo).sum())
+    better_optimal = int((both & (ro < rs)).sum() + (mo & ~ms).sum())
+    rows = [
+        ("matched", int(ms.sum()), int(mo.sum()), "seekers placed"),
+        (
+            "total_welfare",
+            stable.total_welfare(),
+            optimal.total_welfare(),
+            "stable gives up welfare",
+        ),
+        (
+            "blocking_pairs",
+            stable.blocking_pairs(),
+            optimal.blocking_pairs(),
+            "optimal gives up stability",
+        ),
+        (
+            "seekers_better_off",
+            better_stable,
+            better_optimal,
+            "seekers who get a better-ranked offer (or any offer) under this engine",
+        ),
+        (
+            "mean_seeker_rank",
+            float(rs[ms].mean()) if ms.any() else float("nan"),
+            float(ro[mo].mean()) if mo.any() else float("nan"),
+            "1 = first choice",
+        ),
+    ]
+    return pd.DataFrame(rows, columns=["metric", "stable", "optimal", "note"])
