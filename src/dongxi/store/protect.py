@@ -1,0 +1,126 @@
+"""Protection of resident ID numbers: AES-256-GCM encryption and a keyed look-up hash.
+
+- **Encryption**: the AES-256 key is derived with HKDF-SHA-256 from ``DONGXI_ENCRYPTION_KEY``;
+  each value gets a fresh 96-bit nonce. Stored form: ``b"\\x01" + nonce + ciphertext_and_tag``
+  (the first byte is the format version). The associated data binds the ciphertext to its use.
+- **Look-up hash**: HMAC-SHA-256 keyed with a key derived (HKDF) from ``DONGXI_LOOKUP_KEY``, hex.
+  The same number always gives the same hash, so it serves as the natural key of ``people`` and
+  for de-duplication; without the key it cannot be reversed by trying all numbers.
+- **Masking**: :func:`dongxi.store.idnumber.mask_id`.
+
+Placeholder keys are refused outside development/test (``Settings.check_secrets``). The clear
+number is never logged and never put into an error message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from dongxi.errors import ConfigError, InputError
+from dongxi.settings import Settings, get_settings
+from dongxi.store.idnumber import mask_id, normalise_id, validate_id
+
+__all__ = ["IdProtector", "ProtectedId", "get_protector"]
+
+_VERSION = b"\x01"
+_AAD = b"dongxi:people.id_number:v1"
+
+
+@dataclass(frozen=True)
+class ProtectedId:
+    """The three stored forms of one ID number."""
+
+    id_hash: str
+    id_encrypted: bytes
+    id_masked: str
+
+
+def _derive(secret: str, info: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(
+        secret.encode("utf-8")
+    )
+
+
+class IdProtector:
+    """Encrypts, decrypts and hashes ID numbers with keys derived from two secrets."""
+
+    def __init__(self, *, encryption_key: str, lookup_key: str) -> None:
+        if not encryption_key or not lookup_key:
+            raise ConfigError(
+                "The ID encryption and look-up keys must not be empty.",
+                fix="Set DONGXI_ENCRYPTION_KEY and DONGXI_LOOKUP_KEY.",
+            )
+        self._aes = AESGCM(_derive(encryption_key, b"dongxi id-number encryption v1"))
+        self._mac_key = _derive(lookup_key, b"dongxi id-number lookup v1")
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> IdProtector:
+        """The protector of the configured keys (placeholders refused outside development)."""
+        current = settings or get_settings()
+        current.check_secrets()
+        return cls(
+            encryption_key=current.encryption_key.get_secret_value(),
+            lookup_key=current.lookup_key.get_secret_value(),
+        )
+
+    def hash(self, id_number: str) -> str:
+        """The keyed HMAC-SHA-256 (hex) of the normalised number."""
+        data = normalise_id(id_number).encode("ascii", errors="replace")
+        return hmac.new(self._mac_key, data, hashlib.sha256).hexdigest()
+
+    def encrypt(self, id_number: str) -> bytes:
+        """AES-256-GCM ciphertext of the normalised number (fresh nonce each call)."""
+        nonce = os.urandom(12)
+        data = normalise_id(id_number).encode("ascii", errors="replace")
+        return _VERSION + nonce + self._aes.encrypt(nonce, data, _AAD)
+
+    def decrypt(self, blob: bytes) -> str:
+        """The clear number of a stored ciphertext."""
+        if len(blob) < 1 + 12 + 16 or blob[:1] != _VERSION:
+            raise InputError(
+                "A stored ID ciphertext has an unknown format.",
+                rule="id_ciphertext",
+                fix="Re-import the person's record.",
+            )
+        try:
+            return self._aes.decrypt(blob[1:13], blob[13:], _AAD).decode("ascii")
+        except InvalidTag as exc:
+            raise ConfigError(
+                "A stored ID number cannot be decrypted with the configured key.",
+                fix="Set DONGXI_ENCRYPTION_KEY to the key the registry was written with.",
+            ) from exc
+
+    def protect(
+        self,
+        id_number: str,
+        *,
+        file: str | None = None,
+        row: int | None = None,
+        column: str | None = None,
+    ) -> ProtectedId:
+        """Validate (GB 11643) and return the hash, ciphertext and masked form."""
+        value = validate_id(id_number, file=file, row=row, column=column)
+        return ProtectedId(
+            id_hash=self.hash(value), id_encrypted=self.encrypt(value), id_masked=mask_id(value)
+        )
+
+
+@lru_cache(maxsize=4)
+def _cached(encryption_key: str, lookup_key: str) -> IdProtector:
+    return IdProtector(encryption_key=encryption_key, lookup_key=lookup_key)
+
+
+def get_protector(settings: Settings | None = None) -> IdProtector:
+    """The protector for the configured keys (cached; placeholders refused outside development)."""
+    current = settings or get_settings()
+    current.check_secrets()
+    return _cached(current.encryption_key.get_secret_value(), current.lookup_key.get_secret_value())
