@@ -1,0 +1,117 @@
+"""What a report is made of: plain tables, each optional, with their expected columns."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from dongxi.errors import InputError
+
+__all__ = ["LONG_COLUMNS", "ReportData"]
+
+#: Columns of the long table of the identification engine (``dongxi.measure``).
+LONG_COLUMNS = (
+    "spec",
+    "k",
+    "by",
+    "group",
+    "measure",
+    "indicator",
+    "estimate",
+    "se",
+    "ci_low",
+    "ci_high",
+    "n",
+)
+
+_REQUIRED: Mapping[str, tuple[str, ...]] = {
+    "summary": ("label_zh", "label_en", "value"),
+    "measures": (*LONG_COLUMNS, "round"),
+    "income": ("round", "net_income_per_capita"),
+    "poverty_lines": ("round", "line"),
+    "income_measures": ("round", "measure", "estimate"),
+    "snapshots": ("round", "snapshot_id"),
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReportData:
+    """The tables a report shows. Every table is optional; a missing one is reported as missing.
+
+    - ``summary``: headline figures, columns ``label_zh, label_en, value`` (``unit`` optional).
+    - ``measures``: the long table of ``dongxi.measure`` (:data:`LONG_COLUMNS`) for one or more
+      rounds, with a ``round`` column (e.g. the assessment year) added.
+    - ``income``: one row per unit (household or person) and round: ``round,
+      net_income_per_capita`` (``weight`` optional).
+    - ``poverty_lines``: ``round, line`` (``source``, ``status`` optional), the line of each round.
+    - ``income_measures``: ``round, measure, estimate`` (``se``, ``ci_low``, ``ci_high``, ``by``,
+      ``group`` optional): FGT0/1/2, Watts, Gini.
+    - ``change``: change over time between rounds, shown as given.
+    - ``matching``: named tables of a matching round; ``summary`` (``label_zh, label_en,
+      value``), ``by_group`` (``by, group, seekers, matched, matched_rate``) and ``welfare``
+      are charted when present, every table is listed.
+    - ``snapshots``: ``round, snapshot_id`` (``table, rows, sha256, created_at`` optional).
+    - ``specs``: the measurement specs used (``name`` and any description columns).
+    - ``policy``: policy parameters with ``name, value, unit, effective_from, status, source``.
+    - ``missing``: pieces that were not available, written into the report as such.
+    """
+
+    title_zh: str = "东西部协作精准识别报告"
+    title_en: str = "East–West collaboration: identification report"
+    subtitle: str = ""
+    summary: pd.DataFrame | None = None
+    measures: pd.DataFrame | None = None
+    income: pd.DataFrame | None = None
+    poverty_lines: pd.DataFrame | None = None
+    income_measures: pd.DataFrame | None = None
+    change: pd.DataFrame | None = None
+    matching: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    snapshots: pd.DataFrame | None = None
+    specs: pd.DataFrame | None = None
+    policy: pd.DataFrame | None = None
+    missing: Sequence[str] = ()
+    county_by: str = "county_code"
+
+    def __post_init__(self) -> None:
+        for name, columns in _REQUIRED.items():
+            frame = getattr(self, name)
+            if frame is None:
+                continue
+            if not isinstance(frame, pd.DataFrame):
+                raise InputError(
+                    f"The report table '{name}' must be a pandas DataFrame.",
+                    value=type(frame).__name__,
+                    fix=f"Pass a DataFrame with the columns {', '.join(columns)}.",
+                )
+            absent = [c for c in columns if c not in frame.columns]
+            if absent:
+                raise InputError(
+                    f"The report table '{name}' lacks the columns {', '.join(absent)}.",
+                    column=absent[0],
+                    rule="report table columns",
+                    fix=f"Give '{name}' the columns {', '.join(columns)}.",
+                )
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every table present, by sheet name (as written to the XLSX and CSV files)."""
+        out: dict[str, pd.DataFrame] = {}
+        for name in (
+            "summary",
+            "measures",
+            "income_measures",
+            "poverty_lines",
+            "change",
+            "snapshots",
+            "specs",
+            "policy",
+        ):
+            frame = getattr(self, name)
+            if frame is not None:
+                out[name] = frame
+        for name, frame in self.matching.items():
+            out[f"matching_{name}"] = frame
+        if self.missing:
+            out["missing"] = pd.DataFrame({"missing": list(self.missing)})
+        return out

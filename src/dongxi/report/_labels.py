@@ -1,0 +1,146 @@
+"""Bilingual labels (zh-CN first, English second) and number formatting for reports."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from functools import cache
+
+import pandas as pd
+
+__all__ = [
+    "COLUMN_LABELS",
+    "MEASURE_LABELS",
+    "column_label",
+    "format_number",
+    "is_overall",
+    "measure_label",
+    "region_names",
+]
+
+#: Labels of the measures of the long table: (zh, en).
+MEASURE_LABELS: Mapping[str, tuple[str, str]] = {
+    "M0": ("调整后多维贫困发生率 M0", "Adjusted headcount ratio M0"),
+    "H": ("贫困发生率 H", "Headcount ratio H"),
+    "A": ("平均剥夺强度 A", "Intensity A"),
+    "hd": ("未审查剥夺率", "Uncensored headcount"),
+    "hdk": ("审查后剥夺率", "Censored headcount"),
+    "actb": ("绝对贡献", "Absolute contribution"),
+    "pctb": ("贡献率", "Percentage contribution"),
+    "popsh": ("人口份额", "Population share"),
+    "FGT0": ("收入贫困发生率 FGT0", "Income headcount FGT0"),
+    "FGT1": ("贫困差距指数 FGT1", "Poverty gap FGT1"),
+    "FGT2": ("贫困强度指数 FGT2", "Squared poverty gap FGT2"),
+    "Watts": ("瓦茨指数", "Watts index"),
+    "watts": ("瓦茨指数", "Watts index"),
+    "Gini": ("基尼系数", "Gini coefficient"),
+    "gini": ("基尼系数", "Gini coefficient"),
+}
+
+#: Labels of common table columns: (zh, en).
+COLUMN_LABELS: Mapping[str, tuple[str, str]] = {
+    "round": ("轮次", "round"),
+    "year": ("年度", "year"),
+    "spec": ("识别标准", "spec"),
+    "k": ("临界值 k", "cutoff k"),
+    "by": ("分组变量", "by"),
+    "group": ("组别", "group"),
+    "measure": ("指标量", "measure"),
+    "indicator": ("指标", "indicator"),
+    "estimate": ("估计值", "estimate"),
+    "se": ("标准误", "SE"),
+    "ci_low": ("置信下限", "CI low"),
+    "ci_high": ("置信上限", "CI high"),
+    "n": ("样本量", "n"),
+    "county": ("县", "county"),
+    "county_code": ("县代码", "county code"),
+    "name": ("名称", "name"),
+    "value": ("数值", "value"),
+    "unit": ("单位", "unit"),
+    "scope": ("范围", "scope"),
+    "effective_from": ("生效日期", "effective from"),
+    "effective_to": ("失效日期", "effective to"),
+    "status": ("状态", "status"),
+    "source": ("来源", "source"),
+    "snapshot_id": ("快照编号", "snapshot id"),
+    "as_of": ("截至日期", "as of"),
+    "created_at": ("创建时间", "created at"),
+    "table": ("表", "table"),
+    "rows": ("行数", "rows"),
+    "sha256": ("SHA-256 校验值", "SHA-256"),
+    "line": ("贫困线(元)", "poverty line (yuan)"),
+    "difference": ("变化", "difference"),
+    "label_zh": ("项目", "item (zh)"),
+    "label_en": ("项目(英文)", "item (en)"),
+}
+
+_OVERALL = {"", "all", "overall", "total", "none", "全部", "合计"}
+
+
+def is_overall(value: object) -> bool:
+    """True when a ``by`` or ``group`` value means "the whole population"."""
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    if value is pd.NA:
+        return True
+    return str(value).strip().lower() in _OVERALL
+
+
+def measure_label(measure: str) -> tuple[str, str]:
+    """The (zh, en) label of a measure; unknown measures are labelled by their code."""
+    return MEASURE_LABELS.get(measure, (measure, measure))
+
+
+def column_label(column: str) -> tuple[str, str]:
+    """The (zh, en) label of a column; unknown columns are labelled by their name."""
+    return COLUMN_LABELS.get(column, (column, column))
+
+
+def format_number(value: object, *, percent: bool = False) -> str:
+    """A number as a report shows it: shares with 4 decimals, counts with separators."""
+    if value is None or value is pd.NA:
+        return "–"
+    if isinstance(value, bool):
+        return "是 yes" if value else "否 no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "–"
+        if percent:
+            return f"{value * 100:.1f}%"
+        if value.is_integer() and abs(value) >= 1000:
+            return f"{value:,.0f}"
+        if abs(value) < 10:
+            return f"{value:.4f}"
+        if abs(value) < 100_000:
+            return f"{value:,.2f}"
+        return f"{value:,.0f}"
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return str(value)
+    if isinstance(value, str):
+        return value
+    return format_number(int(number) if number.is_integer() else number, percent=percent)
+
+
+@cache
+def _names() -> dict[str, str]:
+    from dongxi.regions import divisions
+
+    names: dict[str, str] = {}
+    for vintage in (2017, 2023):
+        frame = divisions(vintage, ("45", "44"))
+        frame = frame[frame["level"].isin(["province", "prefecture", "county"])]
+        for code, name in zip(frame["code"], frame["name"], strict=True):
+            names.setdefault(str(code), str(name))
+    return names
+
+
+def region_names(codes: list[str]) -> dict[str, str]:
+    """Names of county/prefecture codes (2017 or 2023 vintage); unknown codes map to themselves."""
+    names = _names()
+    return {code: names.get(code, code) for code in codes}
