@@ -721,7 +721,7 @@ def _fmt_number(value: object, *, integer: bool) -> object:
     number = float(str(value))
     if number.is_integer():
         return str(int(number))
-    return repr(round(number, 6))
+    return repr(number)
 
 
 def localize(frame: pd.DataFrame, *, kind: Kind) -> pd.DataFrame:

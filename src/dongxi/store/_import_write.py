@@ -1,0 +1,327 @@
+"""The SQL side of imports: reading what the registry holds, and bulk upserts in one transaction.
+
+Everything here runs on a :class:`sqlalchemy.engine.Connection` inside the caller's transaction.
+Upsert by natural key: existing rows for the keys of the file are read, compared value by value,
+and only new rows are inserted (``executemany``; PostgreSQL ``COPY`` for large batches) and only
+changed rows updated (``row_version`` bumped, so optimistic locking sees imports too). Unchanged
+rows produce neither writes nor change-log entries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from dongxi.store.headers import Kind, canonical_columns
+from dongxi.store.validate import RegistryView
+
+__all__ = ["Plan", "apply_plan", "plan_upsert", "registry_view"]
+
+log = logging.getLogger(__name__)
+
+_CHUNK = 5000
+_COPY_MIN_ROWS = 2000
+
+
+def _table(kind: str) -> sa.Table:
+    import dongxi.store.all_models  # noqa: F401
+    from dongxi.store.base import Base
+
+    return Base.metadata.tables[kind]
+
+
+def _key(kind: Kind) -> tuple[str, ...]:
+    return {
+        "households": ("household_code",),
+        "people": ("id_hash",),
+        "income": ("household_code", "year"),
+        "measures": ("measure_code",),
+        "partners": ("partner_code",),
+        "helpers": ("helper_id",),
+    }[kind]
+
+
+def data_columns(kind: Kind) -> list[str]:
+    """Columns of the registry table written from the import file (no derived/meta columns)."""
+    table = _table(kind)
+    cols = [c for c in canonical_columns(kind) if c in table.c and c != "id_number"]
+    if kind == "people":
+        cols = ["id_hash", "id_masked", *cols]
+    return cols
+
+
+def registry_view(
+    conn: Connection,
+    *,
+    kind: Kind,
+    frame: pd.DataFrame,
+    pending: dict[str, set[str]],
+) -> RegistryView:
+    """What validation of ``kind`` needs from the registry, plus keys pending in this import."""
+    regions = _table("regions")
+    village: frozenset[str] = frozenset()
+    codes: frozenset[str] = frozenset()
+    if kind in ("households", "measures", "partners", "helpers"):
+        rows = conn.execute(sa.select(regions.c.code, regions.c.level)).all()
+        village = frozenset(c for c, lvl in rows if lvl == "village")
+        codes = frozenset(c for c, _ in rows)
+    households: frozenset[str] = frozenset()
+    if kind in ("people", "income", "measures"):
+        households = _existing_keys(conn, "households", "household_code", frame, "household_code")
+        households |= pending.get("households", set())
+    helpers: frozenset[str] = frozenset()
+    if kind in ("households", "measures"):
+        helpers = _existing_keys(conn, "helpers", "helper_id", frame, "helper_id")
+        helpers |= pending.get("helpers", set())
+    partners: frozenset[str] = frozenset()
+    if kind == "measures":
+        partners = _existing_keys(conn, "partners", "partner_code", frame, "partner_code")
+        partners |= pending.get("partners", set())
+    view = RegistryView(
+        village_codes=village,
+        region_codes=codes,
+        households=households,
+        helpers=helpers,
+        partners=partners,
+    )
+    if kind == "people":
+        people = _table("people")
+        cols = [people.c.id_hash, people.c.household_code, people.c.member_no, people.c.id_masked]
+        hh = _distinct(frame, "household_code")
+        if len(hh) > 20_000:
+            rows = conn.execute(sa.select(*cols)).all()
+        else:
+            rows = []
+            for chunk in _chunks(sorted(hh), _CHUNK):
+                rows += conn.execute(
+                    sa.select(*cols).where(people.c.household_code.in_(chunk))
+                ).all()
+        existing = pd.DataFrame(
+            rows, columns=["id_hash", "household_code", "member_no", "id_masked"]
+        ).astype({"member_no": "int64"})
+        view = RegistryView(
+            village_codes=village,
+            region_codes=codes,
+            households=households,
+            helpers=helpers,
+            partners=partners,
+            people=existing,
+        )
+    return view
+
+
+def _distinct(frame: pd.DataFrame, column: str) -> set[str]:
+    if column not in frame.columns:
+        return set()
+    return {str(v) for v in frame[column].dropna().unique()}
+
+
+def _existing_keys(
+    conn: Connection, table_name: str, key: str, frame: pd.DataFrame, column: str
+) -> frozenset[str]:
+    wanted = _distinct(frame, column)
+    if not wanted:
+        return frozenset()
+    table = _table(table_name)
+    col = table.c[key]
+    found: set[str] = set()
+    if len(wanted) > 20_000:
+        found = {r[0] for r in conn.execute(sa.select(col)).all()}
+        return frozenset(found & wanted)
+    for chunk in _chunks(sorted(wanted), _CHUNK):
+        found |= {r[0] for r in conn.execute(sa.select(col).where(col.in_(chunk))).all()}
+    return frozenset(found)
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _native(series: pd.Series) -> list[Any]:
+    """Python values (int, float, bool, str, date or None) of a validated column."""
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        mask = series.notna().to_numpy()
+        days = series.dt.date.to_numpy(dtype=object)
+        return [d if m else None for d, m in zip(days, mask, strict=True)]
+    if isinstance(series.dtype, pd.Int64Dtype) or pd.api.types.is_integer_dtype(series.dtype):
+        mask = series.notna().to_numpy()
+        vals = series.to_numpy(dtype="float64", na_value=np.nan)
+        return [int(v) if m else None for v, m in zip(vals, mask, strict=True)]
+    if pd.api.types.is_float_dtype(series.dtype):
+        vals = series.to_numpy(dtype="float64", na_value=np.nan)
+        return [None if math.isnan(v) else float(v) for v in vals]
+    out = series.astype(object).to_numpy()
+    return [
+        None if (v is None or v is pd.NA or (isinstance(v, float) and v != v)) else v for v in out
+    ]
+
+
+def _norm_db(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, bytes | memoryview):
+        return bytes(value)
+    return value
+
+
+@dataclass
+class Plan:
+    """What an import will write: new rows, changed rows (with their previous values)."""
+
+    kind: Kind
+    columns: list[str]
+    inserts: list[dict[str, Any]]
+    updates: list[tuple[dict[str, Any], dict[str, Any]]]  # (after, before) — changed fields only
+    unchanged: int
+
+
+def plan_upsert(conn: Connection, *, kind: Kind, frame: pd.DataFrame) -> Plan:
+    """Compare validated rows with the registry by natural key."""
+    table = _table(kind)
+    columns = data_columns(kind)
+    key = _key(kind)
+    values = {c: _native(frame[c]) for c in columns}
+    records = [dict(zip(columns, row, strict=True)) for row in zip(*values.values(), strict=True)]
+    keys = [tuple(r[k] for k in key) for r in records]
+    existing = _fetch_existing(conn, table, key, columns, keys)
+    inserts: list[dict[str, Any]] = []
+    updates: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    unchanged = 0
+    for k, rec in zip(keys, records, strict=True):
+        old = existing.get(k)
+        if old is None:
+            inserts.append(rec)
+            continue
+        changed = {c: rec[c] for c in columns if c not in key and rec[c] != old[c]}
+        if kind == "people":
+            changed.pop("id_masked", None)
+        if changed:
+            after = {**{c: rec[c] for c in key}, **changed}
+            before = {**{c: rec[c] for c in key}, **{c: old[c] for c in changed}}
+            updates.append((after, before))
+        else:
+            unchanged += 1
+    return Plan(kind=kind, columns=columns, inserts=inserts, updates=updates, unchanged=unchanged)
+
+
+def _fetch_existing(
+    conn: Connection,
+    table: sa.Table,
+    key: tuple[str, ...],
+    columns: list[str],
+    keys: list[tuple[Any, ...]],
+) -> dict[tuple[Any, ...], dict[str, Any]]:
+    cols = [table.c[c] for c in columns]
+    out: dict[tuple[Any, ...], dict[str, Any]] = {}
+    if not keys:
+        return out
+    wanted = set(keys)
+    total = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+    if total == 0:
+        return out
+    if len(key) == 1 and total > 4 * len(wanted):
+        stmt_rows: list[Any] = []
+        for chunk in _chunks(sorted(k[0] for k in wanted), _CHUNK):
+            stmt_rows += conn.execute(sa.select(*cols).where(table.c[key[0]].in_(chunk))).all()
+    elif len(key) > 1 and total > 4 * len(wanted):
+        stmt_rows = []
+        first = sorted({k[0] for k in wanted})
+        for chunk in _chunks(first, _CHUNK):
+            stmt_rows += conn.execute(sa.select(*cols).where(table.c[key[0]].in_(chunk))).all()
+    else:
+        stmt_rows = list(conn.execute(sa.select(*cols)).all())
+    for row in stmt_rows:
+        rec = {c: _norm_db(v) for c, v in zip(columns, row, strict=True)}
+        k = tuple(rec[c] for c in key)
+        if k in wanted:
+            out[k] = rec
+    return out
+
+
+def apply_plan(
+    conn: Connection,
+    plan: Plan,
+    *,
+    encrypt: Callable[[str], bytes] | None = None,
+    clear_ids: dict[str, str] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> None:
+    """Write the plan: bulk insert new rows, bulk update changed rows (bumping ``row_version``)."""
+    table = _table(plan.kind)
+    key = _key(plan.kind)
+    now = dt.datetime.now(dt.UTC)
+    if plan.inserts:
+        rows = plan.inserts
+        if plan.kind == "people":
+            if encrypt is None or clear_ids is None:
+                raise ValueError("people need the encryption function and the clear ID numbers")
+            rows = [{**r, "id_encrypted": encrypt(clear_ids[r["id_hash"]])} for r in rows]
+        _insert(conn, table, rows, progress)
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for after, _before in plan.updates:
+        fields = tuple(sorted(c for c in after if c not in key))
+        groups.setdefault(fields, []).append(after)
+    for fields, rows in groups.items():
+        stmt = (
+            table.update()
+            .where(*[table.c[k] == sa.bindparam(f"k_{k}") for k in key])
+            .values(
+                {f: sa.bindparam(f"v_{f}") for f in fields}
+                | {"row_version": table.c.row_version + 1, "updated_at": now}
+            )
+        )
+        params = [{f"k_{k}": r[k] for k in key} | {f"v_{f}": r[f] for f in fields} for r in rows]
+        for chunk in _chunks(params, _CHUNK):
+            conn.execute(stmt, list(chunk))
+        if progress is not None:
+            progress(len(rows))
+
+
+def _insert(
+    conn: Connection,
+    table: sa.Table,
+    rows: list[dict[str, Any]],
+    progress: Callable[[int], None] | None,
+) -> None:
+    if conn.dialect.name == "postgresql" and len(rows) >= _COPY_MIN_ROWS:
+        _copy(conn, table, rows, progress)
+        return
+    stmt = table.insert()
+    for chunk in _chunks(rows, _CHUNK):
+        conn.execute(stmt, list(chunk))
+        if progress is not None:
+            progress(len(chunk))
+
+
+def _copy(
+    conn: Connection,
+    table: sa.Table,
+    rows: list[dict[str, Any]],
+    progress: Callable[[int], None] | None,
+) -> None:
+    """PostgreSQL ``COPY … FROM STDIN`` (binary-safe via psycopg's row writer)."""
+    columns = list(rows[0].keys())
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    raw = conn.connection.driver_connection
+    if raw is None:  # pragma: no cover - a pooled connection always has its driver connection
+        raise RuntimeError("no driver connection")
+    with (
+        raw.cursor() as cursor,
+        cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy,
+    ):
+        for i, row in enumerate(rows):
+            copy.write_row([row[c] for c in columns])
+            if progress is not None and (i + 1) % _CHUNK == 0:
+                progress(_CHUNK)
+    if progress is not None:
+        progress(len(rows) % _CHUNK)

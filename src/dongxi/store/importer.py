@@ -1,0 +1,333 @@
+"""Safe imports into the registry: validate everything, then write all or nothing.
+
+:func:`import_file` reads a CSV (UTF-8, UTF-8 with BOM or GB18030, detected), XLSX or Parquet
+file, maps its headers (:mod:`dongxi.store.headers`), detects the kind when not given, validates
+every row (:mod:`dongxi.store.validate`) and writes in **one transaction**:
+
+* by default all-or-nothing: any rejected row means nothing is written; a failure or a killed
+  process leaves the registry exactly as before (the transaction never commits);
+* with ``partial=True`` the valid rows are written and the rejected ones reported;
+* upsert by natural key: new records are inserted, changed ones updated (``row_version`` bumped),
+  unchanged ones left alone, so re-importing the same file changes nothing;
+* every created or updated record gets a change-log entry (``record_changes``);
+* ID numbers are stored encrypted with a keyed hash (:mod:`dongxi.store.protect`); households
+  get a ``household_status`` history entry when created or when their status changes.
+
+:func:`import_frame` and :func:`import_frames` do the same for DataFrames (the demo and
+``dongxi.synth`` use them); :func:`import_frames` imports several kinds in one transaction in
+dependency order (helpers, partners, households, people, income, measures).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from dongxi.errors import InputError, RowError
+from dongxi.store._import_write import Plan, apply_plan, plan_upsert, registry_view
+from dongxi.store.db import translate_errors
+from dongxi.store.headers import KINDS, Kind, detect_kind, load_mapping, to_canonical
+from dongxi.store.protect import get_protector
+from dongxi.store.validate import Validated, natural_key, validate_frame
+from dongxi.tables import read_table
+
+__all__ = ["IMPORT_ORDER", "ImportResult", "import_file", "import_frame", "import_frames"]
+
+log = logging.getLogger(__name__)
+
+#: The order in which kinds are written when several are imported together.
+IMPORT_ORDER: tuple[Kind, ...] = (
+    "helpers",
+    "partners",
+    "households",
+    "people",
+    "income",
+    "measures",
+)
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class ImportResult:
+    """What one import did (or would have done)."""
+
+    kind: Kind
+    source: str
+    rows: int
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    written: bool = False
+
+    @property
+    def rejected_rows(self) -> int:
+        """Number of rows with at least one error."""
+        return len({e.row for e in self.errors})
+
+    @property
+    def ok(self) -> bool:
+        """True when no row was rejected."""
+        return not self.errors
+
+
+def _keys_of(kind: Kind, frame: pd.DataFrame) -> set[str]:
+    column = {"households": "household_code", "helpers": "helper_id", "partners": "partner_code"}
+    name = column.get(kind)
+    if name is None or name not in frame.columns:
+        return set()
+    return {str(v) for v in frame[name].dropna()}
+
+
+def _write_status_history(conn: Connection, plan: Plan) -> None:
+    """One ``household_status`` entry per created household and per status change."""
+    import dongxi.store.all_models  # noqa: F401
+    from dongxi.store.base import Base
+
+    table = Base.metadata.tables["household_status"]
+    households = Base.metadata.tables["households"]
+    today = dt.date.today()
+    rows = [
+        {
+            "household_code": rec["household_code"],
+            "status": rec["status"],
+            "monitoring_category": rec["monitoring_category"],
+            "effective_date": today,
+            "reason": "import",
+        }
+        for rec in plan.inserts
+    ]
+    changed = [
+        after["household_code"]
+        for after, _before in plan.updates
+        if "status" in after or "monitoring_category" in after
+    ]
+    for i in range(0, len(changed), 5000):
+        chunk = changed[i : i + 5000]
+        current = conn.execute(
+            sa.select(
+                households.c.household_code, households.c.status, households.c.monitoring_category
+            ).where(households.c.household_code.in_(chunk))
+        ).all()
+        rows += [
+            {
+                "household_code": code,
+                "status": status,
+                "monitoring_category": category,
+                "effective_date": today,
+                "reason": "import",
+            }
+            for code, status, category in current
+        ]
+    for i in range(0, len(rows), 5000):
+        conn.execute(table.insert(), rows[i : i + 5000])
+
+
+def _record(conn: Connection, plan: Plan, *, actor: str) -> None:
+    """Change-log entries for every created and updated record (none for unchanged ones)."""
+    from dongxi.store._changelog import Change, record_changes
+
+    key = natural_key(plan.kind)
+
+    def key_text(rec: Mapping[str, Any]) -> str:
+        return "/".join(str(rec[k]) for k in key)
+
+    if plan.inserts:
+        created = (Change(key=key_text(r), after=r) for r in plan.inserts)
+        record_changes(conn, actor=actor, action="create", entity=plan.kind, changes=created)
+    if plan.updates:
+        updated = (Change(key=key_text(a), before=b, after=a) for a, b in plan.updates)
+        record_changes(conn, actor=actor, action="update", entity=plan.kind, changes=updated)
+
+
+def _import_one(
+    conn: Connection,
+    *,
+    kind: Kind,
+    frame: pd.DataFrame,
+    headers: Mapping[str, str],
+    source: str,
+    actor: str,
+    partial: bool,
+    write: bool,
+    pending: dict[str, set[str]],
+    progress: Progress | None,
+) -> tuple[ImportResult, Plan | None, Validated]:
+    view = registry_view(conn, kind=kind, frame=frame, pending=pending)
+    protector = get_protector()
+    checked = validate_frame(
+        frame,
+        kind=kind,
+        registry=view,
+        headers=headers,
+        hasher=protector.hash if kind == "people" else None,
+        file=source,
+    )
+    result = ImportResult(kind=kind, source=source, rows=len(frame), errors=checked.errors)
+    if not write or (checked.errors and not partial):
+        return result, None, checked
+    valid = checked.valid
+    plan = plan_upsert(conn, kind=kind, frame=valid)
+    clear: dict[str, str] | None = None
+    if kind == "people":
+        good = valid[valid["id_number"].notna()]
+        clear = dict(zip(good["id_hash"], good["id_number"], strict=True))
+    total = len(plan.inserts) + len(plan.updates)
+    done = 0
+
+    def step(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress is not None:
+            progress(kind, done, total)
+
+    apply_plan(conn, plan, encrypt=protector.encrypt, clear_ids=clear, progress=step)
+    if kind == "households":
+        _write_status_history(conn, plan)
+    _record(conn, plan, actor=actor)
+    result.created = len(plan.inserts)
+    result.updated = len(plan.updates)
+    result.unchanged = plan.unchanged
+    pending.setdefault(kind, set()).update(_keys_of(kind, valid))
+    return result, plan, checked
+
+
+def import_frames(
+    engine: Engine,
+    frames: Mapping[Kind, pd.DataFrame],
+    *,
+    actor: str,
+    partial: bool = False,
+    source_name: str = "frame",
+    mapping: Mapping[str, str] | None = None,
+    progress: Progress | None = None,
+) -> dict[Kind, ImportResult]:
+    """Import several kinds in one transaction (in :data:`IMPORT_ORDER`).
+
+    Without ``partial``, any rejected row in any table means nothing at all is written.
+    Columns may be canonical names or Chinese headers. Returns one result per kind.
+    """
+    for kind in frames:
+        if kind not in KINDS:
+            raise InputError(
+                f"Unknown kind of import '{kind}'.", value=kind, fix=f"Use one of {KINDS}."
+            )
+    results: dict[Kind, ImportResult] = {}
+    pending: dict[str, set[str]] = {}
+    with translate_errors("Importing into the registry"):
+        conn = engine.connect()
+        try:
+            trans = conn.begin()
+            try:
+                failed = False
+                for kind in IMPORT_ORDER:
+                    if kind not in frames:
+                        continue
+                    canon, headers = to_canonical(frames[kind], kind, mapping)
+                    source = f"{source_name}:{kind}" if len(frames) > 1 else source_name
+                    result, _plan, _checked = _import_one(
+                        conn,
+                        kind=kind,
+                        frame=canon,
+                        headers=headers,
+                        source=source,
+                        actor=actor,
+                        partial=partial,
+                        write=not failed,
+                        pending=pending,
+                        progress=progress,
+                    )
+                    results[kind] = result
+                    if result.errors and not partial:
+                        failed = True
+                        # keep validating the rest so the report is complete; pretend the
+                        # rejected table's keys exist so later tables are judged on their own.
+                        pending.setdefault(kind, set()).update(_keys_of(kind, canon))
+                if failed:
+                    trans.rollback()
+                    for result in results.values():
+                        result.created = result.updated = result.unchanged = 0
+                        result.written = False
+                else:
+                    trans.commit()
+                    for result in results.values():
+                        result.written = True
+            except BaseException:
+                if trans.is_active:
+                    trans.rollback()
+                raise
+        finally:
+            conn.close()
+    for result in results.values():
+        log.info(
+            "import %s from %s: %d rows, %d created, %d updated, %d unchanged, %d rejected",
+            result.kind,
+            result.source,
+            result.rows,
+            result.created,
+            result.updated,
+            result.unchanged,
+            result.rejected_rows,
+        )
+    return results
+
+
+def import_frame(
+    engine: Engine,
+    *,
+    kind: Kind,
+    frame: pd.DataFrame,
+    actor: str,
+    partial: bool = False,
+    source_name: str = "frame",
+    mapping: Mapping[str, str] | None = None,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Import one table (canonical or Chinese headers) of ``kind``; see :func:`import_frames`."""
+    results = import_frames(
+        engine,
+        {kind: frame},
+        actor=actor,
+        partial=partial,
+        source_name=source_name,
+        mapping=mapping,
+        progress=progress,
+    )
+    return results[kind]
+
+
+def import_file(
+    engine: Engine,
+    path: str | Path,
+    *,
+    kind: Kind | None = None,
+    mapping: Mapping[str, str] | str | Path | None = None,
+    partial: bool = False,
+    actor: str,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Read ``path`` (CSV/XLSX/Parquet), detect its kind if not given, and import it."""
+    p = Path(path)
+    frame = read_table(p, as_text=True)
+    user_map = load_mapping(mapping) if isinstance(mapping, str | Path) else mapping
+    if kind is None:
+        kind = detect_kind([str(c) for c in frame.columns], user_map)
+    return import_frame(
+        engine,
+        kind=kind,
+        frame=frame,
+        actor=actor,
+        partial=partial,
+        source_name=p.name,
+        mapping=user_map,
+        progress=progress,
+    )
