@@ -1,9 +1,83 @@
-"""CLI commands: demo (filled in by its owner)."""
+"""CLI command: ``dongxi demo`` — the main job end to end, with progress and a summary."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+
+def demo(
+    folder: Annotated[
+        Path,
+        typer.Option("--dir", help="Working folder (created; holds dongxi.db and the report)."),
+    ] = Path("dongxi-demo"),
+    households: Annotated[
+        int | None,
+        typer.Option("--households", help="Number of synthetic households (default 20,000)."),
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Random seed (default 2017).")] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace a demo already in the folder.")
+    ] = False,
+) -> None:
+    """Run the main job: registry, synthetic data, import, snapshots, identification, matching,
+    report (演示：登记、导入、快照、识别、匹配、报告)."""
+    from dongxi.demo import DEFAULT_HOUSEHOLDS, DEFAULT_SEED, run_demo
+
+    console = Console()
+    bar = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+    )
+    task = bar.add_task("dongxi demo", total=None)
+
+    def progress(label: str, done: int, total: int) -> None:
+        if not bar.live.is_started:
+            bar.start()
+        bar.update(task, description=label, completed=done, total=total)
+
+    try:
+        result = run_demo(
+            folder,
+            households=DEFAULT_HOUSEHOLDS if households is None else households,
+            seed=DEFAULT_SEED if seed is None else seed,
+            force=force,
+            progress=progress,
+        )
+    finally:
+        if bar.live.is_started:
+            bar.stop()
+
+    if result.summary is not None and len(result.summary):
+        from dongxi.report._labels import format_number
+
+        table = Table(title="摘要 Summary")
+        table.add_column("项目 item")
+        table.add_column("value", justify="right")
+        for row in result.summary.to_dict("records"):
+            unit = row.get("unit") or ""
+            value = f"{format_number(row['value'])} {unit}".strip()
+            table.add_row(f"{row['label_zh']} {row['label_en']}", value)
+        console.print(table)
+    for item in result.missing:
+        console.print(f"[yellow]not available:[/] {item}", highlight=False, soft_wrap=True)
+    console.print(f"registry 登记库: {result.database}", highlight=False, soft_wrap=True)
+    if result.workbook is not None:
+        console.print(f"tables 表格: {result.workbook}", highlight=False, soft_wrap=True)
+    if result.report is not None:
+        console.print(
+            f"[bold green]report 报告:[/] {result.report}", highlight=False, soft_wrap=True
+        )
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the dongxi app."""
+    app.command("demo")(demo)

@@ -132,7 +132,7 @@ def county_chart(
             ax.grid(axis="y", visible=False)
             ax.set_xlim(left=0)
         axes[0].set_ylim(-0.7, len(order) - 0.3)
-        fig.subplots_adjust(wspace=0.08)
+        fig.subplots_adjust(wspace=0.15)
         return _svg(fig)
 
 
@@ -215,10 +215,11 @@ def income_chart(income: pd.DataFrame, lines: Mapping[str, float]) -> str:
             keep = np.isfinite(x)
             x, w = x[keep], w[keep]
             color = PALETTE[i % len(PALETTE)]
+            inside = (x >= low) & (x <= top)
             hist_ax.hist(
-                np.clip(x, low, top),
+                x[inside],
                 bins=bins,
-                weights=w / w.sum() if w.sum() > 0 else None,
+                weights=w[inside] / w.sum() if w.sum() > 0 else None,
                 histtype="step",
                 linewidth=1.4,
                 color=color,
