@@ -1,0 +1,321 @@
+"""The append-only, hash-chained change log (who, when, what).
+
+Every entry holds the actor, the time (UTC, ISO 8601), the action, the entity and its key, and the
+record before and after the change as canonical JSON (sorted keys; ID numbers masked, names
+reduced to their first character, ciphertexts left out). ``entry_hash`` is the SHA-256 of the
+previous entry's hash and the entry's own fields, so changing or removing any entry breaks every
+later hash; :func:`verify_chain` recomputes them. ``prev_hash`` is unique, so two writers cannot
+fork the chain (the second fails), and database triggers refuse UPDATE/DELETE. There is no update
+or delete function here.
+
+:func:`record_changes` is the bulk API for imports: it runs inside the caller's transaction and
+uses PostgreSQL ``COPY`` (or one ``executemany`` on SQLite).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from itertools import islice
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from dongxi.errors import InputError
+from dongxi.store.db import translate_errors
+from dongxi.store.idnumber import is_valid_id, mask_id
+from dongxi.store.models import ChangeLogEntry
+
+__all__ = [
+    "GENESIS_HASH",
+    "ChainCheck",
+    "Change",
+    "canonical_json",
+    "change_history",
+    "record_change",
+    "record_changes",
+    "redact",
+    "verify_chain",
+]
+
+log = logging.getLogger(__name__)
+
+GENESIS_HASH = "0" * 64
+_TABLE = ChangeLogEntry.__table__
+assert isinstance(_TABLE, sa.Table)
+_SEP = "\x1f"
+_CHUNK = 20_000
+_ID_FIELDS = frozenset({"id_number", "身份证号"})
+_NAME_FIELDS = frozenset({"name", "contact", "姓名", "联系人"})
+_DROP_FIELDS = frozenset({"id_encrypted"})
+_PG_LOCK = 0x646F6E6778  # "dongx": the advisory lock id of the change log
+
+
+@dataclass(frozen=True)
+class Change:
+    """One changed record: its key and its state before and after (``None``: absent)."""
+
+    key: str
+    before: Mapping[str, Any] | None = None
+    after: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    """Result of :func:`verify_chain`."""
+
+    ok: bool
+    entries: int
+    broken_at: int | None = None
+    reason: str | None = None
+
+
+def _shorten(value: Any) -> Any:
+    if value is None:
+        return None
+    text = str(value)
+    return text[:1] + "*" * max(len(text) - 1, 0)
+
+
+def redact(record: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """A copy of ``record`` safe for the change log (IDs masked, names shortened)."""
+    if record is None:
+        return None
+    out = {str(k): v for k, v in record.items()}
+    keys = out.keys()
+    for name in _DROP_FIELDS & keys:
+        del out[name]
+    for name in _ID_FIELDS & keys:
+        if out[name] is not None:
+            out[name] = mask_id(str(out[name]))
+    for name in _NAME_FIELDS & keys:
+        out[name] = _shorten(out[name])
+    # a safety net for ID numbers under other column names
+    suspects = [
+        k for k, v in out.items() if v.__class__ is str and len(v) == 18 and k not in _ID_FIELDS
+    ]
+    for name in suspects:
+        if is_valid_id(out[name]):
+            out[name] = mask_id(out[name])
+    return out
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return None
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return str(value)
+
+
+def canonical_json(record: Mapping[str, Any] | None) -> str | None:
+    """Sorted-key, compact JSON of the redacted record (the form that is hashed and stored)."""
+    clean = redact(record)
+    if clean is None:
+        return None
+    return json.dumps(
+        clean, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_default
+    )
+
+
+def _entry_hash(
+    prev: str,
+    at: str,
+    actor: str,
+    action: str,
+    entity: str,
+    key: str,
+    before: str | None,
+    after: str | None,
+) -> str:
+    text = _SEP.join((prev, at, actor, action, entity, key, before or "", after or ""))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _last_hash(connection: Connection) -> str:
+    row = connection.execute(
+        sa.select(_TABLE.c.entry_hash).order_by(_TABLE.c.seq.desc()).limit(1)
+    ).first()
+    return str(row[0]) if row is not None else GENESIS_HASH
+
+
+def _check_text(name: str, value: str, limit: int) -> None:
+    if not value or len(value) > limit:
+        raise InputError(
+            f"The change-log field '{name}' must be 1–{limit} characters.",
+            column=name,
+            value=value[:40] if value else value,
+            rule="change_log_field",
+            fix=f"Give a non-empty '{name}' of at most {limit} characters.",
+        )
+
+
+def _rows(
+    prev: str, at: str, actor: str, action: str, entity: str, changes: Iterable[Change]
+) -> Iterator[tuple[str, str, str, str, str, str | None, str | None, str, str]]:
+    for change in changes:
+        key = str(change.key)
+        before = canonical_json(change.before)
+        after = canonical_json(change.after)
+        entry = _entry_hash(prev, at, actor, action, entity, key, before, after)
+        yield (at, actor, action, entity, key, before, after, prev, entry)
+        prev = entry
+
+
+_COLUMNS = (
+    "at",
+    "actor",
+    "action",
+    "entity",
+    "entity_key",
+    "before",
+    "after",
+    "prev_hash",
+    "entry_hash",
+)
+
+
+def record_changes(
+    connection: Connection,
+    *,
+    actor: str,
+    action: str,
+    entity: str,
+    changes: Iterable[Change],
+    at: dt.datetime | None = None,
+) -> int:
+    """Append one entry per change, chained to the last entry; returns the number written.
+
+    Runs in the caller's transaction (nothing is committed here), so an import that fails rolls
+    its log entries back with its data. On PostgreSQL a transaction-level advisory lock keeps
+    concurrent writers in line.
+    """
+    _check_text("actor", actor, 100)
+    _check_text("action", action, 20)
+    _check_text("entity", entity, 40)
+    stamp = (at or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).isoformat(timespec="microseconds")
+    with translate_errors("Writing the change log"):
+        postgres = connection.dialect.name == "postgresql"
+        if postgres:
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK})
+        prev = _last_hash(connection)
+        rows = _rows(prev, stamp, actor, action, entity, changes)
+        writer = _copy_postgres if postgres else _insert_sqlite
+        written = writer(connection, rows)
+    log.info("change log: %d %s entries for %s", written, action, entity)
+    return written
+
+
+def _insert_sqlite(connection: Connection, rows: Iterator[tuple[Any, ...]]) -> int:
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    statement = (
+        f"INSERT INTO change_log ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
+    )
+    written = 0
+    cursor = raw.cursor()
+    try:
+        while True:
+            batch = list(islice(rows, _CHUNK))
+            if not batch:
+                return written
+            cursor.executemany(statement, batch)
+            written += len(batch)
+    finally:
+        cursor.close()
+
+
+def _copy_postgres(connection: Connection, rows: Iterator[tuple[Any, ...]]) -> int:
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    written = 0
+    with (
+        raw.cursor() as cursor,
+        cursor.copy(f"COPY change_log ({', '.join(_COLUMNS)}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
+            written += 1
+    return written
+
+
+def record_change(
+    connection: Connection,
+    *,
+    actor: str,
+    action: str,
+    entity: str,
+    key: str,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+) -> None:
+    """Append one entry (see :func:`record_changes`)."""
+    record_changes(
+        connection,
+        actor=actor,
+        action=action,
+        entity=entity,
+        changes=[Change(key=key, before=before, after=after)],
+    )
+
+
+def change_history(connection: Connection, *, entity: str, key: str) -> list[dict[str, Any]]:
+    """The entries of one record, oldest first, with ``before``/``after`` decoded."""
+    with translate_errors("Reading the change log"):
+        result = connection.execute(
+            sa.select(_TABLE)
+            .where(_TABLE.c.entity == entity, _TABLE.c.entity_key == key)
+            .order_by(_TABLE.c.seq)
+        )
+        out = []
+        for row in result.mappings():
+            item = dict(row)
+            for side in ("before", "after"):
+                item[side] = json.loads(item[side]) if item[side] else None
+            out.append(item)
+    return out
+
+
+def verify_chain(source: Engine | Connection) -> ChainCheck:
+    """Recompute every hash of the change log; report the first entry that does not match."""
+    if isinstance(source, Engine):
+        with source.connect() as connection:
+            return verify_chain(connection)
+    prev = GENESIS_HASH
+    count = 0
+    with translate_errors("Verifying the change log"):
+        result = source.execution_options(yield_per=_CHUNK).execute(
+            sa.select(_TABLE).order_by(_TABLE.c.seq)
+        )
+        for row in result:
+            count += 1
+            if row.prev_hash != prev:
+                return ChainCheck(
+                    False,
+                    count,
+                    row.seq,
+                    "previous hash does not match: an entry before it was removed or changed",
+                )
+            expected = _entry_hash(
+                prev,
+                row.at,
+                row.actor,
+                row.action,
+                row.entity,
+                row.entity_key,
+                row.before,
+                row.after,
+            )
+            if row.entry_hash != expected:
+                return ChainCheck(
+                    False, count, row.seq, "content does not match its hash: the entry was changed"
+                )
+            prev = row.entry_hash
+    return ChainCheck(True, count)
