@@ -1,0 +1,405 @@
+"""Helpers (帮扶责任人), eastern partners (东部帮扶主体), assistance measures and status history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from dongxi import regions
+from dongxi.synth._names import make_names, make_surnames
+from dongxi.synth._places import Places
+from dongxi.synth._population import NEVER, Population
+from dongxi.synth._rounds import MONITORING, STATUSES, RoundArrays
+
+__all__ = ["make_helpers", "make_measures", "make_partners", "status_history"]
+
+IntArray = npt.NDArray[np.int64]
+
+_WEST_UNITS = (
+    "农业农村局",
+    "教育局",
+    "卫生健康局",
+    "人力资源和社会保障局",
+    "财政局",
+    "交通运输局",
+    "水利局",
+    "自然资源局",
+    "供电公司",
+    "农村信用合作联社",
+    "乡镇人民政府",
+)
+_EAST_UNITS = ("挂职干部", "对口帮扶工作队", "驻村工作队")
+_BRANDS = (
+    "华盛",
+    "鹏程",
+    "粤海",
+    "南方",
+    "嘉禾",
+    "新宏",
+    "恒达",
+    "金穗",
+    "远景",
+    "富源",
+    "宏图",
+    "利民",
+    "顺通",
+    "安康",
+    "德信",
+    "康达",
+    "汇丰",
+    "永泰",
+    "瑞丰",
+    "创新",
+)
+_INDUSTRIES = (
+    ("农业科技有限公司", "agriculture"),
+    ("食品有限公司", "food"),
+    ("电子科技有限公司", "manufacturing"),
+    ("服装有限公司", "manufacturing"),
+    ("物流有限公司", "logistics"),
+    ("建筑工程有限公司", "construction"),
+    ("电子商务有限公司", "e-commerce"),
+    ("人力资源服务有限公司", "services"),
+)
+_ORG_KINDS = (
+    ("enterprise", 0.7),
+    ("organisation", 0.12),
+    ("government", 0.06),
+    ("school", 0.06),
+    ("hospital", 0.06),
+)
+
+# measure subtypes: (batch, subtype, typical funds in yuan, outcome)
+_MEASURES = {
+    "illness": ("health", "medical_assistance", 3000.0, "medical_costs_covered"),
+    "disability": ("social_security", "disability_subsidy", 1500.0, "subsidy_paid"),
+    "education": ("education", "education_subsidy", 3000.0, "child_in_school"),
+    "disaster": ("production", "disaster_recovery", 5000.0, "production_restored"),
+    "lack_land": ("production", "land_transfer", 2000.0, "income_increased"),
+    "lack_water": ("production", "irrigation", 4000.0, "water_secured"),
+    "lack_skills": ("employment", "training", 1500.0, "skill_certificate"),
+    "lack_labour": ("social_security", "minimum_living_allowance", 4000.0, "income_floor"),
+    "lack_funds": ("production", "microcredit", 50000.0, "dividend_received"),
+    "poor_transport": ("relocation", "relocation", 60000.0, "relocated"),
+    "lack_motivation": ("production", "livestock", 5000.0, "income_increased"),
+    "other": ("production", "planting", 3000.0, "income_increased"),
+}
+
+
+def make_helpers(
+    rng: np.random.Generator, pop: Population, places: Places
+) -> tuple[pd.DataFrame, pd.Series]:
+    """West-side cadres (about one per five registered households) and a few eastern cadres."""
+    poor = np.flatnonzero(pop.h_poor)
+    counties = places.counties
+    county_codes = counties["county_code"].to_numpy().astype(str)
+    names_c = counties["name"].to_numpy().astype(str)
+    # helpers per county proportional to its registered households
+    per_county = np.bincount(pop.h_county[poor], minlength=len(counties))
+    n_west = np.where(per_county > 0, np.maximum(1, -(-per_county // 5)), 0)
+    west_county = np.repeat(np.arange(len(counties)), n_west)
+    n_w = len(west_county)
+    east_per = np.where(per_county > 0, np.maximum(1, per_county // 200), 0)
+    east_county = np.repeat(np.arange(len(counties)), east_per)
+    n_e = len(east_county)
+    total = n_w + n_e
+    ids = np.char.add("H", np.char.zfill(np.arange(1, total + 1).astype(str), 7))
+    male = rng.random(total) < 0.7
+    names = make_names(rng, make_surnames(rng, total), male)
+    unit_w = np.char.add(
+        names_c[west_county], np.array(_WEST_UNITS)[rng.integers(0, len(_WEST_UNITS), n_w)]
+    )
+    east_region = np.where(
+        counties["east_county_code"].to_numpy().astype(str) != "",
+        counties["east_county_code"].to_numpy().astype(str),
+        counties["east_city_code"].to_numpy().astype(str),
+    )
+    unit_e = np.array(_EAST_UNITS)[rng.integers(0, len(_EAST_UNITS), n_e)]
+    helpers = pd.DataFrame(
+        {
+            "helper_id": ids,
+            "name": names,
+            "unit": np.concatenate([unit_w, unit_e]),
+            "side": np.array(["west"] * n_w + ["east"] * n_e),
+            "region_code": np.concatenate([county_codes[west_county], east_region[east_county]]),
+        }
+    ).astype("str")
+    # assign each registered household a west helper of its county
+    first = np.concatenate([[0], np.cumsum(n_west)[:-1]])
+    hcounty = pop.h_county[poor]
+    rank_in_county = np.zeros(len(poor), dtype=np.int64)
+    order = np.argsort(hcounty, kind="stable")
+    sorted_c = hcounty[order]
+    starts = np.searchsorted(sorted_c, sorted_c)
+    rank_in_county[order] = np.arange(len(poor)) - starts
+    chosen = first[hcounty] + rank_in_county // 5
+    assigned = np.full(len(pop.h_code), None, dtype=object)
+    assigned[poor] = ids[chosen]
+    # households monitored later get the helper of a neighbour: the county's first helper
+    has = n_west[pop.h_county] > 0
+    fallback = np.where(has, first[pop.h_county], -1)
+    none = np.full(len(pop.h_code), None, dtype=object)
+    extra = np.where((~pop.h_poor) & has, ids[np.maximum(fallback, 0)].astype(object), none)
+    assigned = np.where(pop.h_poor, assigned, extra)
+    return helpers, pd.Series(assigned, dtype="object")
+
+
+def make_partners(
+    rng: np.random.Generator, places: Places, *, counties_used: IntArray
+) -> pd.DataFrame:
+    """Guangdong enterprises and organisations helping the counties in use (real region codes)."""
+    counties = places.counties.iloc[counties_used]
+    east_div = regions.divisions(2023, provinces=("44",))
+    east_counties = east_div[east_div["level"] == "county"]
+    names = dict(zip(east_div["code"], east_div["name"], strict=True))
+    rows: list[dict[str, str]] = []
+    kinds = [k for k, _ in _ORG_KINDS]
+    kind_p = np.array([p for _, p in _ORG_KINDS])
+    for east_city, east_county in zip(
+        counties["east_city_code"], counties["east_county_code"], strict=True
+    ):
+        pool = east_counties[east_counties["parent_code"] == east_city]["code"].to_numpy()
+        for _ in range(int(rng.integers(8, 16))):
+            region = (
+                east_county
+                if east_county and rng.random() < 0.6
+                else (str(pool[int(rng.integers(0, len(pool)))]) if len(pool) else east_city)
+            )
+            kind = kinds[int(rng.choice(len(kinds), p=kind_p))]
+            place = names.get(region, "")
+            brand = _BRANDS[int(rng.integers(0, len(_BRANDS)))]
+            if kind == "enterprise":
+                suffix, sector = _INDUSTRIES[int(rng.integers(0, len(_INDUSTRIES)))]
+                name = f"{place}{brand}{suffix}"
+            elif kind == "organisation":
+                name, sector = f"{place}{brand}慈善会", "charity"
+            elif kind == "government":
+                name, sector = f"{place}人民政府", "public_administration"
+            elif kind == "school":
+                name, sector = f"{place}第{int(rng.integers(1, 9))}中学", "education"
+            else:
+                name, sector = f"{place}第{int(rng.integers(1, 5))}人民医院", "health"
+            rows.append({"name": name, "kind": kind, "region_code": region, "sector": sector})
+    frame = pd.DataFrame(rows, columns=["name", "kind", "region_code", "sector"])
+    frame = frame.drop_duplicates("name").reset_index(drop=True)
+    n = len(frame)
+    frame.insert(
+        0, "partner_code", np.char.add("P", np.char.zfill(np.arange(1, n + 1).astype(str), 5))
+    )
+    frame["contact"] = make_names(rng, make_surnames(rng, n), rng.random(n) < 0.6)
+    return frame.astype("str")
+
+
+def make_measures(
+    rng: np.random.Generator,
+    pop: Population,
+    places: Places,
+    primary: IntArray,
+    causes: pd.Series,
+    helper: pd.Series,
+    partners: pd.DataFrame,
+    fixes: dict[str, Any],
+    *,
+    last_year: int,
+) -> pd.DataFrame:
+    """Assistance measures for the registered households (and village-wide ones)."""
+    from dongxi.synth._households import CAUSES
+
+    poor = np.flatnonzero(pop.h_poor)
+    partner_region = partners["region_code"].to_numpy().astype(str)
+    partner_codes = partners["partner_code"].to_numpy().astype(str)
+    east_city_of = places.counties["east_city_code"].to_numpy().astype(str)
+    # the partners of each county: those located in its paired eastern city
+    by_city: dict[str, npt.NDArray[np.str_]] = {}
+    for city in set(east_city_of):
+        mask = np.char.startswith(partner_region, city[:4])
+        by_city[city] = partner_codes[mask]
+
+    records: dict[str, list[object]] = {
+        k: []
+        for k in (
+            "household_code",
+            "region_code",
+            "batch",
+            "subtype",
+            "helper_id",
+            "partner_code",
+            "funds",
+            "fund_source",
+            "start",
+            "outcome",
+        )
+    }
+    cause_names = np.array(CAUSES)
+    reg = pop.h_year_registered[poor]
+    ex = np.minimum(pop.h_year_exited[poor], 2020)
+    # one measure for the primary cause, one for a further cause, employment or housing
+    plans: list[tuple[IntArray, npt.NDArray[np.str_]]] = []
+    plans.append((poor, cause_names[primary[poor]]))
+    second = causes.to_numpy()[poor]
+    second_cause = np.array([s.split(";")[1] if s.count(";") else "lack_skills" for s in second])
+    take = rng.random(len(poor)) < 0.7
+    plans.append((poor[take], second_cause[take]))
+    unsafe = poor[fixes["housing_fix"][poor] != NEVER]
+    plans.append((unsafe, np.full(len(unsafe), "__housing")))
+    for households, kinds in plans:
+        idx = np.searchsorted(poor, households)
+        year = np.where(
+            kinds == "__housing",
+            fixes["housing_fix"][households],
+            rng.integers(reg[idx], np.maximum(ex[idx], reg[idx]) + 1),
+        )
+        for h, kind, y in zip(households, kinds, year, strict=True):
+            if kind == "__housing":
+                batch, subtype, funds, outcome = (
+                    "housing",
+                    "house_renovation",
+                    20000.0,
+                    "house_safe",
+                )
+            else:
+                batch, subtype, funds, outcome = _MEASURES[str(kind)]
+            east = rng.random() < 0.35
+            city = east_city_of[pop.h_county[h]]
+            pool = by_city.get(city, partner_codes[:0])
+            partner = str(pool[int(rng.integers(0, len(pool)))]) if east and len(pool) else None
+            source = (
+                ("east_social" if rng.random() < 0.3 else "east_fiscal")
+                if partner
+                else (
+                    "credit"
+                    if subtype == "microcredit"
+                    else ("west_social" if rng.random() < 0.08 else "west_fiscal")
+                )
+            )
+            records["household_code"].append(str(pop.h_code[h]))
+            records["region_code"].append(None)
+            records["batch"].append(batch)
+            records["subtype"].append(subtype)
+            records["helper_id"].append(helper.iloc[h])
+            records["partner_code"].append(partner)
+            records["funds"].append(round(funds * float(rng.lognormal(0.0, 0.3)), -1))
+            records["fund_source"].append(source)
+            records["start"].append(int(y))
+            records["outcome"].append(outcome)
+    # village-wide measures: consumption assistance and industry projects in the villages in use
+    village_codes = places.villages["code"].to_numpy().astype(str)
+    used = np.unique(pop.h_village)
+    for v in used:
+        county = int(places.villages["county_index"].iloc[v])
+        pool = by_city.get(east_city_of[county], partner_codes[:0])
+        for batch, subtype, funds in (
+            ("consumption", "purchase", 80000.0),
+            ("production", "industrial_project", 300000.0),
+        ):
+            if rng.random() < 0.5:
+                continue
+            partner = str(pool[int(rng.integers(0, len(pool)))]) if len(pool) else None
+            records["household_code"].append(None)
+            records["region_code"].append(village_codes[v])
+            records["batch"].append(batch)
+            records["subtype"].append(subtype)
+            records["helper_id"].append(None)
+            records["partner_code"].append(partner)
+            records["funds"].append(round(funds * float(rng.lognormal(0.0, 0.5)), -1))
+            records["fund_source"].append("east_fiscal" if partner else "west_fiscal")
+            records["start"].append(int(rng.integers(2016, 2021)))
+            records["outcome"].append("income_increased")
+    start_year = np.array(records.pop("start"), dtype=np.int64)
+    n = len(start_year)
+    start = (
+        start_year.astype("datetime64[Y]").astype("datetime64[D]")
+        - np.datetime64("1970-01-01", "D")
+        + np.datetime64("1970-01-01", "D")
+        + rng.integers(0, 200, n).astype("timedelta64[D]")
+    )
+    end = start + rng.integers(30, 330, n).astype("timedelta64[D]")
+    end_year = end.astype("datetime64[Y]").astype(np.int64) + 1970
+    status = np.where(
+        end_year < last_year,
+        "completed",
+        np.where(start_year <= last_year, "in_progress", "planned"),
+    )
+    frame = pd.DataFrame(records)
+    frame.insert(
+        0, "measure_code", np.char.add("M", np.char.zfill(np.arange(1, n + 1).astype(str), 8))
+    )
+    frame["start_date"] = start.astype(str)
+    frame["end_date"] = end.astype(str)
+    frame["status"] = status
+    outcomes = frame.pop("outcome")
+    frame["outcome"] = outcomes.where(frame["status"] == "completed", None)
+    frame["funds"] = frame["funds"].astype(float)
+    return frame[
+        [
+            "measure_code",
+            "household_code",
+            "region_code",
+            "batch",
+            "subtype",
+            "helper_id",
+            "partner_code",
+            "funds",
+            "fund_source",
+            "start_date",
+            "end_date",
+            "status",
+            "outcome",
+        ]
+    ]
+
+
+def status_history(pop: Population, rounds: list[RoundArrays]) -> pd.DataFrame:
+    """One row per household for its first state and one per change of status or category."""
+    frames = []
+    prev_status: IntArray | None = None
+    prev_cat: IntArray | None = None
+    reasons = {
+        (3, 0): "registered",
+        (0, 1): "exited",
+        (1, 0): "relapsed",
+        (1, 2): "monitoring_started",
+        (3, 2): "monitoring_started",
+        (2, 1): "risk_removed",
+        (2, 3): "risk_removed",
+    }
+    for r in rounds:
+        status, cat = r.status, r.monitoring
+        if prev_status is None or prev_cat is None:
+            changed = np.ones(len(status), dtype=bool)
+            reason = np.where(status == 3, "initial", "registered")
+            reason = np.where((status == 1), "exited", reason)
+        else:
+            changed = (status != prev_status) | (cat != prev_cat)
+            reason = np.full(len(status), "changed", dtype=object)
+            for (a, b), text in reasons.items():
+                reason = np.where((prev_status == a) & (status == b), text, reason)
+        idx = np.flatnonzero(changed)
+        # effective date: registration in October, exits and monitoring decisions at year end
+        eff = np.where(
+            (status[idx] == 0) & (r.year_registered[idx] == r.year),
+            f"{r.year}-10-01",
+            f"{r.year}-12-31",
+        )
+        frames.append(
+            pd.DataFrame(
+                {
+                    "household_code": pop.h_code[idx],
+                    "status": np.array(STATUSES)[status[idx]],
+                    "monitoring_category": pd.Series(np.array((*MONITORING, ""))[cat[idx]]).replace(
+                        "", None
+                    ),
+                    "effective_date": eff,
+                    "reason": np.asarray(reason)[idx].astype(str),
+                }
+            )
+        )
+        prev_status, prev_cat = status, cat
+    out = pd.concat(frames, ignore_index=True)
+    out = out.sort_values(["household_code", "effective_date"], kind="stable")
+    return out.reset_index(drop=True).astype(
+        {"household_code": "str", "status": "str", "effective_date": "str", "reason": "str"}
+    )

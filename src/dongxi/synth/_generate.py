@@ -1,0 +1,178 @@
+"""``generate()``: the one synthetic data set of dongxi, deterministic by seed."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from dongxi.errors import InputError
+from dongxi.synth._extras import make_helpers, make_measures, make_partners, status_history
+from dongxi.synth._households import household_frame, income_frame, make_causes, make_fixes
+from dongxi.synth._places import Places, pick_villages
+from dongxi.synth._population import Population, make_population
+from dongxi.synth._rounds import RoundArrays, compute_round, people_frame
+
+__all__ = ["SCALES", "Rounds", "Scale", "SynthData", "generate"]
+
+logger = logging.getLogger(__name__)
+
+Scale = Literal["village", "county", "city", "province"]
+SCALES: tuple[Scale, ...] = ("village", "county", "city", "province")
+TABLES = ("households", "household_status", "people", "income", "measures", "partners", "helpers")
+
+
+@dataclass(frozen=True)
+class Rounds:
+    """The state of one year: households, their members and that year's income rows."""
+
+    year: int
+    households: pd.DataFrame
+    people: pd.DataFrame
+    income: pd.DataFrame
+
+
+class _LazyRounds(Mapping[int, Rounds]):
+    """Rounds built on first access (a province of several years does not sit in memory)."""
+
+    def __init__(self, build: dict[int, RoundArrays], make: _RoundMaker) -> None:
+        self._arrays = build
+        self._make = make
+        self._cache: dict[int, Rounds] = {}
+
+    def __getitem__(self, year: int) -> Rounds:
+        if year not in self._arrays:
+            raise KeyError(year)
+        if year not in self._cache:
+            self._cache[year] = self._make(self._arrays[year])
+        return self._cache[year]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._arrays)
+
+    def __len__(self) -> int:
+        return len(self._arrays)
+
+
+@dataclass
+class _RoundMaker:
+    pop: Population
+    places: Places
+    primary: np.ndarray
+    causes: pd.Series
+    helper: pd.Series
+
+    def __call__(self, r: RoundArrays) -> Rounds:
+        village_codes = self.places.villages["code"].to_numpy().astype(str)
+        households = household_frame(
+            self.pop, r, village_codes, self.primary, self.causes, self.helper
+        )
+        people = people_frame(self.pop, r, households["household_code"])
+        return Rounds(
+            year=r.year, households=households, people=people, income=income_frame(self.pop, r)
+        )
+
+
+@dataclass(frozen=True)
+class SynthData:
+    """The tables of a synthetic registry (columns exactly those of ``docs/data-dictionary.md``).
+
+    ``households`` and ``people`` are the state at the end of the last year; ``income`` holds
+    one row per household and year; ``rounds`` maps each year to that year's state.
+    """
+
+    households: pd.DataFrame
+    household_status: pd.DataFrame
+    people: pd.DataFrame
+    income: pd.DataFrame
+    measures: pd.DataFrame
+    partners: pd.DataFrame
+    helpers: pd.DataFrame
+    rounds: Mapping[int, Rounds]
+    seed: int
+    vintage: int
+    years: tuple[int, ...] = field(default=())
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The registry tables by name (the current state)."""
+        return {name: getattr(self, name) for name in TABLES}
+
+
+def _check_years(years: Sequence[int]) -> tuple[int, ...]:
+    try:
+        clean = tuple(sorted({int(y) for y in years}))
+    except (TypeError, ValueError):
+        raise InputError(
+            "Years must be whole numbers.", value=list(years), fix="Pass e.g. years=(2016, 2017)."
+        ) from None
+    if not clean or clean[0] < 2014 or clean[-1] > 2030:
+        raise InputError(
+            "Years of the panel must lie within 2014–2030 (registration began in 2014).",
+            value=list(years),
+            fix="Pass years between 2014 and 2030, e.g. (2016, 2017, 2018, 2019, 2020).",
+        )
+    return clean
+
+
+def generate(
+    *,
+    households: int | None = None,
+    scale: Scale | None = None,
+    seed: int = 0,
+    years: Sequence[int] = (2016, 2017, 2018, 2019, 2020),
+    vintage: int = 2017,
+) -> SynthData:
+    """A synthetic registry of Guangxi's 33 paired poverty counties, deterministic by ``seed``.
+
+    ``households`` sets the number of households (spread over villages of ~330 households across
+    the 33 counties unless ``scale`` restricts the area); ``scale`` alone takes every rural village
+    of one village, county, city (the paired counties of one prefecture) or of all 33 counties
+    (``province``, ~1.5 million households). Without either, one county. ``years`` are the rounds
+    of the panel; ``vintage`` (2017 or 2023) the division codes used.
+    """
+    if households is not None and (not isinstance(households, int) or households < 1):
+        raise InputError(
+            "The number of households must be a positive whole number.",
+            value=households,
+            fix="Pass households=1000 or more.",
+        )
+    if scale is not None and scale not in SCALES:
+        raise InputError("Unknown scale.", value=scale, fix=f"Use one of {', '.join(SCALES)}.")
+    if households is None and scale is None:
+        scale = "county"
+    year_list = _check_years(years)
+    rng = np.random.default_rng(seed)
+    places, n = pick_villages(rng, households=households, scale=scale, vintage=vintage)
+    logger.info("synthesising %d households in %d villages", n, len(places.villages))
+    pop = make_population(
+        rng, places, households=n, ref_year=year_list[-1], first_year=year_list[0]
+    )
+    fixes = make_fixes(rng, pop)
+    arrays = {y: compute_round(pop, places, y, fixes) for y in year_list}
+    primary, causes = make_causes(rng, pop, arrays[year_list[0]], fixes)
+    helpers, helper = make_helpers(rng, pop, places)
+    partners = make_partners(rng, places, counties_used=np.unique(pop.h_county))
+    measures = make_measures(
+        rng, pop, places, primary, causes, helper, partners, fixes, last_year=year_list[-1]
+    )
+    history = status_history(pop, [arrays[y] for y in year_list])
+    rounds = _LazyRounds(arrays, _RoundMaker(pop, places, primary, causes, helper))
+    last = rounds[year_list[-1]]
+    income = pd.concat([income_frame(pop, arrays[y]) for y in year_list], ignore_index=True)
+    return SynthData(
+        households=last.households,
+        household_status=history,
+        people=last.people,
+        income=income,
+        measures=measures,
+        partners=partners,
+        helpers=helpers,
+        rounds=rounds,
+        seed=seed,
+        vintage=vintage,
+        years=year_list,
+    )

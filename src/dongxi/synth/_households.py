@@ -1,0 +1,187 @@
+"""Household traits that the rounds share: deprivations and their repair, poverty causes, helpers.
+
+Deprivations (unsafe housing, drinking water, road, electricity) are drawn with probabilities that
+rise with the village's remoteness and the household's poverty, and are repaired in a year drawn
+between 2016 and 2020 for registered-poor households (危房改造, 农村饮水安全工程) — mostly before
+their exit — and less often for others, so that change over time shows in the measures.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from dongxi.synth._population import NEVER, Population
+from dongxi.synth._rounds import MONITORING, STATUSES, RoundArrays
+
+__all__ = ["CAUSES", "household_frame", "make_causes", "make_fixes"]
+
+IntArray = npt.NDArray[np.int64]
+
+CAUSES = (
+    "illness",
+    "disability",
+    "education",
+    "disaster",
+    "lack_land",
+    "lack_water",
+    "lack_skills",
+    "lack_labour",
+    "lack_funds",
+    "poor_transport",
+    "lack_motivation",
+    "other",
+)
+_ALWAYS = 1900
+
+
+def make_fixes(rng: np.random.Generator, pop: Population) -> dict[str, Any]:
+    """Deprivations of each household and the year each is repaired (``NEVER`` if not)."""
+    n = len(pop.h_code)
+    r = pop.h_remote
+    poor = pop.h_poor
+    exit_year = np.where(poor, np.minimum(pop.h_year_exited, 2020), 2020)
+    repair_poor = np.minimum(rng.integers(2016, 2021, n), exit_year)
+    repair_other = np.where(rng.random(n) < 0.5, rng.integers(2016, 2023, n), NEVER)
+    repair = np.where(poor, repair_poor, repair_other)
+
+    unsafe = rng.random(n) < 0.03 + 0.3 * r + 0.2 * poor
+    housing = np.where(
+        unsafe, np.where(rng.random(n) < 0.7, 2, 3), np.where(rng.random(n) < 0.3, 0, 1)
+    )
+    housing_safe = np.where(rng.random(n) < 0.4, 0, 1)
+    housing_fix = np.where(unsafe, repair, NEVER)
+
+    p_fail = (
+        np.array([0.04, 0.06, 0.08, 0.05])[None, :]
+        * (0.5 + 2.5 * r[:, None])
+        * (1.0 + poor[:, None])
+    )
+    water_bad = rng.random((n, 4)) < p_fail
+    water_fix = np.where(water_bad.any(axis=1), np.where(poor, repair, repair_other), NEVER)
+
+    # roads and power: village-wide, in the most remote villages, built 2016–2019
+    village_year = rng.integers(2016, 2020, int(pop.h_village.max()) + 1)
+    road_bad = r > 0.75
+    road_fix = np.where(road_bad, village_year[pop.h_village], _ALWAYS)
+    power_bad = (r > 0.85) & (rng.random(n) < 0.3)
+    electricity_fix = np.where(power_bad, np.minimum(village_year[pop.h_village], 2017), _ALWAYS)
+    return {
+        "housing": housing.astype(np.int64),
+        "housing_safe": housing_safe.astype(np.int64),
+        "housing_fix": housing_fix.astype(np.int64),
+        "water": ~water_bad,
+        "water_fix": water_fix.astype(np.int64),
+        "road_fix": road_fix.astype(np.int64),
+        "electricity_fix": electricity_fix.astype(np.int64),
+    }
+
+
+def make_causes(
+    rng: np.random.Generator, pop: Population, first: RoundArrays, fixes: dict[str, Any]
+) -> tuple[IntArray, pd.Series]:
+    """Primary cause and the ``;``-separated causes of each ever-registered household."""
+    n = len(pop.h_code)
+    hh = pop.p_hh
+    w = first.present.astype(float)
+    ill = np.bincount(hh, weights=w * np.isin(first.health, (1, 2)), minlength=n) > 0
+    dis = np.bincount(hh, weights=w * (first.health == 3), minlength=n) > 0
+    students = np.bincount(hh, weights=w * (first.school >= 4) * (first.school <= 6), minlength=n)
+    able = np.bincount(hh, weights=w * (first.labour <= 1), minlength=n)
+    unskilled = np.bincount(hh, weights=w * (first.labour == 1), minlength=n) > 0
+    r = pop.h_remote
+    score = np.stack(
+        [
+            2.0 * ill,
+            2.0 * dis,
+            1.5 * (students >= 1),
+            0.3 * np.ones(n),
+            0.4 + 0.4 * r,
+            0.8 * ~fixes["water"].all(axis=1),
+            1.0 * unskilled,
+            2.2 * (able == 0),
+            1.2 * np.ones(n),
+            1.6 * r,
+            0.35 * np.ones(n),
+            0.1 * np.ones(n),
+        ],
+        axis=1,
+    ) * rng.gamma(2.0, 0.5, (n, len(CAUSES)))
+    order = np.argsort(-score, axis=1)
+    primary = order[:, 0].astype(np.int64)
+    extra = rng.integers(0, 3, n)  # 0-2 further causes
+    names = np.array(CAUSES)
+    text = names[order[:, 0]]
+    for k in (1, 2):
+        text = np.where(extra >= k, np.char.add(np.char.add(text, ";"), names[order[:, k]]), text)
+    ever = pop.h_poor
+    primary = np.where(ever, primary, -1).astype(np.int64)
+    return primary, pd.Series(text).where(ever, None)
+
+
+def household_frame(
+    pop: Population,
+    r: RoundArrays,
+    village_codes: npt.NDArray[np.str_],
+    primary: IntArray,
+    causes: pd.Series,
+    helper: pd.Series,
+) -> pd.DataFrame:
+    """The households table of one round (columns of the data dictionary)."""
+    registered = r.year_registered != NEVER
+    vcode = village_codes[pop.h_village]
+    frame = pd.DataFrame(
+        {
+            "household_code": pop.h_code,
+            "village_code": vcode,
+            "county_code": vcode.astype("U6"),
+            "status": np.array(STATUSES)[r.status],
+            "monitoring_category": pd.Series(np.array((*MONITORING, ""))[r.monitoring]).replace(
+                "", None
+            ),
+            "year_registered": pd.array(np.where(registered, r.year_registered, 0), dtype="Int64"),
+            "year_exited": pd.array(
+                np.where(r.year_exited != NEVER, r.year_exited, 0), dtype="Int64"
+            ),
+            "primary_cause": pd.Series(np.array((*CAUSES, ""))[primary]).replace("", None),
+            "poverty_causes": causes,
+            "housing_grade": np.array(["A", "B", "C", "D"])[r.housing],
+            "water_quantity_ok": r.water[:, 0],
+            "water_quality_ok": r.water[:, 1],
+            "water_convenience_ok": r.water[:, 2],
+            "water_guarantee_ok": r.water[:, 3],
+            "road_access": r.road,
+            "electricity": r.electricity,
+            "helper_id": helper,
+            "latitude": np.full(len(vcode), np.nan),
+            "longitude": np.full(len(vcode), np.nan),
+        }
+    )
+    frame["year_registered"] = frame["year_registered"].mask(~registered)
+    frame["year_exited"] = frame["year_exited"].mask(r.year_exited == NEVER)
+    frame["helper_id"] = frame["helper_id"].where(registered | (r.status == 2), None)
+    for column in ("household_code", "village_code", "county_code", "status", "housing_grade"):
+        frame[column] = frame[column].astype("str")
+    return frame
+
+
+def income_frame(pop: Population, r: RoundArrays) -> pd.DataFrame:
+    """The income ledger rows of one year (one per household)."""
+    size = np.maximum(r.size, 1)
+    net = r.wage + r.operating + r.property_ + r.transfer - r.costs
+    return pd.DataFrame(
+        {
+            "household_code": pd.Series(pop.h_code, dtype="str"),
+            "year": np.full(len(size), r.year, dtype=np.int64),
+            "wage_income": r.wage,
+            "operating_income": r.operating,
+            "property_income": r.property_,
+            "transfer_income": r.transfer,
+            "production_costs": r.costs,
+            "household_size": size.astype(np.int64),
+            "net_income_per_capita": np.round(net / size, 2),
+        }
+    )
