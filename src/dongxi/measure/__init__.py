@@ -6,6 +6,8 @@ engine evaluates the indicators on a table, builds the weighted count table over
 interval from it. Income poverty (FGT, Watts, Gini) lives in :mod:`dongxi.measure.income`.
 """
 
+from dongxi.measure._af import OUTPUT_COLUMNS
+from dongxi.measure._compute import count_table, identify, measure
 from dongxi.measure._spec import (
     Aggregate,
     Comparison,
@@ -23,6 +25,7 @@ from dongxi.measure._spec import (
 )
 
 __all__ = [
+    "OUTPUT_COLUMNS",
     "Aggregate",
     "Comparison",
     "Cutoff",
@@ -35,5 +38,8 @@ __all__ = [
     "Rounds",
     "Unit",
     "builtin_specs",
+    "count_table",
+    "identify",
     "load_spec",
+    "measure",
 ]

@@ -1,0 +1,404 @@
+"""The public entry points: :func:`measure` (tidy table of estimates) and :func:`identify`.
+
+Tables in, tables out. The relational work (rules, aggregation of members to households, missing
+values, the weighted count table) runs as Ibis expressions on the engine given (DuckDB in memory
+by default, or PostgreSQL). For household-level data whose indicators are plain 0/1 columns an
+in-memory fast path builds the same count table with numpy (``method="numpy"``, chosen
+automatically for DuckDB in memory); tests prove both give identical numbers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+from collections.abc import Mapping, Sequence
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from dongxi.engine import Engine, connect
+from dongxi.errors import InputError
+from dongxi.measure._af import OUTPUT_COLUMNS, Cells, Cutoff, estimate, make_design
+from dongxi.measure._indicators import UNIT_KEY, WEIGHT_KEY, referenced_columns, unit_table
+from dongxi.measure._spec import MeasureSpec, cutoff_fraction, load_spec
+from dongxi.measure._validate import add_age, validate
+
+__all__ = ["OUTPUT_COLUMNS", "count_table", "identify", "measure"]
+
+log = logging.getLogger(__name__)
+
+Method = Literal["auto", "ibis", "numpy"]
+
+
+def _as_spec(spec: MeasureSpec | str | Path) -> MeasureSpec:
+    return spec if isinstance(spec, MeasureSpec) else load_spec(spec)
+
+
+def _cutoffs(spec: MeasureSpec, k: Sequence[float | str] | None) -> list[Cutoff]:
+    weights = spec.exact_weights()
+    items = list(k) if k is not None else list(spec.k)
+    out: list[Cutoff] = []
+    for item in items:
+        if isinstance(item, str) and item not in ("union", "intersection"):
+            try:
+                item = float(item)
+            except ValueError:
+                raise InputError(
+                    f"The cutoff k must be a number in percent; got {item!r}.",
+                    column="k",
+                    value=item,
+                    rule="k",
+                    fix="Give k in percent in (0, 100], e.g. --k 33.33, or 'union'/'intersection'.",
+                ) from None
+        if isinstance(item, int | float) and not (0 < float(item) <= 100):
+            raise InputError(
+                "The cutoff k is in percent and must lie in (0, 100].",
+                column="k",
+                value=item,
+                rule="k",
+                fix="Give k in percent, e.g. 33.33 for one third (not 0.3333).",
+            )
+        spec_k: Any = item if isinstance(item, str) else float(item)
+        frac = cutoff_fraction(spec_k, weights)
+        percent = float(frac * 100) if isinstance(item, str) else float(item)
+        out.append(Cutoff(percent=percent, value=frac))
+    return out
+
+
+def _by_sets(spec: MeasureSpec, by: Sequence[str]) -> list[tuple[str, ...]]:
+    base: list[tuple[str, ...]] = [()]
+    for item in by:
+        cols = tuple(c.strip() for c in item.split(",") if c.strip())
+        if cols and cols not in base:
+            base.append(cols)
+    if spec.rounds is None:
+        return base
+    rc = spec.rounds.column
+    out: list[tuple[str, ...]] = []
+    for cols in base:
+        variants = [cols] if rc in cols else [cols, (rc, *cols)]
+        out += [v for v in variants if v not in out]
+    return out
+
+
+def _prepare(
+    data: pd.DataFrame,
+    spec: MeasureSpec,
+    by_sets: Sequence[tuple[str, ...]],
+    reference_date: dt.date | None,
+    source: str | None,
+    extra: Sequence[str] = (),
+) -> tuple[pd.DataFrame, list[str]]:
+    by_cols = list(dict.fromkeys(c for cols in by_sets for c in cols))
+    ref = reference_date or spec.reference_date
+    frame = add_age(data, spec, ref, source=source)
+    needed = referenced_columns(spec, by_cols)
+    validate(frame, spec, needed, source=source)
+    keep = list(dict.fromkeys([*needed, *extra]))
+    return frame[keep], by_cols
+
+
+def _fast_path_possible(spec: MeasureSpec) -> bool:
+    return spec.unit.household is None and all(ind.column for ind in spec.indicators)
+
+
+def _numpy_cells(frame: pd.DataFrame, spec: MeasureSpec, keys: list[str]) -> pd.DataFrame:
+    """The count table with numpy (indicators are 0/1 columns, one row per unit)."""
+    names = spec.indicator_names
+    cols = {ind.name: ind.column for ind in spec.indicators}
+    mask = np.ones(len(frame), dtype=bool)
+    mats: list[np.ndarray] = []
+    for ind in spec.indicators:
+        policy = ind.missing or spec.missing
+        raw = frame[cols[ind.name]]
+        isna = raw.isna().to_numpy()
+        vals = raw.to_numpy(dtype=np.float64, na_value=np.nan)
+        if policy == "listwise":
+            mask &= ~isna
+        vals = np.where(isna, 1.0 if policy == "deprived" else 0.0, vals)
+        mats.append(vals.astype(np.int64))
+    d = spec.design
+    w = (
+        frame[d.weight].to_numpy(dtype=np.float64)
+        if d.weight
+        else np.ones(len(frame), dtype=np.float64)
+    )
+    if spec.unit.analysis == "people" and spec.unit.size:
+        w = w * frame[spec.unit.size].to_numpy(dtype=np.float64)
+    code = np.zeros(len(frame), dtype=np.int64)
+    for j, v in enumerate(mats):
+        code |= v << j
+    combined = code
+    radix = 1 << len(mats)
+    key_codes: list[np.ndarray] = []
+    for col in keys:
+        kc, uniq = pd.factorize(frame[col], use_na_sentinel=False)
+        key_codes.append(kc)
+        size = max(len(uniq), 1)
+        if radix * size < 2**62:
+            combined = combined + np.asarray(kc, dtype=np.int64) * radix
+            radix *= size
+        else:  # re-compress before the key would overflow
+            combined, uc = pd.factorize(combined)
+            radix = len(uc)
+            combined = combined + np.asarray(kc, dtype=np.int64) * radix
+            radix *= size
+    combined = combined[mask]
+    w = w[mask]
+    if radix <= 1 << 24:
+        counts = np.bincount(combined, minlength=radix)
+        cell_ids = np.flatnonzero(counts)
+        sums = np.bincount(combined, weights=w, minlength=radix)[cell_ids]
+        sums2 = np.bincount(combined, weights=w * w, minlength=radix)[cell_ids]
+        ns = counts[cell_ids].astype(np.float64)
+        first_pos = np.full(radix, -1, dtype=np.int64)
+        first_pos[combined[::-1]] = np.arange(combined.shape[0] - 1, -1, -1)
+        first = first_pos[cell_ids]
+    else:
+        inv, uniq_cells = pd.factorize(combined)
+        n_cells = len(uniq_cells)
+        sums = np.bincount(inv, weights=w, minlength=n_cells)
+        sums2 = np.bincount(inv, weights=w * w, minlength=n_cells)
+        ns = np.bincount(inv, minlength=n_cells).astype(np.float64)
+        first = np.full(n_cells, -1, dtype=np.int64)
+        first[inv[::-1]] = np.arange(inv.shape[0] - 1, -1, -1)
+    rows = np.flatnonzero(mask)[first]
+    out = pd.DataFrame({c: frame[c].to_numpy()[rows] for c in keys})
+    for j, nm in enumerate(names):
+        out[nm] = mats[j][rows]
+    out[WEIGHT_KEY] = sums
+    out["__w2"] = sums2
+    out["__n"] = ns
+    return out
+
+
+def _ibis_cells(
+    frame: pd.DataFrame,
+    spec: MeasureSpec,
+    keys: list[str],
+    by_cols: list[str],
+    params: Mapping[str, Any],
+    engine: Engine,
+) -> tuple[pd.DataFrame, dict[Any, float] | None]:
+    table = engine.table(frame, name="dongxi_measure_input")
+    units = unit_table(table, spec, by=by_cols, params=params)
+    names = spec.indicator_names
+    w = units[WEIGHT_KEY]
+    expr = units.group_by([*keys, *names]).aggregate(
+        **{WEIGHT_KEY: w.sum(), "__w2": (w * w).sum(), "__n": units.count()}
+    )
+    cells = engine.execute(expr)
+    years = None
+    if spec.rounds is not None and spec.rounds.year:
+        rc, yc = spec.rounds.column, spec.rounds.year
+        ytab = engine.execute(units.group_by(rc).aggregate(lo=units[yc].min(), hi=units[yc].max()))
+        years = _years(ytab, rc)
+    return cells, years
+
+
+def _years(ytab: pd.DataFrame, rc: str) -> dict[Any, float]:
+    years: dict[Any, float] = {}
+    for rid, lo, hi in ytab[[rc, "lo", "hi"]].itertuples(index=False):
+        if lo != hi:
+            raise InputError(
+                "The year column differs within one survey round.",
+                column=rc,
+                value=rid,
+                rule="rounds.year",
+                fix="Give every row of a round the same year (e.g. the mid-year of fieldwork).",
+            )
+        years[rid] = float(lo)
+    return years
+
+
+def count_table(
+    data: pd.DataFrame,
+    spec: MeasureSpec | str | Path,
+    *,
+    by: Sequence[str] = (),
+    params: Mapping[str, Any] | None = None,
+    engine: Engine | str | None = None,
+    method: Method = "auto",
+    reference_date: dt.date | None = None,
+    source: str | None = None,
+) -> tuple[pd.DataFrame, dict[Any, float] | None]:
+    """The weighted count table over (stratum, psu, subgroups, profile) and the rounds' years."""
+    sp = _as_spec(spec)
+    by_sets = _by_sets(sp, by)
+    frame, by_cols = _prepare(data, sp, by_sets, reference_date, source)
+    d = sp.design
+    keys = [c for c in (d.strata, d.psu) if c]
+    if sp.rounds is not None and sp.rounds.column not in keys:
+        keys.append(sp.rounds.column)
+    keys += [c for c in by_cols if c not in keys]
+    eng = _engine(engine)
+    use_numpy = method == "numpy" or (
+        method == "auto" and eng.capabilities.in_memory and _fast_path_possible(sp)
+    )
+    if use_numpy:
+        if not _fast_path_possible(sp):
+            raise InputError(
+                "The numpy fast path needs household-level data with 0/1 indicator columns.",
+                rule="method",
+                fix="Use method='ibis' (the default picks it automatically).",
+            )
+        cells = _numpy_cells(frame, sp, keys)
+        years = None
+        if sp.rounds is not None and sp.rounds.year:
+            rc, yc = sp.rounds.column, sp.rounds.year
+            ytab = frame.groupby(rc, dropna=False)[yc].agg(["min", "max"]).reset_index()
+            years = _years(ytab.rename(columns={"min": "lo", "max": "hi"}), rc)
+        return cells, years
+    try:
+        return _ibis_cells(frame, sp, keys, by_cols, params or {}, eng)
+    finally:
+        if not isinstance(engine, Engine):
+            eng.close()
+
+
+def _engine(engine: Engine | str | None) -> Engine:
+    if isinstance(engine, Engine):
+        return engine
+    return connect(engine or "duckdb://")
+
+
+def measure(
+    data: pd.DataFrame,
+    spec: MeasureSpec | str | Path,
+    *,
+    k: Sequence[float | str] | None = None,
+    by: Sequence[str] = (),
+    params: Mapping[str, Any] | None = None,
+    engine: Engine | str | None = None,
+    method: Method = "auto",
+    se: bool = True,
+    level: float = 0.95,
+    reference_date: dt.date | None = None,
+    source: str | None = None,
+) -> pd.DataFrame:
+    """Alkire–Foster measures with design-based standard errors, as one tidy long table.
+
+    ``data`` holds one row per household or per person (``spec.unit.household`` names the
+    household id). ``k`` overrides the spec's cutoffs (percent, or ``"union"``/``"intersection"``);
+    ``by`` lists subgroup columns (``"county"``, or ``"county,sex_of_head"`` for a cross
+    classification); when the spec has rounds every result is given per round and pooled, and
+    changes between consecutive rounds are added. ``params`` fills ``{param = …}`` values.
+    ``source`` (a file name) is cited in error messages. Columns: :data:`OUTPUT_COLUMNS`.
+    """
+    sp = _as_spec(spec)
+    cutoffs = _cutoffs(sp, k)
+    if not 0.0 < level < 1.0:
+        raise InputError(
+            "The confidence level must lie in (0, 1).", value=level, rule="level", fix="Use 0.95."
+        )
+    cells_frame, years = count_table(
+        data,
+        sp,
+        by=by,
+        params=params,
+        engine=engine,
+        method=method,
+        reference_date=reference_date,
+        source=source,
+    )
+    if cells_frame.empty:
+        raise InputError(
+            "No unit is left to measure (every row has a missing indicator or was filtered).",
+            file=source,
+            rule="listwise",
+            fix="Check the indicator columns, or choose missing = 'not_deprived' in the spec.",
+        )
+    cells = _cells(cells_frame, sp)
+    return estimate(
+        cells,
+        spec_name=sp.name,
+        names=sp.indicator_names,
+        weights=sp.exact_weights(),
+        cutoffs=cutoffs,
+        by_sets=_by_sets(sp, by),
+        rounds=sp.rounds.column if sp.rounds else None,
+        years=years,
+        se=se,
+        level=level,
+    )
+
+
+def _cells(frame: pd.DataFrame, spec: MeasureSpec) -> Cells:
+    d = spec.design
+    n = frame["__n"].to_numpy(dtype=np.float64)
+    design = make_design(
+        frame[d.strata].to_numpy() if d.strata else None,
+        frame[d.psu].to_numpy() if d.psu else None,
+        n,
+        lonely_psu=d.lonely_psu,
+    )
+    skip = {*spec.indicator_names, WEIGHT_KEY, "__w2", "__n", UNIT_KEY}
+    key_cols = [c for c in frame.columns if c not in skip]
+    return Cells(
+        keys=frame[key_cols].reset_index(drop=True),
+        profiles=frame[spec.indicator_names].to_numpy(dtype=np.int8),
+        w=frame[WEIGHT_KEY].to_numpy(dtype=np.float64),
+        w2=frame["__w2"].to_numpy(dtype=np.float64),
+        n=n,
+        design=design,
+    )
+
+
+def identify(
+    data: pd.DataFrame,
+    spec: MeasureSpec | str | Path,
+    *,
+    k: Sequence[float | str] | None = None,
+    params: Mapping[str, Any] | None = None,
+    engine: Engine | str | None = None,
+    reference_date: dt.date | None = None,
+    source: str | None = None,
+) -> pd.DataFrame:
+    """Household-level identification: deprivation profile, score and poor-or-not per cutoff.
+
+    One row per unit of identification: the household id column (or ``row``, the 1-based data
+    row, spreadsheet style, when the spec has no household id), each indicator (0/1), ``weight``
+    (the effective weight), ``score`` and ``poor_k<k>`` for each cutoff. Scores are compared with
+    cutoffs in exact rational arithmetic.
+    """
+    sp = _as_spec(spec)
+    cutoffs = _cutoffs(sp, k)
+    frame, _ = _prepare(data, sp, [()], reference_date, source)
+    hh = sp.unit.household
+    extra: list[str] = []
+    if hh is None:
+        frame = frame.assign(row=np.arange(2, len(frame) + 2, dtype=np.int64))
+        extra = ["row"]
+    eng = _engine(engine)
+    try:
+        table = eng.table(frame, name="dongxi_identify_input")
+        units = unit_table(table, sp, by=[], params=params or {}, extra=extra)
+        out = eng.execute(units)
+        if hh is not None:
+            out = out.rename(columns={UNIT_KEY: hh})
+    finally:
+        if not isinstance(engine, Engine):
+            eng.close()
+    id_col = hh if hh is not None else "row"
+    out = out.sort_values(id_col, kind="stable").reset_index(drop=True)
+    weights = sp.exact_weights()
+    denom = math.lcm(*(w.denominator for w in weights))
+    ints = [int(w * denom) for w in weights]
+    profile = out[sp.indicator_names].to_numpy(dtype=np.int64)
+    if denom * len(ints) < 2**62:
+        numer = profile @ np.asarray(ints, dtype=np.int64)
+    else:  # very fine weights: exact Python integers
+        numer = profile.astype(object) @ np.asarray(ints, dtype=object)
+    result = out[[id_col, *sp.indicator_names]].copy()
+    result["weight"] = out[WEIGHT_KEY].to_numpy(dtype=np.float64)
+    result["score"] = np.array([float(Fraction(int(v), denom)) for v in numer])
+    for c in cutoffs:
+        label = f"{c.percent:g}"
+        result[f"poor_k{label}"] = np.array(
+            [int(v) * c.value.denominator >= c.value.numerator * denom for v in numer], dtype=bool
+        )
+    return result

@@ -1,0 +1,153 @@
+"""Checks of the input table against a spec, with errors that name the row, column and fix.
+
+Rows are numbered as a spreadsheet user sees them: the header is row 1, the first data row is
+row 2. Values are quoted only when they are codes or numbers the user typed into a design or
+indicator column, never identifiers of people.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dongxi.errors import InputError
+from dongxi.measure._spec import MeasureSpec
+
+__all__ = ["add_age", "validate"]
+
+
+def _row(frame: pd.DataFrame, pos: int) -> int:
+    return pos + 2
+
+
+def add_age(
+    frame: pd.DataFrame, spec: MeasureSpec, ref: dt.date | None, *, source: str | None
+) -> pd.DataFrame:
+    """Add ``age`` in whole years at ``ref`` from the spec's birth-date column, when needed."""
+    bcol = spec.birth_date
+    if "age" in frame.columns or bcol not in frame.columns:
+        return frame
+    if ref is None:
+        return frame
+    born = pd.to_datetime(frame[bcol], errors="coerce")
+    bad = born.isna() & frame[bcol].notna()
+    if bad.any():
+        pos = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(
+            "A birth date is not a valid date.",
+            file=source,
+            row=_row(frame, pos),
+            column=bcol,
+            rule="date",
+            fix="Write dates as YYYY-MM-DD.",
+        )
+    year = born.dt.year
+    before = (born.dt.month > ref.month) | ((born.dt.month == ref.month) & (born.dt.day > ref.day))
+    age = ref.year - year - before.astype("Int64")
+    return frame.assign(age=age.astype("Float64"))
+
+
+def validate(
+    frame: pd.DataFrame, spec: MeasureSpec, needed: Sequence[str], *, source: str | None
+) -> None:
+    """Raise :class:`InputError` for the first problem found, located by row and column."""
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        hint = ""
+        if "age" in missing and spec.birth_date in frame.columns:
+            hint = " Age is derived from the birth date only when a reference date is given."
+        raise InputError(
+            f"The data has no column '{missing[0]}' that the spec or --by needs.{hint}",
+            file=source,
+            column=missing[0],
+            rule="column",
+            fix="Rename the column in the data or in the spec; available columns: "
+            + ", ".join(map(str, list(frame.columns)[:30])),
+        )
+    if len(frame) == 0:
+        raise InputError(
+            "The data has no rows.", file=source, rule="empty", fix="Give a table with data."
+        )
+    for ind in spec.indicators:
+        if ind.column is None:
+            continue
+        col = frame[ind.column]
+        num = pd.to_numeric(col, errors="coerce")
+        bad = (num.isna() & col.notna()) | (num.notna() & ~num.isin([0, 1]))
+        if bad.any():
+            pos = int(np.flatnonzero(bad.to_numpy())[0])
+            raise InputError(
+                f"Indicator '{ind.name}' must be 0 (not deprived) or 1 (deprived).",
+                file=source,
+                row=_row(frame, pos),
+                column=ind.column,
+                value=_plain(col.iloc[pos]),
+                rule="indicator_01",
+                fix="Recode the column to 0/1 (empty for missing), or define the indicator with "
+                "a rule in the spec.",
+            )
+    d = spec.design
+    if d.weight:
+        w = pd.to_numeric(frame[d.weight], errors="coerce")
+        bad = w.isna() | ~(w > 0) | ~np.isfinite(w.fillna(0.0))
+        if bad.any():
+            pos = int(np.flatnonzero(bad.to_numpy())[0])
+            raise InputError(
+                "Sampling weights must be positive numbers.",
+                file=source,
+                row=_row(frame, pos),
+                column=d.weight,
+                value=_plain(frame[d.weight].iloc[pos]),
+                rule="weight",
+                fix="Give every row a weight > 0, or drop rows that are not in the sample.",
+            )
+    if spec.unit.size:
+        s = pd.to_numeric(frame[spec.unit.size], errors="coerce")
+        bad = s.isna() | ~(s > 0)
+        if bad.any():
+            pos = int(np.flatnonzero(bad.to_numpy())[0])
+            raise InputError(
+                "Household size must be a positive number.",
+                file=source,
+                row=_row(frame, pos),
+                column=spec.unit.size,
+                value=_plain(frame[spec.unit.size].iloc[pos]),
+                rule="size",
+                fix="Give the number of members (at least 1).",
+            )
+    for name in (d.strata, d.psu, spec.unit.household):
+        if name and frame[name].isna().any():
+            pos = int(np.flatnonzero(frame[name].isna().to_numpy())[0])
+            raise InputError(
+                "Design and household id columns must not be empty.",
+                file=source,
+                row=_row(frame, pos),
+                column=name,
+                rule="design",
+                fix=f"Fill '{name}' on every row.",
+            )
+    if d.psu and d.strata:
+        pairs = frame[[d.psu, d.strata]].drop_duplicates()
+        dup = pairs[d.psu].duplicated(keep=False)
+        if dup.any():
+            psu_value = pairs.loc[dup, d.psu].iloc[0]
+            pos = int(np.flatnonzero((frame[d.psu] == psu_value).to_numpy())[0])
+            raise InputError(
+                "A PSU appears in two strata; PSUs must be nested in strata.",
+                file=source,
+                row=_row(frame, pos),
+                column=d.psu,
+                value=_plain(psu_value),
+                rule="psu_nested",
+                fix="Give PSUs ids that are unique across strata (e.g. stratum * 1000 + psu).",
+            )
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
