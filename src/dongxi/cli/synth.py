@@ -1,9 +1,117 @@
-"""CLI commands: synth (filled in by its owner)."""
+"""CLI command ``dongxi synth``: write a synthetic registry as import files.
+
+The files are the ones offices hand in (Chinese headers by default), one per table, in the order
+they import: partners, helpers, households, people, income, measures. With several years, each
+year's round goes into its own sub-folder ``<out>/<year>/`` and the current state into ``<out>``.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated, Literal
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+__all__ = ["register"]
+
+console = Console()
+
+
+def _parse_years(text: str) -> list[int]:
+    from dongxi.errors import InputError
+
+    years: list[int] = []
+    for part in text.replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            if "-" in part:
+                a, b = (int(x) for x in part.split("-", 1))
+                years.extend(range(a, b + 1))
+            else:
+                years.append(int(part))
+        except ValueError:
+            raise InputError(
+                "Years must be numbers or ranges.",
+                column="--years",
+                value=text,
+                fix="Write e.g. --years 2016-2020 or --years 2019,2020.",
+            ) from None
+    return years
+
+
+def synth(
+    households: Annotated[
+        int | None, typer.Option("--households", "-n", help="Number of households.", min=1)
+    ] = None,
+    scale: Annotated[
+        str | None,
+        typer.Option("--scale", help="Area instead of a count: village, county, city or province."),
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same data).")] = 0,
+    years: Annotated[
+        str, typer.Option("--years", help="Years of the panel, e.g. 2016-2020 or 2019,2020.")
+    ] = "2016-2020",
+    vintage: Annotated[
+        int, typer.Option("--vintage", help="Division codes of 2017 or 2023.")
+    ] = 2017,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write.")] = Path("synth"),
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="File format: csv, xlsx or parquet.")
+    ] = "csv",
+    headers: Annotated[
+        str, typer.Option("--headers", help="zh (Chinese headers and labels) or en (canonical).")
+    ] = "zh",
+    rounds: Annotated[
+        bool,
+        typer.Option("--rounds/--no-rounds", help="Also write each year's round to <out>/<year>/."),
+    ] = True,
+) -> None:
+    """Synthesise a realistic registry of Guangxi's 33 paired poverty counties (Guangdong help)."""
+    from dongxi.errors import InputError
+    from dongxi.synth import SCALES, generate, write_files
+
+    if scale is not None and scale not in SCALES:
+        raise InputError(
+            "Unknown scale.", column="--scale", value=scale, fix=f"Use one of {', '.join(SCALES)}."
+        )
+    if fmt not in ("csv", "xlsx", "parquet"):
+        raise InputError(
+            "Unknown format.", column="--format", value=fmt, fix="Use csv, xlsx or parquet."
+        )
+    if headers not in ("zh", "en"):
+        raise InputError("Unknown headers.", column="--headers", value=headers, fix="Use zh or en.")
+    year_list = _parse_years(years)
+    with console.status("synthesising …"):
+        data = generate(
+            households=households,
+            scale=scale,
+            seed=seed,
+            years=year_list,
+            vintage=vintage,
+        )
+    fmt_l: Literal["csv", "xlsx", "parquet"] = fmt  # type: ignore[assignment]
+    hdr: Literal["zh", "en"] = headers  # type: ignore[assignment]
+    with console.status(f"writing {fmt} files …"):
+        write_files(data, out, fmt=fmt_l, headers=hdr)
+        if rounds and len(data.years) > 1:
+            for year in data.years:
+                write_files(data, out / str(year), fmt=fmt_l, headers=hdr, year=year)
+    table = Table(title=f"dongxi synth → {out}")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, frame in data.tables().items():
+        table.add_row(name, f"{len(frame):,}")
+    console.print(table)
+    console.print(
+        f"seed {seed}, years {', '.join(str(y) for y in data.years)}, vintage {vintage}",
+        highlight=False,
+    )
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the dongxi app."""
+    app.command("synth")(synth)
