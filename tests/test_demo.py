@@ -1,0 +1,112 @@
+"""``dongxi demo`` end to end, in-process, on a small synthetic registry."""
+
+from __future__ import annotations
+
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from dongxi.cli import main
+from dongxi.demo import run_demo
+
+SECTIONS = ("summary", "by-county", "contributions", "income", "change", "matching", "provenance")
+
+
+class _Sections(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.text: dict[str, list[str]] = {}
+        self.svg: dict[str, int] = {}
+        self._current: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "section":
+            self._current = dict(attrs).get("id")
+            if self._current:
+                self.text[self._current] = []
+        if tag == "svg" and self._current:
+            self.svg[self._current] = self.svg.get(self._current, 0) + 1
+
+    def handle_data(self, data: str) -> None:
+        if self._current and data.strip():
+            self.text[self._current].append(data.strip())
+
+
+def _parse(path: Path) -> _Sections:
+    parser = _Sections()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("demo") / "run"
+    code = main(["demo", "--dir", str(folder), "--households", "300", "--seed", "7"])
+    assert code == 0
+    return folder
+
+
+def test_demo_writes_registry_report_and_tables(demo_dir: Path) -> None:
+    assert (demo_dir / "dongxi.db").stat().st_size > 0
+    assert (demo_dir / "report.html").is_file()
+    assert (demo_dir / "report.xlsx").is_file()
+    summary = pd.read_csv(demo_dir / "tables" / "summary.csv", encoding="utf-8-sig")
+    imported = summary.set_index("label_en")["value"]
+    assert int(imported["households imported"]) == 300
+    assert int(imported["people imported"]) > 300
+
+
+def test_report_has_every_section(demo_dir: Path) -> None:
+    parsed = _parse(demo_dir / "report.html")
+    for section in SECTIONS:
+        assert section in parsed.text, section
+
+
+def test_income_section_has_real_numbers(demo_dir: Path) -> None:
+    parsed = _parse(demo_dir / "report.html")
+    assert parsed.svg.get("income", 0) == 1
+    fgt = pd.read_csv(demo_dir / "tables" / "income_measures.csv", encoding="utf-8-sig")
+    overall = fgt[fgt["by"].isna() & (fgt["measure"] == "FGT0")]
+    assert set(overall["round"].astype(str)) == {"2016", "2019"}
+    text = " ".join(parsed.text["income"])
+    for value in overall["estimate"]:
+        assert 0.0 <= value <= 1.0
+        assert f"{value:.4f}" in text
+
+
+def test_existing_folder_is_refused_without_force(demo_dir: Path) -> None:
+    before = (demo_dir / "report.html").stat().st_mtime_ns
+    assert main(["demo", "--dir", str(demo_dir), "--households", "300"]) == 2
+    assert (demo_dir / "report.html").stat().st_mtime_ns == before
+
+
+def test_force_replaces_and_is_deterministic(tmp_path: Path, demo_dir: Path) -> None:
+    other = tmp_path / "again"
+    shutil.copytree(demo_dir, other)
+    (other / "tables" / "summary.csv").unlink()
+    again = run_demo(other, households=300, seed=7, force=True)
+    assert again.summary is not None
+    reference = pd.read_csv(demo_dir / "tables" / "summary.csv", encoding="utf-8-sig")
+    assert list(reference["label_en"]) == list(again.summary["label_en"])
+    assert list(reference["value"].astype(float)) == pytest.approx(
+        list(again.summary["value"].astype(float))
+    )
+    assert (other / "tables" / "summary.csv").is_file()
+
+
+def test_too_few_households_is_an_input_error(tmp_path: Path) -> None:
+    assert main(["demo", "--dir", str(tmp_path / "x"), "--households", "10"]) == 2
+    assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.slow
+def test_demo_default_size(tmp_path: Path) -> None:
+    result = run_demo(tmp_path / "default")
+    assert result.report is not None and result.report.is_file()
+    assert result.summary is not None
+    parsed = _parse(result.report)
+    for section in SECTIONS:
+        assert section in parsed.text
