@@ -8,21 +8,33 @@ scores; the engines do not care which kind they match.
 """
 
 from dongxi.market._instance import Instance, build_instance, rank_key, rank_welfare
+from dongxi.market._jobs import EDUCATION_LEVEL, LABOUR_LEVEL, PRIORITY_TIER, JobPosts
+from dongxi.market._market import MarketResult, run_market
 from dongxi.market._optimal import welfare_optimal
 from dongxi.market._ranklists import instance_from_rank_lists, unmatched_reasons
+from dongxi.market._reasons import REASONS, Reason, decode_reasons
 from dongxi.market._report import Matching, blocking_mask, compare_engines, summarise
 from dongxi.market._stable import deferred_acceptance
 
 __all__ = [
+    "EDUCATION_LEVEL",
+    "LABOUR_LEVEL",
+    "PRIORITY_TIER",
+    "REASONS",
     "Instance",
+    "JobPosts",
+    "MarketResult",
     "Matching",
+    "Reason",
     "blocking_mask",
     "build_instance",
     "compare_engines",
+    "decode_reasons",
     "deferred_acceptance",
     "instance_from_rank_lists",
     "rank_key",
     "rank_welfare",
+    "run_market",
     "summarise",
     "unmatched_reasons",
     "welfare_optimal",

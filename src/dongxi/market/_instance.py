@@ -21,7 +21,7 @@ import numpy.typing as npt
 
 from dongxi.errors import InputError
 
-__all__ = ["Instance", "build_instance"]
+__all__ = ["Instance", "build_instance", "build_presorted"]
 
 IntArray = npt.NDArray[np.int64]
 Int32Array = npt.NDArray[np.int32]
@@ -213,6 +213,36 @@ def build_instance(
         seeker_offer=po,
         offer_rank=offer_rank,
         welfare=w,
+    )
+
+
+def build_presorted(
+    *,
+    seeker_ids: npt.NDArray[np.object_],
+    offer_ids: npt.NDArray[np.object_],
+    capacity: IntArray,
+    seeker_ptr: IntArray,
+    seeker_offer: Int32Array,
+    offer_key: IntArray,
+    welfare: FloatArray,
+) -> Instance:
+    """Pack seeker lists that are already grouped by seeker and ordered best first.
+
+    Only the offers' side is ranked here (by ``offer_key``, smaller = better); this is the path
+    of the kinds' compiled kernels, which sort each seeker's short list as they write it.
+    """
+    n_o = len(offer_ids)
+    o_ptr, o_order = _counting_order(seeker_offer, n_o)
+    offer_rank = _ranks_by_group(o_ptr, o_order, offer_key)
+    del o_order
+    return Instance(
+        seeker_ids=np.asarray(seeker_ids, dtype=object),
+        offer_ids=np.asarray(offer_ids, dtype=object),
+        capacity=np.asarray(capacity, dtype=np.int64),
+        seeker_ptr=seeker_ptr,
+        seeker_offer=seeker_offer,
+        offer_rank=offer_rank,
+        welfare=welfare,
     )
 
 

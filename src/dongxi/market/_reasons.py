@@ -1,0 +1,84 @@
+"""Reason codes for "why not this offer", with Chinese and English text.
+
+Acceptability reasons are bits, so that one pair can fail several rules at once; the matching
+reasons (``full``, ``not_chosen``) come from the engines, not from a kind.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["REASONS", "Reason", "decode_reasons"]
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One reason code: its bit (0 for matching outcomes), code and bilingual text."""
+
+    bit: int
+    code: str
+    zh: str
+    en: str
+
+
+REASONS: tuple[Reason, ...] = (
+    Reason(
+        1,
+        "place_not_wanted",
+        "工作地点不在本人意向务工地内",
+        "the place is not one the person accepts",
+    ),
+    Reason(
+        2,
+        "wage_below_minimum",
+        "月工资低于本人期望的最低月工资",
+        "the wage is below the person's minimum",
+    ),
+    Reason(
+        4,
+        "no_dormitory",
+        "本人需要宿舍而岗位不提供",
+        "the person needs a dormitory and the post has none",
+    ),
+    Reason(
+        8, "age_out_of_range", "年龄不在岗位要求范围内", "age outside the post's lawful age range"
+    ),
+    Reason(
+        16,
+        "education_below_required",
+        "文化程度低于岗位要求",
+        "education below the post's requirement",
+    ),
+    Reason(32, "skill_missing", "缺少岗位要求的技能", "lacks the skill the post requires"),
+    Reason(
+        64,
+        "labour_capacity_insufficient",
+        "劳动能力不满足岗位要求",
+        "labour capacity below what the post's work needs",
+    ),
+    Reason(
+        128, "not_listed_by_offer", "对方未将本人列入名单", "the offer does not list the person"
+    ),
+    Reason(0, "matched", "已匹配", "matched"),
+    Reason(
+        0,
+        "full",
+        "名额已满，由对方排序更靠前（政策优先或技能更匹配）的求职者获得",
+        "full with applicants the offer ranks higher (policy priority or better skill fit)",
+    ),
+    Reason(
+        0,
+        "not_chosen",
+        "福利最优分配将该名额给了其他人",
+        "the welfare-optimal assignment gave the place to others",
+    ),
+    Reason(0, "no_capacity", "该岗位没有名额", "the offer has no places"),
+)
+
+_BY_BIT = {r.bit: r for r in REASONS if r.bit}
+REASON_BY_CODE = {r.code: r for r in REASONS}
+
+
+def decode_reasons(mask: int) -> list[Reason]:
+    """The reasons whose bits are set in ``mask``, in table order."""
+    return [r for bit, r in _BY_BIT.items() if mask & bit]
