@@ -26,6 +26,7 @@ import pandas as pd
 from scipy import sparse
 
 from dongxi.errors import InputError
+from dongxi.measure._label import label as _label
 from dongxi.measure._variance import logit_interval, wald_interval
 
 __all__ = ["OUTPUT_COLUMNS", "Cells", "Cutoff", "Design", "estimate"]
@@ -105,18 +106,6 @@ def _group_codes(keys: pd.DataFrame, cols: Sequence[str]) -> tuple[IntArray, lis
     codes, uniques = index.factorize(sort=True)
     labels = [",".join(_label(v) for v in tup) for tup in uniques]
     return np.asarray(codes, dtype=np.int64), labels
-
-
-def _label(value: Any) -> str:
-    if (
-        isinstance(value, float | np.floating)
-        and math.isfinite(value)
-        and float(value).is_integer()
-    ):
-        return str(int(value))
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    return str(value)
 
 
 @dataclass(frozen=True)

@@ -313,7 +313,7 @@ def measure(
             fix="Check the indicator columns, or choose missing = 'not_deprived' in the spec.",
         )
     cells = _cells(cells_frame, sp)
-    return estimate(
+    result = estimate(
         cells,
         spec_name=sp.name,
         names=sp.indicator_names,
@@ -325,6 +325,88 @@ def measure(
         se=se,
         level=level,
     )
+    if sp.income is None:
+        return result
+    income = _income_rows(data, sp, by=by, params=params or {}, level=level, source=source)
+    return pd.concat([result, income], ignore_index=True)[OUTPUT_COLUMNS]
+
+
+def _income_rows(
+    data: pd.DataFrame,
+    spec: MeasureSpec,
+    *,
+    by: Sequence[str],
+    params: Mapping[str, Any],
+    level: float,
+    source: str | None,
+) -> pd.DataFrame:
+    """FGT0/1/2, Watts and Gini (helper module ``income``) for the same subgroups."""
+    from dongxi.measure._indicators import resolve
+    from dongxi.measure._label import label_values
+    from dongxi.measure.income import income_poverty
+
+    inc = spec.income
+    assert inc is not None
+    d, u = spec.design, spec.unit
+    by_sets = [cols for cols in _by_sets(spec, by) if cols]
+    frame = data
+    missing = [c for c in (inc.column,) if c not in frame.columns]
+    if missing:
+        raise InputError(
+            f"The data has no income column '{missing[0]}' that the spec's [income] names.",
+            file=source,
+            column=missing[0],
+            rule="column",
+            fix="Rename the column in the data or in the spec's [income] section.",
+        )
+    if u.household is not None:
+        size = frame.groupby(u.household)[u.household].transform("size").astype(float)
+        if u.size:
+            size = pd.to_numeric(frame[u.size], errors="coerce")
+    else:
+        size = (
+            pd.to_numeric(frame[u.size], errors="coerce")
+            if u.size
+            else pd.Series(1.0, index=frame.index)
+        )
+    value = pd.to_numeric(frame[inc.column], errors="coerce")
+    if not inc.per_capita:
+        value = value / size
+    work = pd.DataFrame({"__income": value})
+    w = (
+        pd.to_numeric(frame[d.weight], errors="coerce")
+        if d.weight
+        else pd.Series(1.0, index=frame.index)
+    )
+    if u.household is None and u.analysis == "people":
+        w = w * size
+    work["__weight"] = w
+    for name in (d.strata, d.psu):
+        if name:
+            work[name] = frame[name].to_numpy()
+    by_names: dict[str, str] = {}
+    for i, cols in enumerate(by_sets):
+        key = f"__by{i}"
+        work[key] = label_values(frame, cols)
+        by_names[key] = ",".join(cols)
+    if u.household is not None and u.analysis == "households":
+        work = work.loc[~frame[u.household].duplicated().to_numpy()]
+    work = work[work["__income"].notna()]
+    out = income_poverty(
+        work,
+        income="__income",
+        line=float(resolve(inc.line, params)),
+        weight="__weight",
+        strata=d.strata,
+        psu=d.psu,
+        by=list(by_names),
+        lonely_psu=d.lonely_psu,
+        level=level,
+    )
+    out = out.assign(spec=spec.name, k=np.nan)
+    out["by"] = out["by"].map(lambda b: by_names.get(b, b))
+    out["indicator"] = ""
+    return out[OUTPUT_COLUMNS]
 
 
 def _cells(frame: pd.DataFrame, spec: MeasureSpec) -> Cells:

@@ -224,11 +224,16 @@ class Rounds(_Model):
 
 
 class IncomeSpec(_Model):
-    """Income poverty, handed to :func:`dongxi.measure.income.income_poverty`."""
+    """Income poverty, handed to :func:`dongxi.measure.income.income_poverty`.
+
+    ``column`` holds income per person (``per_capita = true``, the default) or per household
+    (``per_capita = false``: divided by the household size). ``line`` is a number or
+    ``{ param = "poverty_line" }``. Poor means income < line.
+    """
 
     column: str = Field(min_length=1)
     line: float | Param
-    per_capita: bool = False
+    per_capita: bool = True
 
 
 Cutoff = float | Literal["union", "intersection"]
