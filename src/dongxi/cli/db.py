@@ -1,9 +1,171 @@
-"""CLI commands: db (filled in by its owner)."""
+"""CLI commands ``dongxi db …`` (schema, reference data, change log) and ``dongxi snapshot``.
+
+Every command takes ``--url`` (default: the configured registry, ``DONGXI_DATABASE_URL`` or the
+SQLite file in ``DONGXI_DATA_DIR``).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+__all__ = ["register"]
+
+console = Console()
+
+UrlOption = Annotated[
+    str | None,
+    typer.Option("--url", help="Registry URL (default: DONGXI_DATABASE_URL or ./dongxi.db)."),
+]
+
+db_app = typer.Typer(
+    name="db",
+    help="The registry database: migrations, reference data, change log.",
+    no_args_is_help=True,
+)
+
+
+@db_app.command("upgrade")
+def upgrade_command(
+    url: UrlOption = None,
+    revision: Annotated[str, typer.Option(help="Target revision.")] = "head",
+    no_reference: Annotated[
+        bool, typer.Option("--no-reference", help="Do not load regions and pairings.")
+    ] = False,
+) -> None:
+    """Bring the registry to the current schema, with regions and pairings loaded."""
+    from dongxi.store.db import public_url, upgrade
+
+    result = upgrade(url, revision, load_reference=not no_reference)
+    where = public_url(_url(url))
+    console.print(f"registry {where} at revision [bold]{result}[/]")
+
+
+@db_app.command("downgrade")
+def downgrade_command(
+    revision: Annotated[str, typer.Argument(help="Target revision ('base' drops everything).")],
+    url: UrlOption = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Confirm dropping tables.")] = False,
+) -> None:
+    """Migrate the registry down (destructive: needs --yes)."""
+    from dongxi.errors import InputError
+    from dongxi.store.db import downgrade
+
+    if not yes:
+        raise InputError(
+            "A downgrade drops tables and their data.",
+            fix="Add --yes if you really mean it (take a snapshot first).",
+        )
+    result = downgrade(url, revision)
+    console.print(f"registry at revision [bold]{result or 'base (empty)'}[/]")
+
+
+@db_app.command("current")
+def current_command(url: UrlOption = None) -> None:
+    """Show the registry's schema revision and the newest one available."""
+    from dongxi.store.db import current_revision, head_revision
+
+    current = current_revision(url)
+    head = head_revision()
+    state = "up to date" if current == head else "run 'dongxi db upgrade'"
+    console.print(f"current: [bold]{current or 'none (empty)'}[/]  head: {head}  ({state})")
+
+
+@db_app.command("load-regions")
+def load_regions_command(url: UrlOption = None) -> None:
+    """(Re)load the packaged regions, code changes, pairings and policy parameters."""
+    from dongxi.store._reference import load_reference_data
+    from dongxi.store.db import make_engine
+
+    engine = make_engine(url)
+    try:
+        result = load_reference_data(engine)
+    finally:
+        engine.dispose()
+    for table, changed in result.items():
+        console.print(f"{table}: {'loaded' if changed else 'already up to date'}")
+
+
+@db_app.command("verify-log")
+def verify_log_command(url: UrlOption = None) -> None:
+    """Recompute the hash chain of the change log (exit status 1 when broken)."""
+    from dongxi.store._changelog import verify_chain
+    from dongxi.store.db import make_engine
+
+    engine = make_engine(url)
+    try:
+        check = verify_chain(engine)
+    finally:
+        engine.dispose()
+    if check.ok:
+        console.print(f"change log intact: {check.entries} entries")
+        return
+    console.print(f"[bold red]change log broken[/] at entry {check.broken_at}: {check.reason}")
+    raise typer.Exit(1)
+
+
+@db_app.command("verify-snapshot")
+def verify_snapshot_command(
+    folder: Annotated[Path, typer.Argument(help="Folder written by 'dongxi snapshot'.")],
+) -> None:
+    """Recheck the SHA-256 and row count of every file of a snapshot."""
+    from dongxi.store._snapshot import verify_snapshot
+
+    manifest = verify_snapshot(folder)
+    console.print(f"snapshot {manifest['snapshot_id']} intact ({len(manifest['tables'])} files)")
+
+
+def _url(url: str | None) -> str:
+    from dongxi.store.db import normalise_url
+
+    return normalise_url(url).render_as_string(hide_password=True)
+
+
+def snapshot_command(
+    out: Annotated[Path, typer.Option("--out", help="New or empty folder to write into.")],
+    url: UrlOption = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Freeze the registry as of this date (ISO).")
+    ] = None,
+    label: Annotated[str | None, typer.Option(help="A label, e.g. 'assessment 2019'.")] = None,
+) -> None:
+    """Freeze the registry into Parquet files plus manifest.json (SHA-256 per file)."""
+    from dongxi.errors import InputError
+    from dongxi.store._snapshot import create_snapshot
+    from dongxi.store.db import make_engine
+
+    day = None
+    if as_of is not None:
+        try:
+            day = dt.date.fromisoformat(as_of)
+        except ValueError as exc:
+            raise InputError(
+                "The --as-of date is not an ISO date.",
+                column="--as-of",
+                value=as_of,
+                fix="Write it as YYYY-MM-DD.",
+            ) from exc
+    engine = make_engine(url)
+    try:
+        info = create_snapshot(engine, folder=out, as_of=day, label=label, actor="cli")
+    finally:
+        engine.dispose()
+    table = Table(title=f"snapshot {info.snapshot_id}")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    table.add_column("sha256")
+    for name, entry in info.manifest["tables"].items():
+        table.add_row(name, str(entry["rows"]), entry["sha256"][:16] + "…")
+    console.print(table)
+    console.print(f"written to {info.folder}")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the dongxi app."""
+    """Add ``dongxi db …`` and ``dongxi snapshot`` to the dongxi app."""
+    app.add_typer(db_app)
+    app.command("snapshot")(snapshot_command)

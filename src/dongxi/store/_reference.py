@@ -162,8 +162,26 @@ def _count(connection: Connection, table: sa.Table) -> int:
 
 
 def _insert(connection: Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    if connection.dialect.name == "postgresql" and table.name != "policy_parameters":
+        _copy(connection, table, rows)
+        return
     for start in range(0, len(rows), _CHUNK):
         connection.execute(table.insert(), list(rows[start : start + _CHUNK]))
+
+
+def _copy(connection: Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
+    """PostgreSQL ``COPY`` (many times faster than INSERTs for the ~93k region rows)."""
+    names = list(rows[0])
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    with (
+        raw.cursor() as cursor,
+        cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row([row[name] for name in names])
 
 
 def _refresh(connection: Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> bool:

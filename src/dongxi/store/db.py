@@ -68,6 +68,10 @@ def public_url(url: URL | str) -> str:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin: the module would
+    # otherwise start them lazily before the first write, so reads of one transaction could see
+    # different states and DDL would not be transactional.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA foreign_keys=ON")
@@ -76,6 +80,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
     finally:
         cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN")
 
 
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
@@ -94,6 +102,7 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
                 )
         engine = sa.create_engine(parsed, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
     else:
         kwargs.setdefault("pool_pre_ping", True)
         engine = sa.create_engine(parsed, **kwargs)

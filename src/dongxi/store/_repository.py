@@ -1,0 +1,419 @@
+"""Repository functions: get, list, create and update the main records of the registry.
+
+The CLI and web layers call these; they never build SQL. Every create/update writes a change-log
+entry in the same transaction; updates are optimistic: pass ``expected_version`` (the
+``row_version`` the user saw) to refuse an edit based on a stale copy, and a concurrent commit
+between read and write is refused too (:class:`dongxi.errors.ConflictError` either way).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from dongxi.errors import ConflictError, InputError, NotFoundError
+from dongxi.store._changelog import record_change
+from dongxi.store.base import Base
+from dongxi.store.db import translate_errors
+from dongxi.store.models import (
+    Helper,
+    Household,
+    HouseholdStatus,
+    Income,
+    Measure,
+    Partner,
+    Person,
+)
+from dongxi.store.protect import get_protector
+
+__all__ = [
+    "ENTITIES",
+    "create_household",
+    "create_person",
+    "create_record",
+    "get_household",
+    "get_person",
+    "get_record",
+    "list_households",
+    "record_values",
+    "reveal_id_number",
+    "update_household",
+    "update_person",
+    "update_record",
+    "upsert_income",
+]
+
+M = TypeVar("M", bound=Base)
+
+#: Entity name (as in the change log) → model.
+ENTITIES: dict[str, type[Base]] = {
+    "households": Household,
+    "people": Person,
+    "income": Income,
+    "measures": Measure,
+    "partners": Partner,
+    "helpers": Helper,
+}
+_HIDDEN = frozenset({"created_at", "updated_at", "row_version", "id_encrypted"})
+_PROTECTED = frozenset({"id_hash", "id_encrypted", "id_masked", "row_version"})
+
+
+def _columns(model: type[Base]) -> list[str]:
+    return [c.key for c in sa.inspect(model).column_attrs]
+
+
+def _keys(model: type[Base]) -> list[str]:
+    return [str(c.key) for c in sa.inspect(model).primary_key]
+
+
+def record_values(record: Base) -> dict[str, Any]:
+    """The record's column values (without timestamps, version and ciphertext)."""
+    return {key: getattr(record, key) for key in _columns(type(record)) if key not in _HIDDEN}
+
+
+def _key_text(record: Base) -> str:
+    return "|".join(str(getattr(record, key)) for key in _keys(type(record)))
+
+
+def _entity(model: type[Base]) -> str:
+    return str(model.__tablename__)
+
+
+def _check_fields(model: type[Base], data: Mapping[str, Any], *, creating: bool) -> None:
+    allowed = set(_columns(model)) - {"created_at", "updated_at"} - _PROTECTED
+    if model is Person and creating:
+        allowed.discard("id_hash")
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise InputError(
+            f"Unknown or read-only fields for {_entity(model)}: {', '.join(unknown)}.",
+            column=unknown[0],
+            rule="unknown_field",
+            fix=f"Use only these fields: {', '.join(sorted(allowed))}.",
+        )
+
+
+def get_record(session: Session, *, model: type[M], key: Any) -> M:
+    """The record of ``model`` with primary key ``key`` (a value or a tuple)."""
+    with translate_errors(f"Reading {_entity(model)}"):
+        record = session.get(model, key)
+    if record is None:
+        raise NotFoundError(
+            f"No {_entity(model)} record with key {key!r}.",
+            fix="Check the key, or list the records first.",
+        )
+    return record
+
+
+def create_record(session: Session, *, actor: str, model: type[M], data: Mapping[str, Any]) -> M:
+    """Insert one record and log it; refuses unknown fields and existing keys."""
+    return _create(session, actor=actor, model=model, data=data, internal={})
+
+
+def _create(
+    session: Session,
+    *,
+    actor: str,
+    model: type[M],
+    data: Mapping[str, Any],
+    internal: Mapping[str, Any],
+) -> M:
+    _check_fields(model, data, creating=True)
+    key = tuple(data.get(k) for k in _keys(model))
+    if None in key:
+        raise InputError(
+            f"The key of a new {_entity(model)} record is incomplete.",
+            column=_keys(model)[key.index(None)],
+            rule="required",
+            fix=f"Give {', '.join(_keys(model))}.",
+        )
+    with translate_errors(f"Creating {_entity(model)}"):
+        if session.get(model, key if len(key) > 1 else key[0]) is not None:
+            raise InputError(
+                f"A {_entity(model)} record with this key exists already.",
+                value="|".join(map(str, key)) if model is not Person else None,
+                rule="duplicate",
+                fix="Update the existing record instead of creating it again.",
+            )
+        record = model(**dict(data), **dict(internal))
+        session.add(record)
+        session.flush()
+        record_change(
+            session.connection(),
+            actor=actor,
+            action="create",
+            entity=_entity(model),
+            key=_key_text(record),
+            after=record_values(record),
+        )
+    return record
+
+
+def update_record(
+    session: Session,
+    *,
+    actor: str,
+    model: type[M],
+    key: Any,
+    changes: Mapping[str, Any],
+    expected_version: int | None = None,
+) -> M:
+    """Change fields of one record (optimistic locking) and log before/after."""
+    _check_fields(model, changes, creating=False)
+    record = get_record(session, model=model, key=key)
+    version = getattr(record, "row_version", None)
+    if expected_version is not None and version != expected_version:
+        raise ConflictError(
+            f"The {_entity(model)} record was changed since you read it "
+            f"(version {expected_version}, now {version}).",
+            fix="Reload the record, re-apply your change and save again.",
+        )
+    before = record_values(record)
+    for name, value in changes.items():
+        setattr(record, name, value)
+    with translate_errors(f"Updating {_entity(model)}"):
+        session.flush()
+        after = record_values(record)
+        if after != before:
+            record_change(
+                session.connection(),
+                actor=actor,
+                action="update",
+                entity=_entity(model),
+                key=_key_text(record),
+                before=before,
+                after=after,
+            )
+    return record
+
+
+# --- households -------------------------------------------------------------------------------
+
+
+def get_household(session: Session, *, household_code: str) -> Household:
+    """One household by its code."""
+    return get_record(session, model=Household, key=household_code)
+
+
+def list_households(
+    session: Session,
+    *,
+    county_code: str | None = None,
+    village_code: str | None = None,
+    status: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> Sequence[Household]:
+    """Households filtered by county/village/status, ordered by code."""
+    query = sa.select(Household).order_by(Household.household_code)
+    if county_code:
+        query = query.where(Household.village_code.startswith(county_code, autoescape=True))
+    if village_code:
+        query = query.where(Household.village_code == village_code)
+    if status:
+        query = query.where(Household.status == status)
+    with translate_errors("Listing households"):
+        return session.scalars(query.limit(limit).offset(offset)).all()
+
+
+def _status_entry(
+    session: Session, household: Household, effective_date: dt.date, reason: str | None
+) -> None:
+    session.add(
+        HouseholdStatus(
+            household_code=household.household_code,
+            status=household.status,
+            monitoring_category=household.monitoring_category,
+            effective_date=effective_date,
+            reason=reason,
+        )
+    )
+
+
+def create_household(
+    session: Session,
+    *,
+    actor: str,
+    data: Mapping[str, Any],
+    effective_date: dt.date | None = None,
+    reason: str | None = None,
+) -> Household:
+    """Insert a household and the first entry of its status history."""
+    household = create_record(session, actor=actor, model=Household, data=data)
+    with translate_errors("Creating households"):
+        _status_entry(session, household, effective_date or dt.date.today(), reason)
+        session.flush()
+    return household
+
+
+def update_household(
+    session: Session,
+    *,
+    actor: str,
+    household_code: str,
+    changes: Mapping[str, Any],
+    expected_version: int | None = None,
+    effective_date: dt.date | None = None,
+    reason: str | None = None,
+) -> Household:
+    """Change a household; a change of status adds an entry to its status history."""
+    household = get_household(session, household_code=household_code)
+    old_state = (household.status, household.monitoring_category)
+    household = update_record(
+        session,
+        actor=actor,
+        model=Household,
+        key=household_code,
+        changes=changes,
+        expected_version=expected_version,
+    )
+    if (household.status, household.monitoring_category) != old_state:
+        with translate_errors("Updating households"):
+            _status_entry(session, household, effective_date or dt.date.today(), reason)
+            session.flush()
+    return household
+
+
+# --- people -----------------------------------------------------------------------------------
+
+
+def get_person(
+    session: Session, *, id_number: str | None = None, id_hash: str | None = None
+) -> Person:
+    """One person by ID number (hashed for the look-up) or by its keyed hash."""
+    if (id_number is None) == (id_hash is None):
+        raise InputError(
+            "Give exactly one of id_number and id_hash.", fix="Pass one of them, not both."
+        )
+    key = id_hash if id_hash is not None else get_protector().hash(str(id_number))
+    return get_record(session, model=Person, key=key)
+
+
+def create_person(
+    session: Session, *, actor: str, id_number: str, data: Mapping[str, Any]
+) -> Person:
+    """Insert a person: the ID number is validated, encrypted, hashed and masked."""
+    protected = get_protector().protect(id_number, column="id_number")
+    fields = dict(data)
+    fields["id_hash"] = protected.id_hash
+    return _create(
+        session,
+        actor=actor,
+        model=Person,
+        data=fields,
+        internal={"id_encrypted": protected.id_encrypted, "id_masked": protected.id_masked},
+    )
+
+
+def update_person(
+    session: Session,
+    *,
+    actor: str,
+    id_hash: str,
+    changes: Mapping[str, Any],
+    expected_version: int | None = None,
+) -> Person:
+    """Change a person's fields (not the ID number: that is a new person)."""
+    return update_record(
+        session,
+        actor=actor,
+        model=Person,
+        key=id_hash,
+        changes=changes,
+        expected_version=expected_version,
+    )
+
+
+def reveal_id_number(session: Session, *, actor: str, id_hash: str, reason: str) -> str:
+    """The clear ID number of one person; the disclosure is written to the change log."""
+    if not reason.strip():
+        raise InputError(
+            "Showing an ID number in clear needs a reason.",
+            column="reason",
+            rule="required",
+            fix="Say why the clear number is needed (it is recorded in the change log).",
+        )
+    person = get_record(session, model=Person, key=id_hash)
+    number = get_protector().decrypt(person.id_encrypted)
+    with translate_errors("Recording an ID disclosure"):
+        record_change(
+            session.connection(),
+            actor=actor,
+            action="unmask",
+            entity="people",
+            key=id_hash,
+            after={"reason": reason},
+        )
+    return number
+
+
+# --- income -----------------------------------------------------------------------------------
+
+_INCOME_PARTS = ("wage_income", "operating_income", "property_income", "transfer_income")
+
+
+def upsert_income(
+    session: Session,
+    *,
+    actor: str,
+    household_code: str,
+    year: int,
+    data: Mapping[str, Any],
+    expected_version: int | None = None,
+) -> Income:
+    """Insert or update one year of a household's income ledger.
+
+    ``net_income_per_capita`` is computed from the parts when absent and checked (±1 yuan) when
+    given.
+    """
+    fields = dict(data)
+    try:
+        total = sum(float(fields[name]) for name in _INCOME_PARTS)
+        net = (total - float(fields["production_costs"])) / int(fields["household_size"])
+    except KeyError as exc:
+        raise InputError(
+            "An income record needs every income part, production costs and household size.",
+            column=str(exc.args[0]),
+            rule="required",
+            fix=f"Give {', '.join((*_INCOME_PARTS, 'production_costs', 'household_size'))}.",
+        ) from exc
+    except ZeroDivisionError as exc:
+        raise InputError(
+            "The household size must be at least 1.",
+            column="household_size",
+            value=0,
+            rule="household_size",
+            fix="Give the number of household members.",
+        ) from exc
+    given = fields.get("net_income_per_capita")
+    if given is None:
+        fields["net_income_per_capita"] = round(net, 2)
+    elif abs(float(given) - net) > 1.0:
+        raise InputError(
+            f"The net income per person does not agree with the parts (computed {net:.2f} yuan).",
+            column="net_income_per_capita",
+            value=given,
+            rule="net_income_per_capita",
+            fix="Correct the parts or leave the net income empty to have it computed.",
+        )
+    with translate_errors("Reading income"):
+        existing = session.get(Income, (household_code, year))
+    if existing is None:
+        return create_record(
+            session,
+            actor=actor,
+            model=Income,
+            data={**fields, "household_code": household_code, "year": year},
+        )
+    return update_record(
+        session,
+        actor=actor,
+        model=Income,
+        key=(household_code, year),
+        changes=fields,
+        expected_version=expected_version,
+    )
