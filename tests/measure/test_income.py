@@ -175,13 +175,21 @@ def test_gini_se_close_to_stratified_jackknife() -> None:
 
 
 @pytest.mark.parametrize("lonely", ["certainty", "adjust"])
-def test_sparse_variance_equals_kernel(monkeypatch: pytest.MonkeyPatch, lonely: str) -> None:
+@pytest.mark.parametrize("path", ["cells", "unique", "rows"])
+def test_sparse_variance_equals_kernel(
+    monkeypatch: pytest.MonkeyPatch, lonely: str, path: str
+) -> None:
     frame = _survey(n=800, seed=11)
     frame.loc[frame["stratum"] == 3, "psu"] = 15  # stratum 3 now has one PSU
-    kwargs = dict(income="y", line="line", weight="w", strata="stratum", psu="psu", by=["county"])
-    dense = income_poverty(frame, lonely_psu=lonely, **kwargs)  # type: ignore[arg-type]
+    if path == "rows":  # no PSU column: every row its own PSU; stratum 99 holds one row
+        frame.loc[0, "stratum"] = 99
+    design = {"strata": "stratum", "psu": None if path == "rows" else "psu"}
+    kwargs = dict(income="y", line="line", weight="w", by=["county"], lonely_psu=lonely, **design)
+    dense = income_poverty(frame, **kwargs)  # type: ignore[arg-type]
     monkeypatch.setattr(income_module, "_DENSE_LIMIT", 0)
-    sparse = income_poverty(frame, lonely_psu=lonely, **kwargs)  # type: ignore[arg-type]
+    if path == "unique":
+        monkeypatch.setattr(income_module, "_CELL_LIMIT", 0)
+    sparse = income_poverty(frame, **kwargs)  # type: ignore[arg-type]
     pd.testing.assert_frame_equal(dense, sparse, rtol=1e-10, atol=1e-15)
 
 

@@ -56,7 +56,10 @@ OUTPUT_COLUMNS: Final = (
 )
 #: Above this many PSU-total cells the domain variances are computed group by group in sparse form
 #: (the same formula as ``design_covariance``, without the dense PSU × estimator matrix).
-_DENSE_LIMIT = 4_000_000
+_DENSE_LIMIT = 2_000_000
+#: Up to this many (PSU, group) cells the sparse path counts every cell instead of finding the
+#: cells that occur (a sort).
+_CELL_LIMIT = 20_000_000
 _SHOW_ROWS = 5
 
 
@@ -67,6 +70,7 @@ class _Design:
     n_psu: int
     n_strata: int
     lonely_psu: LonelyPSU
+    rows_are_psus: bool  # no PSU column: every row is its own PSU (psu = row number)
 
     @property
     def df(self) -> float:
@@ -151,10 +155,11 @@ def _design(
                 fix="Give every row its PSU.",
             )
         n_psu = len(labels)
-        _, first_row = np.unique(psu_codes, return_index=True)
-        psu_stratum = stratum_codes[first_row]
-        clash = psu_stratum[psu_codes] != stratum_codes
-        if clash.any():
+        psu_stratum = np.zeros(n_psu, dtype=np.int64)
+        psu_stratum[psu_codes] = stratum_codes
+        if (psu_stratum[psu_codes] != stratum_codes).any():
+            _, first_row = np.unique(psu_codes, return_index=True)
+            clash = stratum_codes[first_row][psu_codes] != stratum_codes
             first = int(np.flatnonzero(clash)[0])
             raise InputError(
                 "A PSU appears in two strata; PSUs must be nested in strata.",
@@ -165,44 +170,67 @@ def _design(
                 fix="Give PSUs labels that are unique across strata (e.g. stratum + PSU), or "
                 "correct the stratum of the rows of this PSU.",
             )
-    n_strata = int(np.unique(psu_stratum).size)
     counts = np.bincount(psu_stratum)
+    n_strata = int(counts.size)  # factorised codes: every code 0 … max occurs
     if lonely_psu == "fail" and (counts == 1).any():
         # the kernel raises the design error with the lonely strata named
         design_covariance(np.zeros(n_psu), psu_stratum, lonely_psu="fail")
-    return _Design(psu_codes, psu_stratum, n_psu, n_strata, lonely_psu)
+    return _Design(psu_codes, psu_stratum, n_psu, n_strata, lonely_psu, psu is None)
 
 
-def _domain_variances(scores: FloatArray, codes: IntArray, n_groups: int, d: _Design) -> FloatArray:
-    """Variance of each group's estimator from row scores (zero outside the row's own group).
+def _domain_variances(
+    scores: Sequence[FloatArray], codes: IntArray, n_groups: int, d: _Design
+) -> FloatArray:
+    """Variances (groups × estimators) from row scores, each row scoring for its own group only.
 
-    ``codes`` gives each row's group (0 … n_groups − 1). Equal to the diagonal of
-    ``design_covariance`` of the PSU × group matrix of score totals, computed without that matrix.
+    ``codes`` gives each row's group (0 … n_groups − 1); ``scores`` holds one score vector per
+    estimator. Small problems go through the shared kernel (``design_covariance`` of the PSU ×
+    (group, estimator) matrix of score totals, keeping its diagonal); large ones through the same
+    formula in sparse form, per (group, stratum): ``Σ_h n_h/(n_h − 1) (Σ U² − (Σ U)² / n_h)``, with
+    PSUs that hold no row of the group contributing zero totals.
     """
-    if d.n_psu * n_groups <= _DENSE_LIMIT:
-        totals = np.bincount(d.psu * n_groups + codes, weights=scores, minlength=d.n_psu * n_groups)
-        cov = design_covariance(
-            totals.reshape(d.n_psu, n_groups), d.psu_stratum, lonely_psu=d.lonely_psu
+    m = len(scores)
+    if d.n_psu * n_groups * m <= _DENSE_LIMIT:
+        cell = d.psu * n_groups + codes
+        size = d.n_psu * n_groups
+        totals = np.stack(
+            [np.bincount(cell, weights=u, minlength=size).astype(np.float64) for u in scores],
+            axis=1,
         )
-        return np.asarray(np.diag(cov), dtype=np.float64)
-    keys, inverse = np.unique(codes * d.n_psu + d.psu, return_inverse=True)
-    totals = np.bincount(inverse, weights=scores)
-    group = keys // d.n_psu
-    stratum = d.psu_stratum[keys % d.n_psu]
+        matrix = totals.reshape(d.n_psu, n_groups * m)  # column g·m + j
+        cov = design_covariance(matrix, d.psu_stratum, lonely_psu=d.lonely_psu)
+        return np.asarray(np.diag(cov), dtype=np.float64).reshape(n_groups, m)
+    sums: list[FloatArray]
+    if d.rows_are_psus:  # the PSU totals are the row scores themselves
+        cell_group, cell_stratum = codes, d.psu_stratum
+        sums = list(scores)
+    elif d.n_psu * n_groups <= _CELL_LIMIT:  # every (PSU, group) cell, most of them zero
+        cell = d.psu * n_groups + codes
+        size = d.n_psu * n_groups
+        cell_group = np.tile(np.arange(n_groups, dtype=np.int64), d.n_psu)
+        cell_stratum = np.repeat(d.psu_stratum, n_groups)
+        sums = [np.bincount(cell, weights=u, minlength=size).astype(np.float64) for u in scores]
+    else:  # only the (PSU, group) cells that occur
+        keys, inverse = np.unique(codes * d.n_psu + d.psu, return_inverse=True)
+        cell_group, cell_stratum = keys // d.n_psu, d.psu_stratum[keys % d.n_psu]
+        sums = [np.bincount(inverse, weights=u).astype(np.float64) for u in scores]
     n_h = np.bincount(d.psu_stratum, minlength=d.n_strata).astype(np.float64)
-    cell = group * d.n_strata + stratum
-    size = n_groups * d.n_strata
-    s = np.bincount(cell, weights=totals, minlength=size).reshape(n_groups, d.n_strata)
-    ss = np.bincount(cell, weights=totals**2, minlength=size).reshape(n_groups, d.n_strata)
     lonely = n_h == 1
     factor = np.where(lonely, 0.0, n_h / np.maximum(n_h - 1.0, 1.0))
-    var = ((ss - s**2 / n_h) * factor).sum(axis=1)
-    if lonely.any() and d.lonely_psu == "adjust":
-        mean = s.sum(axis=1) / d.n_psu  # centre of all PSUs, per group
-        s_l = s[:, lonely].sum(axis=1)
-        ss_l = ss[:, lonely].sum(axis=1)
-        var += ss_l - 2.0 * mean * s_l + float(lonely.sum()) * mean**2
-    return np.asarray(var, dtype=np.float64)
+    index = cell_group * d.n_strata + cell_stratum
+    size = n_groups * d.n_strata
+    out = np.empty((n_groups, m), dtype=np.float64)
+    for j, totals_j in enumerate(sums):
+        s = np.bincount(index, weights=totals_j, minlength=size).reshape(n_groups, d.n_strata)
+        ss = np.bincount(index, weights=totals_j**2, minlength=size).reshape(n_groups, d.n_strata)
+        var = ((ss - s**2 / n_h) * factor).sum(axis=1)
+        if lonely.any() and d.lonely_psu == "adjust":
+            mean = s.sum(axis=1) / d.n_psu  # centre of all PSUs, per group
+            s_l = s[:, lonely].sum(axis=1)
+            ss_l = ss[:, lonely].sum(axis=1)
+            var = var + ss_l - 2.0 * mean * s_l + float(lonely.sum()) * mean**2
+        out[:, j] = var
+    return out
 
 
 def _ratio_scores(
@@ -222,7 +250,11 @@ def _gini_scores(
     w_tot: FloatArray,
 ) -> tuple[FloatArray, FloatArray]:
     # rows sorted by group, then income (stable sort of the income order by group code)
-    order = order_y[np.argsort(codes[order_y], kind="stable")]
+    if n_groups == 1:
+        order = order_y
+    else:  # 16-bit codes sort by radix
+        small = codes[order_y].astype(np.int16 if n_groups < 2**15 else np.int64)
+        order = order_y[np.argsort(small, kind="stable")]
     ys, ws, cs = y[order], w[order], codes[order]
     wy = ws * ys
     cum_w = np.cumsum(ws)
@@ -358,7 +390,7 @@ def income_poverty(
         "FGT2": gap * gap,
         "Watts": np.where(poor, np.log(z / y), 0.0),
     }
-    order_y = np.argsort(y, kind="stable")
+    order_y = np.argsort(y)  # ties need no order: the Gini and its scores are tie-invariant
 
     partitions: list[tuple[str, IntArray, list[str]]] = [
         ("", np.zeros(y.size, dtype=np.int64), [""])
@@ -367,7 +399,8 @@ def income_poverty(
         codes, labels = _codes(data, column, "by")
         partitions.append((column, codes, labels))
 
-    frames = []
+    n_measures = len(INCOME_MEASURES)
+    columns: dict[str, list[npt.NDArray[np.generic]]] = {c: [] for c in OUTPUT_COLUMNS}
     for name, codes, labels in partitions:
         n_groups = len(labels)
         missing = codes < 0
@@ -378,39 +411,33 @@ def income_poverty(
         else:
             n_all = n_groups
         w_tot = np.bincount(codes, weights=w, minlength=n_all).astype(np.float64)
-        count = np.bincount(codes, minlength=n_all)
-        ests: dict[str, FloatArray] = {}
-        ses: dict[str, FloatArray] = {}
-        for measure in INCOME_MEASURES:
+        count = np.bincount(codes, minlength=n_all)[:n_groups].astype(np.int64)
+        est_m = np.empty((n_groups, n_measures))
+        all_scores = []
+        for j, measure in enumerate(INCOME_MEASURES):
             if measure == "Gini":
                 est, scores = _gini_scores(y, w, codes, n_all, order_y, w_tot)
             else:
                 est, scores = _ratio_scores(values[measure], w, codes, n_all, w_tot)
-            var = _domain_variances(scores, codes, n_all, design)
-            ests[measure] = est[:n_groups]
-            ses[measure] = np.sqrt(np.maximum(var[:n_groups], 0.0))
-        for measure in INCOME_MEASURES:
+            est_m[:, j] = est[:n_groups]
+            all_scores.append(scores)
+        var_m = _domain_variances(all_scores, codes, n_all, design)[:n_groups]
+        del all_scores
+        se_m = np.sqrt(np.maximum(var_m, 0.0))
+        low_m = np.empty((n_groups, n_measures))
+        high_m = np.empty((n_groups, n_measures))
+        for j, measure in enumerate(INCOME_MEASURES):
             interval = logit_interval if measure in _LOGIT else wald_interval
-            ci_low, ci_high = interval(ests[measure], ses[measure], design.df, level)
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "by": name,
-                        "group": labels,
-                        "measure": measure,
-                        "indicator": "",
-                        "estimate": ests[measure],
-                        "se": ses[measure],
-                        "ci_low": ci_low,
-                        "ci_high": ci_high,
-                        "n": count[:n_groups].astype(np.int64),
-                    }
-                )
-            )
-    out = pd.concat(frames, ignore_index=True)
-    order = {m: i for i, m in enumerate(INCOME_MEASURES)}
-    out["_b"] = out["by"].map({b: i for i, (b, _, _) in enumerate(partitions)})
-    out["_m"] = out["measure"].map(order)
-    out = out.sort_values(["_b", "group", "_m"], kind="stable").drop(columns=["_b", "_m"])
+            low_m[:, j], high_m[:, j] = interval(est_m[:, j], se_m[:, j], design.df, level)
+        size = n_groups * n_measures
+        columns["by"].append(np.full(size, name, dtype=object))
+        columns["group"].append(np.repeat(np.array(labels, dtype=object), n_measures))
+        columns["measure"].append(np.tile(np.array(INCOME_MEASURES, dtype=object), n_groups))
+        columns["indicator"].append(np.full(size, "", dtype=object))
+        columns["estimate"].append(est_m.ravel())
+        columns["se"].append(se_m.ravel())
+        columns["ci_low"].append(low_m.ravel())
+        columns["ci_high"].append(high_m.ravel())
+        columns["n"].append(np.repeat(count, n_measures))
     log.debug("income poverty: %d rows, %d PSUs, %d breakdowns", y.size, design.n_psu, len(by))
-    return out.reset_index(drop=True)[list(OUTPUT_COLUMNS)]
+    return pd.DataFrame({c: np.concatenate(parts) for c, parts in columns.items()})

@@ -1,0 +1,56 @@
+"""Time dongxi.measure.income_poverty on synthetic data: 1M and 10M rows, national + 100 regions.
+
+Run: ``uv run python benchmarks/income_poverty.py [--rows 1000000 10000000]``. Prints seconds per
+configuration (every measure with design-based standard errors) and the peak resident memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import time
+
+import numpy as np
+import pandas as pd
+
+from dongxi.measure.income import income_poverty
+
+
+def make(rows: int, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    n_psu = max(rows // 1000, 200)
+    psu = rng.integers(0, n_psu, rows)
+    return pd.DataFrame(
+        {
+            "income": rng.lognormal(8.3, 0.8, rows),
+            "weight": rng.uniform(50.0, 400.0, rows),
+            "psu": psu,
+            "stratum": psu // 10,
+            "region": psu % 100,
+        }
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    args = parser.parse_args()
+    for rows in args.rows:
+        frame = make(rows)
+        for label, kwargs in (
+            ("simple random sample, national", {}),
+            (
+                "design, national + 100 regions",
+                {"weight": "weight", "strata": "stratum", "psu": "psu", "by": ["region"]},
+            ),
+        ):
+            start = time.perf_counter()
+            out = income_poverty(frame, income="income", line=4000.0, **kwargs)  # type: ignore[arg-type]
+            seconds = time.perf_counter() - start
+            print(f"{rows:>11,d} rows  {label:<34s} {seconds:6.2f} s  ({len(out)} output rows)")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    print(f"peak resident memory {peak:.2f} GiB")
+
+
+if __name__ == "__main__":
+    main()
