@@ -83,6 +83,7 @@ def test_existing_folder_is_refused_without_force(demo_dir: Path) -> None:
     assert (demo_dir / "report.html").stat().st_mtime_ns == before
 
 
+@pytest.mark.slow
 def test_force_replaces_and_is_deterministic(tmp_path: Path, demo_dir: Path) -> None:
     other = tmp_path / "again"
     shutil.copytree(demo_dir, other)

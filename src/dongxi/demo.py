@@ -33,8 +33,8 @@ from typing import Any
 import pandas as pd
 
 from dongxi.errors import InputError
-from dongxi.store.headers import Kind
 from dongxi.report import ReportData, build_report
+from dongxi.store.headers import Kind
 from dongxi.tables import write_table
 
 __all__ = ["DEFAULT_HOUSEHOLDS", "DEFAULT_SEED", "DemoResult", "Progress", "run_demo"]
@@ -120,6 +120,7 @@ class _Run:
     data: Any = None
     snapshots: list[dict[str, Any]] = field(default_factory=list)
     snapshot_tables: dict[int, dict[str, pd.DataFrame]] = field(default_factory=dict)
+    snapshot_ids: dict[int, str] = field(default_factory=dict)
     measures: list[pd.DataFrame] = field(default_factory=list)
     income: list[pd.DataFrame] = field(default_factory=list)
     income_measures: list[pd.DataFrame] = field(default_factory=list)
@@ -202,8 +203,30 @@ def _snapshot(run: _Run, year: int) -> None:
             )
         run.snapshot_tables[year] = {}
         return
-    snapshot = create(run.engine, folder=run.folder / "snapshots" / str(year))
-    run.snapshots.append({"round": str(year), "snapshot": snapshot})
+    info = create(
+        run.engine,
+        folder=run.folder / "snapshots" / str(year),
+        label=f"dongxi demo {year}",
+        actor="dongxi-demo",
+    )
+    files: dict[str, Any] = info.manifest["tables"]
+    for name, entry in files.items():
+        run.snapshots.append(
+            {
+                "round": str(year),
+                "snapshot_id": info.snapshot_id,
+                "created_at": info.manifest.get("created_at"),
+                "table": name,
+                "rows": int(entry["rows"]),
+                "sha256": entry["sha256"],
+            }
+        )
+    run.snapshot_tables[year] = {
+        name: pd.read_parquet(Path(info.folder) / files[name]["file"])
+        for name in ("households", "people", "income")
+        if name in files
+    }
+    run.snapshot_ids[year] = info.snapshot_id
 
 
 def _round_tables(run: _Run, year: int) -> dict[str, pd.DataFrame]:
@@ -274,6 +297,62 @@ def _step_income(run: _Run) -> None:
             )
 
 
+def _step_matching(run: _Run) -> None:
+    market = _optional("dongxi.synth.market", "run_demo_market")
+    if market is None:
+        run.missing(
+            "匹配演示缺失 dongxi.synth.market.run_demo_market is not available: no matching "
+            "round was run."
+        )
+        return
+    # The 2017 scale of the Guangdong–Guangxi labour cooperation: 23,908 seekers, 859
+    # enterprises, 51,629 positions (synthesised at that scale, not drawn from the demo registry,
+    # which is smaller).
+    result = market(seed=run.seed)
+    tables: dict[str, pd.DataFrame] = dict(result.tables)
+    overall = tables["overall"].set_index("engine")
+    stable = overall.loc["stable"]
+    cards = [
+        ("求职者", "job seekers", int(stable["seekers"]), "人"),
+        ("东部企业", "eastern enterprises", int(result.offers["partner_code"].nunique()), "家"),
+        ("岗位", "positions", int(stable["positions"]), "个"),
+        ("稳定匹配 匹配率", "matched rate, stable", float(stable["match_rate"]), ""),
+    ]
+    if "optimal" in overall.index:
+        optimal = overall.loc["optimal"]
+        cards += [
+            ("最优福利 匹配率", "matched rate, welfare-optimal", float(optimal["match_rate"]), ""),
+            ("稳定匹配 总福利", "total welfare, stable", float(stable["total_welfare"]), ""),
+            ("最优 总福利", "total welfare, optimal", float(optimal["total_welfare"]), ""),
+            ("最优方案的阻塞对", "blocking pairs, optimal", int(optimal["blocking_pairs"]), ""),
+        ]
+    summary = pd.DataFrame(cards, columns=["label_zh", "label_en", "value", "unit"])
+    by_group = []
+    for name, column in (("by_county", "county_code"), ("by_status", "status")):
+        frame = tables.get(name)
+        if frame is None:
+            continue
+        part = frame[frame["engine"] == "stable"]
+        by_group.append(
+            pd.DataFrame(
+                {
+                    "by": column,
+                    "group": part[column].astype(str),
+                    "seekers": part["seekers"],
+                    "matched": part["matched"],
+                    "matched_rate": part["match_rate"],
+                }
+            )
+        )
+    run.matching = {"summary": summary}
+    if by_group:
+        run.matching["by_group"] = pd.concat(by_group, ignore_index=True)
+    for name in ("overall", "comparison", "by_county", "by_status"):
+        if name in tables:
+            run.matching[name] = tables[name]
+    run.fact("匹配率(稳定匹配)", "matched rate (stable)", float(stable["match_rate"]))
+
+
 def _step_report(run: _Run) -> None:
     summary = pd.DataFrame(run.summary) if run.summary else None
     data = ReportData(
@@ -325,6 +404,7 @@ _STEPS: tuple[tuple[str, Callable[[_Run], None]], ...] = (
         for year in ROUNDS
     ),
     ("收入贫困 income poverty", _step_income),
+    ("劳务协作匹配 matching seekers and positions", _step_matching),
     ("生成报告 writing the report", _step_report),
 )
 

@@ -256,11 +256,14 @@ def _cards(frame: pd.DataFrame) -> list[dict[str, str]]:
     cards = []
     for record in frame.to_dict("records"):
         unit = record.get("unit")
+        value = record["value"]
+        if isinstance(value, float) and value.is_integer() and abs(value) >= 10:
+            value = int(value)
         cards.append(
             {
                 "zh": str(record["label_zh"]),
                 "en": str(record["label_en"]),
-                "value": format_number(record["value"]),
+                "value": format_number(value),
                 "unit": "" if unit is None or pd.isna(unit) else str(unit),
             }
         )
