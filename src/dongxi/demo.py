@@ -310,16 +310,18 @@ def _step_matching(run: _Run) -> None:
     # which is smaller).
     result = market(seed=run.seed)
     tables: dict[str, pd.DataFrame] = dict(result.tables)
-    overall = tables["overall"].set_index("engine")
-    stable = overall.loc["stable"]
+    overall: dict[str, Any] = {
+        str(row["engine"]): row for row in tables["overall"].to_dict("records")
+    }
+    stable = overall["stable"]
     cards = [
         ("求职者", "job seekers", int(stable["seekers"]), "人"),
         ("东部企业", "eastern enterprises", int(result.offers["partner_code"].nunique()), "家"),
         ("岗位", "positions", int(stable["positions"]), "个"),
         ("稳定匹配 匹配率", "matched rate, stable", float(stable["match_rate"]), ""),
     ]
-    if "optimal" in overall.index:
-        optimal = overall.loc["optimal"]
+    if "optimal" in overall:
+        optimal = overall["optimal"]
         cards += [
             ("最优福利 匹配率", "matched rate, welfare-optimal", float(optimal["match_rate"]), ""),
             ("稳定匹配 总福利", "total welfare, stable", float(stable["total_welfare"]), ""),
