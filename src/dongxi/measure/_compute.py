@@ -235,10 +235,12 @@ def count_table(
     if sp.rounds is not None and sp.rounds.column not in keys:
         keys.append(sp.rounds.column)
     keys += [c for c in by_cols if c not in keys]
-    eng = _engine(engine)
-    use_numpy = method == "numpy" or (
-        method == "auto" and eng.capabilities.in_memory and _fast_path_possible(sp)
+    in_memory = (
+        engine.capabilities.in_memory
+        if isinstance(engine, Engine)
+        else (engine or "duckdb://").lower().startswith("duckdb")
     )
+    use_numpy = method == "numpy" or (method == "auto" and in_memory and _fast_path_possible(sp))
     if use_numpy:
         if not _fast_path_possible(sp):
             raise InputError(
@@ -253,6 +255,7 @@ def count_table(
             ytab = frame.groupby(rc, dropna=False)[yc].agg(["min", "max"]).reset_index()
             years = _years(ytab.rename(columns={"min": "lo", "max": "hi"}), rc)
         return cells, years
+    eng = _engine(engine)
     try:
         return _ibis_cells(frame, sp, keys, by_cols, params or {}, eng)
     finally:
