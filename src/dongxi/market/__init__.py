@@ -14,13 +14,27 @@ from dongxi.market._optimal import welfare_optimal
 from dongxi.market._ranklists import instance_from_rank_lists, unmatched_reasons
 from dongxi.market._reasons import REASONS, Reason, decode_reasons
 from dongxi.market._report import Matching, blocking_mask, compare_engines, summarise
+from dongxi.market._rounds import (
+    ACTORS,
+    KEPT_STATES,
+    STATES,
+    STRUCK_STATES,
+    TRANSITIONS,
+    check_transition,
+    rematch,
+)
 from dongxi.market._stable import deferred_acceptance
 
 __all__ = [
+    "ACTORS",
     "EDUCATION_LEVEL",
+    "KEPT_STATES",
     "LABOUR_LEVEL",
     "PRIORITY_TIER",
     "REASONS",
+    "STATES",
+    "STRUCK_STATES",
+    "TRANSITIONS",
     "Instance",
     "JobPosts",
     "MarketResult",
@@ -28,12 +42,14 @@ __all__ = [
     "Reason",
     "blocking_mask",
     "build_instance",
+    "check_transition",
     "compare_engines",
     "decode_reasons",
     "deferred_acceptance",
     "instance_from_rank_lists",
     "rank_key",
     "rank_welfare",
+    "rematch",
     "run_market",
     "summarise",
     "unmatched_reasons",

@@ -151,7 +151,7 @@ def _codes(values: pd.Series, mapping: dict[str, int], column: str, what: str) -
             value=values.iloc[i],
             fix=f"Use one of: {', '.join(sorted(mapping))}.",
         )
-    out: I8 = mapped.to_numpy(dtype=np.int64)
+    out: I8 = np.asarray(mapped.to_numpy(), dtype=np.int64)
     return out
 
 
