@@ -65,15 +65,23 @@ def registry_view(
     kind: Kind,
     frame: pd.DataFrame,
     pending: dict[str, set[str]],
+    regions_cache: dict[str, frozenset[str]] | None = None,
 ) -> RegistryView:
-    """What validation of ``kind`` needs from the registry, plus keys pending in this import."""
-    regions = _table("regions")
+    """What validation of ``kind`` needs from the registry, plus keys pending in this import.
+
+    ``regions_cache`` (a dict owned by the caller) keeps the region codes between the tables of
+    one import.
+    """
     village: frozenset[str] = frozenset()
     codes: frozenset[str] = frozenset()
     if kind in ("households", "measures", "partners", "helpers"):
-        rows = conn.execute(sa.select(regions.c.code, regions.c.level)).all()
-        village = frozenset(c for c, lvl in rows if lvl == "village")
-        codes = frozenset(c for c, _ in rows)
+        cache = regions_cache if regions_cache is not None else {}
+        if "village" not in cache:
+            regions = _table("regions")
+            rows = conn.execute(sa.select(regions.c.code, regions.c.level)).all()
+            cache["village"] = frozenset(c for c, lvl in rows if lvl == "village")
+            cache["all"] = frozenset(c for c, _ in rows)
+        village, codes = cache["village"], cache["all"]
     households: frozenset[str] = frozenset()
     if kind in ("people", "income", "measures"):
         households = _existing_keys(conn, "households", "household_code", frame, "household_code")
@@ -296,11 +304,46 @@ def _insert(
     if conn.dialect.name == "postgresql" and len(rows) >= _COPY_MIN_ROWS:
         _copy(conn, table, rows, progress)
         return
+    if conn.dialect.name == "sqlite":
+        _insert_sqlite(conn, table, rows, progress)
+        return
     stmt = table.insert()
     for chunk in _chunks(rows, _CHUNK):
         conn.execute(stmt, list(chunk))
         if progress is not None:
             progress(len(chunk))
+
+
+def _sqlite_column(column: sa.Column[Any], values: list[Any]) -> list[Any]:
+    """Values as SQLAlchemy would store them in SQLite (dates as ISO text; bools are ints)."""
+    if isinstance(column.type, sa.Date):
+        return [None if v is None else v.isoformat() for v in values]
+    return values
+
+
+def _insert_sqlite(
+    conn: Connection,
+    table: sa.Table,
+    rows: list[dict[str, Any]],
+    progress: Callable[[int], None] | None,
+) -> None:
+    """Plain DBAPI ``executemany`` in the connection's transaction (no per-row SQLAlchemy work)."""
+    columns = list(rows[0].keys())
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    marks = ", ".join("?" for _ in columns)
+    sql = f'INSERT INTO "{table.name}" ({quoted}) VALUES ({marks})'
+    raw = conn.connection.driver_connection
+    if raw is None:  # pragma: no cover - a pooled connection always has its driver connection
+        raise RuntimeError("no driver connection")
+    cursor = raw.cursor()
+    try:
+        for chunk in _chunks(rows, _CHUNK):
+            values = [_sqlite_column(table.c[c], [r[c] for r in chunk]) for c in columns]
+            cursor.executemany(sql, list(zip(*values, strict=True)))
+            if progress is not None:
+                progress(len(chunk))
+    finally:
+        cursor.close()
 
 
 def _copy(

@@ -699,18 +699,23 @@ def parse_labels(values: pd.Series, col: Column) -> tuple[pd.Series, pd.Series]:
     """
     table = _label_lookup(col)
     present = values.notna()
-    keys = values.where(present, "").astype(str).map(lambda v: normalize_text(v).lower())
-    codes = keys.map(table)
+    if present.any():
+        blank = values.where(present, "").astype(str).str.strip() == ""
+        present &= ~blank
+    converted: dict[object, object] = {}
+    for value in values[present].unique():
+        text = normalize_text(str(value))
+        code = table.get(text.lower())
+        if code is None and col.open_domain:
+            code = text
+        converted[value] = code
+    arr = values.to_numpy(dtype=object).copy()
+    arr[~present.to_numpy(dtype=bool)] = None
+    raw = pd.Series(arr, index=values.index, dtype=object)
+    codes = raw.map(lambda v: None if v is None else converted.get(v))
     unknown = present & codes.isna()
-    if col.open_domain:
-        codes = codes.where(~unknown, values.where(present, None).map(_norm_or_none))
-        unknown = pd.Series(False, index=values.index)
     codes = codes.astype(object).where(codes.notna(), None)
     return codes, unknown
-
-
-def _norm_or_none(value: object) -> object:
-    return None if value is None else normalize_text(str(value))
 
 
 def _fmt_number(value: object, *, integer: bool) -> object:

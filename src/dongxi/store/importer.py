@@ -160,9 +160,10 @@ def _import_one(
     partial: bool,
     write: bool,
     pending: dict[str, set[str]],
+    regions_cache: dict[str, frozenset[str]],
     progress: Progress | None,
 ) -> tuple[ImportResult, Plan | None, Validated]:
-    view = registry_view(conn, kind=kind, frame=frame, pending=pending)
+    view = registry_view(conn, kind=kind, frame=frame, pending=pending, regions_cache=regions_cache)
     protector = get_protector()
     checked = validate_frame(
         frame,
@@ -223,6 +224,7 @@ def import_frames(
             )
     results: dict[Kind, ImportResult] = {}
     pending: dict[str, set[str]] = {}
+    regions_cache: dict[str, frozenset[str]] = {}
     with translate_errors("Importing into the registry"):
         conn = engine.connect()
         try:
@@ -244,6 +246,7 @@ def import_frames(
                         partial=partial,
                         write=not failed,
                         pending=pending,
+                        regions_cache=regions_cache,
                         progress=progress,
                     )
                     results[kind] = result

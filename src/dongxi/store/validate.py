@@ -291,6 +291,13 @@ def _text(series: pd.Series, present: pd.Series, *, nfkc: bool = False) -> pd.Se
     return out.astype(object).where(present, None)
 
 
+def _objects(series: pd.Series, present: pd.Series) -> pd.Series:
+    """``series`` as Python objects, ``None`` where not present."""
+    arr = series.to_numpy(dtype=object).copy()
+    arr[~present.to_numpy(dtype=bool)] = None
+    return pd.Series(arr, index=series.index, dtype=object)
+
+
 def _parse_number(series: pd.Series, present: pd.Series) -> pd.Series:
     if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
         return series.astype("float64")
@@ -306,9 +313,12 @@ def _parse_number(series: pd.Series, present: pd.Series) -> pd.Series:
 def _parse_bool(series: pd.Series, present: pd.Series) -> tuple[pd.Series, pd.Series]:
     if pd.api.types.is_bool_dtype(series.dtype):
         return series.astype(object), pd.Series(False, index=series.index)
-    key = series.where(present, "").astype(str).map(lambda v: normalize_text(v).lower())
-    table = dict.fromkeys(BOOL_TRUE, True) | dict.fromkeys(BOOL_FALSE, False)
-    values = key.map(table)
+    table: dict[object, bool | None] = {}
+    for value in series[present].unique():
+        key = normalize_text(str(value)).lower()
+        table[value] = True if key in BOOL_TRUE else False if key in BOOL_FALSE else None
+    raw = _objects(series, present)
+    values = raw.map(lambda v: None if v is None else table.get(v))
     bad = present & values.isna()
     return values.astype(object).where(values.notna(), None), bad
 
@@ -352,13 +362,11 @@ def _parse_codes(series: pd.Series, present: pd.Series, col: Column) -> tuple[pd
         uniq = list(dict.fromkeys(c for c in codes if c is not None))
         return (";".join(uniq) if uniq else None), False
 
-    out = pd.Series([None] * len(series), index=series.index, dtype=object)
-    bad = pd.Series(False, index=series.index)
-    for i in np.flatnonzero(present.to_numpy()):
-        value, wrong = convert(series.iat[i])
-        out.iat[i] = value
-        bad.iat[i] = wrong
-    return out, bad
+    table = {v: convert(v) for v in series[present].unique()}
+    raw = _objects(series, present)
+    out = raw.map(lambda v: None if v is None else table[v][0]).astype(object)
+    bad = present & raw.map(lambda v: v is not None and table[v][1]).astype(bool)
+    return out.where(out.notna(), None), bad
 
 
 def _allowed(col: Column) -> str:
