@@ -89,6 +89,13 @@ _MEASURES = {
 }
 
 
+def _serials(prefix: str, n: int, width: int) -> npt.NDArray[np.str_]:
+    """``prefix`` followed by 1..n zero-padded to ``width`` digits."""
+    return np.array(
+        [f"{prefix}{i:0{width}d}" for i in range(1, n + 1)], dtype=f"U{len(prefix) + width}"
+    )
+
+
 def make_helpers(
     rng: np.random.Generator, pop: Population, places: Places
 ) -> tuple[pd.DataFrame, pd.Series]:
@@ -99,14 +106,15 @@ def make_helpers(
     names_c = counties["name"].to_numpy().astype(str)
     # helpers per county proportional to its registered households
     per_county = np.bincount(pop.h_county[poor], minlength=len(counties))
-    n_west = np.where(per_county > 0, np.maximum(1, -(-per_county // 5)), 0)
+    in_use = np.bincount(pop.h_county, minlength=len(counties)) > 0
+    n_west = np.where(in_use, np.maximum(1, -(-per_county // 5)), 0)
     west_county = np.repeat(np.arange(len(counties)), n_west)
     n_w = len(west_county)
-    east_per = np.where(per_county > 0, np.maximum(1, per_county // 200), 0)
+    east_per = np.where(in_use, np.maximum(1, per_county // 200), 0)
     east_county = np.repeat(np.arange(len(counties)), east_per)
     n_e = len(east_county)
     total = n_w + n_e
-    ids = np.char.add("H", np.char.zfill(np.arange(1, total + 1).astype(str), 7))
+    ids = _serials("H", total, 7)
     male = rng.random(total) < 0.7
     names = make_names(rng, make_surnames(rng, total), male)
     unit_w = np.char.add(
@@ -186,11 +194,34 @@ def make_partners(
     frame = pd.DataFrame(rows, columns=["name", "kind", "region_code", "sector"])
     frame = frame.drop_duplicates("name").reset_index(drop=True)
     n = len(frame)
-    frame.insert(
-        0, "partner_code", np.char.add("P", np.char.zfill(np.arange(1, n + 1).astype(str), 5))
-    )
+    frame.insert(0, "partner_code", _serials("P", n, 5))
     frame["contact"] = make_names(rng, make_surnames(rng, n), rng.random(n) < 0.6)
     return frame.astype("str")
+
+
+def _pick_partner(
+    rng: np.random.Generator,
+    county: IntArray,
+    wanted: npt.NDArray[np.bool_],
+    places: Places,
+    partners: pd.DataFrame,
+) -> npt.NDArray[np.object_]:
+    """A partner of each county's paired eastern city where ``wanted`` (else ``None``)."""
+    east_city = places.counties["east_city_code"].to_numpy().astype(str)
+    region = partners["region_code"].to_numpy().astype(str)
+    codes = partners["partner_code"].to_numpy().astype(object)
+    city_of_partner = np.char.add(np.char.ljust(region, 4).astype("U4"), "00")
+    order = np.argsort(city_of_partner, kind="stable")
+    sorted_city = city_of_partner[order]
+    lo = np.searchsorted(sorted_city, east_city[county], side="left")
+    hi = np.searchsorted(sorted_city, east_city[county], side="right")
+    count = hi - lo
+    pick = lo + np.floor(rng.random(len(county)) * np.maximum(count, 1)).astype(np.int64)
+    ok = wanted & (count > 0)
+    out = np.full(len(county), None, dtype=object)
+    if len(order):
+        out[ok] = codes[order[np.minimum(pick[ok], len(order) - 1)]]
+    return out
 
 
 def make_measures(
@@ -209,113 +240,97 @@ def make_measures(
     from dongxi.synth._households import CAUSES
 
     poor = np.flatnonzero(pop.h_poor)
-    partner_region = partners["region_code"].to_numpy().astype(str)
-    partner_codes = partners["partner_code"].to_numpy().astype(str)
-    east_city_of = places.counties["east_city_code"].to_numpy().astype(str)
-    # the partners of each county: those located in its paired eastern city
-    by_city: dict[str, npt.NDArray[np.str_]] = {}
-    for city in set(east_city_of):
-        mask = np.char.startswith(partner_region, city[:4])
-        by_city[city] = partner_codes[mask]
-
-    records: dict[str, list[object]] = {
-        k: []
-        for k in (
-            "household_code",
-            "region_code",
-            "batch",
-            "subtype",
-            "helper_id",
-            "partner_code",
-            "funds",
-            "fund_source",
-            "start",
-            "outcome",
-        )
-    }
-    cause_names = np.array(CAUSES)
     reg = pop.h_year_registered[poor]
     ex = np.minimum(pop.h_year_exited[poor], 2020)
-    # one measure for the primary cause, one for a further cause, employment or housing
-    plans: list[tuple[IntArray, npt.NDArray[np.str_]]] = []
-    plans.append((poor, cause_names[primary[poor]]))
-    second = causes.to_numpy()[poor]
-    second_cause = np.array([s.split(";")[1] if s.count(";") else "lack_skills" for s in second])
-    take = rng.random(len(poor)) < 0.7
-    plans.append((poor[take], second_cause[take]))
-    unsafe = poor[fixes["housing_fix"][poor] != NEVER]
-    plans.append((unsafe, np.full(len(unsafe), "__housing")))
-    for households, kinds in plans:
-        idx = np.searchsorted(poor, households)
-        year = np.where(
-            kinds == "__housing",
-            fixes["housing_fix"][households],
-            rng.integers(reg[idx], np.maximum(ex[idx], reg[idx]) + 1),
-        )
-        for h, kind, y in zip(households, kinds, year, strict=True):
-            if kind == "__housing":
-                batch, subtype, funds, outcome = (
-                    "housing",
-                    "house_renovation",
-                    20000.0,
-                    "house_safe",
-                )
-            else:
-                batch, subtype, funds, outcome = _MEASURES[str(kind)]
-            east = rng.random() < 0.35
-            city = east_city_of[pop.h_county[h]]
-            pool = by_city.get(city, partner_codes[:0])
-            partner = str(pool[int(rng.integers(0, len(pool)))]) if east and len(pool) else None
-            source = (
-                ("east_social" if rng.random() < 0.3 else "east_fiscal")
-                if partner
-                else (
-                    "credit"
-                    if subtype == "microcredit"
-                    else ("west_social" if rng.random() < 0.08 else "west_fiscal")
-                )
-            )
-            records["household_code"].append(str(pop.h_code[h]))
-            records["region_code"].append(None)
-            records["batch"].append(batch)
-            records["subtype"].append(subtype)
-            records["helper_id"].append(helper.iloc[h])
-            records["partner_code"].append(partner)
-            records["funds"].append(round(funds * float(rng.lognormal(0.0, 0.3)), -1))
-            records["fund_source"].append(source)
-            records["start"].append(int(y))
-            records["outcome"].append(outcome)
-    # village-wide measures: consumption assistance and industry projects in the villages in use
-    village_codes = places.villages["code"].to_numpy().astype(str)
-    used = np.unique(pop.h_village)
-    for v in used:
-        county = int(places.villages["county_index"].iloc[v])
-        pool = by_city.get(east_city_of[county], partner_codes[:0])
-        for batch, subtype, funds in (
-            ("consumption", "purchase", 80000.0),
-            ("production", "industrial_project", 300000.0),
-        ):
-            if rng.random() < 0.5:
-                continue
-            partner = str(pool[int(rng.integers(0, len(pool)))]) if len(pool) else None
-            records["household_code"].append(None)
-            records["region_code"].append(village_codes[v])
-            records["batch"].append(batch)
-            records["subtype"].append(subtype)
-            records["helper_id"].append(None)
-            records["partner_code"].append(partner)
-            records["funds"].append(round(funds * float(rng.lognormal(0.0, 0.5)), -1))
-            records["fund_source"].append("east_fiscal" if partner else "west_fiscal")
-            records["start"].append(int(rng.integers(2016, 2021)))
-            records["outcome"].append("income_increased")
-    start_year = np.array(records.pop("start"), dtype=np.int64)
-    n = len(start_year)
-    start = (
-        start_year.astype("datetime64[Y]").astype("datetime64[D]")
-        - np.datetime64("1970-01-01", "D")
-        + np.datetime64("1970-01-01", "D")
-        + rng.integers(0, 200, n).astype("timedelta64[D]")
+    table = [_MEASURES[c] for c in CAUSES] + [
+        ("housing", "house_renovation", 20000.0, "house_safe")
+    ]
+    housing_kind = len(CAUSES)
+    # one measure for the primary cause, often one for a further cause, one per unsafe house
+    cause_index = {c: i for i, c in enumerate(CAUSES)}
+    causes_poor = causes.to_numpy()[poor]
+    second = np.array(
+        [
+            cause_index[str(t).split(";")[1]] if str(t).count(";") else cause_index["lack_skills"]
+            for t in causes_poor
+        ],
+        dtype=np.int64,
     )
+    take = rng.random(len(poor)) < 0.7
+    unsafe = fixes["housing_fix"][poor] != NEVER
+    hh_idx = np.concatenate([np.arange(len(poor)), np.flatnonzero(take), np.flatnonzero(unsafe)])
+    kind = np.concatenate(
+        [primary[poor], second[take], np.full(int(unsafe.sum()), housing_kind)]
+    ).astype(np.int64)
+    households = poor[hh_idx]
+    span = np.maximum(ex[hh_idx], reg[hh_idx]) + 1 - reg[hh_idx]
+    year = reg[hh_idx] + np.floor(rng.random(len(hh_idx)) * span).astype(np.int64)
+    year = np.where(kind == housing_kind, fixes["housing_fix"][households], year)
+    batch = np.array([t[0] for t in table])[kind]
+    subtype = np.array([t[1] for t in table])[kind]
+    base_funds = np.array([t[2] for t in table])[kind]
+    outcome = np.array([t[3] for t in table])[kind]
+    k = len(kind)
+    partner = _pick_partner(rng, pop.h_county[households], rng.random(k) < 0.35, places, partners)
+    east = partner != None  # noqa: E711 - elementwise comparison on an object array
+    u = rng.random(k)
+    source = np.where(
+        east,
+        np.where(u < 0.3, "east_social", "east_fiscal"),
+        np.where(
+            subtype == "microcredit", "credit", np.where(u < 0.08, "west_social", "west_fiscal")
+        ),
+    )
+    household_part = pd.DataFrame(
+        {
+            "household_code": pop.h_code[households].astype(object),
+            "region_code": np.full(k, None, dtype=object),
+            "batch": batch,
+            "subtype": subtype,
+            "helper_id": helper.to_numpy()[households],
+            "partner_code": partner,
+            "funds": np.round(base_funds * rng.lognormal(0.0, 0.3, k), -1),
+            "fund_source": source,
+            "start": year,
+            "outcome": outcome,
+        }
+    )
+    # village-wide measures: consumption assistance and industry projects in the villages in use
+    used = np.unique(pop.h_village)
+    village_codes = places.villages["code"].to_numpy().astype(object)
+    village_county = places.villages["county_index"].to_numpy().astype(np.int64)
+    parts = [household_part]
+    for v_batch, v_subtype, v_funds in (
+        ("consumption", "purchase", 80000.0),
+        ("production", "industrial_project", 300000.0),
+    ):
+        chosen = used[rng.random(len(used)) < 0.5]
+        kv = len(chosen)
+        v_partner = _pick_partner(
+            rng, village_county[chosen], np.ones(kv, dtype=bool), places, partners
+        )
+        parts.append(
+            pd.DataFrame(
+                {
+                    "household_code": np.full(kv, None, dtype=object),
+                    "region_code": village_codes[chosen],
+                    "batch": np.full(kv, v_batch),
+                    "subtype": np.full(kv, v_subtype),
+                    "helper_id": np.full(kv, None, dtype=object),
+                    "partner_code": v_partner,
+                    "funds": np.round(v_funds * rng.lognormal(0.0, 0.5, kv), -1),
+                    "fund_source": np.where(v_partner != None, "east_fiscal", "west_fiscal"),  # noqa: E711
+                    "start": rng.integers(2016, 2021, kv),
+                    "outcome": np.full(kv, "income_increased"),
+                }
+            )
+        )
+    frame = pd.concat(parts, ignore_index=True)
+    start_year = frame.pop("start").to_numpy().astype(np.int64)
+    n = len(frame)
+    start = (start_year - 1970).astype("datetime64[Y]").astype("datetime64[D]") + rng.integers(
+        0, 200, n
+    ).astype("timedelta64[D]")
     end = start + rng.integers(30, 330, n).astype("timedelta64[D]")
     end_year = end.astype("datetime64[Y]").astype(np.int64) + 1970
     status = np.where(
@@ -323,16 +338,23 @@ def make_measures(
         "completed",
         np.where(start_year <= last_year, "in_progress", "planned"),
     )
-    frame = pd.DataFrame(records)
-    frame.insert(
-        0, "measure_code", np.char.add("M", np.char.zfill(np.arange(1, n + 1).astype(str), 8))
-    )
+    frame.insert(0, "measure_code", _serials("M", n, 8))
     frame["start_date"] = start.astype(str)
     frame["end_date"] = end.astype(str)
     frame["status"] = status
     outcomes = frame.pop("outcome")
     frame["outcome"] = outcomes.where(frame["status"] == "completed", None)
     frame["funds"] = frame["funds"].astype(float)
+    for column in (
+        "measure_code",
+        "batch",
+        "subtype",
+        "fund_source",
+        "start_date",
+        "end_date",
+        "status",
+    ):
+        frame[column] = frame[column].astype("str")
     return frame[
         [
             "measure_code",

@@ -71,7 +71,7 @@ class _RoundMaker:
         households = household_frame(
             self.pop, r, village_codes, self.primary, self.causes, self.helper
         )
-        people = people_frame(self.pop, r, households["household_code"])
+        people = people_frame(self.pop, r)
         return Rounds(
             year=r.year, households=households, people=people, income=income_frame(self.pop, r)
         )

@@ -15,7 +15,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from dongxi.synth._population import NEVER, Population
-from dongxi.synth._rounds import MONITORING, STATUSES, RoundArrays
+from dongxi.synth._rounds import MONITORING, STATUSES, RoundArrays, text
 
 __all__ = ["CAUSES", "household_frame", "make_causes", "make_fixes"]
 
@@ -48,7 +48,7 @@ def make_fixes(rng: np.random.Generator, pop: Population) -> dict[str, Any]:
     repair_other = np.where(rng.random(n) < 0.5, rng.integers(2016, 2023, n), NEVER)
     repair = np.where(poor, repair_poor, repair_other)
 
-    unsafe = rng.random(n) < 0.03 + 0.3 * r + 0.2 * poor
+    unsafe = rng.random(n) < 0.02 + 0.15 * r + 0.3 * poor
     housing = np.where(
         unsafe, np.where(rng.random(n) < 0.7, 2, 3), np.where(rng.random(n) < 0.3, 0, 1)
     )
@@ -104,7 +104,7 @@ def make_causes(
             1.0 * unskilled,
             2.2 * (able == 0),
             1.2 * np.ones(n),
-            1.6 * r,
+            1.0 * r,
             0.35 * np.ones(n),
             0.1 * np.ones(n),
         ],
@@ -135,10 +135,10 @@ def household_frame(
     vcode = village_codes[pop.h_village]
     frame = pd.DataFrame(
         {
-            "household_code": pop.h_code,
-            "village_code": vcode,
-            "county_code": vcode.astype("U6"),
-            "status": np.array(STATUSES)[r.status],
+            "household_code": text(pop.h_code),
+            "village_code": text(vcode),
+            "county_code": text(vcode.astype("U6")),
+            "status": text(np.array(STATUSES)[r.status]),
             "monitoring_category": pd.Series(np.array((*MONITORING, ""))[r.monitoring]).replace(
                 "", None
             ),
@@ -148,7 +148,7 @@ def household_frame(
             ),
             "primary_cause": pd.Series(np.array((*CAUSES, ""))[primary]).replace("", None),
             "poverty_causes": causes,
-            "housing_grade": np.array(["A", "B", "C", "D"])[r.housing],
+            "housing_grade": text(np.array(["A", "B", "C", "D"])[r.housing]),
             "water_quantity_ok": r.water[:, 0],
             "water_quality_ok": r.water[:, 1],
             "water_convenience_ok": r.water[:, 2],
@@ -163,8 +163,6 @@ def household_frame(
     frame["year_registered"] = frame["year_registered"].mask(~registered)
     frame["year_exited"] = frame["year_exited"].mask(r.year_exited == NEVER)
     frame["helper_id"] = frame["helper_id"].where(registered | (r.status == 2), None)
-    for column in ("household_code", "village_code", "county_code", "status", "housing_grade"):
-        frame[column] = frame[column].astype("str")
     return frame
 
 
@@ -174,7 +172,7 @@ def income_frame(pop: Population, r: RoundArrays) -> pd.DataFrame:
     net = r.wage + r.operating + r.property_ + r.transfer - r.costs
     return pd.DataFrame(
         {
-            "household_code": pd.Series(pop.h_code, dtype="str"),
+            "household_code": text(pop.h_code),
             "year": np.full(len(size), r.year, dtype=np.int64),
             "wage_income": r.wage,
             "operating_income": r.operating,

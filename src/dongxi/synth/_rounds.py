@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
 
 from dongxi.synth._places import ETHNICITIES, Places
 from dongxi.synth._population import NEVER, RELATIONS, Population
@@ -360,9 +361,21 @@ def compute_round(pop: Population, places: Places, year: int, fixes: dict[str, A
     )
 
 
+def text(values: npt.NDArray[Any]) -> pd.Series:
+    """A pandas ``str`` column from a numpy array of strings (``None`` for missing), quickly."""
+    return pd.Series(pa.array(values), dtype="str")
+
+
+def _masked(values: npt.NDArray[Any], keep: BoolArray) -> npt.NDArray[np.object_]:
+    out = values.astype(object)
+    out[~keep] = None
+    return out
+
+
 def _codes(values: tuple[str, ...], idx: IntArray, null: int = -1) -> pd.Series:
-    labels = pd.Series(np.array(values)[np.maximum(idx, 0)], dtype="str")
-    return labels.where(idx != null, None)
+    labels = np.array(values, dtype=object)[np.maximum(idx, 0)]
+    labels[idx == null] = None
+    return text(labels)
 
 
 def _nullable_int(values: IntArray, null: int) -> pd.Series:
@@ -371,7 +384,7 @@ def _nullable_int(values: IntArray, null: int) -> pd.Series:
     )
 
 
-def people_frame(pop: Population, r: RoundArrays, hh_codes: pd.Series) -> pd.DataFrame:
+def people_frame(pop: Population, r: RoundArrays) -> pd.DataFrame:
     """The people table of one round (columns of the data dictionary)."""
     keep = np.flatnonzero(r.present)
     hh = pop.p_hh[keep]
@@ -382,14 +395,14 @@ def people_frame(pop: Population, r: RoundArrays, hh_codes: pd.Series) -> pd.Dat
     skilled = r.skilled[keep] & (r.labour[keep] == 0)
     frame = pd.DataFrame(
         {
-            "household_code": hh_codes.to_numpy()[hh],
+            "household_code": text(pop.h_code[hh]),
             "member_no": pop.p_member[keep],
-            "id_number": pop.p_id[keep],
-            "name": pop.p_name[keep],
+            "id_number": text(pop.p_id[keep]),
+            "name": text(pop.p_name[keep]),
             "relation": _codes(RELATIONS, pop.p_relation[keep]),
-            "sex": np.where(pop.p_male[keep], "male", "female"),
-            "birth_date": pop.p_birth[keep].astype(str),
-            "ethnicity": np.array(ETHNICITIES)[pop.p_ethnic[keep]],
+            "sex": _codes(("female", "male"), pop.p_male[keep].astype(np.int64)),
+            "birth_date": text(pop.p_birth[keep].astype(str)),
+            "ethnicity": _codes(ETHNICITIES, pop.p_ethnic[keep]),
             "education": _codes(EDUCATION, r.education[keep]),
             "school_status": _codes(SCHOOL, r.school[keep]),
             "health": _codes(HEALTH, health),
@@ -398,15 +411,13 @@ def people_frame(pop: Population, r: RoundArrays, hh_codes: pd.Series) -> pd.Dat
             "pension_insurance": r.pension_ins[keep],
             "labour_capacity": _codes(LABOUR, r.labour[keep]),
             "employment": _codes(EMPLOYMENT, r.employment[keep]),
-            "work_region_code": pd.Series(r.work_region[keep].astype(str)).where(
-                r.work_region[keep] != 0, None
+            "work_region_code": text(
+                _masked(r.work_region[keep].astype(str), r.work_region[keep] != 0)
             ),
             "sector": _codes(SECTORS, r.sector[keep]),
             "monthly_wage": r.monthly_wage[keep],
             "months_worked": _nullable_int(np.where(wage_job, r.months[keep], -1), -1),
-            "skills": pd.Series(skills).where(skilled, None),
+            "skills": text(_masked(skills, skilled)),
         }
     )
-    for column in ("household_code", "id_number", "name", "sex", "birth_date", "ethnicity"):
-        frame[column] = frame[column].astype("str")
     return frame
