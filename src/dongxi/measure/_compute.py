@@ -447,8 +447,8 @@ def identify(
 
     One row per unit of identification: the household id column (or ``row``, the 1-based data
     row, spreadsheet style, when the spec has no household id), each indicator (0/1), ``weight``
-    (the effective weight), ``score`` and ``poor_k<k>`` for each cutoff. Scores are compared with
-    cutoffs in exact rational arithmetic.
+    (the effective weight), ``score`` and ``poor_k<k>`` (``poor_union``, ``poor_intersection``)
+    for each cutoff. Scores are compared with cutoffs in exact rational arithmetic.
     """
     sp = _as_spec(spec)
     cutoffs = _cutoffs(sp, k)
@@ -481,9 +481,10 @@ def identify(
     result = out[[id_col, *sp.indicator_names]].copy()
     result["weight"] = out[WEIGHT_KEY].to_numpy(dtype=np.float64)
     result["score"] = np.array([float(Fraction(int(v), denom)) for v in numer])
-    for c in cutoffs:
-        label = f"{c.percent:g}"
-        result[f"poor_k{label}"] = np.array(
+    names = [str(x) for x in (k if k is not None else sp.k)]
+    for raw, c in zip(names, cutoffs, strict=True):
+        label = f"poor_{raw}" if raw in ("union", "intersection") else f"poor_k{c.percent:g}"
+        result[label] = np.array(
             [int(v) * c.value.denominator >= c.value.numerator * denom for v in numer], dtype=bool
         )
     return result

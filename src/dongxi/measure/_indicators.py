@@ -177,7 +177,7 @@ def unit_table(
             if ind.column is not None:
                 values[ind.name] = table[ind.column].cast("int64")
             else:
-                values[ind.name] = ibis.ifelse(condition_expr(table, ind.rule, params), 1, 0)
+                values[ind.name] = condition_expr(table, ind.rule, params).cast("int64")
         size = (
             table[spec.unit.size].cast("float64")
             if (spec.unit.size and spec.unit.analysis == "people")
@@ -197,7 +197,7 @@ def unit_table(
                 row_vals[f"__v{i}"] = table[ind.column].cast("int64")
                 continue
             if agg is None:
-                row_vals[f"__v{i}"] = ibis.ifelse(condition_expr(table, ind.rule, params), 1, 0)
+                row_vals[f"__v{i}"] = condition_expr(table, ind.rule, params).cast("int64")
                 continue
             elig = (
                 condition_expr(table, agg.members, params).fill_null(False)
@@ -209,7 +209,7 @@ def unit_table(
                 assert agg.column is not None
                 member = table[agg.column].cast("float64")
             else:
-                member = ibis.ifelse(condition_expr(table, ind.rule, params), 1, 0)
+                member = condition_expr(table, ind.rule, params).cast("int64")
             row_vals[f"__v{i}"] = ibis.ifelse(elig, member, ibis.null("float64"))
         rows = table.mutate(**row_vals)
         for i, ind in enumerate(spec.indicators):
@@ -255,7 +255,7 @@ def unit_table(
                 deprived = a.cast("int64")
             else:
                 assert agg.deprived is not None
-                deprived = ibis.ifelse(_threshold(a, agg.deprived, params), 1, 0)
+                deprived = _threshold(a, agg.deprived, params).cast("int64")
             empty = 1 if agg.empty == "deprived" else 0
             values[ind.name] = ibis.ifelse(grouped[f"__n{i}"] == 0, empty, deprived).cast("int64")
         units = grouped.select(
