@@ -288,34 +288,34 @@ def verify_chain(source: Engine | Connection) -> ChainCheck:
     if isinstance(source, Engine):
         with source.connect() as connection:
             return verify_chain(connection)
+    with translate_errors("Verifying the change log"):
+        result = source.execute(
+            sa.select(_TABLE).order_by(_TABLE.c.seq).execution_options(yield_per=_CHUNK)
+        )
+        try:
+            return _check_rows(result)
+        finally:
+            result.close()
+
+
+def _check_rows(rows: Iterable[Any]) -> ChainCheck:
     prev = GENESIS_HASH
     count = 0
-    with translate_errors("Verifying the change log"):
-        result = source.execution_options(yield_per=_CHUNK).execute(
-            sa.select(_TABLE).order_by(_TABLE.c.seq)
-        )
-        for row in result:
-            count += 1
-            if row.prev_hash != prev:
-                return ChainCheck(
-                    False,
-                    count,
-                    row.seq,
-                    "previous hash does not match: an entry before it was removed or changed",
-                )
-            expected = _entry_hash(
-                prev,
-                row.at,
-                row.actor,
-                row.action,
-                row.entity,
-                row.entity_key,
-                row.before,
-                row.after,
+    for row in rows:
+        count += 1
+        if row.prev_hash != prev:
+            return ChainCheck(
+                False,
+                count,
+                row.seq,
+                "previous hash does not match: an entry before it was removed or changed",
             )
-            if row.entry_hash != expected:
-                return ChainCheck(
-                    False, count, row.seq, "content does not match its hash: the entry was changed"
-                )
-            prev = row.entry_hash
+        expected = _entry_hash(
+            prev, row.at, row.actor, row.action, row.entity, row.entity_key, row.before, row.after
+        )
+        if row.entry_hash != expected:
+            return ChainCheck(
+                False, count, row.seq, "content does not match its hash: the entry was changed"
+            )
+        prev = row.entry_hash
     return ChainCheck(True, count)

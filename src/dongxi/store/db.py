@@ -40,6 +40,10 @@ log = logging.getLogger(__name__)
 
 EngineOrUrl = Engine | str | None
 
+#: SQLite's extended code when a read transaction tries to write after another connection
+#: committed (WAL): the optimistic-locking conflict of SQLite.
+_SQLITE_BUSY_SNAPSHOT = 517
+
 
 def normalise_url(url: str | None = None) -> URL:
     """The URL to use: the registry default when ``None``; ``postgresql://`` → psycopg 3."""
@@ -124,6 +128,17 @@ def translate_errors(what: str) -> Iterator[None]:
         raise ConflictError(
             f"{what}: the record was changed by someone else since it was read.",
             fix="Reload the record, re-apply your change and save again.",
+        ) from exc
+    except sa.exc.OperationalError as exc:
+        if getattr(exc.orig, "sqlite_errorcode", None) == _SQLITE_BUSY_SNAPSHOT:
+            raise ConflictError(
+                f"{what}: the registry was changed by someone else since this transaction read it.",
+                fix="Reload the record, re-apply your change and save again.",
+            ) from exc
+        raise BackendError(
+            f"{what}: database error ({_short(exc)}).",
+            fix="Check that the registry is reachable, not locked by a long job, and upgraded "
+            "('dongxi db upgrade').",
         ) from exc
     except sa.exc.IntegrityError as exc:
         raise InputError(
