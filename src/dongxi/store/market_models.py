@@ -1,0 +1,518 @@
+"""Registry tables of the two-sided market, and the store functions that read and write them.
+
+- ``market_needs`` — needs stated by (or for) a person or household, **with history**: a new
+  statement closes the current row (``valid_to``) and adds a new one; the current need of a seeker
+  and kind is the row with ``valid_to IS NULL``.
+- ``market_offers`` — offers from eastern partners (job posts, training seats, workshop places,
+  projects, purchase commitments, expert visits), with history the same way.
+- ``match_runs`` — one row per engine run (round), with its report as JSON.
+- ``match_proposals`` — the pairs a run proposed, with their current state.
+- ``match_transitions`` — every state change of a proposal: from, to, time, actor and role
+  (append-only; the allowed changes are :data:`dongxi.market.TRANSITIONS`).
+- ``match_outcomes`` — what a confirmed placement became: hired, start date, wage, retained at 3
+  and 6 months.
+
+Sex and ethnicity are deliberately absent from the needs: they are never matching criteria.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any, cast
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dongxi.errors import InputError, NotFoundError
+from dongxi.store.base import Base, utcnow
+from dongxi.store.db import session_scope, translate_errors
+
+__all__ = [
+    "NEED_KINDS",
+    "OFFER_KINDS",
+    "MarketNeed",
+    "MarketOffer",
+    "MatchOutcome",
+    "MatchProposal",
+    "MatchRun",
+    "MatchTransition",
+    "current_needs",
+    "current_offers",
+    "proposal_history",
+    "record_outcome",
+    "record_run",
+    "record_transition",
+    "save_needs",
+    "save_offers",
+]
+
+NEED_KINDS = (
+    "employment",
+    "training",
+    "business",
+    "schooling",
+    "medical",
+    "housing",
+    "relocation",
+)
+OFFER_KINDS = ("job", "training", "workshop", "project", "purchase", "expert_visit")
+WILLINGNESS = ("willing", "conditional", "unwilling")
+_BOOL = sa.Boolean(create_constraint=False)
+
+
+def _in(column: str, values: tuple[str, ...], name: str) -> sa.CheckConstraint:
+    quoted = ", ".join(f"'{v}'" for v in values)
+    return sa.CheckConstraint(f"{column} IN ({quoted})", name=name)
+
+
+class MarketNeed(Base):
+    """One statement of a need (a version: ``valid_to`` is null for the current one)."""
+
+    __tablename__ = "market_needs"
+    __table_args__ = (
+        _in("kind", NEED_KINDS, "kind"),
+        _in("willingness", WILLINGNESS, "willingness"),
+        sa.Index(
+            "uq_market_needs_current",
+            "seeker_id",
+            "kind",
+            unique=True,
+            postgresql_where=sa.text("valid_to IS NULL"),
+            sqlite_where=sa.text("valid_to IS NULL"),
+        ),
+    )
+
+    need_id: Mapped[int] = mapped_column(
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    seeker_id: Mapped[str] = mapped_column(sa.String(64))
+    household_code: Mapped[str | None] = mapped_column(sa.String(32))
+    county_code: Mapped[str] = mapped_column(sa.String(6))
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    status: Mapped[str] = mapped_column(sa.String(20))
+    age: Mapped[int | None] = mapped_column(sa.Integer)
+    education: Mapped[str | None] = mapped_column(sa.String(20))
+    labour_capacity: Mapped[str | None] = mapped_column(sa.String(20))
+    skills: Mapped[str | None] = mapped_column(sa.String(400))
+    sectors: Mapped[str | None] = mapped_column(sa.String(400))
+    places: Mapped[str | None] = mapped_column(sa.String(400))
+    min_wage: Mapped[float | None] = mapped_column(sa.Float)
+    needs_dormitory: Mapped[bool] = mapped_column(_BOOL, default=False)
+    details: Mapped[str | None] = mapped_column(sa.Text)
+    willingness: Mapped[str] = mapped_column(sa.String(20), default="willing")
+    stated_on: Mapped[dt.date] = mapped_column(sa.Date)
+    valid_from: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    valid_to: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    recorded_by: Mapped[str] = mapped_column(sa.String(100))
+
+
+class MarketOffer(Base):
+    """One version of an offer (``valid_to`` is null for the current one)."""
+
+    __tablename__ = "market_offers"
+    __table_args__ = (
+        _in("kind", OFFER_KINDS, "kind"),
+        sa.CheckConstraint("positions >= 0", name="positions_nonnegative"),
+        sa.Index(
+            "uq_market_offers_current",
+            "offer_id",
+            unique=True,
+            postgresql_where=sa.text("valid_to IS NULL"),
+            sqlite_where=sa.text("valid_to IS NULL"),
+        ),
+    )
+
+    offer_row_id: Mapped[int] = mapped_column(
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    offer_id: Mapped[str] = mapped_column(sa.String(64))
+    partner_code: Mapped[str | None] = mapped_column(sa.String(32))
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    place_code: Mapped[str] = mapped_column(sa.String(12))
+    sector: Mapped[str | None] = mapped_column(sa.String(100))
+    monthly_wage: Mapped[float | None] = mapped_column(sa.Float)
+    subsidy: Mapped[float] = mapped_column(sa.Float, default=0.0)
+    positions: Mapped[int] = mapped_column(sa.Integer)
+    age_min: Mapped[int] = mapped_column(sa.Integer, default=16)
+    age_max: Mapped[int] = mapped_column(sa.Integer, default=60)
+    min_education: Mapped[str] = mapped_column(sa.String(20), default="none")
+    skill_required: Mapped[str | None] = mapped_column(sa.String(100))
+    physical: Mapped[bool] = mapped_column(_BOOL, default=False)
+    dormitory: Mapped[bool] = mapped_column(_BOOL, default=False)
+    living_cost: Mapped[float] = mapped_column(sa.Float, default=0.0)
+    starts_on: Mapped[dt.date | None] = mapped_column(sa.Date)
+    ends_on: Mapped[dt.date | None] = mapped_column(sa.Date)
+    details: Mapped[str | None] = mapped_column(sa.Text)
+    valid_from: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    valid_to: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    recorded_by: Mapped[str] = mapped_column(sa.String(100))
+
+
+class MatchRun(Base):
+    """One run of an engine (one round)."""
+
+    __tablename__ = "match_runs"
+    __table_args__ = (_in("engine", ("stable", "optimal"), "engine"),)
+
+    run_id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    parent_run_id: Mapped[str | None] = mapped_column(
+        sa.String(36), sa.ForeignKey("match_runs.run_id")
+    )
+    round_no: Mapped[int] = mapped_column(sa.Integer, default=1)
+    engine: Mapped[str] = mapped_column(sa.String(10))
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    seed: Mapped[int] = mapped_column(sa.Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    actor: Mapped[str] = mapped_column(sa.String(100))
+    seekers: Mapped[int] = mapped_column(sa.Integer)
+    offers: Mapped[int] = mapped_column(sa.Integer)
+    acceptable_pairs: Mapped[int] = mapped_column(sa.BigInteger)
+    matched: Mapped[int] = mapped_column(sa.Integer)
+    blocking_pairs: Mapped[int] = mapped_column(sa.BigInteger)
+    total_welfare: Mapped[float] = mapped_column(sa.Float)
+    report_json: Mapped[str] = mapped_column(sa.Text)
+
+
+class MatchProposal(Base):
+    """A pair proposed by a run, with its current state."""
+
+    __tablename__ = "match_proposals"
+    __table_args__ = (sa.UniqueConstraint("run_id", "seeker_id"),)
+
+    proposal_id: Mapped[int] = mapped_column(
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    run_id: Mapped[str] = mapped_column(sa.String(36), sa.ForeignKey("match_runs.run_id"))
+    seeker_id: Mapped[str] = mapped_column(sa.String(64))
+    offer_id: Mapped[str] = mapped_column(sa.String(64))
+    seeker_rank: Mapped[int] = mapped_column(sa.Integer)
+    offer_rank: Mapped[int] = mapped_column(sa.Integer)
+    welfare: Mapped[float] = mapped_column(sa.Float)
+    state: Mapped[str] = mapped_column(sa.String(24), default="proposed")
+    updated_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+
+class MatchTransition(Base):
+    """One state change of a proposal (append-only)."""
+
+    __tablename__ = "match_transitions"
+
+    transition_id: Mapped[int] = mapped_column(
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    proposal_id: Mapped[int] = mapped_column(
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+        sa.ForeignKey("match_proposals.proposal_id"),
+        index=True,
+    )
+    from_state: Mapped[str | None] = mapped_column(sa.String(24))
+    to_state: Mapped[str] = mapped_column(sa.String(24))
+    at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    actor: Mapped[str] = mapped_column(sa.String(100))
+    role: Mapped[str] = mapped_column(sa.String(10))
+    note: Mapped[str | None] = mapped_column(sa.String(400))
+
+
+class MatchOutcome(Base):
+    """What a confirmed placement became."""
+
+    __tablename__ = "match_outcomes"
+
+    proposal_id: Mapped[int] = mapped_column(
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+        sa.ForeignKey("match_proposals.proposal_id"),
+        primary_key=True,
+    )
+    hired: Mapped[bool] = mapped_column(_BOOL)
+    start_date: Mapped[dt.date | None] = mapped_column(sa.Date)
+    monthly_wage: Mapped[float | None] = mapped_column(sa.Float)
+    retained_3m: Mapped[bool | None] = mapped_column(_BOOL)
+    retained_6m: Mapped[bool | None] = mapped_column(_BOOL)
+    recorded_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    recorded_by: Mapped[str] = mapped_column(sa.String(100))
+
+
+# --- store functions -------------------------------------------------------------------------
+
+_BOOKKEEPING = {"need_id", "offer_row_id", "valid_from", "valid_to", "recorded_by"}
+_NEED_FIELDS = [c.name for c in MarketNeed.__table__.columns if c.name not in _BOOKKEEPING]
+_OFFER_FIELDS = [c.name for c in MarketOffer.__table__.columns if c.name not in _BOOKKEEPING]
+
+
+def _records(
+    frame: pd.DataFrame, fields: Sequence[str], defaults: dict[str, Any]
+) -> list[dict[str, Any]]:
+    rows = []
+    present = [f for f in fields if f in frame.columns]
+    clean = frame[present].astype(object).where(frame[present].notna(), None)
+    for record in clean.to_dict("records"):
+        row: dict[str, Any] = dict(defaults)
+        row.update({str(k): v for k, v in record.items() if v is not None})
+        for key, value in list(row.items()):
+            if isinstance(value, np.generic):
+                row[key] = value.item()
+            if key in {"stated_on", "starts_on", "ends_on"} and isinstance(value, str):
+                row[key] = dt.date.fromisoformat(value)
+        rows.append({str(k): v for k, v in row.items()})
+    return rows
+
+
+def _save_versions(
+    engine: Engine,
+    model: Any,
+    rows: list[dict[str, Any]],
+    key: Sequence[str],
+    actor: str,
+) -> int:
+    now = utcnow()
+    table = model.__table__
+    with session_scope(engine) as session:
+        for start in range(0, len(rows), 5000):
+            chunk = rows[start : start + 5000]
+            if len(key) == 1:
+                cond = table.c[key[0]].in_([r[key[0]] for r in chunk])
+            else:
+                cond = sa.tuple_(*[table.c[k] for k in key]).in_(
+                    [tuple(r[k] for k in key) for r in chunk]
+                )
+            session.execute(
+                sa.update(table).where(cond, table.c.valid_to.is_(None)).values(valid_to=now)
+            )
+            session.execute(
+                sa.insert(table), [{**r, "valid_from": now, "recorded_by": actor} for r in chunk]
+            )
+    return len(rows)
+
+
+def save_needs(engine: Engine, needs: pd.DataFrame, *, actor: str, kind: str = "employment") -> int:
+    """Record new statements of needs (closing the current version of each); returns the count.
+
+    ``needs`` has the seekers columns of ``docs/market.md``; ``kind`` applies where the frame has
+    no ``kind`` column. Extra columns (e.g. ``sex``) are ignored: they are never criteria.
+    """
+    if "seeker_id" not in needs.columns or "county_code" not in needs.columns:
+        raise InputError(
+            "needs lack seeker_id or county_code.", fix="Give each need its seeker and county."
+        )
+    frame = needs.copy()
+    frame["needs_dormitory"] = frame.get("needs_dormitory", False)
+    if "stated_on" not in frame.columns:
+        frame["stated_on"] = dt.date.today().isoformat()
+    if "status" not in frame.columns:
+        frame["status"] = "never"
+    defaults: dict[str, Any] = {"kind": kind, "willingness": "willing"}
+    rows = _records(frame, _NEED_FIELDS, defaults)
+    return _save_versions(engine, MarketNeed, rows, ("seeker_id", "kind"), actor)
+
+
+def save_offers(engine: Engine, offers: pd.DataFrame, *, actor: str, kind: str = "job") -> int:
+    """Record new versions of offers (closing the current version of each); returns the count."""
+    if "offer_id" not in offers.columns or "positions" not in offers.columns:
+        raise InputError(
+            "offers lack offer_id or positions.", fix="Give each offer its id and places."
+        )
+    rows = _records(offers, _OFFER_FIELDS, {"kind": kind})
+    return _save_versions(engine, MarketOffer, rows, ("offer_id",), actor)
+
+
+def current_needs(engine: Engine, *, kind: str = "employment") -> pd.DataFrame:
+    """Current needs of one kind, one row per seeker (the engine's seekers table)."""
+    table = MarketNeed.__table__
+    query = (
+        sa.select(*[table.c[f] for f in _NEED_FIELDS])
+        .where(table.c.kind == kind, table.c.valid_to.is_(None))
+        .order_by(table.c.seeker_id)
+    )
+    with translate_errors("Reading needs"), engine.connect() as conn:
+        frame = pd.read_sql(query, conn)
+    for column in ("skills", "sectors", "places"):
+        frame[column] = frame[column].fillna("")
+    return frame
+
+
+def current_offers(engine: Engine, *, kind: str = "job") -> pd.DataFrame:
+    """Current offers of one kind (the engine's offers table)."""
+    table = MarketOffer.__table__
+    query = (
+        sa.select(*[table.c[f] for f in _OFFER_FIELDS])
+        .where(table.c.kind == kind, table.c.valid_to.is_(None))
+        .order_by(table.c.offer_id)
+    )
+    with translate_errors("Reading offers"), engine.connect() as conn:
+        return pd.read_sql(query, conn)
+
+
+def record_run(
+    engine: Engine,
+    *,
+    engine_name: str,
+    kind: str,
+    seed: int,
+    actor: str,
+    proposals: pd.DataFrame,
+    overall: dict[str, Any],
+    report: dict[str, Any],
+    parent_run_id: str | None = None,
+) -> str:
+    """Store a run, its proposals (state ``proposed``, each with its first transition); the id."""
+    run_id = str(uuid.uuid4())
+    now = utcnow()
+    with session_scope(engine) as session:
+        round_no = 1
+        if parent_run_id is not None:
+            parent = session.get(MatchRun, parent_run_id)
+            if parent is None:
+                raise NotFoundError(f"match run {parent_run_id} does not exist.")
+            round_no = parent.round_no + 1
+        session.add(
+            MatchRun(
+                run_id=run_id,
+                parent_run_id=parent_run_id,
+                round_no=round_no,
+                engine=engine_name,
+                kind=kind,
+                seed=seed,
+                created_at=now,
+                actor=actor,
+                seekers=int(overall["seekers"]),
+                offers=int(overall.get("offers", 0)),
+                acceptable_pairs=int(overall["acceptable_pairs"]),
+                matched=int(overall["matched"]),
+                blocking_pairs=int(overall["blocking_pairs"]),
+                total_welfare=float(overall["total_welfare"]),
+                report_json=json.dumps(report, ensure_ascii=False, default=str),
+            )
+        )
+        session.flush()
+        rows = [
+            {
+                "run_id": run_id,
+                "seeker_id": str(r.seeker_id),
+                "offer_id": str(r.offer_id),
+                "seeker_rank": int(cast(int, r.seeker_rank)),
+                "offer_rank": int(cast(int, r.offer_rank)),
+                "welfare": float(cast(float, r.welfare)),
+                "state": str(getattr(r, "state", "proposed")),
+                "updated_at": now,
+            }
+            for r in proposals.itertuples(index=False)
+        ]
+        if rows:
+            session.execute(sa.insert(MatchProposal), rows)
+        ids = session.execute(
+            sa.select(MatchProposal.proposal_id, MatchProposal.state).where(
+                MatchProposal.run_id == run_id
+            )
+        ).all()
+        if ids:
+            session.execute(
+                sa.insert(MatchTransition),
+                [
+                    {
+                        "proposal_id": pid,
+                        "from_state": None,
+                        "to_state": state,
+                        "at": now,
+                        "actor": actor,
+                        "role": "system",
+                        "note": "proposed by the engine" if state == "proposed" else "kept",
+                    }
+                    for pid, state in ids
+                ],
+            )
+    return run_id
+
+
+def record_transition(
+    engine: Engine,
+    proposal_id: int,
+    *,
+    to_state: str,
+    actor: str,
+    role: str,
+    note: str | None = None,
+) -> None:
+    """Move a proposal to ``to_state`` if the state machine lets ``role`` do it; keep the change."""
+    from dongxi.market import check_transition  # the engines load numba: only when needed
+
+    with session_scope(engine) as session:
+        proposal = session.get(MatchProposal, proposal_id, with_for_update=True)
+        if proposal is None:
+            raise NotFoundError(
+                f"proposal {proposal_id} does not exist.", fix="List the run's proposals first."
+            )
+        check_transition(proposal.state, to_state, role)
+        now = utcnow()
+        session.add(
+            MatchTransition(
+                proposal_id=proposal_id,
+                from_state=proposal.state,
+                to_state=to_state,
+                at=now,
+                actor=actor,
+                role=role,
+                note=note,
+            )
+        )
+        proposal.state = to_state
+        proposal.updated_at = now
+
+
+def record_outcome(
+    engine: Engine,
+    proposal_id: int,
+    *,
+    hired: bool,
+    actor: str,
+    start_date: dt.date | None = None,
+    monthly_wage: float | None = None,
+    retained_3m: bool | None = None,
+    retained_6m: bool | None = None,
+) -> None:
+    """Record (or update) what a confirmed or hired placement became."""
+    with session_scope(engine) as session:
+        proposal = session.get(MatchProposal, proposal_id)
+        if proposal is None:
+            raise NotFoundError(f"proposal {proposal_id} does not exist.")
+        if proposal.state not in {"confirmed", "hired", "not_hired"}:
+            raise InputError(
+                f"outcomes are recorded for confirmed placements; this one is '{proposal.state}'.",
+                rule="state_machine",
+                fix="Have the partner confirm the placement first.",
+            )
+        if monthly_wage is not None and monthly_wage < 0:
+            raise InputError("monthly wage must be ≥ 0.", value=monthly_wage)
+        if retained_6m and retained_3m is False:
+            raise InputError(
+                "retained at 6 months but not at 3 months.",
+                fix="Correct the 3-month retention or the 6-month one.",
+            )
+        outcome = session.get(MatchOutcome, proposal_id) or MatchOutcome(proposal_id=proposal_id)
+        outcome.hired = hired
+        outcome.start_date = start_date
+        outcome.monthly_wage = monthly_wage
+        outcome.retained_3m = retained_3m
+        outcome.retained_6m = retained_6m
+        outcome.recorded_at = utcnow()
+        outcome.recorded_by = actor
+        session.add(outcome)
+
+
+def proposal_history(engine: Engine, run_ids: Iterable[str]) -> pd.DataFrame:
+    """``proposal_id, run_id, seeker_id, offer_id, state`` of the proposals of the given runs."""
+    ids = list(run_ids)
+    query = sa.select(
+        MatchProposal.proposal_id,
+        MatchProposal.run_id,
+        MatchProposal.seeker_id,
+        MatchProposal.offer_id,
+        MatchProposal.state,
+    ).where(MatchProposal.run_id.in_(ids))
+    with translate_errors("Reading proposals"), engine.connect() as conn:
+        return pd.read_sql(query, conn)
