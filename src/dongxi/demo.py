@@ -21,7 +21,9 @@ removes only what the demo itself wrote (the registry, snapshots, report and tab
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
+import itertools
 import logging
 import shutil
 import time
@@ -238,6 +240,143 @@ def _round_tables(run: _Run, year: int) -> dict[str, pd.DataFrame]:
     return {"households": state.households, "people": state.people, "income": state.income}
 
 
+#: The built-in specs the demo identifies with (registry data; ``global_mpi`` needs survey data).
+DEMO_SPECS = ("china_official", "guangxi_rural")
+
+
+def _person_frame(tables: dict[str, pd.DataFrame], year: int) -> pd.DataFrame:
+    """One row per person with the household's columns and the income of ``year``."""
+    income = tables["income"]
+    income = income[income["year"].astype(int) == year]
+    people = tables["people"].merge(
+        tables["households"], on="household_code", how="left", suffixes=("", "_household")
+    )
+    return people.merge(income, on="household_code", how="left", suffixes=("", "_income"))
+
+
+def _spec_params(spec: Any, year: int) -> dict[str, float]:
+    """The ``{param = …}`` values a spec uses, from policy data for Guangxi in ``year``."""
+    from pydantic import BaseModel
+
+    from dongxi.measure import Param
+    from dongxi.policy import get_parameter
+
+    names: set[str] = set()
+
+    def walk(obj: Any) -> None:
+        if isinstance(obj, Param):
+            names.add(obj.param)
+        elif isinstance(obj, BaseModel):
+            for name in type(obj).model_fields:
+                walk(getattr(obj, name))
+        elif isinstance(obj, list | tuple):
+            for item in obj:
+                walk(item)
+
+    walk(spec)
+    return {
+        name: float(get_parameter(name, year=year, scope="450000").value) for name in sorted(names)
+    }
+
+
+def _step_identify(run: _Run) -> None:
+    if run.data is None:
+        return
+    from dongxi.errors import NotFoundError
+    from dongxi.measure import load_spec
+
+    measure = _optional("dongxi.measure", "measure")
+    if measure is None:
+        run.missing(
+            "识别引擎缺失 dongxi.measure.measure is not available: no multidimensional "
+            "identification was run."
+        )
+        return
+    for name in DEMO_SPECS:
+        try:
+            spec = load_spec(name)
+        except NotFoundError:
+            run.missing(
+                f"内置识别标准缺失 the built-in spec '{name}' does not exist: identification "
+                f"with it was skipped."
+            )
+            continue
+        run.specs.append(
+            {
+                "name": spec.name,
+                "title": spec.title,
+                "k": ", ".join(f"{k}" for k in getattr(spec, "k", [])),
+                "sources": "; ".join(getattr(spec, "sources", []) or []),
+            }
+        )
+        for year in ROUNDS:
+            frame = _person_frame(_round_tables(run, year), year)
+            result = measure(
+                frame,
+                spec,
+                by=("county_code",),
+                params=_spec_params(spec, year),
+                reference_date=dt.date(year, 12, 31),
+                source=f"snapshot {run.snapshot_ids.get(year, year)}",
+            )
+            result = result.assign(round=str(year))
+            run.measures.append(result)
+            head = result[
+                (result["by"] == "")
+                & (result["measure"] == "H")
+                & result["indicator"].isin(["", None])
+            ]
+            if len(head):
+                k = float(head["k"].iloc[0])
+                k_text = "" if k != k else f", k = {k:g}%"
+                run.fact(
+                    f"{year} 年贫困发生率 H ({spec.name}{k_text})",
+                    f"headcount ratio H {year} ({spec.name}{k_text})",
+                    float(head["estimate"].iloc[0]),
+                )
+    run.change = _changes(run.measures)
+
+
+def _changes(measures: list[pd.DataFrame]) -> pd.DataFrame | None:
+    """M0, H and A of the whole population: later round minus earlier round.
+
+    Each round is measured with its own year's policy figures, so the rounds are estimated
+    separately; the standard error of a difference assumes independent rounds, which overstates
+    it for a panel of the same households (the rounds are positively correlated).
+    """
+    if not measures:
+        return None
+    frame = pd.concat(measures, ignore_index=True)
+    frame = frame[
+        (frame["by"] == "") & frame["measure"].isin(["M0", "H", "A"]) & (frame["indicator"] == "")
+    ]
+    rows = []
+    for (spec, k, measure), part in frame.groupby(["spec", "k", "measure"], sort=False):
+        part = part.sort_values("round")
+        values: list[dict[str, Any]] = [
+            {str(key): value for key, value in record.items()} for record in part.to_dict("records")
+        ]
+        for a, b in itertools.pairwise(values):
+            diff = float(b["estimate"]) - float(a["estimate"])
+            se = (float(a["se"]) ** 2 + float(b["se"]) ** 2) ** 0.5
+            rows.append(
+                {
+                    "spec": spec,
+                    "k": k,
+                    "measure": measure,
+                    "from": a["round"],
+                    "to": b["round"],
+                    "estimate_from": float(a["estimate"]),
+                    "estimate_to": float(b["estimate"]),
+                    "difference": diff,
+                    "se": se,
+                    "ci_low": diff - 1.96 * se,
+                    "ci_high": diff + 1.96 * se,
+                }
+            )
+    return pd.DataFrame(rows) if rows else None
+
+
 def _step_income(run: _Run) -> None:
     if run.data is None:
         return
@@ -405,6 +544,7 @@ _STEPS: tuple[tuple[str, Callable[[_Run], None]], ...] = (
         (f"导入 {year} 年数据并建快照 importing {year}, snapshot", _round_step(year))
         for year in ROUNDS
     ),
+    ("多维识别 identification (china_official, guangxi_rural)", _step_identify),
     ("收入贫困 income poverty", _step_income),
     ("劳务协作匹配 matching seekers and positions", _step_matching),
     ("生成报告 writing the report", _step_report),
