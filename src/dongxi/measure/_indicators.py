@@ -135,6 +135,11 @@ def condition_expr(table: Any, cond: Any, params: Mapping[str, Any]) -> Any:
     raise SpecError(f"Unknown condition {cond!r}.", rule="condition")  # pragma: no cover
 
 
+def _as_int(flag: Any) -> Any:
+    """Boolean → 0/1, keeping nulls (PostgreSQL casts boolean to int4, not int8)."""
+    return flag.cast("int32").cast("int64")
+
+
 def _threshold(value: Any, th: Threshold, params: Mapping[str, Any]) -> Any:
     return _compare(value, th.op, resolve(th.value, params))
 
@@ -177,7 +182,7 @@ def unit_table(
             if ind.column is not None:
                 values[ind.name] = table[ind.column].cast("int64")
             else:
-                values[ind.name] = condition_expr(table, ind.rule, params).cast("int64")
+                values[ind.name] = _as_int(condition_expr(table, ind.rule, params))
         size = (
             table[spec.unit.size].cast("float64")
             if (spec.unit.size and spec.unit.analysis == "people")
@@ -197,7 +202,7 @@ def unit_table(
                 row_vals[f"__v{i}"] = table[ind.column].cast("int64")
                 continue
             if agg is None:
-                row_vals[f"__v{i}"] = condition_expr(table, ind.rule, params).cast("int64")
+                row_vals[f"__v{i}"] = _as_int(condition_expr(table, ind.rule, params))
                 continue
             elig = (
                 condition_expr(table, agg.members, params).fill_null(False)
@@ -209,7 +214,7 @@ def unit_table(
                 assert agg.column is not None
                 member = table[agg.column].cast("float64")
             else:
-                member = condition_expr(table, ind.rule, params).cast("int64")
+                member = _as_int(condition_expr(table, ind.rule, params))
             row_vals[f"__v{i}"] = ibis.ifelse(elig, member, ibis.null("float64"))
         rows = table.mutate(**row_vals)
         for i, ind in enumerate(spec.indicators):
@@ -255,7 +260,7 @@ def unit_table(
                 deprived = a.cast("int64")
             else:
                 assert agg.deprived is not None
-                deprived = _threshold(a, agg.deprived, params).cast("int64")
+                deprived = _as_int(_threshold(a, agg.deprived, params))
             empty = 1 if agg.empty == "deprived" else 0
             values[ind.name] = ibis.ifelse(grouped[f"__n{i}"] == 0, empty, deprived).cast("int64")
         units = grouped.select(
