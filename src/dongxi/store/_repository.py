@@ -85,8 +85,6 @@ def _entity(model: type[Base]) -> str:
 
 def _check_fields(model: type[Base], data: Mapping[str, Any], *, creating: bool) -> None:
     allowed = set(_columns(model)) - {"created_at", "updated_at"} - _PROTECTED
-    if model is Person and creating:
-        allowed.discard("id_hash")
     unknown = sorted(set(data) - allowed)
     if unknown:
         raise InputError(
@@ -123,7 +121,8 @@ def _create(
     internal: Mapping[str, Any],
 ) -> M:
     _check_fields(model, data, creating=True)
-    key = tuple(data.get(k) for k in _keys(model))
+    fields = {**data, **internal}
+    key = tuple(fields.get(k) for k in _keys(model))
     if None in key:
         raise InputError(
             f"The key of a new {_entity(model)} record is incomplete.",
@@ -139,7 +138,7 @@ def _create(
                 rule="duplicate",
                 fix="Update the existing record instead of creating it again.",
             )
-        record = model(**dict(data), **dict(internal))
+        record = model(**fields)
         session.add(record)
         session.flush()
         record_change(
@@ -298,14 +297,16 @@ def create_person(
 ) -> Person:
     """Insert a person: the ID number is validated, encrypted, hashed and masked."""
     protected = get_protector().protect(id_number, column="id_number")
-    fields = dict(data)
-    fields["id_hash"] = protected.id_hash
     return _create(
         session,
         actor=actor,
         model=Person,
-        data=fields,
-        internal={"id_encrypted": protected.id_encrypted, "id_masked": protected.id_masked},
+        data=data,
+        internal={
+            "id_hash": protected.id_hash,
+            "id_encrypted": protected.id_encrypted,
+            "id_masked": protected.id_masked,
+        },
     )
 
 
