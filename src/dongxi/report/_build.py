@@ -64,7 +64,7 @@ def _k_text(k: Any) -> str:
         return str(k)
     if value != value:  # NaN: the spec has no cutoff (union of criteria)
         return ""
-    return f"k = {value:.4g}"
+    return f"k = {value:.4g}%"
 
 
 def _latest(rounds: Sequence[Any]) -> str:
