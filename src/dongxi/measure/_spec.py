@@ -444,12 +444,15 @@ _FIELD_NAMES = frozenset(
 )
 
 
-def _key_path(loc: tuple[int | str, ...]) -> str:
+def _key_path(loc: tuple[int | str, ...], unknown_last: bool = False) -> str:
     parts: list[str] = []
     for i, item in enumerate(loc):
+        last = i == len(loc) - 1
         if isinstance(item, int):
             parts.append(f"[{item}]")
-        elif item in _FIELD_NAMES and not (i + 1 < len(loc) and loc[i + 1] == item):
+        elif (unknown_last and last) or (
+            item in _FIELD_NAMES and not (i + 1 < len(loc) and loc[i + 1] == item)
+        ):
             parts.append(("." if parts else "") + item)
     return "".join(parts) or "<top level>"
 
@@ -459,9 +462,13 @@ def _validate(data: dict[str, Any], where: str) -> MeasureSpec:
         return MeasureSpec.model_validate(data)
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
+
         # Report the most specific problem: the error with the deepest key path.
-        first = max(errors, key=lambda e: len(_key_path(tuple(e["loc"]))))
-        key = _key_path(tuple(first["loc"]))
+        def path(e: Any) -> str:
+            return _key_path(tuple(e["loc"]), e["type"] == "extra_forbidden")
+
+        first = max(errors, key=lambda e: len(path(e)))
+        key = path(first)
         msg = str(first["msg"]).removeprefix("Value error, ")
         raise SpecError(
             f"Invalid spec at key '{key}': {msg}.",
