@@ -66,6 +66,7 @@ def registry_view(
     frame: pd.DataFrame,
     pending: dict[str, set[str]],
     regions_cache: dict[str, frozenset[str]] | None = None,
+    hasher: Callable[[str], str] | None = None,
 ) -> RegistryView:
     """What validation of ``kind`` needs from the registry, plus keys pending in this import.
 
@@ -113,6 +114,14 @@ def registry_view(
                 rows += conn.execute(
                     sa.select(*cols).where(people.c.household_code.in_(chunk))
                 ).all()
+            # the same people registered in other households (found by their keyed hash)
+            hashes = sorted(_file_hashes(frame, hasher)) if hasher is not None else []
+            for chunk in _chunks(hashes, _CHUNK):
+                rows += conn.execute(
+                    sa.select(*cols).where(
+                        people.c.id_hash.in_(chunk), people.c.household_code.not_in(sorted(hh))
+                    )
+                ).all()
         existing = pd.DataFrame(
             rows, columns=["id_hash", "household_code", "member_no", "id_masked"]
         ).astype({"member_no": "int64"})
@@ -125,6 +134,15 @@ def registry_view(
             people=existing,
         )
     return view
+
+
+def _file_hashes(frame: pd.DataFrame, hasher: Callable[[str], str]) -> set[str]:
+    """Keyed hashes of the well-formed ID numbers of a (small) people file."""
+    if "id_number" not in frame.columns:
+        return set()
+    ids = frame["id_number"].dropna().astype(str).str.strip().str.upper()
+    ids = ids[ids.str.fullmatch(r"\d{17}[\dX]")]
+    return {hasher(v) for v in ids.unique()}
 
 
 def _distinct(frame: pd.DataFrame, column: str) -> set[str]:

@@ -163,8 +163,15 @@ def _import_one(
     regions_cache: dict[str, frozenset[str]],
     progress: Progress | None,
 ) -> tuple[ImportResult, Plan | None, Validated]:
-    view = registry_view(conn, kind=kind, frame=frame, pending=pending, regions_cache=regions_cache)
     protector = get_protector()
+    view = registry_view(
+        conn,
+        kind=kind,
+        frame=frame,
+        pending=pending,
+        regions_cache=regions_cache,
+        hasher=protector.hash,
+    )
     checked = validate_frame(
         frame,
         kind=kind,
