@@ -16,7 +16,7 @@ __all__ = ["all_parameters", "describe_parameters", "get_parameter", "parameter_
 _OVERRIDE_FIX = (
     "Supply the figure in an override file (CSV or XLSX with columns name, scope, value, unit, "
     "year — or effective_from/effective_to — and source) and pass it as "
-    "overrides=load_overrides(path) (CLI: --policy FILE)."
+    "overrides=load_overrides(path), or with --policy FILE where a command offers it."
 )
 
 
