@@ -54,8 +54,12 @@ def check_character(first17: str) -> str:
             rule="id_format",
             fix="Give exactly 17 digits.",
         )
-    total = sum(int(c) * w for c, w in zip(first17, _WEIGHTS, strict=True))
+    total = sum(map(_weighted, first17.encode("ascii"), _WEIGHTS))
     return _CHECK[total % 11]
+
+
+def _weighted(code: int, weight: int) -> int:
+    return (code - 48) * weight
 
 
 def normalise_id(text: str) -> str:

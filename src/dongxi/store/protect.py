@@ -60,7 +60,9 @@ class IdProtector:
                 fix="Set DONGXI_ENCRYPTION_KEY and DONGXI_LOOKUP_KEY.",
             )
         self._aes = AESGCM(_derive(encryption_key, b"dongxi id-number encryption v1"))
-        self._mac_key = _derive(lookup_key, b"dongxi id-number lookup v1")
+        self._mac = hmac.new(
+            _derive(lookup_key, b"dongxi id-number lookup v1"), digestmod=hashlib.sha256
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> IdProtector:
@@ -74,8 +76,9 @@ class IdProtector:
 
     def hash(self, id_number: str) -> str:
         """The keyed HMAC-SHA-256 (hex) of the normalised number."""
-        data = normalise_id(id_number).encode("ascii", errors="replace")
-        return hmac.new(self._mac_key, data, hashlib.sha256).hexdigest()
+        mac = self._mac.copy()
+        mac.update(normalise_id(id_number).encode("ascii", errors="replace"))
+        return mac.hexdigest()
 
     def encrypt(self, id_number: str) -> bytes:
         """AES-256-GCM ciphertext of the normalised number (fresh nonce each call)."""
