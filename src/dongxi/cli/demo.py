@@ -18,7 +18,7 @@ def demo(
     ] = Path("dongxi-demo"),
     households: Annotated[
         int | None,
-        typer.Option("--households", help="Number of synthetic households (default 20,000)."),
+        typer.Option("--households", help="Number of synthetic households (default 5,000)."),
     ] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Random seed (default 2017).")] = None,
     force: Annotated[
@@ -60,15 +60,24 @@ def demo(
         from dongxi.report._labels import format_number
 
         table = Table(title="摘要 Summary")
-        table.add_column("项目 item")
-        table.add_column("value", justify="right")
+        table.add_column("项目")
+        table.add_column("item")
+        table.add_column("value", justify="right", no_wrap=True)
         for row in result.summary.to_dict("records"):
             unit = row.get("unit") or ""
-            value = f"{format_number(row['value'])} {unit}".strip()
-            table.add_row(f"{row['label_zh']} {row['label_en']}", value)
+            value = row["value"]
+            if isinstance(value, float) and value.is_integer() and abs(value) >= 10:
+                value = int(value)
+            table.add_row(
+                str(row["label_zh"]),
+                str(row["label_en"]),
+                f"{format_number(value)} {unit}".strip(),
+            )
         console.print(table)
     for item in result.missing:
         console.print(f"[yellow]not available:[/] {item}", highlight=False, soft_wrap=True)
+    total = sum(result.seconds.values())
+    console.print(f"time 用时: {total:.0f} s", highlight=False)
     console.print(f"registry 登记库: {result.database}", highlight=False, soft_wrap=True)
     if result.workbook is not None:
         console.print(f"tables 表格: {result.workbook}", highlight=False, soft_wrap=True)
