@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import pandas as pd
@@ -59,11 +59,9 @@ def _period(text: str) -> tuple[int, int | None]:
 
 def pairing_rows() -> list[dict[str, Any]]:
     """Rows of ``pairings``: city pairs of 2016–2020 and the 33 poverty counties' pairs."""
-    names = {
-        row["code"]: row["name"]
-        for row in regions.divisions(2023).to_dict("records")
-        if row["level"] in ("prefecture", "county")
-    }
+    frame = regions.divisions(2023)
+    upper = frame[frame["level"].isin(["prefecture", "county"])]
+    names = dict(zip(upper["code"], upper["name"], strict=True))
     rows: list[dict[str, Any]] = []
     for pair in regions.pairings().to_dict("records"):
         start, end = _period(pair["period"])
@@ -184,9 +182,22 @@ def _copy(connection: Connection, table: sa.Table, rows: Sequence[dict[str, Any]
             copy.write_row([row[name] for name in names])
 
 
-def _refresh(connection: Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> bool:
-    """Replace the table's rows by ``rows`` unless the counts already agree."""
-    if _count(connection, table) == len(rows):
+def _refresh(
+    connection: Connection,
+    table: sa.Table,
+    rows: Sequence[dict[str, Any]] | Callable[[], Sequence[dict[str, Any]]],
+    expected: int | None = None,
+) -> bool:
+    """Replace the table's rows by ``rows`` unless the counts already agree.
+
+    ``rows`` may be a function, called only when a reload is needed (``expected`` rows).
+    """
+    have = _count(connection, table)
+    if callable(rows):
+        if have == expected:
+            return False
+        rows = rows()
+    elif have == len(rows):
         return False
     connection.execute(table.delete())
     _insert(connection, table, rows)
@@ -234,7 +245,12 @@ def load_reference_data(engine: Engine) -> dict[str, bool | int]:
     ]
     with translate_errors("Loading reference data"), engine.begin() as connection:
         result: dict[str, bool | int] = {
-            "regions": _refresh(connection, region_table, region_rows()),
+            "regions": _refresh(
+                connection,
+                region_table,
+                region_rows,
+                len(regions.divisions(2017)) + len(regions.divisions(2023)),
+            ),
             "region_changes": _refresh(connection, change_table, changes),
             "pairings": _refresh(connection, pairing_table, pairing_rows()),
             "policy_parameters": load_policy_parameters(connection),
