@@ -7,8 +7,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
 
 from dongxi import regions
+from dongxi.synth._arrow import codes, text
 from dongxi.synth._names import make_names, make_surnames
 from dongxi.synth._places import Places
 from dongxi.synth._population import NEVER, Population
@@ -397,8 +399,8 @@ def status_history(pop: Population, rounds: list[RoundArrays]) -> pd.DataFrame:
         else:
             changed = (status != prev_status) | (cat != prev_cat)
             reason = np.full(len(status), "changed", dtype=object)
-            for (a, b), text in reasons.items():
-                reason = np.where((prev_status == a) & (status == b), text, reason)
+            for (a, b), why in reasons.items():
+                reason = np.where((prev_status == a) & (status == b), why, reason)
         idx = np.flatnonzero(changed)
         # effective date: registration in October, exits and monitoring decisions at year end
         eff = np.where(
@@ -409,11 +411,9 @@ def status_history(pop: Population, rounds: list[RoundArrays]) -> pd.DataFrame:
         frames.append(
             pd.DataFrame(
                 {
-                    "household_code": pop.h_code[idx],
-                    "status": np.array(STATUSES)[status[idx]],
-                    "monitoring_category": pd.Series(np.array((*MONITORING, ""))[cat[idx]]).replace(
-                        "", None
-                    ),
+                    "household_code": text(pop.h_code_arrow.take(pa.array(idx))),
+                    "status": codes(STATUSES, status[idx]),
+                    "monitoring_category": codes(MONITORING, cat[idx]),
                     "effective_date": eff,
                     "reason": np.asarray(reason)[idx].astype(str),
                 }

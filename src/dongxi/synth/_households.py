@@ -14,8 +14,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from dongxi.synth._arrow import codes, text
 from dongxi.synth._population import NEVER, Population
-from dongxi.synth._rounds import MONITORING, STATUSES, RoundArrays, text
+from dongxi.synth._rounds import MONITORING, STATUSES, RoundArrays
 
 __all__ = ["CAUSES", "household_frame", "make_causes", "make_fixes"]
 
@@ -113,13 +114,24 @@ def make_causes(
     order = np.argsort(-score, axis=1)
     primary = order[:, 0].astype(np.int64)
     extra = rng.integers(0, 3, n)  # 0-2 further causes
-    names = np.array(CAUSES)
-    text = names[order[:, 0]]
-    for k in (1, 2):
-        text = np.where(extra >= k, np.char.add(np.char.add(text, ";"), names[order[:, k]]), text)
+    k = len(CAUSES)
+    # one integer per combination (primary, second, third, how many); labels built per combination
+    combo = ((order[:, 0] * k + order[:, 1]) * k + order[:, 2]) * 3 + extra
     ever = pop.h_poor
+    combo = np.where(ever, combo, -1)
+    unique, inverse = np.unique(combo, return_inverse=True)
+    labels = []
+    for c in unique.tolist():
+        if c < 0:
+            labels.append("")
+            continue
+        rest, count = divmod(c, 3)
+        rest, third = divmod(rest, k)
+        one, two = divmod(rest, k)
+        labels.append(";".join(CAUSES[i] for i in (one, two, third)[: count + 1]))
     primary = np.where(ever, primary, -1).astype(np.int64)
-    return primary, pd.Series(text).where(ever, None)
+    causes = codes(tuple(labels), inverse.astype(np.int64).ravel())
+    return primary, causes.where(ever, None)
 
 
 def household_frame(
@@ -135,10 +147,10 @@ def household_frame(
     vcode = village_codes[pop.h_village]
     frame = pd.DataFrame(
         {
-            "household_code": text(pop.h_code),
+            "household_code": text(pop.h_code_arrow),
             "village_code": text(vcode),
             "county_code": text(vcode.astype("U6")),
-            "status": text(np.array(STATUSES)[r.status]),
+            "status": codes(STATUSES, r.status),
             "monitoring_category": pd.Series(np.array((*MONITORING, ""))[r.monitoring]).replace(
                 "", None
             ),
@@ -148,7 +160,7 @@ def household_frame(
             ),
             "primary_cause": pd.Series(np.array((*CAUSES, ""))[primary]).replace("", None),
             "poverty_causes": causes,
-            "housing_grade": text(np.array(["A", "B", "C", "D"])[r.housing]),
+            "housing_grade": codes(("A", "B", "C", "D"), r.housing),
             "water_quantity_ok": r.water[:, 0],
             "water_quality_ok": r.water[:, 1],
             "water_convenience_ok": r.water[:, 2],
@@ -172,7 +184,7 @@ def income_frame(pop: Population, r: RoundArrays) -> pd.DataFrame:
     net = r.wage + r.operating + r.property_ + r.transfer - r.costs
     return pd.DataFrame(
         {
-            "household_code": text(pop.h_code),
+            "household_code": text(pop.h_code_arrow),
             "year": np.full(len(size), r.year, dtype=np.int64),
             "wage_income": r.wage,
             "operating_income": r.operating,

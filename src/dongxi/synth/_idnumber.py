@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
+import pyarrow as pa
+
+from dongxi.synth._arrow import int_text, join
 
 __all__ = ["check_digit", "check_digits", "id_numbers"]
 
@@ -38,7 +41,7 @@ def id_numbers(
     region: npt.NDArray[np.int64],
     birth: npt.NDArray[np.datetime64],
     male: npt.NDArray[np.bool_],
-) -> npt.NDArray[np.str_]:
+) -> pa.Array:
     """Unique valid ID numbers for people born in ``region`` (6-digit codes) on ``birth`` (days).
 
     Sequences are drawn at random (odd for men, even for women) and redrawn where two people
@@ -65,4 +68,4 @@ def id_numbers(
         body[dup] = stem[dup] + rng.integers(0, 500, k) * 2 + sex_bit[dup]
     else:  # pragma: no cover - needs > 500 people per sex, place and day
         raise RuntimeError("could not draw unique ID sequences")
-    return np.char.add(body.astype("U17"), check_digits(body))
+    return join(int_text(body), pa.array(check_digits(body)))

@@ -9,9 +9,11 @@ round's year is not yet a member in that round.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import pyarrow as pa
 from scipy.special import ndtr
 
 from dongxi.synth._idnumber import id_numbers
@@ -75,6 +77,7 @@ class Population:
     h_u_monitor: FloatArray
     h_ethnic: IntArray
     h_code: StrArray
+    h_code_arrow: Any  # the same codes as a pyarrow array (gathered per person quickly)
     # people
     p_hh: IntArray
     p_member: IntArray
@@ -99,8 +102,8 @@ class Population:
     p_u_med: FloatArray
     p_u_pension: FloatArray
     p_skill: IntArray
-    p_name: StrArray
-    p_id: StrArray
+    p_name: Any  # pyarrow string array
+    p_id: Any  # a pyarrow string array (kept in arrow: millions of IDs)
 
 
 def _categorical(rng: np.random.Generator, probs: FloatArray) -> IntArray:
@@ -109,6 +112,11 @@ def _categorical(rng: np.random.Generator, probs: FloatArray) -> IntArray:
     u = rng.random(len(probs))[:, None] * cum[:, -1:]
     drawn: IntArray = (u > cum).sum(axis=1).astype(np.int64)
     return drawn
+
+
+def _soft_floor(rng: np.random.Generator, age: FloatArray, low: float) -> FloatArray:
+    """Ages under ``low`` redrawn uniformly in [low, low + 5) (no pile of equal birth dates)."""
+    return np.where(age < low, rng.uniform(low, low + 5.0, len(age)), age)
 
 
 def _sizes(rng: np.random.Generator, poor: BoolArray) -> IntArray:
@@ -137,9 +145,11 @@ def _composition(
     grandchildren = np.where(elder, grandchildren, 0)
     young_age = rng.triangular(22.0, 37.0, 57.0, n)
     old_age = 55.0 + rng.gamma(2.2, 5.5, n)
-    head_age = np.where(elder, np.minimum(old_age, 94.0), young_age)
+    head_age = np.where(
+        elder, np.where(old_age > 94.0, rng.uniform(80.0, 94.0, n), old_age), young_age
+    )
     # a head with parents is younger; a single young head is more often a man in his thirties
-    head_age = np.where(parents > 0, np.minimum(head_age, 50.0), head_age)
+    head_age = np.where((parents > 0) & (head_age > 50.0), rng.uniform(24.0, 50.0, n), head_age)
     return (
         spouse,
         children.astype(np.int64),
@@ -204,17 +214,18 @@ def make_population(
     is_ = [relation == r for r in range(6)]
     age[is_[HEAD]] = h_age[is_[HEAD]]
     k = int(is_[SPOUSE].sum())
-    age[is_[SPOUSE]] = np.maximum(h_age[is_[SPOUSE]] + rng.normal(-2.5, 3.0, k), 18.0)
+    age[is_[SPOUSE]] = _soft_floor(rng, h_age[is_[SPOUSE]] + rng.normal(-2.5, 3.0, k), 18.0)
     k = int(is_[CHILD].sum())
     child_age = h_age[is_[CHILD]] - rng.uniform(21.0, 29.0, k) - 2.4 * rank[is_[CHILD]]
     child_age = np.where(child_age < 0, rng.uniform(0.0, 4.0, k), child_age)
     age[is_[CHILD]] = child_age
     k = int(is_[PARENT].sum())
-    age[is_[PARENT]] = np.minimum(h_age[is_[PARENT]] + rng.uniform(23.0, 32.0, k), 98.0)
+    parent_age = h_age[is_[PARENT]] + rng.uniform(23.0, 32.0, k)
+    age[is_[PARENT]] = np.where(parent_age > 98.0, rng.uniform(85.0, 98.0, k), parent_age)
     # in-laws and grandchildren: relative to an adult child aged head - 27
     eldest_child = h_age - 26.0
     k = int(is_[IN_LAW].sum())
-    age[is_[IN_LAW]] = np.maximum(eldest_child[is_[IN_LAW]] + rng.normal(-1.0, 3.0, k), 18.0)
+    age[is_[IN_LAW]] = _soft_floor(rng, eldest_child[is_[IN_LAW]] + rng.normal(-1.0, 3.0, k), 18.0)
     k = int(is_[GRANDCHILD].sum())
     gc = eldest_child[is_[GRANDCHILD]] - rng.uniform(19.0, 27.0, k) - 2.4 * rank[is_[GRANDCHILD]]
     age[is_[GRANDCHILD]] = np.where(gc < 0, rng.uniform(0.0, 5.0, k), gc)
@@ -286,7 +297,7 @@ def make_population(
 
     vcode = vil["code"].to_numpy().astype(str)[village]
     seq_in_village = np.arange(n) - np.searchsorted(village, village)
-    hh_code = np.char.add(vcode, np.char.zfill((seq_in_village + 1).astype(str), 4))
+    hh_code = (vcode.astype(np.int64) * 10_000 + seq_in_village + 1).astype("U16")
 
     # ---- poverty dynamics -----------------------------------------------------------------------
     reg_year = np.where(
@@ -339,6 +350,7 @@ def make_population(
         h_u_monitor=rng.random(n),
         h_ethnic=h_ethnic,
         h_code=hh_code,
+        h_code_arrow=pa.array(hh_code),
         p_hh=p_hh.astype(np.int64),
         p_member=member.astype(np.int64),
         p_relation=relation.astype(np.int64),
@@ -362,7 +374,7 @@ def make_population(
         p_u_med=rng.random(m),
         p_u_pension=rng.random(m),
         p_skill=rng.integers(0, 12, m).astype(np.int64),
-        p_name=names,
+        p_name=pa.array(names),
         p_id=ids,
     )
 

@@ -17,6 +17,8 @@ import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 
+from dongxi.synth._arrow import codes as _codes
+from dongxi.synth._arrow import date_text, int_text, text
 from dongxi.synth._places import ETHNICITIES, Places
 from dongxi.synth._population import NEVER, RELATIONS, Population
 from dongxi.synth._stats import (
@@ -361,23 +363,6 @@ def compute_round(pop: Population, places: Places, year: int, fixes: dict[str, A
     )
 
 
-def text(values: npt.NDArray[Any]) -> pd.Series:
-    """A pandas ``str`` column from a numpy array of strings (``None`` for missing), quickly."""
-    return pd.Series(pa.array(values), dtype="str")
-
-
-def _masked(values: npt.NDArray[Any], keep: BoolArray) -> npt.NDArray[np.object_]:
-    out = values.astype(object)
-    out[~keep] = None
-    return out
-
-
-def _codes(values: tuple[str, ...], idx: IntArray, null: int = -1) -> pd.Series:
-    labels = np.array(values, dtype=object)[np.maximum(idx, 0)]
-    labels[idx == null] = None
-    return text(labels)
-
-
 def _nullable_int(values: IntArray, null: int) -> pd.Series:
     return pd.Series(pd.array(np.where(values == null, 0, values), dtype="Int64")).mask(
         values == null
@@ -395,13 +380,13 @@ def people_frame(pop: Population, r: RoundArrays) -> pd.DataFrame:
     skilled = r.skilled[keep] & (r.labour[keep] == 0)
     frame = pd.DataFrame(
         {
-            "household_code": text(pop.h_code[hh]),
+            "household_code": text(pop.h_code_arrow.take(pa.array(hh))),
             "member_no": pop.p_member[keep],
-            "id_number": text(pop.p_id[keep]),
-            "name": text(pop.p_name[keep]),
+            "id_number": text(pop.p_id.take(pa.array(keep))),
+            "name": text(pop.p_name.take(pa.array(keep))),
             "relation": _codes(RELATIONS, pop.p_relation[keep]),
             "sex": _codes(("female", "male"), pop.p_male[keep].astype(np.int64)),
-            "birth_date": text(pop.p_birth[keep].astype(str)),
+            "birth_date": text(date_text(pop.p_birth[keep])),
             "ethnicity": _codes(ETHNICITIES, pop.p_ethnic[keep]),
             "education": _codes(EDUCATION, r.education[keep]),
             "school_status": _codes(SCHOOL, r.school[keep]),
@@ -411,13 +396,11 @@ def people_frame(pop: Population, r: RoundArrays) -> pd.DataFrame:
             "pension_insurance": r.pension_ins[keep],
             "labour_capacity": _codes(LABOUR, r.labour[keep]),
             "employment": _codes(EMPLOYMENT, r.employment[keep]),
-            "work_region_code": text(
-                _masked(r.work_region[keep].astype(str), r.work_region[keep] != 0)
-            ),
+            "work_region_code": text(int_text(r.work_region[keep]), r.work_region[keep] != 0),
             "sector": _codes(SECTORS, r.sector[keep]),
             "monthly_wage": r.monthly_wage[keep],
             "months_worked": _nullable_int(np.where(wage_job, r.months[keep], -1), -1),
-            "skills": text(_masked(skills, skilled)),
+            "skills": text(skills, skilled),
         }
     )
     return frame
