@@ -75,6 +75,21 @@ def mask_id(text: str) -> str:
     return value[:4] + "*" * (len(value) - 8) + value[-4:]
 
 
+_LAST_DAY_SEEN = dt.date.today()
+
+
+def _refresh_today() -> dt.date:
+    global _LAST_DAY_SEEN
+    _LAST_DAY_SEEN = dt.date.today()
+    return _LAST_DAY_SEEN
+
+
+def _after(birth: dt.date, today: dt.date | None) -> bool:
+    if today is not None:
+        return birth > today
+    return birth > _LAST_DAY_SEEN and birth > _refresh_today()
+
+
 def _birth(value: str) -> dt.date | None:
     try:
         return dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
@@ -88,8 +103,8 @@ def id_problem(text: str, *, today: dt.date | None = None) -> str | None:
     if not _PATTERN.match(value):
         return "id_format"
     birth = _birth(value)
-    limit = today or dt.date.today()
-    if birth is None or birth.year < 1880 or birth > limit:
+    # the clock is re-read only when needed (the process may have run past midnight)
+    if birth is None or birth.year < 1880 or _after(birth, today):
         return "id_birth_date"
     if check_character(value[:17]) != value[17]:
         return "id_checksum"
