@@ -34,6 +34,8 @@ import numba
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from dongxi.errors import InputError
 from dongxi.market._instance import Instance, build_presorted
@@ -175,16 +177,36 @@ def _flags(values: pd.Series) -> npt.NDArray[np.bool_]:
     return text.isin(["1", "true", "yes", "y", "是"]).to_numpy(dtype=bool)
 
 
-def _bitmask(values: pd.Series, vocabulary: dict[str, int]) -> I8:
-    """`;`-separated names → bit masks (names beyond 62 distinct ones share the last bit)."""
-    long = values.astype("string").fillna("").str.split(";").explode()
-    names = long.str.strip()
-    bits = names.map(
-        lambda n: 0 if not n else 1 << min(vocabulary.setdefault(n, len(vocabulary)), 62)
-    )
-    out: I8 = (
-        bits.groupby(level=0).sum().reindex(values.index, fill_value=0).to_numpy(dtype=np.int64)
-    )
+def _split(values: pd.Series) -> tuple[I8, npt.NDArray[np.object_]]:
+    """`;`-separated lists → (row, trimmed name) of every non-empty name (pyarrow kernels)."""
+    arr = pa.array(values.astype("string").fillna("").to_numpy(dtype=object), type=pa.string())
+    lists = pc.split_pattern(arr, pattern=";")
+    flat = pc.utf8_trim_whitespace(pc.list_flatten(lists))
+    owner = np.asarray(pc.list_parent_indices(lists), dtype=np.int64)
+    names = np.asarray(flat.to_numpy(zero_copy_only=False), dtype=object)
+    keep = names != ""
+    return owner[keep], names[keep]
+
+
+def _vocabulary(values: pd.Series, column: str) -> pd.Index:
+    names = pd.unique(values.astype("string").fillna("").str.strip().to_numpy(dtype=object))
+    vocab: pd.Index = pd.Index([str(n) for n in names if n])
+    if len(vocab) > 63:
+        raise InputError(
+            f"more than 63 distinct values in the offers' {column}.",
+            column=column,
+            value=len(vocab),
+            fix="Group the values into at most 63 categories.",
+        )
+    return vocab
+
+
+def _bits(owner: I8, names: npt.NDArray[np.object_], vocab: pd.Index, n: int) -> I8:
+    """Bit masks per row: bit ``i`` set when the row names ``vocab[i]`` (others are ignored)."""
+    code = vocab.get_indexer(pd.Index(names)) if len(names) else np.zeros(0, dtype=np.int64)
+    ok = code >= 0
+    out = np.zeros(n, dtype=np.int64)
+    np.bitwise_or.at(out, owner[ok], np.left_shift(np.int64(1), code[ok].astype(np.int64)))
     return out
 
 
@@ -198,20 +220,20 @@ class JobPosts:
     name: str = "job"
 
     def seeker_arrays(
-        self, seekers: pd.DataFrame, places: pd.Index, vocabulary: dict[str, int]
+        self, seekers: pd.DataFrame, places: pd.Index, vocabulary: dict[str, pd.Index]
     ) -> SeekerArrays:
         """Validate the seekers table and turn it into arrays.
 
-        ``places`` indexes the posts' place codes; ``vocabulary`` maps skill and sector names to
-        bits (shared with :meth:`offer_arrays`).
+        ``places`` indexes the posts' place codes; ``vocabulary`` holds the skill and sector
+        names the posts use (from :meth:`offer_arrays`), which become bits.
         """
         _missing(seekers, SEEKER_COLUMNS, "seekers")
         frame = seekers.reset_index(drop=True)
-        long = frame["places"].astype("string").fillna("").str.split(";").explode().str.strip()
-        long = long[long != ""]
-        idx = places.get_indexer(pd.Index(long.to_numpy(dtype=object)))
+        n = len(frame)
+        owner, names = _split(frame["places"])
+        idx = places.get_indexer(pd.Index(names)) if len(names) else np.zeros(0, dtype=np.int64)
         keep = idx >= 0  # a place with no posts at all can simply never match
-        owner = long.index.to_numpy()[keep]
+        owner = owner[keep]
         counts = np.bincount(owner, minlength=len(frame)).astype(np.int64)
         ptr = np.zeros(len(frame) + 1, dtype=np.int64)
         np.cumsum(counts, out=ptr[1:])
@@ -223,31 +245,31 @@ class JobPosts:
             age=_numbers(frame["age"], "age", "seekers").astype(np.int64),
             education=_codes(frame["education"], EDUCATION_LEVEL, "education", "seekers"),
             labour=_codes(frame["labour_capacity"], LABOUR_LEVEL, "labour_capacity", "seekers"),
-            skills=_bitmask(frame["skills"], vocabulary),
-            sectors=_bitmask(frame["sectors"], vocabulary),
+            skills=_bits(*_split(frame["skills"]), vocabulary["skill"], n),
+            sectors=_bits(*_split(frame["sectors"]), vocabulary["sector"], n),
             min_wage=_numbers(frame["min_wage"], "min_wage", "seekers"),
             needs_dorm=_flags(frame["needs_dormitory"]),
             tier=_codes(frame["status"], PRIORITY_TIER, "status", "seekers"),
         )
 
     def offer_arrays(
-        self, offers: pd.DataFrame, vocabulary: dict[str, int]
+        self, offers: pd.DataFrame, vocabulary: dict[str, pd.Index]
     ) -> tuple[OfferArrays, pd.Index]:
-        """Validate the posts table; arrays plus the index of place codes."""
+        """Validate the posts table; arrays plus the index of place codes.
+
+        Fills ``vocabulary`` with the skill and sector names the posts use.
+        """
         _missing(offers, OFFER_COLUMNS, "offers")
         frame = offers.reset_index(drop=True)
         place_codes, places = pd.factorize(frame["place_code"].astype("string"))
         counts = np.bincount(place_codes, minlength=len(places)).astype(np.int64)
         ptr = np.zeros(len(places) + 1, dtype=np.int64)
         np.cumsum(counts, out=ptr[1:])
-        skill = frame["skill_required"].astype("string").fillna("").str.strip()
-        skill_bits = skill.map(
-            lambda n: 0 if not n else 1 << min(vocabulary.setdefault(n, len(vocabulary)), 62)
-        ).to_numpy(dtype=np.int64)
-        sector = frame["sector"].astype("string").fillna("").str.strip()
-        sector_bits = sector.map(
-            lambda n: 0 if not n else 1 << min(vocabulary.setdefault(n, len(vocabulary)), 62)
-        ).to_numpy(dtype=np.int64)
+        n = len(frame)
+        vocabulary["skill"] = _vocabulary(frame["skill_required"], "skill_required")
+        vocabulary["sector"] = _vocabulary(frame["sector"], "sector")
+        skill_bits = _bits(*_split(frame["skill_required"]), vocabulary["skill"], n)
+        sector_bits = _bits(*_split(frame["sector"]), vocabulary["sector"], n)
         positions = _numbers(frame["positions"], "positions", "offers")
         arrays = OfferArrays(
             by_place_ptr=ptr,
@@ -275,7 +297,7 @@ class JobPosts:
         self, seekers: pd.DataFrame, offers: pd.DataFrame, *, seed: int
     ) -> tuple[Instance, SeekerArrays, OfferArrays]:
         """Acceptable pairs ranked on both sides (ties by a permutation drawn from ``seed``)."""
-        vocabulary: dict[str, int] = {}
+        vocabulary: dict[str, pd.Index] = {}
         o, places = self.offer_arrays(offers, vocabulary)
         s = self.seeker_arrays(seekers, places, vocabulary)
         rng = np.random.default_rng(seed)
@@ -435,7 +457,7 @@ def _evaluate(
     return bits, score, live, trav, bonus, fit
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, parallel=True)
 def _pairs(
     place_ptr: I8,
     place: I4,
@@ -468,22 +490,27 @@ def _pairs(
     offer_tb: I8,
     subset: I8,
 ) -> tuple[I8, I4, I8, F8]:  # pragma: no cover - compiled
+    # The rules of _evaluate, written out flat: this loop runs ~10**8 times at national scale.
     n = len(subset)
     counts = np.zeros(n, dtype=np.int64)
-    for i in range(n):
+    for i in numba.prange(n):
         s = subset[i]
+        a_s, e_s, l_s = age[s], education[s], labour[s]
+        k_s, w_s, d_s = skills[s], min_wage[s], needs_dorm[s]
         c = 0
         for k in range(place_ptr[s], place_ptr[s + 1]):
             p = place[k]
             for j in range(by_place_ptr[p], by_place_ptr[p + 1]):
                 o = by_place[j]
-                r = _evaluate(
-                    s, o, home, age, education, labour, skills, sectors, min_wage, needs_dorm,
-                    tier, place_code, sector, wage, subsidy, age_min, age_max, min_education,
-                    skill, physical, dormitory, living, travel_cost, sector_bonus,
-                )  # fmt: skip
-                if r[0] == 0:
-                    c += 1
+                if wage[o] + subsidy[o] < w_s or (d_s and not dormitory[o]):
+                    continue
+                if a_s < age_min[o] or a_s > age_max[o] or e_s < min_education[o]:
+                    continue
+                if skill[o] != 0 and (k_s & skill[o]) == 0:
+                    continue
+                if l_s < 1 or (physical[o] and l_s < 2):
+                    continue
+                c += 1
         counts[i] = c
     ptr = np.zeros(n + 1, dtype=np.int64)
     for i in range(n):
@@ -493,11 +520,15 @@ def _pairs(
     out_okey = np.empty(total, dtype=np.int64)
     out_w = np.empty(total, dtype=np.float64)
     scale = np.int64(2**31)
-    for i in range(n):
+    for i in numba.prange(n):
         s = subset[i]
         m = counts[i]
         if m == 0:
             continue
+        a_s, e_s, l_s = age[s], education[s], labour[s]
+        k_s, w_s, d_s = skills[s], min_wage[s], needs_dorm[s]
+        h_s, sec_s, t_s = home[s], sectors[s], tier[s]
+        weight = priority_weight[t_s]
         loc_offer = np.empty(m, dtype=np.int64)
         loc_key = np.empty(m, dtype=np.int64)
         loc_okey = np.empty(m, dtype=np.int64)
@@ -507,18 +538,40 @@ def _pairs(
             p = place[k]
             for j in range(by_place_ptr[p], by_place_ptr[p + 1]):
                 o = by_place[j]
-                r = _evaluate(
-                    s, o, home, age, education, labour, skills, sectors, min_wage, needs_dorm,
-                    tier, place_code, sector, wage, subsidy, age_min, age_max, min_education,
-                    skill, physical, dormitory, living, travel_cost, sector_bonus,
-                )  # fmt: skip
-                if r[0] != 0:
+                pay = wage[o] + subsidy[o]
+                if pay < w_s or (d_s and not dormitory[o]):
                     continue
+                if a_s < age_min[o] or a_s > age_max[o] or e_s < min_education[o]:
+                    continue
+                if skill[o] != 0 and (k_s & skill[o]) == 0:
+                    continue
+                if l_s < 1 or (physical[o] and l_s < 2):
+                    continue
+                live = 0.0 if dormitory[o] else living[o]
+                pc = place_code[o]
+                if h_s == pc:
+                    dclass = 0
+                elif h_s // 100 == pc // 100:
+                    dclass = 1
+                elif h_s // 10000 == pc // 10000:
+                    dclass = 2
+                else:
+                    dclass = 3
+                bonus = sector_bonus if (sec_s & sector[o]) != 0 else 0.0
+                score = pay - live - travel_cost[dclass] + bonus
+                fit = 0.0
+                if skill[o] != 0:
+                    fit += 400.0
+                extra = e_s - min_education[o]
+                if extra > 0:
+                    fit += 100.0 * min(extra, 3)
+                if l_s == 3:
+                    fit += 200.0
                 loc_offer[c] = o
-                loc_key[c] = np.int64(np.round(-r[1] * 100.0)) * scale + offer_tb[o]
-                oscore = 1000.0 * tier[s] + r[5]
+                loc_key[c] = np.int64(np.round(-score * 100.0)) * scale + offer_tb[o]
+                oscore = 1000.0 * t_s + fit
                 loc_okey[c] = np.int64(np.round(-oscore * 100.0)) * scale + seeker_tb[s]
-                loc_w[c] = priority_weight[tier[s]] * r[1] / 1000.0 + r[5] / 100.0
+                loc_w[c] = weight * score / 1000.0 + fit / 100.0
                 c += 1
         order = np.argsort(loc_key)
         base = ptr[i]
