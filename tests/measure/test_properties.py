@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -144,6 +145,23 @@ def test_a_new_deprivation_never_lowers_m0(
 def test_numpy_fast_path_equals_ibis(data: tuple[pd.DataFrame, int, list[float]]) -> None:
     frame, n_ind, weights = data
     spec = _spec(n_ind, weights)
+    fast = measure(frame, spec, by=["g"], method="numpy")
+    slow = measure(frame, spec, by=["g"], method="ibis")
+    pd.testing.assert_frame_equal(fast, slow, rtol=1e-12, atol=1e-15)
+
+
+def test_compiled_single_pass_equals_ibis(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dongxi.measure._compute as compute
+
+    rng = np.random.default_rng(7)
+    n = 3000
+    frame = pd.DataFrame(
+        {f"d{j}": (rng.random(n) < 0.3).astype(np.int8) for j in range(4)}
+        | {"w": rng.uniform(1, 5, n), "g": rng.integers(0, 5, n)}
+    )
+    frame.loc[::97, "d1"] = np.nan  # float column with missing values (listwise)
+    spec = _spec(4, [1, 1, 2, 2])
+    monkeypatch.setattr(compute, "COMPILED_MIN_ROWS", 0)
     fast = measure(frame, spec, by=["g"], method="numpy")
     slow = measure(frame, spec, by=["g"], method="ibis")
     pd.testing.assert_frame_equal(fast, slow, rtol=1e-12, atol=1e-15)

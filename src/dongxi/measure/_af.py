@@ -237,6 +237,21 @@ def _group_scores(
     return _GroupScores(s1=u, s2=s2, u=None)
 
 
+def _unique_profiles(
+    profiles: npt.NDArray[np.int8],
+) -> tuple[npt.NDArray[np.int8], IntArray]:
+    """Distinct deprivation profiles and the profile index of each cell."""
+    n_ind = profiles.shape[1]
+    if n_ind <= 62:
+        bits = np.left_shift(np.int64(1), np.arange(n_ind, dtype=np.int64))
+        code = profiles.astype(np.int64) @ bits
+        ucode, inv = np.unique(code, return_inverse=True)
+        uprof = ((ucode[:, None] >> np.arange(n_ind, dtype=np.int64)) & 1).astype(np.int8)
+        return uprof, np.asarray(inv, dtype=np.int64).reshape(-1)
+    uprof, inv = np.unique(profiles, axis=0, return_inverse=True)
+    return np.asarray(uprof, dtype=np.int8), np.asarray(inv, dtype=np.int64).reshape(-1)
+
+
 def estimate(
     cells: Cells,
     *,
@@ -251,9 +266,7 @@ def estimate(
     level: float = 0.95,
 ) -> pd.DataFrame:
     """Every AF measure for every cutoff and every subgroup of ``by_sets``, as a tidy table."""
-    uprof, prof = np.unique(cells.profiles, axis=0, return_inverse=True)
-    prof = np.asarray(prof, dtype=np.int64).reshape(-1)
-    uprof = np.asarray(uprof, dtype=np.int8)
+    uprof, prof = _unique_profiles(cells.profiles)
     n_prof = uprof.shape[0]
     est = _estimators(uprof, names, weights, cutoffs)
     m = len(est.measure)

@@ -106,6 +106,37 @@ def _fast_path_possible(spec: MeasureSpec) -> bool:
     return spec.unit.household is None and all(ind.column for ind in spec.indicators)
 
 
+def small_codes(column: pd.Series) -> tuple[np.ndarray, int]:
+    """Integer codes ``0 … size−1`` of a column (offsets for compact integers, else hashing)."""
+    arr = column.to_numpy()
+    if arr.dtype.kind in "iu" and arr.size:
+        lo, hi = int(arr.min()), int(arr.max())
+        if hi - lo < 1 << 22:
+            return arr.astype(np.int64) - lo, hi - lo + 1
+    kc, uniq = pd.factorize(column, use_na_sentinel=False)
+    return np.asarray(kc, dtype=np.int64), max(len(uniq), 1)
+
+
+#: Tables at least this long use the compiled single pass (numba) instead of numpy passes.
+COMPILED_MIN_ROWS = 200_000
+
+
+def _hash_cells(
+    combined: np.ndarray, w: np.ndarray, mask: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Cells by hashing when the key space is too large for direct bins."""
+    pos = np.flatnonzero(mask)
+    inv, uniq_cells = pd.factorize(combined[pos])
+    n_cells = len(uniq_cells)
+    wm = w[pos]
+    sums = np.bincount(inv, weights=wm, minlength=n_cells)
+    sums2 = np.bincount(inv, weights=wm * wm, minlength=n_cells)
+    ns = np.bincount(inv, minlength=n_cells).astype(np.float64)
+    first = np.full(n_cells, -1, dtype=np.int64)
+    first[inv[::-1]] = np.arange(inv.shape[0] - 1, -1, -1)
+    return sums, sums2, ns, pos[first]
+
+
 def _numpy_cells(frame: pd.DataFrame, spec: MeasureSpec, keys: list[str]) -> pd.DataFrame:
     """The count table with numpy (indicators are 0/1 columns, one row per unit)."""
     names = spec.indicator_names
@@ -115,12 +146,16 @@ def _numpy_cells(frame: pd.DataFrame, spec: MeasureSpec, keys: list[str]) -> pd.
     for ind in spec.indicators:
         policy = ind.missing or spec.missing
         raw = frame[cols[ind.name]]
+        arr = raw.to_numpy()
+        if arr.dtype.kind in "iub":  # no missing values possible
+            mats.append(arr)
+            continue
         isna = raw.isna().to_numpy()
         vals = raw.to_numpy(dtype=np.float64, na_value=np.nan)
         if policy == "listwise":
             mask &= ~isna
         vals = np.where(isna, 1.0 if policy == "deprived" else 0.0, vals)
-        mats.append(vals.astype(np.int64))
+        mats.append(vals.astype(np.int8))
     d = spec.design
     w = (
         frame[d.weight].to_numpy(dtype=np.float64)
@@ -129,44 +164,49 @@ def _numpy_cells(frame: pd.DataFrame, spec: MeasureSpec, keys: list[str]) -> pd.
     )
     if spec.unit.analysis == "people" and spec.unit.size:
         w = w * frame[spec.unit.size].to_numpy(dtype=np.float64)
-    code = np.zeros(len(frame), dtype=np.int64)
-    for j, v in enumerate(mats):
-        code |= v << j
-    combined = code
-    radix = 1 << len(mats)
-    key_codes: list[np.ndarray] = []
+    key = np.zeros(len(frame), dtype=np.int64)
+    kradix = 1
     for col in keys:
-        kc, uniq = pd.factorize(frame[col], use_na_sentinel=False)
-        key_codes.append(kc)
-        size = max(len(uniq), 1)
-        if radix * size < 2**62:
-            combined = combined + np.asarray(kc, dtype=np.int64) * radix
-            radix *= size
-        else:  # re-compress before the key would overflow
-            combined, uc = pd.factorize(combined)
-            radix = len(uc)
-            combined = combined + np.asarray(kc, dtype=np.int64) * radix
-            radix *= size
-    combined = combined[mask]
-    w = w[mask]
-    if radix <= 1 << 24:
-        counts = np.bincount(combined, minlength=radix)
-        cell_ids = np.flatnonzero(counts)
-        sums = np.bincount(combined, weights=w, minlength=radix)[cell_ids]
-        sums2 = np.bincount(combined, weights=w * w, minlength=radix)[cell_ids]
-        ns = counts[cell_ids].astype(np.float64)
-        first_pos = np.full(radix, -1, dtype=np.int64)
-        first_pos[combined[::-1]] = np.arange(combined.shape[0] - 1, -1, -1)
-        first = first_pos[cell_ids]
+        kc, size = small_codes(frame[col])
+        if kradix * size * (1 << len(mats)) >= 2**62:  # re-compress before overflow
+            key, uk = pd.factorize(key)
+            key = np.asarray(key, dtype=np.int64)
+            kradix = len(uk)
+        key = key + kc * kradix
+        kradix *= size
+    radix = kradix << len(mats)
+    if len(frame) >= COMPILED_MIN_ROWS:
+        from dongxi.measure._fastcount import count_pass, profile_codes
+
+        ind_mat = np.stack([np.asarray(v, dtype=np.int8) for v in mats], axis=1)
+        if radix <= 1 << 24:
+            counts, sums_all, sums2_all, first_all = count_pass(ind_mat, key, w, mask, radix)
+            cell_ids = np.flatnonzero(counts)
+            sums, sums2 = sums_all[cell_ids], sums2_all[cell_ids]
+            ns = counts[cell_ids].astype(np.float64)
+            first = first_all[cell_ids]
+            rows = first
+        else:
+            combined = profile_codes(ind_mat, key)
+            sums, sums2, ns, rows = _hash_cells(combined, w, mask)
     else:
-        inv, uniq_cells = pd.factorize(combined)
-        n_cells = len(uniq_cells)
-        sums = np.bincount(inv, weights=w, minlength=n_cells)
-        sums2 = np.bincount(inv, weights=w * w, minlength=n_cells)
-        ns = np.bincount(inv, minlength=n_cells).astype(np.float64)
-        first = np.full(n_cells, -1, dtype=np.int64)
-        first[inv[::-1]] = np.arange(inv.shape[0] - 1, -1, -1)
-    rows = np.flatnonzero(mask)[first]
+        code = np.zeros(len(frame), dtype=np.int64)
+        for j, v in enumerate(mats):
+            code |= np.asarray(v, dtype=np.int64) << j
+        combined = key * (1 << len(mats)) + code
+        if radix <= 1 << 24:
+            cm = combined[mask] if not mask.all() else combined
+            wm = w[mask] if not mask.all() else w
+            counts = np.bincount(cm, minlength=radix)
+            cell_ids = np.flatnonzero(counts)
+            sums = np.bincount(cm, weights=wm, minlength=radix)[cell_ids].astype(np.float64)
+            sums2 = np.bincount(cm, weights=wm * wm, minlength=radix)[cell_ids].astype(np.float64)
+            ns = counts[cell_ids].astype(np.float64)
+            first_pos = np.full(radix, -1, dtype=np.int64)
+            first_pos[cm[::-1]] = np.arange(cm.shape[0] - 1, -1, -1)
+            rows = np.flatnonzero(mask)[first_pos[cell_ids]]
+        else:
+            sums, sums2, ns, rows = _hash_cells(combined, w, mask)
     out = pd.DataFrame({c: frame[c].to_numpy()[rows] for c in keys})
     for j, nm in enumerate(names):
         out[nm] = mats[j][rows]

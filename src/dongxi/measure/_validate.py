@@ -76,6 +76,11 @@ def validate(
         if ind.column is None:
             continue
         col = frame[ind.column]
+        arr = col.to_numpy()
+        if arr.dtype.kind == "b" or (
+            arr.dtype.kind in "iu" and bool(((arr == 0) | (arr == 1)).all())
+        ):
+            continue
         num = pd.to_numeric(col, errors="coerce")
         bad = (num.isna() & col.notna()) | (num.notna() & ~num.isin([0, 1]))
         if bad.any():
@@ -131,10 +136,13 @@ def validate(
                 fix=f"Fill '{name}' on every row.",
             )
     if d.psu and d.strata:
-        pairs = frame[[d.psu, d.strata]].drop_duplicates()
-        dup = pairs[d.psu].duplicated(keep=False)
-        if dup.any():
-            psu_value = pairs.loc[dup, d.psu].iloc[0]
+        p_codes, p_uniq = pd.factorize(frame[d.psu])
+        s_codes, _ = pd.factorize(frame[d.strata])
+        first = np.full(len(p_uniq), -1, dtype=np.int64)
+        first[p_codes[::-1]] = s_codes[::-1]
+        clash = first[p_codes] != s_codes
+        if clash.any():
+            psu_value = frame[d.psu].iloc[int(np.flatnonzero(clash)[0])]
             pos = int(np.flatnonzero((frame[d.psu] == psu_value).to_numpy())[0])
             raise InputError(
                 "A PSU appears in two strata; PSUs must be nested in strata.",
