@@ -373,20 +373,38 @@ def _contributions(
     wj: dict[str, float],
 ) -> pd.DataFrame:
     """actb = w_j · hdk_j and pctb = actb / M0 (no standard errors, as mpitbR)."""
-    records: list[dict[str, Any]] = []
     m0_col = {k: i for i, (mm, k) in enumerate(zip(est.measure, est.k, strict=True)) if mm == "M0"}
-    for col, (mm, k, nm) in enumerate(zip(est.measure, est.k, est.indicator, strict=True)):
-        if mm != "hdk":
-            continue
-        for gi, lab in enumerate(labels):
-            actb = wj[nm] * r[gi, col]
-            m0 = r[gi, m0_col[k]]
-            pctb = actb / m0 if (np.isfinite(m0) and m0 != 0) else float("nan")
-            base = {"spec": spec_name, "k": k, "by": by_label, "group": lab, "indicator": nm}
-            extra = {"se": np.nan, "ci_low": np.nan, "ci_high": np.nan, "n": int(n_units[gi])}
-            records.append({**base, "measure": "actb", "estimate": actb, **extra})
-            records.append({**base, "measure": "pctb", "estimate": pctb, **extra})
-    return pd.DataFrame.from_records(records, columns=OUTPUT_COLUMNS)
+    cols = [i for i, mm in enumerate(est.measure) if mm == "hdk"]
+    if not cols:
+        return pd.DataFrame(columns=OUTPUT_COLUMNS)
+    wvec = np.array([wj[est.indicator[c]] for c in cols])
+    actb = r[:, cols] * wvec[None, :]
+    m0 = r[:, [m0_col[est.k[c]] for c in cols]]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pctb = np.where(np.isfinite(m0) & (m0 != 0), actb / np.where(m0 != 0, m0, 1.0), np.nan)
+    g, m = actb.shape
+    parts = []
+    for name, values in (("actb", actb), ("pctb", pctb)):
+        parts.append(
+            pd.DataFrame(
+                {
+                    "spec": spec_name,
+                    "k": np.tile(np.asarray([est.k[c] for c in cols]), g),
+                    "by": by_label,
+                    "group": np.repeat(np.asarray(labels, dtype=object), m),
+                    "measure": name,
+                    "indicator": np.tile(
+                        np.asarray([est.indicator[c] for c in cols], dtype=object), g
+                    ),
+                    "estimate": values.reshape(-1),
+                    "se": np.nan,
+                    "ci_low": np.nan,
+                    "ci_high": np.nan,
+                    "n": np.repeat(n_units, m).astype(np.int64),
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
 
 
 def _popshare(
