@@ -111,3 +111,41 @@ def test_demo_default_size(tmp_path: Path) -> None:
     parsed = _parse(result.report)
     for section in SECTIONS:
         assert section in parsed.text
+
+
+def test_every_section_has_real_numbers(demo_dir: Path) -> None:
+    import json
+
+    parsed = _parse(demo_dir / "report.html")
+    assert "missing" not in parsed.text, parsed.text.get("missing")
+    assert parsed.svg.get("by-county", 0) == 2  # china_official and guangxi_rural
+    assert parsed.svg.get("contributions", 0) == 2
+    assert parsed.svg.get("change", 0) == 1
+    assert parsed.svg.get("matching", 0) >= 1
+    measures = pd.read_csv(demo_dir / "tables" / "measures.csv", encoding="utf-8-sig")
+    assert set(measures["spec"]) == {"china_official", "guangxi_rural"}
+    assert set(measures["round"].astype(str)) == {"2016", "2019"}
+    county = " ".join(parsed.text["by-county"])
+    first_k = measures.groupby("spec", sort=False)["k"].first()  # the report shows the first k
+    latest = measures[
+        (measures["round"] == 2019)
+        & (measures["by"] == "county_code")
+        & (measures["measure"] == "M0")
+        & (measures["k"] == measures["spec"].map(first_k))
+    ]
+    assert len(latest) >= 2
+    for value in latest["estimate"]:
+        assert f"{value:.4f}" in county
+    change = pd.read_csv(demo_dir / "tables" / "change.csv", encoding="utf-8-sig")
+    assert {"M0", "H", "A"} <= set(change["measure"])
+    assert f"{change['difference'].iloc[0]:.4f}" in " ".join(parsed.text["change"])
+    matching = " ".join(parsed.text["matching"])
+    assert "23,908" in matching and "51,629" in matching and "859" in matching
+    provenance = " ".join(parsed.text["provenance"])
+    for year in ("2016", "2019"):
+        manifest = json.loads(
+            (demo_dir / "snapshots" / year / "manifest.json").read_text(encoding="utf-8")
+        )
+        assert manifest["snapshot_id"] in provenance
+        assert manifest["tables"]["households"]["sha256"] in provenance
+    assert "china_official" in provenance and "poverty_line" in provenance

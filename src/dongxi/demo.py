@@ -130,6 +130,7 @@ class _Run:
     change: pd.DataFrame | None = None
     matching: dict[str, pd.DataFrame] = field(default_factory=dict)
     specs: list[dict[str, Any]] = field(default_factory=list)
+    indicator_labels: dict[str, str] = field(default_factory=dict)
     summary: list[dict[str, Any]] = field(default_factory=list)
 
     def missing(self, text: str) -> None:
@@ -301,6 +302,10 @@ def _step_identify(run: _Run) -> None:
                 f"with it was skipped."
             )
             continue
+        for dimension in spec.dimensions:
+            for indicator in dimension.indicators:
+                if indicator.label:
+                    run.indicator_labels.setdefault(indicator.name, indicator.label)
         run.specs.append(
             {
                 "name": spec.name,
@@ -513,6 +518,7 @@ def _step_report(run: _Run) -> None:
         specs=pd.DataFrame(run.specs) if run.specs else None,
         policy=_policy_table(),
         missing=run.result.missing,
+        indicator_labels=run.indicator_labels,
     )
     run.result.report = build_report(data, folder=run.folder)
     run.result.workbook = run.result.report.with_suffix(".xlsx")

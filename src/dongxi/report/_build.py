@@ -155,6 +155,8 @@ def _contribution_section(data: ReportData, names: Mapping[str, str]) -> list[di
             "全体 all" if is_overall(b) else str(g)
             for b, g in zip(rows["by"], rows["group"], strict=True)
         ]
+        labels = data.indicator_labels
+        rows["indicator"] = [labels.get(str(i), str(i)) for i in rows["indicator"]]
         svg = _charts.contribution_chart(rows, names=names)
         overall = rows[rows["group"] == "全体 all"][["indicator", "estimate", "se"]]
         overall = overall.sort_values("estimate", ascending=False)

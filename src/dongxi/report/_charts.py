@@ -172,10 +172,12 @@ def contribution_chart(frame: pd.DataFrame, *, names: Mapping[str, str]) -> str:
         ax.set_xlabel("贡献率 percentage contribution")
         ax.xaxis.set_major_formatter(_percent)
         ax.grid(axis="y", visible=False)
+        longest = max((len(str(c)) for c in table.columns), default=0)
+        ncol = 5 if longest <= 24 else 2 if longest <= 60 else 1
         ax.legend(
-            loc="upper center",
-            bbox_to_anchor=(0.5, -0.08 - 0.6 / height),
-            ncol=min(5, len(table.columns)),
+            loc="upper left",
+            bbox_to_anchor=(0.0, -0.25 / height - 0.08),
+            ncol=min(ncol, len(table.columns)),
             frameon=False,
             fontsize=8,
         )

@@ -56,6 +56,8 @@ class ReportData:
     - ``specs``: the measurement specs used (``name`` and any description columns).
     - ``policy``: policy parameters with ``name, value, unit, effective_from, status, source``.
     - ``missing``: pieces that were not available, written into the report as such.
+    - ``indicator_labels``: indicator name → label shown in charts and tables (e.g. the spec's
+      ``label``); names without a label are shown as they are.
     """
 
     title_zh: str = "东西部协作精准识别报告"
@@ -73,6 +75,7 @@ class ReportData:
     policy: pd.DataFrame | None = None
     missing: Sequence[str] = ()
     county_by: str = "county_code"
+    indicator_labels: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for name, columns in _REQUIRED.items():
