@@ -102,3 +102,27 @@ def test_lonely_psu_fails_by_default() -> None:
     frame = _data(4, lonely=True)
     with pytest.raises(InputError, match="only one PSU"):
         measure(frame, _spec({"weight": "w", "strata": "stratum", "psu": "psu"}))
+
+
+@pytest.mark.parametrize("clustered", [True, False])
+def test_population_share_se_matches_kernel(clustered: bool) -> None:
+    frame = _data(5)
+    frame["g"] = np.where(frame["d3"] == 1, "x", "y")
+    design = {"weight": "w", "strata": "stratum"}
+    if clustered:
+        design["psu"] = "psu"
+    res = measure(frame, _spec(design), by=["g"])
+    row = res[(res["by"] == "t,g") & (res["group"] == "1,x") & (res["measure"] == "popsh")].iloc[0]
+    w = frame["w"].to_numpy()
+    parent = (frame["t"] == 1).to_numpy()
+    member = parent & (frame["g"] == "x").to_numpy()
+    share = w[member].sum() / w[parent].sum()
+    assert row["estimate"] == pytest.approx(share, rel=1e-13)
+    z = w * (member - share * parent) / w[parent].sum()
+    if clustered:
+        codes, uniq = pd.factorize(frame["psu"], sort=True)
+        strata = frame.groupby("psu")["stratum"].first().loc[uniq].to_numpy()
+    else:
+        codes, strata = np.arange(len(frame)), frame["stratum"].to_numpy()
+    cov = design_covariance(psu_sums(z, codes, int(codes.max()) + 1), strata)
+    assert row["se"] == pytest.approx(np.sqrt(cov[0, 0]), rel=1e-10)

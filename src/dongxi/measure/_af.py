@@ -432,24 +432,27 @@ def _popshare(
     sd = np.full(n_groups, np.nan)
     if se:
         design = cells.design
-        for gi in range(n_groups):
-            in_parent = pcodes == parent_of[gi]
-            ind_g = (codes == gi).astype(np.float64)
-            rr = share[gi]
-            zc = cells.w * (ind_g - rr) * in_parent / wp[gi]
-            rows = np.bincount(design.row, weights=zc, minlength=design.n_rows).astype(np.float64)[
-                :, None
-            ]
-            if design.psu_mode:
-                s1 = _stratum_sums(rows, design)
-                s2 = _stratum_sums(rows * rows, design)
-            else:
-                s1 = rows
-                z2 = cells.w2 * ((ind_g - rr) * in_parent / wp[gi]) ** 2
-                s2 = np.bincount(design.row, weights=z2, minlength=design.n_rows).astype(
-                    np.float64
-                )[:, None]
-            sd[gi] = math.sqrt(max(float(_combine(s1, s1, s2, design)[0]), 0.0))
+        n_parents = int(pcodes.max()) + 1 if pcodes.size else 1
+
+        def by_row(weights: FloatArray, cols_codes: IntArray, width: int) -> FloatArray:
+            mat = sparse.csr_matrix(
+                (weights, (design.row, cols_codes)), shape=(design.n_rows, width)
+            )
+            return np.asarray(mat.toarray(), dtype=np.float64)
+
+        mg = by_row(cells.w, codes, n_groups)
+        mp = by_row(cells.w, pcodes, n_parents)[:, parent_of]
+        # linearised scores of the ratio W_g / W_parent, summed per variance row
+        u = (mg - share[None, :] * mp) / wp[None, :]
+        if design.psu_mode:
+            s1 = _stratum_sums(u, design)
+            s2 = _stratum_sums(u * u, design)
+        else:
+            m2g = by_row(cells.w2, codes, n_groups)
+            m2p = by_row(cells.w2, pcodes, n_parents)[:, parent_of]
+            s1 = u
+            s2 = (m2g * (1.0 - 2.0 * share[None, :]) + m2p * share[None, :] ** 2) / wp[None, :] ** 2
+        sd = np.sqrt(np.maximum(_combine(s1, s1, s2, design), 0.0))
     low, high = logit_interval(share, np.nan_to_num(sd), df, level)
     return pd.DataFrame(
         {
