@@ -69,7 +69,7 @@ def test_stable_equals_matching_package(seed: int, rank_lists: Any) -> None:
     assert not blocking_mask(inst, match).any()
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(
     seed=st.integers(0, 2**31 - 1),
     n_s=st.integers(0, 30),

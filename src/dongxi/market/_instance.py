@@ -144,13 +144,13 @@ def _counting_order(
     return ptr, order
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True)
 def _ranks_by_group(
     ptr: IntArray, order: IntArray, key: IntArray
 ) -> Int32Array:  # pragma: no cover - compiled
     """Rank (0-based) of every entry within its group by ``key`` ascending."""
     rank = np.empty(len(order), dtype=np.int32)
-    for i in numba.prange(len(ptr) - 1):
+    for i in range(len(ptr) - 1):
         a = ptr[i]
         b = ptr[i + 1]
         if b - a == 0:

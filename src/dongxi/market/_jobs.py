@@ -177,15 +177,20 @@ def _flags(values: pd.Series) -> npt.NDArray[np.bool_]:
     return text.isin(["1", "true", "yes", "y", "是"]).to_numpy(dtype=bool)
 
 
-def _split(values: pd.Series) -> tuple[I8, npt.NDArray[np.object_]]:
-    """`;`-separated lists → (row, trimmed name) of every non-empty name (pyarrow kernels)."""
-    arr = pa.array(values.astype("string").fillna("").to_numpy(dtype=object), type=pa.string())
+def _split(values: pd.Series) -> tuple[I8, pa.Array]:
+    """`;`-separated lists → (row, trimmed name) of every name, in pyarrow (no Python objects)."""
+    arr = pc.fill_null(pa.array(values.astype("string"), type=pa.string()), "")
     lists = pc.split_pattern(arr, pattern=";")
     flat = pc.utf8_trim_whitespace(pc.list_flatten(lists))
     owner = np.asarray(pc.list_parent_indices(lists), dtype=np.int64)
-    names = np.asarray(flat.to_numpy(zero_copy_only=False), dtype=object)
-    keep = names != ""
-    return owner[keep], names[keep]
+    return owner, flat
+
+
+def _lookup(flat: pa.Array, vocab: pd.Index) -> I8:
+    """Position of every name in ``vocab`` (-1 when absent or empty)."""
+    value_set = pa.array([str(v) for v in vocab], type=pa.string())
+    codes = pc.fill_null(pc.index_in(flat, value_set=value_set), -1)
+    return np.asarray(codes.to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
 def _vocabulary(values: pd.Series, column: str) -> pd.Index:
@@ -201,12 +206,12 @@ def _vocabulary(values: pd.Series, column: str) -> pd.Index:
     return vocab
 
 
-def _bits(owner: I8, names: npt.NDArray[np.object_], vocab: pd.Index, n: int) -> I8:
+def _bits(owner: I8, flat: pa.Array, vocab: pd.Index, n: int) -> I8:
     """Bit masks per row: bit ``i`` set when the row names ``vocab[i]`` (others are ignored)."""
-    code = vocab.get_indexer(pd.Index(names)) if len(names) else np.zeros(0, dtype=np.int64)
+    code = _lookup(flat, vocab)
     ok = code >= 0
     out = np.zeros(n, dtype=np.int64)
-    np.bitwise_or.at(out, owner[ok], np.left_shift(np.int64(1), code[ok].astype(np.int64)))
+    np.bitwise_or.at(out, owner[ok], np.left_shift(np.int64(1), code[ok]))
     return out
 
 
@@ -231,7 +236,7 @@ class JobPosts:
         frame = seekers.reset_index(drop=True)
         n = len(frame)
         owner, names = _split(frame["places"])
-        idx = places.get_indexer(pd.Index(names)) if len(names) else np.zeros(0, dtype=np.int64)
+        idx = _lookup(names, places)
         keep = idx >= 0  # a place with no posts at all can simply never match
         owner = owner[keep]
         counts = np.bincount(owner, minlength=len(frame)).astype(np.int64)
@@ -388,7 +393,7 @@ def _kernel_args(s: SeekerArrays, o: OfferArrays, kind: JobPosts) -> tuple[Any, 
     )
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True)
 def _distance_class(home: int, place: int) -> int:  # pragma: no cover - compiled
     # place codes are 6-digit county or prefecture codes
     if home == place:
@@ -400,7 +405,7 @@ def _distance_class(home: int, place: int) -> int:  # pragma: no cover - compile
     return 3
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True)
 def _evaluate(
     s: int,
     o: int,
@@ -457,7 +462,7 @@ def _evaluate(
     return bits, score, live, trav, bonus, fit
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True)
 def _pairs(
     place_ptr: I8,
     place: I4,
@@ -493,7 +498,7 @@ def _pairs(
     # The rules of _evaluate, written out flat: this loop runs ~10**8 times at national scale.
     n = len(subset)
     counts = np.zeros(n, dtype=np.int64)
-    for i in numba.prange(n):
+    for i in range(n):
         s = subset[i]
         a_s, e_s, l_s = age[s], education[s], labour[s]
         k_s, w_s, d_s = skills[s], min_wage[s], needs_dorm[s]
@@ -520,7 +525,7 @@ def _pairs(
     out_okey = np.empty(total, dtype=np.int64)
     out_w = np.empty(total, dtype=np.float64)
     scale = np.int64(2**31)
-    for i in numba.prange(n):
+    for i in range(n):
         s = subset[i]
         m = counts[i]
         if m == 0:
