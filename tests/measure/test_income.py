@@ -311,3 +311,13 @@ def test_fgt_non_increasing_as_incomes_rise(ys: list[float], rises: list[float])
     before, after = _estimates(frame, 50_000.0), _estimates(richer, 50_000.0)
     for measure in ("FGT0", "FGT1", "FGT2", "Watts"):
         assert after[measure] <= before[measure] + 1e-12
+
+
+def test_compiled_passes_equal_numpy(monkeypatch: pytest.MonkeyPatch) -> None:
+    frame = _survey(n=2000, seed=13)
+    frame.loc[:4, "county"] = None
+    kwargs = dict(income="y", line="line", weight="w", strata="stratum", psu="psu", by=["county"])
+    plain = income_poverty(frame, **kwargs)  # type: ignore[arg-type]
+    monkeypatch.setattr(income_module, "_COMPILED_MIN_ROWS", 0)
+    compiled = income_poverty(frame, **kwargs)  # type: ignore[arg-type]
+    pd.testing.assert_frame_equal(plain, compiled, rtol=1e-9, atol=1e-13)

@@ -61,6 +61,8 @@ _DENSE_LIMIT = 2_000_000
 #: cells that occur (a sort).
 _CELL_LIMIT = 20_000_000
 _SHOW_ROWS = 5
+#: Tables at least this long use the compiled passes of ``_income_fast`` (numba).
+_COMPILED_MIN_ROWS = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,17 @@ class _Design:
     @property
     def df(self) -> float:
         return float(self.n_psu - self.n_strata)
+
+    def permuted(self, perm: IntArray) -> _Design:
+        """The same design for the rows taken in the order ``perm`` (PSUs relabelled if rows)."""
+        if self.rows_are_psus:
+            psu = np.arange(perm.size, dtype=np.int64)
+            return _Design(
+                psu, self.psu_stratum[perm], self.n_psu, self.n_strata, self.lonely_psu, True
+            )
+        return _Design(
+            self.psu[perm], self.psu_stratum, self.n_psu, self.n_strata, self.lonely_psu, False
+        )
 
 
 def _rows(mask: npt.NDArray[np.bool_]) -> str:
@@ -382,22 +395,33 @@ def income_poverty(
             )
     design = _design(data, strata, psu, lonely_psu)
 
-    poor = y < z
-    gap = np.where(poor, 1.0 - y / z, 0.0)
-    values = {
-        "FGT0": poor.astype(np.float64),
-        "FGT1": gap,
-        "FGT2": gap * gap,
-        "Watts": np.where(poor, np.log(z / y), 0.0),
-    }
-    order_y = np.argsort(y)  # ties need no order: the Gini and its scores are tie-invariant
-
     partitions: list[tuple[str, IntArray, list[str]]] = [
         ("", np.zeros(y.size, dtype=np.int64), [""])
     ]
     for column in by:
         codes, labels = _codes(data, column, "by")
         partitions.append((column, codes, labels))
+
+    # From here on the rows are taken in income order: the Gini needs it, and every later pass
+    # then reads memory in sequence (the estimates do not depend on the order of the rows).
+    perm = np.argsort(y)  # ties need no order: the Gini and its scores are tie-invariant
+    y, w, z = y[perm], w[perm], z[perm]
+    design = design.permuted(perm)
+    partitions = [(name, codes[perm], labels) for name, codes, labels in partitions]
+    order_y = np.arange(y.size, dtype=np.int64)
+    del perm
+
+    compiled = y.size >= _COMPILED_MIN_ROWS
+    values: dict[str, FloatArray] = {}
+    if not compiled:
+        poor = y < z
+        gap = np.where(poor, 1.0 - y / z, 0.0)
+        values = {
+            "FGT0": poor.astype(np.float64),
+            "FGT1": gap,
+            "FGT2": gap * gap,
+            "Watts": np.where(poor, np.log(z / y), 0.0),
+        }
 
     n_measures = len(INCOME_MEASURES)
     columns: dict[str, list[npt.NDArray[np.generic]]] = {c: [] for c in OUTPUT_COLUMNS}
@@ -413,14 +437,23 @@ def income_poverty(
         w_tot = np.bincount(codes, weights=w, minlength=n_all).astype(np.float64)
         count = np.bincount(codes, minlength=n_all)[:n_groups].astype(np.int64)
         est_m = np.empty((n_groups, n_measures))
-        all_scores = []
-        for j, measure in enumerate(INCOME_MEASURES):
-            if measure == "Gini":
-                est, scores = _gini_scores(y, w, codes, n_all, order_y, w_tot)
-            else:
-                est, scores = _ratio_scores(values[measure], w, codes, n_all, w_tot)
-            est_m[:, j] = est[:n_groups]
-            all_scores.append(scores)
+        all_scores: list[FloatArray] = []
+        if compiled:
+            from dongxi.measure._income_fast import gini_pass, ratio_pass
+
+            est4, scores4 = ratio_pass(y, z, w, codes, n_all, w_tot)
+            gini, gini_scores = gini_pass(y, w, codes, order_y, n_all, w_tot)
+            est_m[:, :4] = est4[:n_groups]
+            est_m[:, 4] = gini[:n_groups]
+            all_scores = [scores4[0], scores4[1], scores4[2], scores4[3], gini_scores]
+        else:
+            for j, measure in enumerate(INCOME_MEASURES):
+                if measure == "Gini":
+                    est, scores = _gini_scores(y, w, codes, n_all, order_y, w_tot)
+                else:
+                    est, scores = _ratio_scores(values[measure], w, codes, n_all, w_tot)
+                est_m[:, j] = est[:n_groups]
+                all_scores.append(scores)
         var_m = _domain_variances(all_scores, codes, n_all, design)[:n_groups]
         del all_scores
         se_m = np.sqrt(np.maximum(var_m, 0.0))
