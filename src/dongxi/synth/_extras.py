@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -157,14 +158,21 @@ def make_helpers(
     return helpers, pd.Series(assigned, dtype="object")
 
 
+@cache
+def _east() -> tuple[pd.DataFrame, dict[str, str]]:
+    """Guangdong's counties and the names of its prefectures and counties (2023 codes)."""
+    div = regions.divisions(2023, provinces=("44",))
+    upper = div[div["level"].isin(["prefecture", "county"])]
+    names = dict(zip(upper["code"].tolist(), upper["name"].tolist(), strict=True))
+    return upper[upper["level"] == "county"].reset_index(drop=True), names
+
+
 def make_partners(
     rng: np.random.Generator, places: Places, *, counties_used: IntArray
 ) -> pd.DataFrame:
     """Guangdong enterprises and organisations helping the counties in use (real region codes)."""
     counties = places.counties.iloc[counties_used]
-    east_div = regions.divisions(2023, provinces=("44",))
-    east_counties = east_div[east_div["level"] == "county"]
-    names = dict(zip(east_div["code"], east_div["name"], strict=True))
+    east_counties, names = _east()
     rows: list[dict[str, str]] = []
     kinds = [k for k, _ in _ORG_KINDS]
     kind_p = np.array([p for _, p in _ORG_KINDS])
