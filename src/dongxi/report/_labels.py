@@ -139,7 +139,15 @@ def format_number(value: object, *, percent: bool = False) -> str:
 
 
 @cache
-def _names() -> dict[str, str]:
+def _county_names() -> dict[str, str]:
+    from dongxi.regions import national_counties
+
+    frame = national_counties()
+    return {str(c): str(n) for c, n in zip(frame["code"], frame["name"], strict=True)}
+
+
+@cache
+def _division_names() -> dict[str, str]:
     from dongxi.regions import divisions
 
     names: dict[str, str] = {}
@@ -152,6 +160,15 @@ def _names() -> dict[str, str]:
 
 
 def region_names(codes: list[str]) -> dict[str, str]:
-    """Names of county/prefecture codes (2017 or 2023 vintage); unknown codes map to themselves."""
-    names = _names()
-    return {code: names.get(code, code) for code in codes}
+    """Names of county/prefecture codes (2017 or 2023 vintage); unknown codes map to themselves.
+
+    The small national county list answers most codes; the full Guangxi/Guangdong division
+    tables (both vintages) are read only for codes it does not know (changed since 2017).
+    """
+    names = _county_names()
+    out = {code: names[code] for code in codes if code in names}
+    rest = [code for code in codes if code not in out and code[:2] in ("44", "45")]
+    if rest:
+        older = _division_names()
+        out.update({code: older.get(code, code) for code in rest})
+    return {code: out.get(code, code) for code in codes}
