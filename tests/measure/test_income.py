@@ -321,3 +321,11 @@ def test_compiled_passes_equal_numpy(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(income_module, "_COMPILED_MIN_ROWS", 0)
     compiled = income_poverty(frame, **kwargs)  # type: ignore[arg-type]
     pd.testing.assert_frame_equal(plain, compiled, rtol=1e-9, atol=1e-13)
+
+
+def test_groups_of_mixed_types_and_numeric_order() -> None:
+    frame = pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0, 5.0], "g": [10, 2, 2, "a", 10]})
+    out = income_poverty(frame, income="y", line=3.5, by=["g"])
+    assert set(out.loc[out["by"] == "g", "group"]) == {"10", "2", "a"}
+    numeric = income_poverty(frame.assign(g=[10, 2, 2, 1, 10]), income="y", line=3.5, by=["g"])
+    assert list(dict.fromkeys(numeric.loc[numeric["by"] == "g", "group"])) == ["1", "2", "10"]

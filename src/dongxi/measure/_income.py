@@ -131,7 +131,10 @@ def _numbers(data: pd.DataFrame, name: str, role: str) -> FloatArray:
 def _codes(data: pd.DataFrame, name: str, role: str) -> tuple[IntArray, list[str]]:
     """Integer codes (−1 where missing) and the sorted labels of a grouping column."""
     series = _column(data, name, role)
-    codes, uniques = pd.factorize(series, sort=True)
+    try:
+        codes, uniques = pd.factorize(series, sort=True)
+    except TypeError:  # values of mixed types cannot be sorted: keep the order of appearance
+        codes, uniques = pd.factorize(series, sort=False)
     return codes.astype(np.int64), [str(u) for u in uniques]
 
 
