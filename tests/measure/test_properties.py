@@ -150,7 +150,10 @@ def test_numpy_fast_path_equals_ibis(data: tuple[pd.DataFrame, int, list[float]]
     pd.testing.assert_frame_equal(fast, slow, rtol=1e-12, atol=1e-15)
 
 
-def test_compiled_single_pass_equals_ibis(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(("min_rows", "bins"), [(0, 1 << 24), (0, 64), (10**9, 64)])
+def test_count_table_paths_equal_ibis(
+    monkeypatch: pytest.MonkeyPatch, min_rows: int, bins: int
+) -> None:
     import dongxi.measure._compute as compute
 
     rng = np.random.default_rng(7)
@@ -161,7 +164,8 @@ def test_compiled_single_pass_equals_ibis(monkeypatch: pytest.MonkeyPatch) -> No
     )
     frame.loc[::97, "d1"] = np.nan  # float column with missing values (listwise)
     spec = _spec(4, [1, 1, 2, 2])
-    monkeypatch.setattr(compute, "COMPILED_MIN_ROWS", 0)
+    monkeypatch.setattr(compute, "COMPILED_MIN_ROWS", min_rows)
+    monkeypatch.setattr(compute, "DIRECT_BINS_MAX", bins)
     fast = measure(frame, spec, by=["g"], method="numpy")
     slow = measure(frame, spec, by=["g"], method="ibis")
     pd.testing.assert_frame_equal(fast, slow, rtol=1e-12, atol=1e-15)

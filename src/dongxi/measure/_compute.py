@@ -119,6 +119,8 @@ def small_codes(column: pd.Series) -> tuple[np.ndarray, int]:
 
 #: Tables at least this long use the compiled single pass (numba) instead of numpy passes.
 COMPILED_MIN_ROWS = 200_000
+#: Largest key space counted in direct bins; larger ones are hashed.
+DIRECT_BINS_MAX = 1 << 24
 
 
 def _hash_cells(
@@ -175,11 +177,16 @@ def _numpy_cells(frame: pd.DataFrame, spec: MeasureSpec, keys: list[str]) -> pd.
         key = key + kc * kradix
         kradix *= size
     radix = kradix << len(mats)
+    if radix > DIRECT_BINS_MAX and kradix > 1:  # sparse key space: renumber the keys present
+        key, uk = pd.factorize(key)
+        key = np.asarray(key, dtype=np.int64)
+        kradix = len(uk)
+        radix = kradix << len(mats)
     if len(frame) >= COMPILED_MIN_ROWS:
         from dongxi.measure._fastcount import count_pass, profile_codes
 
         ind_mat = np.stack([np.asarray(v, dtype=np.int8) for v in mats], axis=1)
-        if radix <= 1 << 24:
+        if radix <= DIRECT_BINS_MAX:
             counts, sums_all, sums2_all, first_all = count_pass(ind_mat, key, w, mask, radix)
             cell_ids = np.flatnonzero(counts)
             sums, sums2 = sums_all[cell_ids], sums2_all[cell_ids]
@@ -194,7 +201,7 @@ def _numpy_cells(frame: pd.DataFrame, spec: MeasureSpec, keys: list[str]) -> pd.
         for j, v in enumerate(mats):
             code |= np.asarray(v, dtype=np.int64) << j
         combined = key * (1 << len(mats)) + code
-        if radix <= 1 << 24:
+        if radix <= DIRECT_BINS_MAX:
             cm = combined[mask] if not mask.all() else combined
             wm = w[mask] if not mask.all() else w
             counts = np.bincount(cm, minlength=radix)
