@@ -3,12 +3,14 @@ person-level table their household results are what we compute by hand (see the 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from dongxi.engine import Engine, connect
 from dongxi.measure import builtin_specs, identify, load_spec, measure
 from dongxi.policy import get_parameter
 
@@ -215,3 +217,22 @@ def test_builtins_run_on_the_synthetic_registry() -> None:
         head = out[(out["by"] == "") & (out["measure"] == "H")]
         assert ((head["estimate"] >= 0) & (head["estimate"] <= 1)).all()
         assert np.isfinite(out.loc[out["measure"] == "M0", "estimate"]).all()
+
+
+@pytest.fixture(scope="module")
+def pg(pg_url: str) -> Iterator[Engine]:
+    engine = connect(pg_url)
+    yield engine
+    engine.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("name", ["china_official", "guangxi_rural"])
+def test_builtins_identical_on_postgres(pg: Engine, name: str) -> None:
+    table, params = _table(), _params(name)
+    duck = identify(table, name, params=params)
+    post = identify(table, name, params=params, engine=pg)
+    pd.testing.assert_frame_equal(duck, post)
+    duck_m = measure(table, name, params=params)
+    post_m = measure(table, name, params=params, engine=pg)
+    pd.testing.assert_frame_equal(duck_m, post_m, rtol=1e-12, atol=1e-15)
