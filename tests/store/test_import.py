@@ -66,8 +66,9 @@ def people(hh: pd.DataFrame, *, per_household: int = 3, seq0: int = 0) -> pd.Dat
     for code in hh["户编号"]:
         for m in range(1, per_household + 1):
             seq += 1
-            birth = dt.date(1960 + (seq % 50), 1 + seq % 12, 1 + seq % 28)
-            sequence = (seq * 2 + (1 if m == 1 else 0)) % 1000
+            birth = dt.date(1950, 1, 1) + dt.timedelta(days=seq % 20000)
+            male = m == 1 or seq % 2 == 1
+            sequence = 2 * (seq // 20000) + (1 if male else 0)  # unique with the birth date
             rows.append(
                 {
                     "户编号": code,

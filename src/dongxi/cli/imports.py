@@ -125,28 +125,31 @@ def register(app: typer.Typer) -> None:
             _check_kind(kind) if kind else detect_kind([str(c) for c in frame.columns], user_map)
         )
         engine = _engine()
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            console=console,
-            transient=True,
-        ) as bar:
-            task = bar.add_task(f"导入 import {chosen}", total=None)
+        try:
+            with Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=console,
+                transient=True,
+            ) as bar:
+                task = bar.add_task(f"导入 import {chosen}", total=None)
 
-            def progress(_kind: str, done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total)
+                def progress(_kind: str, done: int, total: int) -> None:
+                    bar.update(task, completed=done, total=total)
 
-            result = import_frame(
-                engine,
-                kind=chosen,
-                frame=frame,
-                actor=_actor(actor),
-                partial=partial,
-                source_name=file.name,
-                mapping=user_map,
-                progress=progress,
-            )
+                result = import_frame(
+                    engine,
+                    kind=chosen,
+                    frame=frame,
+                    actor=_actor(actor),
+                    partial=partial,
+                    source_name=file.name,
+                    mapping=user_map,
+                    progress=progress,
+                )
+        finally:
+            engine.dispose()
         if result.written:
             console.print(
                 f"[green]{chosen}[/]: {result.rows} rows — {result.created} created, "
@@ -183,13 +186,12 @@ def register(app: typer.Typer) -> None:
         from dongxi.store.exporter import export_file
 
         engine = _engine()
-        result = export_file(
-            engine,
-            kind=_check_kind(kind),
-            out=out,
-            unmask=unmask,
-            actor=_actor(actor),
-        )
+        try:
+            result = export_file(
+                engine, kind=_check_kind(kind), out=out, unmask=unmask, actor=_actor(actor)
+            )
+        finally:
+            engine.dispose()
         note = " (ID numbers in clear; recorded in the change log)" if result.unmasked else ""
         console.print(f"{result.rows} {result.kind} rows written to {result.path}{note}.")
 
