@@ -9,9 +9,10 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from dongxi import regions
-from dongxi.synth._arrow import codes, text
+from dongxi.synth._arrow import codes, int_text, join, text
 from dongxi.synth._names import make_names, make_surnames
 from dongxi.synth._places import Places
 from dongxi.synth._population import NEVER, Population
@@ -94,9 +95,9 @@ _MEASURES = {
 
 def _serials(prefix: str, n: int, width: int) -> npt.NDArray[np.str_]:
     """``prefix`` followed by 1..n zero-padded to ``width`` digits."""
-    return np.array(
-        [f"{prefix}{i:0{width}d}" for i in range(1, n + 1)], dtype=f"U{len(prefix) + width}"
-    )
+    numbers = pc.utf8_lpad(int_text(np.arange(1, n + 1, dtype=np.int64)), width=width, padding="0")
+    out: npt.NDArray[np.str_] = np.asarray(join(prefix, numbers).to_numpy(zero_copy_only=False))
+    return out.astype(f"U{len(prefix) + width}")
 
 
 def make_helpers(

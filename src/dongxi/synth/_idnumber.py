@@ -10,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
+from dongxi.errors import InputError
 from dongxi.synth._arrow import int_text, join
 
 __all__ = ["check_digit", "check_digits", "id_numbers"]
@@ -44,8 +45,8 @@ def id_numbers(
 ) -> pa.Array:
     """Unique valid ID numbers for people born in ``region`` (6-digit codes) on ``birth`` (days).
 
-    Sequences are drawn at random (odd for men, even for women) and redrawn where two people
-    would share a number.
+    Sequences start at a random number for each group of people of one sex born on one day in one
+    place and count up from there (odd for men, even for women), so no two people share a number.
     """
     n = len(region)
     days = birth.astype("datetime64[D]")
@@ -54,18 +55,24 @@ def id_numbers(
     dom = (days - days.astype("datetime64[M]")).astype(np.int64) + 1
     date_part = years * 10_000 + months * 100 + dom
     stem = region.astype(np.int64) * 10**11 + date_part * 1000
-    sex_bit = np.where(male, 1, 0)
-    seq = rng.integers(0, 500, n) * 2 + sex_bit
+    sex_bit = np.where(male, 1, 0).astype(np.int64)
+    # people sharing region, birth date and sex get consecutive sequence numbers from a random
+    # start (modulo 500): unique by construction while a group has at most 500 people
+    key = stem * 2 + sex_bit
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+    new_group = np.ones(n, dtype=bool)
+    new_group[1:] = sorted_key[1:] != sorted_key[:-1]
+    group_start = np.maximum.accumulate(np.where(new_group, np.arange(n), 0))
+    rank = np.arange(n) - group_start
+    if n and int(rank.max()) >= 500:
+        raise InputError(
+            "More than 500 people of one sex share a birth date and county of birth.",
+            value=int(rank.max()) + 1,
+            fix="Generate fewer households per county.",
+        )
+    offset = rng.integers(0, 500, n)[group_start]
+    seq = np.empty(n, dtype=np.int64)
+    seq[order] = ((offset + rank) % 500) * 2 + sex_bit[order]
     body = stem + seq
-    for _ in range(50):
-        order = np.argsort(body, kind="stable")
-        sorted_body = body[order]
-        dup = np.zeros(n, dtype=bool)
-        dup[order[1:]] = sorted_body[1:] == sorted_body[:-1]
-        if not dup.any():
-            break
-        k = int(dup.sum())
-        body[dup] = stem[dup] + rng.integers(0, 500, k) * 2 + sex_bit[dup]
-    else:  # pragma: no cover - needs > 500 people per sex, place and day
-        raise RuntimeError("could not draw unique ID sequences")
     return join(int_text(body), pa.array(check_digits(body)))
