@@ -100,6 +100,7 @@ def test_blocking_pairs_detected_on_a_bad_matching(rank_lists: Any) -> None:
     nobody = np.full(inst.n_seekers, -1, dtype=np.int64)
     # nobody matched: every acceptable pair at an offer with capacity blocks
     assert blocking_mask(inst, nobody).sum() == inst.n_pairs
+    assert Matching("optimal", inst, nobody).blocking_pairs() == inst.n_pairs
 
 
 def _lsa_welfare(inst: Instance) -> float:
@@ -147,6 +148,7 @@ def test_compare_engines_table(rank_lists: Any) -> None:
     inst = instance_from_rank_lists(*rank_lists(7, 40, 6, density=0.5))
     st_ = Matching("stable", inst, deferred_acceptance(inst))
     op = Matching("optimal", inst, welfare_optimal(inst))
+    assert op.blocking_pairs() == int(blocking_mask(inst, op.match_entry).sum())
     table = compare_engines(st_, op).set_index("metric")
     assert table.loc["blocking_pairs", "stable"] == 0
     assert table.loc["total_welfare", "optimal"] >= table.loc["total_welfare", "stable"] - 1e-6

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+import numba
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -45,6 +46,35 @@ def blocking_mask(instance: Instance, match_entry: IntArray) -> npt.NDArray[np.b
     )
     out: npt.NDArray[np.bool_] = seeker_wants & offer_wants
     return out
+
+
+@numba.njit(cache=True)
+def _count_blocking(
+    seeker_ptr: IntArray,
+    seeker_offer: npt.NDArray[np.int32],
+    offer_rank: npt.NDArray[np.int32],
+    capacity: IntArray,
+    match_entry: IntArray,
+) -> int:  # pragma: no cover - compiled
+    """Number of blocking pairs, without temporaries the size of the instance."""
+    n_o = len(capacity)
+    held = np.zeros(n_o, dtype=np.int64)
+    worst = np.full(n_o, -1, dtype=np.int64)
+    for s in range(len(seeker_ptr) - 1):
+        e = match_entry[s]
+        if e >= 0:
+            o = seeker_offer[e]
+            held[o] += 1
+            if offer_rank[e] > worst[o]:
+                worst[o] = offer_rank[e]
+    count = 0
+    for s in range(len(seeker_ptr) - 1):
+        stop = match_entry[s] if match_entry[s] >= 0 else seeker_ptr[s + 1]
+        for e in range(seeker_ptr[s], stop):
+            o = seeker_offer[e]
+            if capacity[o] > 0 and (held[o] < capacity[o] or offer_rank[e] < worst[o]):
+                count += 1
+    return count
 
 
 @dataclass(frozen=True, eq=False)
@@ -88,7 +118,14 @@ class Matching:
 
     def blocking_pairs(self) -> int:
         """Number of acceptable pairs that block this matching (0 for a stable one)."""
-        return int(blocking_mask(self.instance, self.match_entry).sum())
+        inst = self.instance
+        if self.match_entry.shape != (inst.n_seekers,):
+            raise InputError("match_entry must have one value per seeker.")
+        return int(
+            _count_blocking(
+                inst.seeker_ptr, inst.seeker_offer, inst.offer_rank, inst.capacity, self.match_entry
+            )
+        )
 
     def offer_fill(self) -> IntArray:
         """Per offer: number of seekers placed."""
