@@ -18,6 +18,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cached_property
 from typing import Any, Literal
 
 import numpy as np
@@ -75,6 +76,14 @@ class Design:
     n_h: FloatArray
     n_rows: int
     lonely_psu: Literal["fail", "certainty", "adjust"]
+
+    @cached_property
+    def stratum_matrix(self) -> Any:
+        """Sparse (strata × rows) 0/1 matrix that sums variance rows within strata."""
+        n_strata = self.n_h.shape[0]
+        ones = np.ones(self.n_rows, dtype=np.float64)
+        cols = np.arange(self.n_rows, dtype=np.int64)
+        return sparse.csr_matrix((ones, (self.row_stratum, cols)), shape=(n_strata, self.n_rows))
 
     @property
     def n_total(self) -> float:
@@ -172,14 +181,7 @@ def _stratum_sums(values: FloatArray, design: Design) -> FloatArray:
     """Sum variance rows (PSUs) within strata; in unit mode rows already are strata."""
     if not design.psu_mode:
         return values
-    n_strata = design.n_h.shape[0]
-    out = np.zeros((n_strata, values.shape[1]))
-    order = np.argsort(design.row_stratum, kind="stable")
-    sorted_strata = design.row_stratum[order]
-    starts = np.flatnonzero(np.r_[True, sorted_strata[1:] != sorted_strata[:-1]])
-    if order.size:
-        out[sorted_strata[starts]] = np.add.reduceat(values[order], starts, axis=0)
-    return out
+    return np.asarray(design.stratum_matrix @ values, dtype=np.float64)
 
 
 def _combine(
