@@ -12,8 +12,8 @@ Steps, each reported to a progress callback:
    (23,908 seekers, 859 enterprises, 51,629 positions);
 6. the report (HTML + XLSX) and every table as CSV.
 
-A piece of the platform that is not installed is skipped and named in the result's ``missing``
-list and in the report; the demo never invents numbers for it.
+A built-in spec that does not exist is skipped and named in the result's ``missing`` list and in
+the report ("Parts not available"); the demo never invents numbers for it.
 
 Re-running into a folder that already holds a demo is refused unless ``force=True``, which
 removes only what the demo itself wrote (the registry, snapshots, report and tables).
@@ -22,7 +22,6 @@ removes only what the demo itself wrote (the registry, snapshots, report and tab
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import itertools
 import logging
 import shutil
@@ -30,7 +29,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -38,6 +37,11 @@ from dongxi.errors import InputError
 from dongxi.report import ReportData, build_report
 from dongxi.store.headers import Kind
 from dongxi.tables import write_table
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from dongxi.synth import SynthData
 
 __all__ = ["DEFAULT_HOUSEHOLDS", "DEFAULT_SEED", "DemoResult", "Progress", "run_demo"]
 
@@ -77,17 +81,6 @@ class DemoResult:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def _optional(module: str, attr: str) -> Any | None:
-    """``module.attr`` if that piece of dongxi is installed, else ``None``."""
-    try:
-        mod = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name and (module == exc.name or module.startswith(exc.name + ".")):
-            return None
-        raise
-    return getattr(mod, attr, None)
-
-
 def _prepare(folder: Path, *, force: bool) -> None:
     if folder.exists() and not folder.is_dir():
         raise InputError(
@@ -118,8 +111,8 @@ class _Run:
     seed: int
     progress: Progress | None
     result: DemoResult
-    engine: Any = None
-    data: Any = None
+    engine: Engine | None = None
+    data: SynthData | None = None
     snapshots: list[dict[str, Any]] = field(default_factory=list)
     snapshot_tables: dict[int, dict[str, pd.DataFrame]] = field(default_factory=dict)
     snapshot_ids: dict[int, str] = field(default_factory=dict)
@@ -132,6 +125,13 @@ class _Run:
     specs: list[dict[str, Any]] = field(default_factory=list)
     indicator_labels: dict[str, str] = field(default_factory=dict)
     summary: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def registry(self) -> Engine:
+        """The registry engine (created by the first step)."""
+        if self.engine is None:
+            raise RuntimeError("the registry step has not run")
+        return self.engine
 
     def missing(self, text: str) -> None:
         log.info("demo: %s", text)
@@ -149,13 +149,8 @@ def _step_registry(run: _Run) -> None:
 
 
 def _step_synth(run: _Run) -> None:
-    generate = _optional("dongxi.synth", "generate")
-    if generate is None:
-        run.missing(
-            "合成数据模块缺失 dongxi.synth is not installed: no data were generated, so nothing "
-            "was imported, measured or matched."
-        )
-        return
+    from dongxi.synth import generate
+
     run.data = generate(households=run.households, seed=run.seed, years=ROUNDS)
 
 
@@ -176,7 +171,7 @@ def _import_round(run: _Run, year: int) -> None:
         frames["partners"] = data.partners
     if year == ROUNDS[-1]:
         frames["measures"] = data.measures
-    results = import_frames(run.engine, frames, actor="dongxi-demo", source_name=f"synth-{year}")
+    results = import_frames(run.registry, frames, actor="dongxi-demo", source_name=f"synth-{year}")
     rejected = {kind: r for kind, r in results.items() if not r.ok}
     if rejected:
         first = next(iter(rejected.values())).errors[0]
@@ -196,18 +191,10 @@ def _import_round(run: _Run, year: int) -> None:
 
 
 def _snapshot(run: _Run, year: int) -> None:
-    create = _optional("dongxi.store", "create_snapshot")
-    if create is None:
-        if year == ROUNDS[0]:
-            run.missing(
-                "快照功能缺失 dongxi.store.create_snapshot is not available: rounds were "
-                "measured from the imported tables instead of a frozen snapshot, and the "
-                "provenance section has no snapshot ids or hashes."
-            )
-        run.snapshot_tables[year] = {}
-        return
-    info = create(
-        run.engine,
+    from dongxi.store import create_snapshot
+
+    info = create_snapshot(
+        run.registry,
         folder=run.folder / "snapshots" / str(year),
         label=f"dongxi demo {year}",
         actor="dongxi-demo",
@@ -233,12 +220,8 @@ def _snapshot(run: _Run, year: int) -> None:
 
 
 def _round_tables(run: _Run, year: int) -> dict[str, pd.DataFrame]:
-    """The tables of one round: from its snapshot when there is one, else as imported."""
-    tables = run.snapshot_tables.get(year)
-    if tables:
-        return tables
-    state = run.data.rounds[year]
-    return {"households": state.households, "people": state.people, "income": state.income}
+    """The tables of one round, as frozen in its snapshot."""
+    return run.snapshot_tables[year]
 
 
 #: The built-in specs the demo identifies with (registry data; ``global_mpi`` needs survey data).
@@ -284,15 +267,8 @@ def _step_identify(run: _Run) -> None:
     if run.data is None:
         return
     from dongxi.errors import NotFoundError
-    from dongxi.measure import load_spec
+    from dongxi.measure import load_spec, measure
 
-    measure = _optional("dongxi.measure", "measure")
-    if measure is None:
-        run.missing(
-            "识别引擎缺失 dongxi.measure.measure is not available: no multidimensional "
-            "identification was run."
-        )
-        return
     for name in DEMO_SPECS:
         try:
             spec = load_spec(name)
@@ -442,17 +418,12 @@ def _step_income(run: _Run) -> None:
 
 
 def _step_matching(run: _Run) -> None:
-    market = _optional("dongxi.synth.market", "run_demo_market")
-    if market is None:
-        run.missing(
-            "匹配演示缺失 dongxi.synth.market.run_demo_market is not available: no matching "
-            "round was run."
-        )
-        return
+    from dongxi.synth.market import run_demo_market
+
     # The 2017 scale of the Guangdong–Guangxi labour cooperation: 23,908 seekers, 859
     # enterprises, 51,629 positions (synthesised at that scale, not drawn from the demo registry,
     # which is smaller).
-    result = market(seed=run.seed)
+    result = run_demo_market(seed=run.seed)
     tables: dict[str, pd.DataFrame] = dict(result.tables)
     overall: dict[str, Any] = {
         str(row["engine"]): row for row in tables["overall"].to_dict("records")
@@ -528,10 +499,9 @@ def _step_report(run: _Run) -> None:
 
 
 def _policy_table() -> pd.DataFrame | None:
-    describe = _optional("dongxi.policy", "describe_parameters")
-    if describe is None:
-        return None
-    frame: pd.DataFrame = describe()
+    from dongxi.policy import describe_parameters
+
+    frame = describe_parameters()
     keep = frame["name"].isin(["poverty_line", "monitoring_line"])
     return frame.loc[keep, ["name", "scope", "years", "value", "unit", "status", "source"]]
 
