@@ -120,9 +120,13 @@ def canonical_json(record: Mapping[str, Any] | None) -> str | None:
     clean = redact(record)
     if clean is None:
         return None
-    return json.dumps(
-        clean, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_default
-    )
+    return _ENCODER.encode(clean)
+
+
+# one encoder for all entries (json.dumps would build a new one per call for these options)
+_ENCODER = json.JSONEncoder(
+    sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_default
+)
 
 
 def _entry_hash(
