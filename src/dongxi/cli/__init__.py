@@ -53,9 +53,9 @@ def _root(
 
 
 def _register_all() -> None:
-    from dongxi.cli import db, demo, imports, market, measure, synth
+    from dongxi.cli import db, demo, imports, market, measure, policy, synth
 
-    for module in (measure, db, imports, synth, demo, market):
+    for module in (demo, measure, db, imports, synth, market, policy):
         module.register(app)
 
 
