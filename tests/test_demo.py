@@ -149,3 +149,10 @@ def test_every_section_has_real_numbers(demo_dir: Path) -> None:
         assert manifest["snapshot_id"] in provenance
         assert manifest["tables"]["households"]["sha256"] in provenance
     assert "china_official" in provenance and "poverty_line" in provenance
+
+
+def test_dir_that_is_a_file_is_an_input_error(tmp_path: Path) -> None:
+    target = tmp_path / "afile"
+    target.write_text("not a folder", encoding="utf-8")
+    assert main(["demo", "--dir", str(target), "--households", "300"]) == 2
+    assert target.read_text(encoding="utf-8") == "not a folder"
