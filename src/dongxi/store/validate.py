@@ -29,6 +29,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -568,12 +569,14 @@ def _people(
                 strict=True,
             )
         }
-        for i in np.flatnonzero(masked.to_numpy()):
-            hh = t["household_code"].iat[i]
-            no = t["member_no"].iat[i]
+        codes: list[object] = t["household_code"].tolist()
+        numbers: list[Any] = t["member_no"].astype("Float64").tolist()
+        texts: list[Any] = text.tolist()
+        for i in np.flatnonzero(masked.to_numpy()).tolist():
+            code, no = codes[i], numbers[i]
             found = None
-            if hh is not None and not pd.isna(no):
-                found = lookup.get((str(hh), int(no), text.iat[i]))
+            if code is not None and isinstance(no, float) and no == no:
+                found = lookup.get((str(code), int(no), str(texts[i])))
             id_hash.iat[i] = found
         out.add(masked & id_hash.isna(), "id_masked_unknown", "id_number", shown)
     t["id_hash"] = id_hash
@@ -644,9 +647,15 @@ def _people(
         }
         in_file = set(t.loc[keyed, "id_hash"])
         clash = pd.Series(False, index=t.index)
-        for i in np.flatnonzero((keyed & t["member_no"].notna()).to_numpy()):
-            holder = taken.get((str(t["household_code"].iat[i]), int(t["member_no"].iat[i])))
-            if holder is not None and holder != t["id_hash"].iat[i] and holder not in in_file:
+        codes_all: list[object] = t["household_code"].tolist()
+        numbers_all: list[Any] = t["member_no"].astype("Float64").tolist()
+        hashes_all: list[object] = t["id_hash"].tolist()
+        for i in np.flatnonzero((keyed & t["member_no"].notna()).to_numpy()).tolist():
+            no = numbers_all[i]
+            if not isinstance(no, float):
+                continue
+            holder = taken.get((str(codes_all[i]), int(no)))
+            if holder is not None and holder != hashes_all[i] and holder not in in_file:
                 clash.iat[i] = True
         out.add(
             clash,
