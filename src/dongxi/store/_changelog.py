@@ -9,7 +9,8 @@ fork the chain (the second fails), and database triggers refuse UPDATE/DELETE. T
 or delete function here.
 
 :func:`record_changes` is the bulk API for imports: it runs inside the caller's transaction and
-uses PostgreSQL ``COPY`` (or one ``executemany`` on SQLite).
+uses PostgreSQL ``COPY`` (or one ``executemany`` on SQLite). The chain's head is read under a lock
+(a PostgreSQL advisory lock; SQLite's write lock), so concurrent writers queue instead of forking.
 """
 
 from __future__ import annotations
@@ -209,6 +210,10 @@ def record_changes(
         postgres = connection.dialect.name == "postgresql"
         if postgres:
             connection.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK})
+        else:
+            # take SQLite's write lock before reading the chain's head (a statement that
+            # changes no row still starts the write transaction, and waits for other writers)
+            connection.exec_driver_sql("UPDATE change_log SET seq = seq WHERE 0")
         prev = _last_hash(connection)
         rows = _rows(prev, stamp, actor, action, entity, changes)
         writer = _copy_postgres if postgres else _insert_sqlite
