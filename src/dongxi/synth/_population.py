@@ -143,7 +143,7 @@ def _composition(
     children = np.where(elder, old_children, rest - parents)
     in_law = np.where(elder, in_law, 0)
     grandchildren = np.where(elder, grandchildren, 0)
-    young_age = rng.triangular(22.0, 37.0, 57.0, n)
+    young_age = rng.triangular(22.0, 32.0, 55.0, n)
     old_age = 55.0 + rng.gamma(2.2, 5.5, n)
     head_age = np.where(
         elder, np.where(old_age > 94.0, rng.uniform(80.0, 94.0, n), old_age), young_age
@@ -216,7 +216,7 @@ def make_population(
     k = int(is_[SPOUSE].sum())
     age[is_[SPOUSE]] = _soft_floor(rng, h_age[is_[SPOUSE]] + rng.normal(-2.5, 3.0, k), 18.0)
     k = int(is_[CHILD].sum())
-    child_age = h_age[is_[CHILD]] - rng.uniform(21.0, 29.0, k) - 2.4 * rank[is_[CHILD]]
+    child_age = h_age[is_[CHILD]] - rng.uniform(20.0, 28.0, k) - 2.4 * rank[is_[CHILD]]
     child_age = np.where(child_age < 0, rng.uniform(0.0, 4.0, k), child_age)
     age[is_[CHILD]] = child_age
     k = int(is_[PARENT].sum())
