@@ -217,3 +217,21 @@ def test_county_and_city_scales() -> None:
 def test_bad_arguments_are_refused(kwargs: dict[str, object], match: str) -> None:
     with pytest.raises(InputError, match=match):
         generate(**kwargs)  # type: ignore[arg-type]
+
+
+def test_public_api_is_pinned() -> None:
+    import dongxi.synth as synth
+
+    assert set(synth.__all__) == {
+        "SCALES",
+        "TABLES",
+        "Rounds",
+        "Scale",
+        "SynthData",
+        "check_digit",
+        "generate",
+        "write_files",
+    }
+    assert len(generate(households=np.int64(5), seed=1, years=(2020,)).households) == 5
+    with pytest.raises(InputError):
+        generate(households=True)

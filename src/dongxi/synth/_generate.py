@@ -134,7 +134,11 @@ def generate(
     (``province``, ~1.5 million households). Without either, one county. ``years`` are the rounds
     of the panel; ``vintage`` (2017 or 2023) the division codes used.
     """
-    if households is not None and (not isinstance(households, int) or households < 1):
+    if households is not None and (
+        isinstance(households, bool)
+        or not isinstance(households, int | np.integer)
+        or households < 1
+    ):
         raise InputError(
             "The number of households must be a positive whole number.",
             value=households,
@@ -146,7 +150,8 @@ def generate(
         scale = "county"
     year_list = _check_years(years)
     rng = np.random.default_rng(seed)
-    places, n = pick_villages(rng, households=households, scale=scale, vintage=vintage)
+    count = None if households is None else int(households)
+    places, n = pick_villages(rng, households=count, scale=scale, vintage=vintage)
     logger.info("synthesising %d households in %d villages", n, len(places.villages))
     pop = make_population(
         rng, places, households=n, ref_year=year_list[-1], first_year=year_list[0]

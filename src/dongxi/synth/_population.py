@@ -18,7 +18,7 @@ from scipy.special import ndtr
 
 from dongxi.synth._idnumber import id_numbers
 from dongxi.synth._names import make_names, make_surnames
-from dongxi.synth._places import ETHNICITIES, Places
+from dongxi.synth._places import Places
 from dongxi.synth._stats import POOR_REMAINING, REGISTERED_SHARE
 
 __all__ = ["RELATIONS", "Population", "make_population"]
@@ -378,5 +378,3 @@ def make_population(
         p_id=ids,
     )
 
-
-ETHNICITY_NAMES = np.array(ETHNICITIES)
