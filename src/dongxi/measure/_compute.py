@@ -106,15 +106,19 @@ def _fast_path_possible(spec: MeasureSpec) -> bool:
     return spec.unit.household is None and all(ind.column for ind in spec.indicators)
 
 
-def small_codes(column: pd.Series) -> tuple[np.ndarray, int]:
-    """Integer codes ``0 … size−1`` of a column (offsets for compact integers, else hashing)."""
+def small_codes(column: pd.Series) -> tuple[np.ndarray, int, np.ndarray]:
+    """Integer codes ``0 … size−1`` of a column and the value of each code.
+
+    Compact integer columns are coded by offset (no hashing); others are factorized.
+    """
     arr = column.to_numpy()
     if arr.dtype.kind in "iu" and arr.size:
         lo, hi = int(arr.min()), int(arr.max())
         if hi - lo < 1 << 22:
-            return arr.astype(np.int64) - lo, hi - lo + 1
+            return arr.astype(np.int64) - lo, hi - lo + 1, np.arange(lo, hi + 1, dtype=np.int64)
     kc, uniq = pd.factorize(column, use_na_sentinel=False)
-    return np.asarray(kc, dtype=np.int64), max(len(uniq), 1)
+    values = np.asarray(uniq, dtype=object) if len(uniq) else np.array([None], dtype=object)
+    return np.asarray(kc, dtype=np.int64), max(len(uniq), 1), values
 
 
 #: Tables at least this long use the compiled single pass (numba) instead of numpy passes.
@@ -168,34 +172,45 @@ def _numpy_cells(frame: pd.DataFrame, spec: MeasureSpec, keys: list[str]) -> pd.
         w = w * frame[spec.unit.size].to_numpy(dtype=np.float64)
     key = np.zeros(len(frame), dtype=np.int64)
     kradix = 1
+    decodable = True
+    parts: list[tuple[str, int, int, np.ndarray]] = []  # column, radix, size, values
     for col in keys:
-        kc, size = small_codes(frame[col])
+        kc, size, values = small_codes(frame[col])
         if kradix * size * (1 << len(mats)) >= 2**62:  # re-compress before overflow
             key, uk = pd.factorize(key)
             key = np.asarray(key, dtype=np.int64)
             kradix = len(uk)
+            decodable = False
+        parts.append((col, kradix, size, values))
         key = key + kc * kradix
         kradix *= size
+    renumbered: np.ndarray | None = None
     radix = kradix << len(mats)
     if radix > DIRECT_BINS_MAX and kradix > 1:  # sparse key space: renumber the keys present
         key, uk = pd.factorize(key)
         key = np.asarray(key, dtype=np.int64)
+        renumbered = np.asarray(uk, dtype=np.int64)
         kradix = len(uk)
         radix = kradix << len(mats)
     if len(frame) >= COMPILED_MIN_ROWS:
-        from dongxi.measure._fastcount import count_pass, profile_codes
+        from dongxi.measure._fastcount import count_bins, profile_codes
 
-        ind_mat = np.stack([np.asarray(v, dtype=np.int8) for v in mats], axis=1)
-        if radix <= DIRECT_BINS_MAX:
-            counts, sums_all, sums2_all, first_all = count_pass(ind_mat, key, w, mask, radix)
+        if radix <= DIRECT_BINS_MAX and decodable:
+            counts, sums_all, sums2_all = count_bins(mats, key, w, mask, radix)
             cell_ids = np.flatnonzero(counts)
-            sums, sums2 = sums_all[cell_ids], sums2_all[cell_ids]
-            ns = counts[cell_ids].astype(np.float64)
-            first = first_all[cell_ids]
-            rows = first
-        else:
-            combined = profile_codes(ind_mat, key)
-            sums, sums2, ns, rows = _hash_cells(combined, w, mask)
+            kcode = cell_ids >> len(mats)
+            if renumbered is not None:
+                kcode = renumbered[kcode]
+            out = pd.DataFrame({col: values[(kcode // r) % size] for col, r, size, values in parts})
+            for j, nm in enumerate(names):
+                out[nm] = ((cell_ids >> j) & 1).astype(np.int8)
+            out[WEIGHT_KEY] = sums_all[cell_ids]
+            out["__w2"] = sums2_all[cell_ids]
+            out["__n"] = counts[cell_ids].astype(np.float64)
+            return out
+        ind_mat = np.stack([np.asarray(v, dtype=np.int8) for v in mats], axis=1)
+        combined = profile_codes(ind_mat, key)
+        sums, sums2, ns, rows = _hash_cells(combined, w, mask)
     else:
         code = np.zeros(len(frame), dtype=np.int64)
         for j, v in enumerate(mats):
