@@ -525,6 +525,12 @@ def _pairs(
     out_okey = np.empty(total, dtype=np.int64)
     out_w = np.empty(total, dtype=np.float64)
     scale = np.int64(2**31)
+    # one set of per-seeker buffers, reused (allocating per seeker costs more than the work)
+    longest = counts.max() if n > 0 else 0
+    loc_offer = np.empty(longest, dtype=np.int64)
+    loc_key = np.empty(longest, dtype=np.int64)
+    loc_okey = np.empty(longest, dtype=np.int64)
+    loc_w = np.empty(longest, dtype=np.float64)
     for i in range(n):
         s = subset[i]
         m = counts[i]
@@ -534,10 +540,6 @@ def _pairs(
         k_s, w_s, d_s = skills[s], min_wage[s], needs_dorm[s]
         h_s, sec_s, t_s = home[s], sectors[s], tier[s]
         weight = priority_weight[t_s]
-        loc_offer = np.empty(m, dtype=np.int64)
-        loc_key = np.empty(m, dtype=np.int64)
-        loc_okey = np.empty(m, dtype=np.int64)
-        loc_w = np.empty(m, dtype=np.float64)
         c = 0
         for k in range(place_ptr[s], place_ptr[s + 1]):
             p = place[k]
@@ -578,7 +580,7 @@ def _pairs(
                 loc_okey[c] = np.int64(np.round(-oscore * 100.0)) * scale + seeker_tb[s]
                 loc_w[c] = weight * score / 1000.0 + fit / 100.0
                 c += 1
-        order = np.argsort(loc_key)
+        order = np.argsort(loc_key[:m])
         base = ptr[i]
         for j in range(m):
             q = order[j]
