@@ -244,10 +244,9 @@ def make_population(
 
     # ethnicity: by household from the county mix; spouses of another people sometimes
     h_ethnic = _categorical(rng, places.ethnic_mix[county])
-    other = _categorical(rng, places.ethnic_mix[county[p_hh]])
     ethnic = h_ethnic[p_hh]
-    married_in = (is_[SPOUSE] | is_[IN_LAW]) & (rng.random(m) < 0.25)
-    ethnic = np.where(married_in, other, ethnic)
+    married_in = np.flatnonzero((is_[SPOUSE] | is_[IN_LAW]) & (rng.random(m) < 0.25))
+    ethnic[married_in] = _categorical(rng, places.ethnic_mix[county[p_hh[married_in]]])
 
     # education: ordered draw by cohort, lower for the poor and the remote
     cohort = np.searchsorted(np.array(_EDU_COHORTS), birth_year, side="right")
