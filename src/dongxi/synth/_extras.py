@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from dongxi import regions
-from dongxi.synth._arrow import codes, int_text, join, text
+from dongxi.synth._arrow import codes, date_text, int_text, join, text
 from dongxi.synth._names import make_names, make_surnames
 from dongxi.synth._places import Places
 from dongxi.synth._population import NEVER, Population
@@ -350,22 +350,14 @@ def make_measures(
         np.where(start_year <= last_year, "in_progress", "planned"),
     )
     frame.insert(0, "measure_code", _serials("M", n, 8))
-    frame["start_date"] = start.astype(str)
-    frame["end_date"] = end.astype(str)
-    frame["status"] = status
+    for column in ("household_code", "region_code", "helper_id"):
+        frame[column] = text(pa.array(frame[column].to_numpy(dtype=object), type=pa.string()))
+    frame["start_date"] = text(date_text(start))
+    frame["end_date"] = text(date_text(end))
+    frame["status"] = text(status)
     outcomes = frame.pop("outcome")
     frame["outcome"] = outcomes.where(frame["status"] == "completed", None)
     frame["funds"] = frame["funds"].astype(float)
-    for column in (
-        "measure_code",
-        "batch",
-        "subtype",
-        "fund_source",
-        "start_date",
-        "end_date",
-        "status",
-    ):
-        frame[column] = frame[column].astype("str")
     return frame[
         [
             "measure_code",
@@ -423,14 +415,12 @@ def status_history(pop: Population, rounds: list[RoundArrays]) -> pd.DataFrame:
                     "household_code": text(pop.h_code_arrow.take(pa.array(idx))),
                     "status": codes(STATUSES, status[idx]),
                     "monitoring_category": codes(MONITORING, cat[idx]),
-                    "effective_date": eff,
-                    "reason": np.asarray(reason)[idx].astype(str),
+                    "effective_date": text(eff),
+                    "reason": text(np.asarray(reason)[idx].astype(str)),
                 }
             )
         )
         prev_status, prev_cat = status, cat
     out = pd.concat(frames, ignore_index=True)
     out = out.sort_values(["household_code", "effective_date"], kind="stable")
-    return out.reset_index(drop=True).astype(
-        {"household_code": "str", "status": "str", "effective_date": "str", "reason": "str"}
-    )
+    return out.reset_index(drop=True)

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
 
 from dongxi.synth._arrow import codes, text
 from dongxi.synth._population import NEVER, Population
@@ -174,7 +175,10 @@ def household_frame(
     )
     frame["year_registered"] = frame["year_registered"].mask(~registered)
     frame["year_exited"] = frame["year_exited"].mask(r.year_exited == NEVER)
-    frame["helper_id"] = frame["helper_id"].where(registered | (r.status == 2), None)
+    keep_helper = (registered | (r.status == 2)) & helper.notna().to_numpy()
+    frame["helper_id"] = text(
+        pa.array(helper.to_numpy(dtype=object), type=pa.string()), keep_helper
+    )
     return frame
 
 
