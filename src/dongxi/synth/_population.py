@@ -376,4 +376,3 @@ def make_population(
         p_name=pa.array(names),
         p_id=ids,
     )
-
