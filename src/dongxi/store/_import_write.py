@@ -115,7 +115,8 @@ def registry_view(
                     sa.select(*cols).where(people.c.household_code.in_(chunk))
                 ).all()
             # the same people registered in other households (found by their keyed hash)
-            hashes = sorted(_file_hashes(frame, hasher)) if hasher is not None else []
+            anyone = conn.execute(sa.select(people.c.id_hash).limit(1)).first() is not None
+            hashes = sorted(_file_hashes(frame, hasher)) if hasher and anyone else []
             for chunk in _chunks(hashes, _CHUNK):
                 rows += conn.execute(
                     sa.select(*cols).where(
