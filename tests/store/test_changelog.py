@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
+import numpy as np
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -11,7 +13,7 @@ from store_factories import id_number
 
 from dongxi.errors import InputError
 from dongxi.store import Change, change_history, record_changes, verify_chain
-from dongxi.store._changelog import GENESIS_HASH
+from dongxi.store._changelog import GENESIS_HASH, canonical_json, redact
 
 NUMBER = id_number(321)
 
@@ -129,3 +131,73 @@ def test_tampering_detected(registry: Engine) -> None:
 def test_fields_checked(registry: Engine) -> None:
     with pytest.raises(InputError), registry.begin() as conn:
         record_changes(conn, actor="", action="create", entity="households", changes=[])
+
+
+def test_awkward_text_round_trips_and_verifies(registry: Engine) -> None:
+    # tabs, newlines, backslashes and quotes must survive PostgreSQL's COPY text format
+    awkward = 'a\tb\nc\r\\d"e\\N'
+    changes = [
+        Change(key=f"K{awkward}{i}", before={"note": awkward}, after={"note": None, "n": i})
+        for i in range(3)
+    ]
+    with registry.begin() as conn:
+        record_changes(
+            conn, actor=f"act\\{awkward}"[:100], action="update", entity="notes", changes=changes
+        )
+    assert verify_chain(registry).ok
+    with registry.connect() as conn:
+        history = change_history(conn, entity="notes", key=f"K{awkward}1")
+    assert history[0]["actor"] == f"act\\{awkward}"
+    assert history[0]["before"] == {"note": awkward}
+    assert history[0]["after"] == {"n": 1, "note": None}
+
+
+def test_redact_and_canonical_json() -> None:
+    number = id_number(7)
+    record = {
+        "name": "张三丰",
+        "id_encrypted": b"\x01secret",
+        "id_number": number.lower(),
+        "spouse_id": number,  # an ID number under an unexpected name is masked too
+        "household_code": "450123100200000001",  # 18 digits, but not an ID number
+        7: dt.date(2020, 1, 2),
+        "at": dt.datetime(2020, 1, 2, 3, 4, 5, 6, tzinfo=dt.UTC),
+        "wage": np.float64(3485.5),
+        "members": np.int64(4),
+        "nested": {"b": 1, "a": [1, "x"]},
+        "huge": 2**70,
+    }
+    masked = number[:4] + "*" * 10 + number[-4:]
+    clean = redact(record)
+    assert clean is not None
+    assert list(clean) == sorted(clean)
+    assert "id_encrypted" not in clean
+    assert clean["id_number"] == masked
+    assert clean["spouse_id"] == masked
+    assert clean["household_code"] == "450123100200000001"
+    assert clean["name"] == "张**"
+    text = canonical_json(record)
+    assert text is not None
+    assert number not in text
+    assert "张三丰" not in text
+    # the standard library gives the same text (fallback for values orjson cannot write)
+    expected = json.dumps(
+        {
+            **clean,
+            "7": "2020-01-02",
+            "at": "2020-01-02T03:04:05.000006+00:00",
+            "wage": 3485.5,
+            "members": 4,
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    assert text == expected
+    # without the 70-bit integer orjson writes it: the same text as the standard library
+    small = {k: v for k, v in record.items() if k != "huge"}
+    loaded = json.loads(expected)
+    del loaded["huge"]
+    assert canonical_json(small) == json.dumps(
+        loaded, sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    )

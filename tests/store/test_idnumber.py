@@ -90,3 +90,10 @@ def test_build_refuses_bad_input() -> None:
         build_id(region_code="45", birth_date=dt.date(2000, 1, 1), sequence=1)
     with pytest.raises(InputError):
         build_id(region_code="450123", birth_date=dt.date(2000, 1, 1), sequence=1000)
+
+
+def test_digits_of_other_scripts_are_a_format_error() -> None:
+    fullwidth = "１１０１０５１９４９１２３１００２Ｘ"
+    assert id_problem(fullwidth) == "id_format"
+    with pytest.raises(InputError):
+        check_character("１１０１０５１９４９１２３１００２")

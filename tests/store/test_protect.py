@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 import pytest
 
 from dongxi.errors import ConfigError, InputError
 from dongxi.settings import PLACEHOLDER_KEY, Settings
-from dongxi.store.protect import IdProtector, get_protector
+from dongxi.store.protect import IdProtector, _derive, get_protector
 
 NUMBER = "11010519491231002X"
 KEY_A = "a" * 40
@@ -68,3 +71,12 @@ def test_placeholder_key_refused_in_production() -> None:
         environment="development", encryption_key=PLACEHOLDER_KEY, lookup_key=PLACEHOLDER_KEY
     )
     assert get_protector(development).hash(NUMBER)
+
+
+def test_hash_is_hmac_sha256_of_the_derived_key() -> None:
+    # the stored hashes stay valid: the fast path computes exactly HMAC-SHA-256 (RFC 2104)
+    derived = _derive(KEY_B, b"dongxi id-number lookup v1")
+    expected = hmac.new(derived, NUMBER.encode("ascii"), hashlib.sha256).hexdigest()
+    protector = IdProtector(encryption_key=KEY_A, lookup_key=KEY_B)
+    assert protector.hash(NUMBER.lower()) == expected
+    assert protector.protect(NUMBER).id_hash == expected

@@ -13,6 +13,7 @@ Errors never show the number: they cite a masked form only.
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -33,7 +34,7 @@ __all__ = [
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
-_PATTERN = re.compile(r"^\d{17}[\dX]$")
+_PATTERN = re.compile(r"^[0-9]{17}[0-9X]$")  # ASCII digits only (\d would take any script)
 
 
 @dataclass(frozen=True)
@@ -48,18 +49,22 @@ class IdInfo:
 
 def check_character(first17: str) -> str:
     """The GB 11643 check character for the first 17 digits."""
-    if len(first17) != 17 or not first17.isdigit():
+    if len(first17) != 17 or not (first17.isascii() and first17.isdigit()):
         raise InputError(
             "The first 17 characters of an ID number must be digits.",
             rule="id_format",
             fix="Give exactly 17 digits.",
         )
-    total = sum(map(_weighted, first17.encode("ascii"), _WEIGHTS))
-    return _CHECK[total % 11]
+    return _check(first17)
 
 
-def _weighted(code: int, weight: int) -> int:
-    return (code - 48) * weight
+# sum((code - 48) * weight) = sum(code * weight) - 48 * sum(weights), all in C
+_OFFSET = 48 * sum(_WEIGHTS)
+
+
+def _check(first17: str) -> str:
+    """The check character of 17 ASCII digits (not checked again here)."""
+    return _CHECK[(sum(map(operator.mul, first17.encode("ascii"), _WEIGHTS)) - _OFFSET) % 11]
 
 
 def normalise_id(text: str) -> str:
@@ -99,14 +104,17 @@ def _birth(value: str) -> dt.date | None:
 
 def id_problem(text: str, *, today: dt.date | None = None) -> str | None:
     """The rule an ID number breaks (``id_format``, ``id_birth_date``, ``id_checksum``) or None."""
-    value = normalise_id(text)
+    return _problem(normalise_id(text), today)
+
+
+def _problem(value: str, today: dt.date | None) -> str | None:
     if not _PATTERN.match(value):
         return "id_format"
     birth = _birth(value)
     # the clock is re-read only when needed (the process may have run past midnight)
     if birth is None or birth.year < 1880 or _after(birth, today):
         return "id_birth_date"
-    if check_character(value[:17]) != value[17]:
+    if _check(value[:17]) != value[17]:
         return "id_checksum"
     return None
 
@@ -127,7 +135,8 @@ def validate_id(
     text: str, *, file: str | None = None, row: int | None = None, column: str | None = None
 ) -> str:
     """The normalised ID number, or :class:`InputError` citing only its masked form."""
-    problem = id_problem(text)
+    value = normalise_id(text)
+    problem = _problem(value, None)
     if problem is not None:
         raise InputError(
             f"The ID number {_MESSAGES[problem]}.",
@@ -138,7 +147,7 @@ def validate_id(
             rule=problem,
             fix="Copy the 18-character number again from the ID card or household register.",
         )
-    return normalise_id(text)
+    return value
 
 
 def parse_id(text: str) -> IdInfo:
