@@ -479,3 +479,27 @@ def test_localize_round_trips_labels() -> None:
     assert zh["与户主关系"].tolist() == ["户主", "儿媳/女婿"]
     assert zh["月工资(元)"].tolist() == ["3485", "1234.5"]
     assert Counter(zh["参加城乡居民基本医疗保险"]) == Counter(["是", "否"])
+
+
+# --- the synthetic registry of dongxi.synth imports cleanly, every kind -----------------------
+
+
+def test_synthetic_registry_imports_every_kind(registry: Engine, tmp_path: Path) -> None:
+    from dongxi.synth import generate
+
+    data = generate(households=60, seed=3, years=(2019, 2020))
+    frames = {
+        kind: getattr(data, kind)
+        for kind in ("helpers", "partners", "households", "people", "income", "measures")
+    }
+    results = import_frames(registry, frames, actor="synth")
+    for kind, result in results.items():
+        assert result.ok and result.written, (kind, result.errors[:3])
+        assert result.created == len(frames[kind])
+    # the Chinese files written from the same data re-import without any change
+    for kind in ("helpers", "partners", "measures"):
+        path = tmp_path / f"{kind}.csv"
+        localize(frames[kind], kind=kind).to_csv(path, index=False, encoding="utf-8-sig")
+        again = import_file(registry, path, actor="synth")
+        assert again.kind == kind
+        assert (again.created, again.updated, again.unchanged) == (0, 0, len(frames[kind]))
