@@ -1,0 +1,22 @@
+"""The public surface of dongxi.measure and dongxi.engine is pinned."""
+
+from __future__ import annotations
+
+import dongxi.engine
+import dongxi.measure
+
+
+def test_measure_exports() -> None:
+    assert sorted(dongxi.measure.__all__) == sorted(
+        [
+            "OUTPUT_COLUMNS", "Aggregate", "Comparison", "Cutoff", "Design", "Dimension",
+            "IncomeSpec", "Indicator", "MeasureSpec", "Param", "Rounds", "Unit",
+            "builtin_specs", "count_table", "identify", "load_spec", "measure",
+        ]
+    )  # fmt: skip
+    for name in dongxi.measure.__all__:
+        assert hasattr(dongxi.measure, name)
+
+
+def test_engine_exports() -> None:
+    assert sorted(dongxi.engine.__all__) == ["Capabilities", "Engine", "connect"]
