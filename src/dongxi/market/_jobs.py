@@ -114,7 +114,11 @@ class SeekerArrays:
 
 @dataclass(frozen=True, eq=False)
 class OfferArrays:
-    """Posts as numeric arrays, with the CSR of posts by place (``by_place_ptr``/``by_place``)."""
+    """Posts as numeric arrays, with the CSR of posts by place (``by_place_ptr``/``by_place``).
+
+    Attributes are stored in place order: position ``j`` describes post ``by_place[j]``, so the
+    kernels read them sequentially. ``capacity`` stays in input order.
+    """
 
     by_place_ptr: I8
     by_place: I8
@@ -276,25 +280,27 @@ class JobPosts:
         skill_bits = _bits(*_split(frame["skill_required"]), vocabulary["skill"], n)
         sector_bits = _bits(*_split(frame["sector"]), vocabulary["sector"], n)
         positions = _numbers(frame["positions"], "positions", "offers")
+        by_place = np.argsort(place_codes, kind="stable").astype(np.int64)
+        q = by_place  # post attributes are stored in place order (j), ids stay by_place[j]
         arrays = OfferArrays(
             by_place_ptr=ptr,
-            by_place=np.argsort(place_codes, kind="stable").astype(np.int64),
+            by_place=by_place,
             place_code=pd.to_numeric(frame["place_code"], errors="coerce")
             .fillna(0)
-            .to_numpy(np.int64),
-            sector=sector_bits,
-            wage=_numbers(frame["monthly_wage"], "monthly_wage", "offers"),
-            subsidy=_numbers(frame["subsidy"].fillna(0), "subsidy", "offers"),
+            .to_numpy(np.int64)[q],
+            sector=sector_bits[q],
+            wage=_numbers(frame["monthly_wage"], "monthly_wage", "offers")[q],
+            subsidy=_numbers(frame["subsidy"].fillna(0), "subsidy", "offers")[q],
             capacity=positions.astype(np.int64),
-            age_min=_numbers(frame["age_min"], "age_min", "offers").astype(np.int64),
-            age_max=_numbers(frame["age_max"], "age_max", "offers").astype(np.int64),
+            age_min=_numbers(frame["age_min"], "age_min", "offers").astype(np.int64)[q],
+            age_max=_numbers(frame["age_max"], "age_max", "offers").astype(np.int64)[q],
             min_education=_codes(
                 frame["min_education"], EDUCATION_LEVEL, "min_education", "offers"
-            ),
-            skill=skill_bits,
-            physical=_flags(frame["physical"]),
-            dormitory=_flags(frame["dormitory"]),
-            living=_numbers(frame["living_cost"].fillna(0), "living_cost", "offers"),
+            )[q],
+            skill=skill_bits[q],
+            physical=_flags(frame["physical"])[q],
+            dormitory=_flags(frame["dormitory"])[q],
+            living=_numbers(frame["living_cost"].fillna(0), "living_cost", "offers")[q],
         )
         return arrays, pd.Index(places.astype(str))
 
@@ -507,13 +513,13 @@ def _pairs(
             p = place[k]
             for j in range(by_place_ptr[p], by_place_ptr[p + 1]):
                 o = by_place[j]
-                if wage[o] + subsidy[o] < w_s or (d_s and not dormitory[o]):
+                if wage[j] + subsidy[j] < w_s or (d_s and not dormitory[j]):
                     continue
-                if a_s < age_min[o] or a_s > age_max[o] or e_s < min_education[o]:
+                if a_s < age_min[j] or a_s > age_max[j] or e_s < min_education[j]:
                     continue
-                if skill[o] != 0 and (k_s & skill[o]) == 0:
+                if skill[j] != 0 and (k_s & skill[j]) == 0:
                     continue
-                if l_s < 1 or (physical[o] and l_s < 2):
+                if l_s < 1 or (physical[j] and l_s < 2):
                     continue
                 c += 1
         counts[i] = c
@@ -545,17 +551,17 @@ def _pairs(
             p = place[k]
             for j in range(by_place_ptr[p], by_place_ptr[p + 1]):
                 o = by_place[j]
-                pay = wage[o] + subsidy[o]
-                if pay < w_s or (d_s and not dormitory[o]):
+                pay = wage[j] + subsidy[j]
+                if pay < w_s or (d_s and not dormitory[j]):
                     continue
-                if a_s < age_min[o] or a_s > age_max[o] or e_s < min_education[o]:
+                if a_s < age_min[j] or a_s > age_max[j] or e_s < min_education[j]:
                     continue
-                if skill[o] != 0 and (k_s & skill[o]) == 0:
+                if skill[j] != 0 and (k_s & skill[j]) == 0:
                     continue
-                if l_s < 1 or (physical[o] and l_s < 2):
+                if l_s < 1 or (physical[j] and l_s < 2):
                     continue
-                live = 0.0 if dormitory[o] else living[o]
-                pc = place_code[o]
+                live = 0.0 if dormitory[j] else living[j]
+                pc = place_code[j]
                 if h_s == pc:
                     dclass = 0
                 elif h_s // 100 == pc // 100:
@@ -564,12 +570,12 @@ def _pairs(
                     dclass = 2
                 else:
                     dclass = 3
-                bonus = sector_bonus if (sec_s & sector[o]) != 0 else 0.0
+                bonus = sector_bonus if (sec_s & sector[j]) != 0 else 0.0
                 score = pay - live - travel_cost[dclass] + bonus
                 fit = 0.0
-                if skill[o] != 0:
+                if skill[j] != 0:
                     fit += 400.0
-                extra = e_s - min_education[o]
+                extra = e_s - min_education[j]
                 if extra > 0:
                     fit += 100.0 * min(extra, 3)
                 if l_s == 3:
@@ -649,7 +655,7 @@ def _considered(
             for j in range(by_place_ptr[p], by_place_ptr[p + 1]):
                 o = by_place[j]
                 r = _evaluate(
-                    s, o, home, age, education, labour, skills, sectors, min_wage, needs_dorm,
+                    s, j, home, age, education, labour, skills, sectors, min_wage, needs_dorm,
                     tier, place_code, sector, wage, subsidy, age_min, age_max, min_education,
                     skill, physical, dormitory, living, travel_cost, sector_bonus,
                 )  # fmt: skip
@@ -660,8 +666,8 @@ def _considered(
                 bits_o[c] = r[0]
                 key[c] = np.int64(np.round(-r[1] * 100.0)) * scale + offer_tb[o]
                 score_o[c] = r[1]
-                wage_o[c] = wage[o]
-                sub_o[c] = subsidy[o]
+                wage_o[c] = wage[j]
+                sub_o[c] = subsidy[j]
                 live_o[c] = r[2]
                 trav_o[c] = r[3]
                 bonus_o[c] = r[4]
