@@ -207,3 +207,44 @@ def test_rematch_keeps_accepted_and_strikes_declined(rank_lists: Any) -> None:
     assert not blocking_mask(rest, sub_match).any()
     with pytest.raises(InputError, match="unknown state"):
         rematch(inst, history.assign(state="maybe"))
+
+
+def test_demo_market_from_a_registry_population() -> None:
+    from dongxi.synth.market import run_demo_market, seekers_from_people
+
+    rng = np.random.default_rng(3)
+    counties = ["450123", "450124", "450125"]
+    households = pd.DataFrame(
+        {
+            "household_code": [f"H{i}" for i in range(300)],
+            "village_code": [f"{counties[i % 3]}100{i % 7:03d}" for i in range(300)],
+            "status": rng.choice(["registered_poor", "escaped", "monitored", "never"], 300),
+        }
+    )
+    people = pd.DataFrame(
+        {
+            "household_code": [f"H{i // 2}" for i in range(600)],
+            "birth_date": [f"{1960 + i % 40}-05-01" for i in range(600)],
+            "sex": rng.choice(["male", "female"], 600),
+            "ethnicity": rng.choice(["壮族", "汉族"], 600),
+            "education": rng.choice(["primary", "junior", "college"], 600),
+            "labour_capacity": rng.choice(["normal", "skilled", "lost"], 600),
+            "employment": rng.choice(["unemployed", "farming", "migrant_out"], 600),
+            "skills": rng.choice(["welding", "", "sewing;cooking"], 600),
+        }
+    )
+    seekers = seekers_from_people(people, households, seed=3)
+    assert 0 < len(seekers) < 600
+    assert seekers["county_code"].isin(counties).all()
+    result = run_demo_market(
+        seed=3, households_frame=households, people_frame=people, engines=("stable",)
+    )
+    assert result.instance.n_seekers == len(seekers)
+    assert result.instance.n_offers == ENTERPRISES_2017
+    assert result.tables["overall"]["blocking_pairs"].iloc[0] == 0
+    assert set(result.tables["by_status"]["status"]) <= {
+        "registered_poor",
+        "escaped",
+        "monitored",
+        "never",
+    }
