@@ -380,26 +380,16 @@ def verify_chain(source: Engine | Connection) -> ChainCheck:
         with source.connect() as connection:
             return verify_chain(connection)
     with translate_errors("Verifying the change log"):
-        raw = source.connection.driver_connection
-        assert raw is not None
-        if source.dialect.name == "postgresql":
-            # a server-side cursor: the log is read in blocks, not loaded whole
-            cursor = raw.cursor(name="dongxi_verify_chain")
-        else:
-            cursor = raw.cursor()
+        # plain SQL, streamed (a server-side cursor on PostgreSQL), rows unpacked as tuples
+        # (options for this statement only: Connection.execution_options would change the
+        # caller's connection)
+        result = source.exec_driver_sql(
+            _VERIFY_SQL, execution_options={"stream_results": True, "yield_per": _CHUNK}
+        )
         try:
-            cursor.execute(_VERIFY_SQL)
-            return _check_rows(_blocks(cursor))
+            return _check_rows(result)
         finally:
-            cursor.close()
-
-
-def _blocks(cursor: Any) -> Iterator[tuple[Any, ...]]:
-    while True:
-        block = cursor.fetchmany(_CHUNK)
-        if not block:
-            return
-        yield from block
+            result.close()
 
 
 def _check_rows(rows: Iterable[tuple[Any, ...]]) -> ChainCheck:
