@@ -221,3 +221,13 @@ def test_aggregate_without_household_is_refused() -> None:
     )
     with pytest.raises(SpecError, match="household"):
         identify(PEOPLE, spec)
+
+
+def test_subgroup_column_must_be_household_level() -> None:
+    data = PEOPLE.assign(sex=["m", "f", "m", "f", "f", "m"])
+    spec = _spec([{"name": "d", "rule": {"column": "age", "op": "<", "value": 9}}])
+    with pytest.raises(InputError, match="different values within one household") as info:
+        measure(data, spec, by=["sex"], se=False)
+    assert info.value.row == 3 and info.value.column == "sex"
+    ok = measure(data.assign(county=["a", "a", "a", "b", "b", "b"]), spec, by=["county"], se=False)
+    assert set(ok.loc[ok["by"] == "county", "group"]) == {"a", "b"}

@@ -25,7 +25,7 @@ from dongxi.errors import InputError
 from dongxi.measure._af import OUTPUT_COLUMNS, Cells, Cutoff, estimate, make_design
 from dongxi.measure._indicators import UNIT_KEY, WEIGHT_KEY, referenced_columns, unit_table
 from dongxi.measure._spec import MeasureSpec, cutoff_fraction, load_spec
-from dongxi.measure._validate import add_age, validate
+from dongxi.measure._validate import add_age, check_household_level, validate
 
 __all__ = ["OUTPUT_COLUMNS", "count_table", "identify", "measure"]
 
@@ -98,6 +98,7 @@ def _prepare(
     frame = add_age(data, spec, ref, source=source)
     needed = referenced_columns(spec, by_cols)
     validate(frame, spec, needed, source=source)
+    check_household_level(frame, spec, by_cols, source=source)
     keep = list(dict.fromkeys([*needed, *extra]))
     return frame[keep], by_cols
 

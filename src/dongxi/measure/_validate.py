@@ -17,7 +17,7 @@ import pandas as pd
 from dongxi.errors import InputError
 from dongxi.measure._spec import MeasureSpec
 
-__all__ = ["add_age", "validate"]
+__all__ = ["add_age", "check_household_level", "validate"]
 
 
 def _row(frame: pd.DataFrame, pos: int) -> int:
@@ -159,3 +159,37 @@ def _plain(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
     return value
+
+
+def check_household_level(
+    frame: pd.DataFrame, spec: MeasureSpec, by: Sequence[str], *, source: str | None
+) -> None:
+    """Design, weight, round and subgroup columns must not vary within a household."""
+    hh = spec.unit.household
+    if hh is None:
+        return
+    d = spec.design
+    cols = [c for c in (d.weight, d.strata, d.psu, spec.unit.size) if c]
+    if spec.rounds is not None:
+        cols += [c for c in (spec.rounds.column, spec.rounds.year) if c]
+    cols += [c for c in by if c not in cols and c != hh]
+    if not cols:
+        return
+    codes = pd.factorize(frame[hh])[0]
+    for col in cols:
+        values = pd.factorize(frame[col], use_na_sentinel=False)[0]
+        first = np.full(int(codes.max()) + 1, -1, dtype=np.int64)
+        first[codes[::-1]] = values[::-1]
+        varies = first[codes] != values
+        if varies.any():
+            pos = int(np.flatnonzero(varies)[0])
+            raise InputError(
+                f"Column '{col}' takes different values within one household, but households "
+                "are the unit of identification.",
+                file=source,
+                row=_row(frame, pos),
+                column=col,
+                rule="household_level",
+                fix="Use a household-level column here (e.g. the head's sex or the household's "
+                "county), or give every member of a household the same value.",
+            )
