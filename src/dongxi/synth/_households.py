@@ -18,25 +18,12 @@ import pyarrow as pa
 from dongxi.synth._arrow import codes, text
 from dongxi.synth._population import NEVER, Population
 from dongxi.synth._rounds import MONITORING, STATUSES, RoundArrays
+from dongxi.vocab import CAUSES
 
 __all__ = ["CAUSES", "household_frame", "make_causes", "make_fixes"]
 
 IntArray = npt.NDArray[np.int64]
 
-CAUSES = (
-    "illness",
-    "disability",
-    "education",
-    "disaster",
-    "lack_land",
-    "lack_water",
-    "lack_skills",
-    "lack_labour",
-    "lack_funds",
-    "poor_transport",
-    "lack_motivation",
-    "other",
-)
 _ALWAYS = 1900
 
 

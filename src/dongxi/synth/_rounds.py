@@ -29,6 +29,15 @@ from dongxi.synth._stats import (
     rural_income,
     wage_level,
 )
+from dongxi.vocab import (
+    EDUCATION,
+    EMPLOYMENT,
+    HEALTH,
+    HOUSEHOLD_STATUSES,
+    LABOUR_CAPACITY,
+    MONITORING_CATEGORIES,
+    SCHOOL_STATUS,
+)
 
 __all__ = [
     "EDUCATION",
@@ -46,30 +55,10 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
-STATUSES = ("registered_poor", "escaped", "monitored", "never")
-MONITORING = ("unstable_escaped", "marginal", "sudden_hardship")
-EDUCATION = ("none", "primary", "junior", "senior", "vocational", "college", "preschool")
-SCHOOL = (
-    "not_in_school",
-    "preschool",
-    "primary",
-    "junior",
-    "senior",
-    "vocational",
-    "college",
-    "dropout",
-)
-HEALTH = ("healthy", "chronic", "serious", "disabled")
-LABOUR = ("skilled", "normal", "weak", "lost", "none")
-EMPLOYMENT = (
-    "migrant_out",
-    "migrant_in",
-    "local",
-    "farming",
-    "self_employed",
-    "unemployed",
-    "not_applicable",
-)
+STATUSES = HOUSEHOLD_STATUSES
+MONITORING = MONITORING_CATEGORIES
+SCHOOL = SCHOOL_STATUS
+LABOUR = LABOUR_CAPACITY
 SECTORS = ("manufacturing", "construction", "services", "agriculture", "other")
 SKILLS = (
     "电工",
