@@ -8,23 +8,12 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from dongxi.errors import InputError
+from dongxi.measure import OUTPUT_COLUMNS
 
 __all__ = ["LONG_COLUMNS", "ReportData"]
 
 #: Columns of the long table of the identification engine (``dongxi.measure``).
-LONG_COLUMNS = (
-    "spec",
-    "k",
-    "by",
-    "group",
-    "measure",
-    "indicator",
-    "estimate",
-    "se",
-    "ci_low",
-    "ci_high",
-    "n",
-)
+LONG_COLUMNS: tuple[str, ...] = tuple(OUTPUT_COLUMNS)
 
 _REQUIRED: Mapping[str, tuple[str, ...]] = {
     "summary": ("label_zh", "label_en", "value"),
