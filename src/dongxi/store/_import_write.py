@@ -106,8 +106,11 @@ def registry_view(
         people = _table("people")
         cols = [people.c.id_hash, people.c.household_code, people.c.member_no, people.c.id_masked]
         hh = _distinct(frame, "household_code")
-        if len(hh) > 20_000:
-            rows = conn.execute(sa.select(*cols)).all()
+        total = conn.execute(sa.select(sa.func.count()).select_from(people)).scalar_one()
+        if total == 0:
+            rows = []
+        elif len(hh) > 20_000 or total <= 4 * len(hh):
+            rows = list(conn.execute(sa.select(*cols)).all())
         else:
             rows = []
             for chunk in _chunks(sorted(hh), _CHUNK):
@@ -115,14 +118,13 @@ def registry_view(
                     sa.select(*cols).where(people.c.household_code.in_(chunk))
                 ).all()
             # the same people registered in other households (found by their keyed hash)
-            anyone = conn.execute(sa.select(people.c.id_hash).limit(1)).first() is not None
-            hashes = sorted(_file_hashes(frame, hasher)) if hasher and anyone else []
+            hashes = sorted(_file_hashes(frame, hasher)) if hasher else []
             for chunk in _chunks(hashes, _CHUNK):
-                rows += conn.execute(
-                    sa.select(*cols).where(
-                        people.c.id_hash.in_(chunk), people.c.household_code.not_in(sorted(hh))
-                    )
-                ).all()
+                rows += [
+                    r
+                    for r in conn.execute(sa.select(*cols).where(people.c.id_hash.in_(chunk)))
+                    if r[1] not in hh
+                ]
         existing = pd.DataFrame(
             rows, columns=["id_hash", "household_code", "member_no", "id_masked"]
         ).astype({"member_no": "int64"})
@@ -213,32 +215,49 @@ class Plan:
 
 
 def plan_upsert(conn: Connection, *, kind: Kind, frame: pd.DataFrame) -> Plan:
-    """Compare validated rows with the registry by natural key."""
+    """Compare validated rows with the registry by natural key.
+
+    Column by column rather than row by row: the file's values and the registry's values of the
+    rows that already exist are compared as two aligned lists per column, and a record (dict) is
+    built only for new rows and for the changed fields of changed rows.
+    """
     table = _table(kind)
     columns = data_columns(kind)
     key = _key(kind)
     values = {c: _native(frame[c]) for c in columns}
-    records = [dict(zip(columns, row, strict=True)) for row in zip(*values.values(), strict=True)]
-    keys = [tuple(r[k] for k in key) for r in records]
+    keys: list[tuple[Any, ...]] = list(zip(*(values[k] for k in key), strict=True))
     existing = _fetch_existing(conn, table, key, columns, keys)
-    inserts: list[dict[str, Any]] = []
+    if not existing:
+        rows = zip(*(values[c] for c in columns), strict=True)
+        inserts = [dict(zip(columns, row, strict=True)) for row in rows]
+        return Plan(kind=kind, columns=columns, inserts=inserts, updates=[], unchanged=0)
+    found = [existing.get(k) for k in keys]
+    new_pos = [i for i, old in enumerate(found) if old is None]
+    old_pos = [i for i, old in enumerate(found) if old is not None]
+    inserts = [{c: values[c][i] for c in columns} for i in new_pos]
+    olds: list[tuple[Any, ...]] = [found[i] for i in old_pos]  # type: ignore[misc]
+    compared = [c for c in columns if c not in key and not (kind == "people" and c == "id_masked")]
+    changed_cols: dict[int, list[str]] = {}
+    for c in compared:
+        j = columns.index(c)
+        new_vals = values[c]
+        for pos, i in enumerate(old_pos):
+            if new_vals[i] != olds[pos][j]:
+                changed_cols.setdefault(pos, []).append(c)
     updates: list[tuple[dict[str, Any], dict[str, Any]]] = []
-    unchanged = 0
-    for k, rec in zip(keys, records, strict=True):
-        old = existing.get(k)
-        if old is None:
-            inserts.append(rec)
-            continue
-        changed = {c: rec[c] for c in columns if c not in key and rec[c] != old[c]}
-        if kind == "people":
-            changed.pop("id_masked", None)
-        if changed:
-            after = {**{c: rec[c] for c in key}, **changed}
-            before = {**{c: rec[c] for c in key}, **{c: old[c] for c in changed}}
-            updates.append((after, before))
-        else:
-            unchanged += 1
+    for pos in sorted(changed_cols):
+        i = old_pos[pos]
+        cols = changed_cols[pos]
+        ident = {k: values[k][i] for k in key}
+        after = {**ident, **{c: values[c][i] for c in cols}}
+        before = {**ident, **{c: olds[pos][columns.index(c)] for c in cols}}
+        updates.append((after, before))
+    unchanged = len(old_pos) - len(updates)
     return Plan(kind=kind, columns=columns, inserts=inserts, updates=updates, unchanged=unchanged)
+
+
+def _needs_norm(column: sa.Column[Any]) -> bool:
+    return isinstance(column.type, sa.Date | sa.DateTime | sa.LargeBinary)
 
 
 def _fetch_existing(
@@ -247,31 +266,34 @@ def _fetch_existing(
     key: tuple[str, ...],
     columns: list[str],
     keys: list[tuple[Any, ...]],
-) -> dict[tuple[Any, ...], dict[str, Any]]:
+) -> dict[tuple[Any, ...], tuple[Any, ...]]:
+    """The registry's values (a tuple in ``columns`` order) of the rows whose key is in ``keys``."""
     cols = [table.c[c] for c in columns]
-    out: dict[tuple[Any, ...], dict[str, Any]] = {}
+    out: dict[tuple[Any, ...], tuple[Any, ...]] = {}
     if not keys:
         return out
     wanted = set(keys)
     total = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
     if total == 0:
         return out
-    if len(key) == 1 and total > 4 * len(wanted):
+    if total > 4 * len(wanted):
         stmt_rows: list[Any] = []
-        for chunk in _chunks(sorted(k[0] for k in wanted), _CHUNK):
-            stmt_rows += conn.execute(sa.select(*cols).where(table.c[key[0]].in_(chunk))).all()
-    elif len(key) > 1 and total > 4 * len(wanted):
-        stmt_rows = []
         first = sorted({k[0] for k in wanted})
         for chunk in _chunks(first, _CHUNK):
             stmt_rows += conn.execute(sa.select(*cols).where(table.c[key[0]].in_(chunk))).all()
     else:
         stmt_rows = list(conn.execute(sa.select(*cols)).all())
-    for row in stmt_rows:
-        rec = {c: _norm_db(v) for c, v in zip(columns, row, strict=True)}
-        k = tuple(rec[c] for c in key)
+    if not stmt_rows:
+        return out
+    data = [list(col) for col in zip(*stmt_rows, strict=True)]
+    for j, column in enumerate(cols):
+        if _needs_norm(column):
+            data[j] = [_norm_db(v) for v in data[j]]
+    at = [columns.index(k) for k in key]
+    for row in zip(*data, strict=True):
+        k = tuple(row[j] for j in at)
         if k in wanted:
-            out[k] = rec
+            out[k] = row
     return out
 
 

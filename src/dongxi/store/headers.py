@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import tomllib
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from dongxi.errors import InputError
@@ -712,7 +713,11 @@ def parse_labels(values: pd.Series, col: Column) -> tuple[pd.Series, pd.Series]:
     arr = values.to_numpy(dtype=object).copy()
     arr[~present.to_numpy(dtype=bool)] = None
     raw = pd.Series(arr, index=values.index, dtype=object)
-    codes = raw.map(lambda v: None if v is None else converted.get(v))
+    codes = pd.Series(
+        [None if v is None else converted.get(v) for v in raw.to_numpy(dtype=object)],
+        index=raw.index,
+        dtype=object,
+    )
     unknown = present & codes.isna()
     codes = codes.astype(object).where(codes.notna(), None)
     return codes, unknown
@@ -744,28 +749,56 @@ def localize(frame: pd.DataFrame, *, kind: Kind) -> pd.DataFrame:
             continue
         values = frame[col.name].astype(object)
         values = values.where(values.notna(), None)
-        if col.type == "enum":
-            conv = values.map(lambda v, c=col: None if v is None else c.labels.get(str(v), str(v)))
-        elif col.type == "codes":
-            conv = values.map(
-                lambda v, c=col: (
-                    None
-                    if v is None or str(v) == ""
-                    else "、".join(c.labels.get(p, p) for p in str(v).split(";") if p)
-                )
-            )
-        elif col.type == "bool":
-            conv = values.map(lambda v: None if v is None else ("是" if _truthy(v) else "否"))
-        elif col.type == "date":
-            conv = values.map(lambda v: None if v is None else str(pd.Timestamp(v).date()))
-        elif col.type == "int":
-            conv = values.map(lambda v: _fmt_number(v, integer=True))
-        elif col.type == "float":
-            conv = values.map(lambda v: _fmt_number(v, integer=False))
-        else:
-            conv = values.map(lambda v: None if v is None else str(v))
+        conv = _localize_column(values, col)
         out[col.zh] = conv.astype(object)
     return out
+
+
+def _localize_column(values: pd.Series, col: Column) -> pd.Series:
+    """One column in the import format: convert each distinct value once, then map."""
+    present = values.notna().to_numpy(dtype=bool)
+    if not present.any():
+        return pd.Series(None, index=values.index, dtype=object)
+    convert: Callable[[Any], object]
+    if col.type == "enum":
+
+        def convert(v: Any) -> object:
+            return col.labels.get(str(v), str(v))
+
+    elif col.type == "codes":
+
+        def convert(v: Any) -> object:
+            text = str(v)
+            if text == "":
+                return None
+            return "、".join(col.labels.get(p, p) for p in text.split(";") if p)
+
+    elif col.type == "bool":
+
+        def convert(v: Any) -> object:
+            return "是" if _truthy(v) else "否"
+
+    elif col.type == "date":
+        dates = pd.to_datetime(values.where(pd.Series(present, index=values.index)))
+        text = dates.dt.strftime("%Y-%m-%d").astype(object)
+        return text.where(pd.Series(present, index=values.index), None)
+    elif col.type in ("int", "float"):
+        integer = col.type == "int"
+
+        def convert(v: Any) -> object:
+            return _fmt_number(v, integer=integer)
+
+    else:
+
+        def convert(v: Any) -> object:
+            return str(v)
+
+    arr = values.to_numpy(dtype=object)
+    uniques = pd.unique(arr[present])
+    table = {u: convert(u) for u in uniques}
+    out = np.full(len(arr), None, dtype=object)
+    out[present] = [table[v] for v in arr[present]]
+    return pd.Series(out, index=values.index, dtype=object)
 
 
 def _truthy(value: object) -> bool:

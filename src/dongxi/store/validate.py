@@ -319,7 +319,11 @@ def _parse_bool(series: pd.Series, present: pd.Series) -> tuple[pd.Series, pd.Se
         key = normalize_text(str(value)).lower()
         table[value] = True if key in BOOL_TRUE else False if key in BOOL_FALSE else None
     raw = _objects(series, present)
-    values = raw.map(lambda v: None if v is None else table.get(v))
+    values = pd.Series(
+        [None if v is None else table.get(v) for v in raw.to_numpy(dtype=object)],
+        index=series.index,
+        dtype=object,
+    )
     bad = present & values.isna()
     return values.astype(object).where(values.notna(), None), bad
 
@@ -364,9 +368,10 @@ def _parse_codes(series: pd.Series, present: pd.Series, col: Column) -> tuple[pd
         return (";".join(uniq) if uniq else None), False
 
     table = {v: convert(v) for v in series[present].unique()}
-    raw = _objects(series, present)
-    out = raw.map(lambda v: None if v is None else table[v][0]).astype(object)
-    bad = present & raw.map(lambda v: v is not None and table[v][1]).astype(bool)
+    found = [None if v is None else table[v] for v in _objects(series, present).to_numpy()]
+    out = pd.Series([None if f is None else f[0] for f in found], index=series.index, dtype=object)
+    flags = [f is not None and f[1] for f in found]
+    bad = present & pd.Series(flags, index=series.index, dtype=bool)
     return out.where(out.notna(), None), bad
 
 
