@@ -393,7 +393,11 @@ def _copy(
     rows: list[dict[str, Any]],
     progress: Callable[[int], None] | None,
 ) -> None:
-    """PostgreSQL ``COPY … FROM STDIN`` (binary-safe via psycopg's row writer)."""
+    """PostgreSQL ``COPY … FROM STDIN`` of text blocks built column by column.
+
+    Falls back to psycopg's row writer when a value has no plain text form here (e.g. an
+    infinite float), so what is stored never depends on the path taken.
+    """
     columns = list(rows[0].keys())
     quoted = ", ".join(f'"{c}"' for c in columns)
     raw = conn.connection.driver_connection
@@ -403,9 +407,46 @@ def _copy(
         raw.cursor() as cursor,
         cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy,
     ):
-        for i, row in enumerate(rows):
-            copy.write_row([row[c] for c in columns])
-            if progress is not None and (i + 1) % _CHUNK == 0:
-                progress(_CHUNK)
-    if progress is not None:
-        progress(len(rows) % _CHUNK)
+        for chunk in _chunks(rows, _CHUNK):
+            maybe = [_copy_column([r[c] for r in chunk]) for c in columns]
+            texts = [t for t in maybe if t is not None]
+            if len(texts) < len(maybe):
+                for row in chunk:
+                    copy.write_row([row[c] for c in columns])
+            else:
+                lines = ["\t".join(cells) for cells in zip(*texts, strict=True)]
+                copy.write(("\n".join(lines) + "\n").encode("utf-8"))
+            if progress is not None:
+                progress(len(chunk))
+
+
+def _copy_escape(value: str) -> str:
+    return (
+        value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    )
+
+
+def _copy_column(values: list[Any]) -> list[str] | None:
+    """One column in PostgreSQL's COPY text format, or None when a value needs the row writer."""
+    kinds = {type(v) for v in values} - {type(None)}
+    null = "\\N"
+    if not kinds:
+        return [null] * len(values)
+    if len(kinds) > 1:
+        return None
+    (kind,) = kinds
+    if kind is str:
+        return [null if v is None else _copy_escape(v) for v in values]
+    if kind is bool:
+        return [null if v is None else ("t" if v else "f") for v in values]
+    if kind is int:
+        return [null if v is None else str(v) for v in values]
+    if kind is float:
+        if not all(v is None or math.isfinite(v) for v in values):
+            return None
+        return [null if v is None else repr(v) for v in values]
+    if kind is dt.date:
+        return [null if v is None else v.isoformat() for v in values]
+    if kind is bytes:
+        return [null if v is None else "\\\\x" + v.hex() for v in values]
+    return None
