@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection
 from dongxi.store.headers import Kind, canonical_columns
 from dongxi.store.validate import RegistryView
 
-__all__ = ["Plan", "apply_plan", "plan_upsert", "registry_view"]
+__all__ = ["Plan", "apply_plan", "bulk_insert", "plan_upsert", "registry_view"]
 
 log = logging.getLogger(__name__)
 
@@ -315,7 +315,7 @@ def apply_plan(
             if encrypt is None or clear_ids is None:
                 raise ValueError("people need the encryption function and the clear ID numbers")
             rows = [{**r, "id_encrypted": encrypt(clear_ids[r["id_hash"]])} for r in rows]
-        _insert(conn, table, rows, progress)
+        bulk_insert(conn, table, rows, progress)
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for after, _before in plan.updates:
         fields = tuple(sorted(c for c in after if c not in key))
@@ -336,12 +336,13 @@ def apply_plan(
             progress(len(rows))
 
 
-def _insert(
+def bulk_insert(
     conn: Connection,
     table: sa.Table,
     rows: list[dict[str, Any]],
     progress: Callable[[int], None] | None,
 ) -> None:
+    """Insert ``rows`` (dicts with the same keys; server-side defaults fill the rest) in bulk."""
     if conn.dialect.name == "postgresql" and len(rows) >= _COPY_MIN_ROWS:
         _copy(conn, table, rows, progress)
         return

@@ -32,7 +32,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from dongxi.errors import InputError, RowError
-from dongxi.store._import_write import Plan, apply_plan, plan_upsert, registry_view
+from dongxi.store._import_write import Plan, apply_plan, bulk_insert, plan_upsert, registry_view
 from dongxi.store.db import translate_errors
 from dongxi.store.headers import KINDS, Kind, detect_kind, load_mapping, to_canonical
 from dongxi.store.protect import get_protector
@@ -128,8 +128,8 @@ def _write_status_history(conn: Connection, plan: Plan) -> None:
             }
             for code, status, category in current
         ]
-    for i in range(0, len(rows), 5000):
-        conn.execute(table.insert(), rows[i : i + 5000])
+    if rows:
+        bulk_insert(conn, table, rows, None)
 
 
 def _record(conn: Connection, plan: Plan, *, actor: str) -> None:
