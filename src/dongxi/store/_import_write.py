@@ -125,8 +125,10 @@ def registry_view(
                     for r in conn.execute(sa.select(*cols).where(people.c.id_hash.in_(chunk)))
                     if r[1] not in hh
                 ]
+        names = ["id_hash", "household_code", "member_no", "id_masked"]
+        data = list(zip(*rows, strict=True)) if rows else [()] * len(names)
         existing = pd.DataFrame(
-            rows, columns=["id_hash", "household_code", "member_no", "id_masked"]
+            {n: pd.Series(list(v), dtype=object) for n, v in zip(names, data, strict=True)}
         ).astype({"member_no": "int64"})
         view = RegistryView(
             village_codes=village,
