@@ -469,6 +469,105 @@ def _evaluate(
 
 
 @numba.njit(cache=True)
+def _fill(
+    s: int,
+    m: int,
+    base: int,
+    age: I8,
+    education: I8,
+    labour: I8,
+    skills: I8,
+    min_wage: F8,
+    needs_dorm: npt.NDArray[np.bool_],
+    home: I8,
+    sectors: I8,
+    tier: I8,
+    priority_weight: F8,
+    place_ptr: I8,
+    place: I4,
+    by_place_ptr: I8,
+    by_place: I8,
+    place_code: I8,
+    sector: I8,
+    wage: F8,
+    subsidy: F8,
+    age_min: I8,
+    age_max: I8,
+    min_education: I8,
+    skill: I8,
+    physical: npt.NDArray[np.bool_],
+    dormitory: npt.NDArray[np.bool_],
+    living: F8,
+    travel_cost: F8,
+    sector_bonus: float,
+    seeker_tb: I8,
+    offer_tb: I8,
+    scale: np.int64,
+    loc_offer: I8,
+    loc_key: I8,
+    loc_okey: I8,
+    loc_w: F8,
+    out_offer: I4,
+    out_okey: I8,
+    out_w: F8,
+) -> None:  # pragma: no cover - compiled
+    """Score seeker ``s``'s ``m`` acceptable posts and write them, best first, at ``base``."""
+
+    if m == 0:
+        return
+    a_s, e_s, l_s = age[s], education[s], labour[s]
+    k_s, w_s, d_s = skills[s], min_wage[s], needs_dorm[s]
+    h_s, sec_s, t_s = home[s], sectors[s], tier[s]
+    weight = priority_weight[t_s]
+    c = 0
+    for k in range(place_ptr[s], place_ptr[s + 1]):
+        p = place[k]
+        for j in range(by_place_ptr[p], by_place_ptr[p + 1]):
+            o = by_place[j]
+            pay = wage[j] + subsidy[j]
+            if pay < w_s or (d_s and not dormitory[j]):
+                continue
+            if a_s < age_min[j] or a_s > age_max[j] or e_s < min_education[j]:
+                continue
+            if skill[j] != 0 and (k_s & skill[j]) == 0:
+                continue
+            if l_s < 1 or (physical[j] and l_s < 2):
+                continue
+            live = 0.0 if dormitory[j] else living[j]
+            pc = place_code[j]
+            if h_s == pc:
+                dclass = 0
+            elif h_s // 100 == pc // 100:
+                dclass = 1
+            elif h_s // 10000 == pc // 10000:
+                dclass = 2
+            else:
+                dclass = 3
+            bonus = sector_bonus if (sec_s & sector[j]) != 0 else 0.0
+            score = pay - live - travel_cost[dclass] + bonus
+            fit = 0.0
+            if skill[j] != 0:
+                fit += 400.0
+            extra = e_s - min_education[j]
+            if extra > 0:
+                fit += 100.0 * min(extra, 3)
+            if l_s == 3:
+                fit += 200.0
+            loc_offer[c] = o
+            loc_key[c] = np.int64(np.round(-score * 100.0)) * scale + offer_tb[o]
+            oscore = 1000.0 * t_s + fit
+            loc_okey[c] = np.int64(np.round(-oscore * 100.0)) * scale + seeker_tb[s]
+            loc_w[c] = weight * score / 1000.0 + fit / 100.0
+            c += 1
+    order = np.argsort(loc_key[:m])
+    for j in range(m):
+        q = order[j]
+        out_offer[base + j] = loc_offer[q]
+        out_okey[base + j] = loc_okey[q]
+        out_w[base + j] = loc_w[q]
+
+
+@numba.njit(cache=True, parallel=True)
 def _pairs(
     place_ptr: I8,
     place: I4,
@@ -504,7 +603,7 @@ def _pairs(
     # The rules of _evaluate, written out flat: this loop runs ~10**8 times at national scale.
     n = len(subset)
     counts = np.zeros(n, dtype=np.int64)
-    for i in range(n):
+    for i in numba.prange(n):
         s = subset[i]
         a_s, e_s, l_s = age[s], education[s], labour[s]
         k_s, w_s, d_s = skills[s], min_wage[s], needs_dorm[s]
@@ -512,7 +611,6 @@ def _pairs(
         for k in range(place_ptr[s], place_ptr[s + 1]):
             p = place[k]
             for j in range(by_place_ptr[p], by_place_ptr[p + 1]):
-                o = by_place[j]
                 if wage[j] + subsidy[j] < w_s or (d_s and not dormitory[j]):
                     continue
                 if a_s < age_min[j] or a_s > age_max[j] or e_s < min_education[j]:
@@ -531,68 +629,63 @@ def _pairs(
     out_okey = np.empty(total, dtype=np.int64)
     out_w = np.empty(total, dtype=np.float64)
     scale = np.int64(2**31)
-    # one set of per-seeker buffers, reused (allocating per seeker costs more than the work)
-    longest = counts.max() if n > 0 else 0
-    loc_offer = np.empty(longest, dtype=np.int64)
-    loc_key = np.empty(longest, dtype=np.int64)
-    loc_okey = np.empty(longest, dtype=np.int64)
-    loc_w = np.empty(longest, dtype=np.float64)
-    for i in range(n):
-        s = subset[i]
-        m = counts[i]
-        if m == 0:
-            continue
-        a_s, e_s, l_s = age[s], education[s], labour[s]
-        k_s, w_s, d_s = skills[s], min_wage[s], needs_dorm[s]
-        h_s, sec_s, t_s = home[s], sectors[s], tier[s]
-        weight = priority_weight[t_s]
-        c = 0
-        for k in range(place_ptr[s], place_ptr[s + 1]):
-            p = place[k]
-            for j in range(by_place_ptr[p], by_place_ptr[p + 1]):
-                o = by_place[j]
-                pay = wage[j] + subsidy[j]
-                if pay < w_s or (d_s and not dormitory[j]):
-                    continue
-                if a_s < age_min[j] or a_s > age_max[j] or e_s < min_education[j]:
-                    continue
-                if skill[j] != 0 and (k_s & skill[j]) == 0:
-                    continue
-                if l_s < 1 or (physical[j] and l_s < 2):
-                    continue
-                live = 0.0 if dormitory[j] else living[j]
-                pc = place_code[j]
-                if h_s == pc:
-                    dclass = 0
-                elif h_s // 100 == pc // 100:
-                    dclass = 1
-                elif h_s // 10000 == pc // 10000:
-                    dclass = 2
-                else:
-                    dclass = 3
-                bonus = sector_bonus if (sec_s & sector[j]) != 0 else 0.0
-                score = pay - live - travel_cost[dclass] + bonus
-                fit = 0.0
-                if skill[j] != 0:
-                    fit += 400.0
-                extra = e_s - min_education[j]
-                if extra > 0:
-                    fit += 100.0 * min(extra, 3)
-                if l_s == 3:
-                    fit += 200.0
-                loc_offer[c] = o
-                loc_key[c] = np.int64(np.round(-score * 100.0)) * scale + offer_tb[o]
-                oscore = 1000.0 * t_s + fit
-                loc_okey[c] = np.int64(np.round(-oscore * 100.0)) * scale + seeker_tb[s]
-                loc_w[c] = weight * score / 1000.0 + fit / 100.0
-                c += 1
-        order = np.argsort(loc_key[:m])
-        base = ptr[i]
-        for j in range(m):
-            q = order[j]
-            out_offer[base + j] = loc_offer[q]
-            out_okey[base + j] = loc_okey[q]
-            out_w[base + j] = loc_w[q]
+    # Seekers in contiguous chunks, one chunk per task of the parallel loop; each chunk has one set
+    # of per-seeker buffers, reused (allocating per seeker costs more than the work). Chunks write
+    # disjoint slices of the output, so the result does not depend on the number of threads.
+    n_chunks = min(n, 256)
+    for chunk in numba.prange(n_chunks):
+        lo = chunk * n // n_chunks
+        hi = (chunk + 1) * n // n_chunks
+        longest = 0
+        for i in range(lo, hi):
+            longest = max(longest, counts[i])
+        loc_offer = np.empty(longest, dtype=np.int64)
+        loc_key = np.empty(longest, dtype=np.int64)
+        loc_okey = np.empty(longest, dtype=np.int64)
+        loc_w = np.empty(longest, dtype=np.float64)
+        for i in range(lo, hi):
+            _fill(
+                subset[i],
+                counts[i],
+                ptr[i],
+                age,
+                education,
+                labour,
+                skills,
+                min_wage,
+                needs_dorm,
+                home,
+                sectors,
+                tier,
+                priority_weight,
+                place_ptr,
+                place,
+                by_place_ptr,
+                by_place,
+                place_code,
+                sector,
+                wage,
+                subsidy,
+                age_min,
+                age_max,
+                min_education,
+                skill,
+                physical,
+                dormitory,
+                living,
+                travel_cost,
+                sector_bonus,
+                seeker_tb,
+                offer_tb,
+                scale,
+                loc_offer,
+                loc_key,
+                loc_okey,
+                loc_w,
+                out_offer,
+                out_okey,
+                out_w,
+            )
     return ptr, out_offer, out_okey, out_w
 
 
