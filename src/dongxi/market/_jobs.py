@@ -399,7 +399,7 @@ def _kernel_args(s: SeekerArrays, o: OfferArrays, kind: JobPosts) -> tuple[Any, 
     )
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _distance_class(home: int, place: int) -> int:  # pragma: no cover - compiled
     # place codes are 6-digit county or prefecture codes
     if home == place:
@@ -409,6 +409,33 @@ def _distance_class(home: int, place: int) -> int:  # pragma: no cover - compile
     if home // 10000 == place // 10000:
         return 2
     return 3
+
+
+@numba.njit(cache=True, inline="always")
+def _acceptable(
+    pay: float,
+    min_wage: float,
+    needs_dorm: bool,
+    dormitory: bool,
+    age: int,
+    age_min: int,
+    age_max: int,
+    education: int,
+    min_education: int,
+    skills: int,
+    skill: int,
+    labour: int,
+    physical: bool,
+) -> bool:  # pragma: no cover - compiled
+    """The hard rules of both sides for one seeker and one post (the flat form of _evaluate's
+    bits 2–64, for the hot loops; inlined by numba)."""
+    if pay < min_wage or (needs_dorm and not dormitory):
+        return False
+    if age < age_min or age > age_max or education < min_education:
+        return False
+    if skill != 0 and (skills & skill) == 0:
+        return False
+    return not (labour < 1 or (physical and labour < 2))
 
 
 @numba.njit(cache=True)
@@ -525,24 +552,13 @@ def _fill(
         for j in range(by_place_ptr[p], by_place_ptr[p + 1]):
             o = by_place[j]
             pay = wage[j] + subsidy[j]
-            if pay < w_s or (d_s and not dormitory[j]):
-                continue
-            if a_s < age_min[j] or a_s > age_max[j] or e_s < min_education[j]:
-                continue
-            if skill[j] != 0 and (k_s & skill[j]) == 0:
-                continue
-            if l_s < 1 or (physical[j] and l_s < 2):
+            if not _acceptable(
+                pay, w_s, d_s, dormitory[j], a_s, age_min[j], age_max[j], e_s,
+                min_education[j], k_s, skill[j], l_s, physical[j],
+            ):  # fmt: skip
                 continue
             live = 0.0 if dormitory[j] else living[j]
-            pc = place_code[j]
-            if h_s == pc:
-                dclass = 0
-            elif h_s // 100 == pc // 100:
-                dclass = 1
-            elif h_s // 10000 == pc // 10000:
-                dclass = 2
-            else:
-                dclass = 3
+            dclass = _distance_class(h_s, place_code[j])
             bonus = sector_bonus if (sec_s & sector[j]) != 0 else 0.0
             score = pay - live - travel_cost[dclass] + bonus
             fit = 0.0
@@ -611,15 +627,11 @@ def _pairs(
         for k in range(place_ptr[s], place_ptr[s + 1]):
             p = place[k]
             for j in range(by_place_ptr[p], by_place_ptr[p + 1]):
-                if wage[j] + subsidy[j] < w_s or (d_s and not dormitory[j]):
-                    continue
-                if a_s < age_min[j] or a_s > age_max[j] or e_s < min_education[j]:
-                    continue
-                if skill[j] != 0 and (k_s & skill[j]) == 0:
-                    continue
-                if l_s < 1 or (physical[j] and l_s < 2):
-                    continue
-                c += 1
+                if _acceptable(
+                    wage[j] + subsidy[j], w_s, d_s, dormitory[j], a_s, age_min[j], age_max[j],
+                    e_s, min_education[j], k_s, skill[j], l_s, physical[j],
+                ):  # fmt: skip
+                    c += 1
         counts[i] = c
     ptr = np.zeros(n + 1, dtype=np.int64)
     for i in range(n):
