@@ -62,13 +62,26 @@ def read_table(path: str | Path, *, as_text: bool = False, sheet: str | int = 0)
             raw = p.read_bytes()
             encoding = detect_encoding(raw)
             sep = "\t" if suffix == ".tsv" else ","
-            text = raw.decode(encoding)
-            if as_text:
-                frame = pd.read_csv(
-                    io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[""]
-                )
-            else:
-                return pd.read_csv(io.StringIO(text), sep=sep)
+            # UTF-8 goes to the C parser as bytes (it decodes them itself, strictly); GB18030 is
+            # decoded here first
+            source: io.BytesIO | io.StringIO = (
+                io.StringIO(raw.decode(encoding))
+                if encoding == "gb18030"
+                else io.BytesIO(raw[len(codecs.BOM_UTF8) :] if encoding == "utf-8-sig" else raw)
+            )
+            if not as_text:
+                return pd.read_csv(source, sep=sep, encoding="utf-8")
+            # object columns of Python strings straight from the parser (no Arrow strings to
+            # convert back), blank cells missing
+            frame = pd.read_csv(
+                source,
+                sep=sep,
+                dtype=object,
+                keep_default_na=False,
+                na_values=[""],
+                encoding="utf-8",
+            )
+            return frame.where(frame.notna(), None)
         elif suffix in (".xlsx", ".xlsm"):
             frame = pd.read_excel(p, sheet_name=sheet, dtype=str if as_text else None)
         elif suffix in (".parquet", ".pq"):

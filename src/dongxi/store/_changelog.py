@@ -19,7 +19,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
@@ -37,10 +37,15 @@ __all__ = [
     "GENESIS_HASH",
     "ChainCheck",
     "Change",
+    "Prepared",
     "canonical_json",
+    "canonical_json_columns",
     "change_history",
+    "prepare_created",
     "record_change",
     "record_changes",
+    "record_created",
+    "record_prepared",
     "redact",
     "verify_chain",
 ]
@@ -210,16 +215,61 @@ def _check_text(name: str, value: str, limit: int) -> None:
         )
 
 
+def _redact_column(kind: int, values: Sequence[Any]) -> Sequence[Any]:
+    """:func:`redact` applied to one column's values (``kind`` from the record plan)."""
+    if kind == _ID:
+        return [None if v is None else mask_id(str(v)) for v in values]
+    if kind == _NAME:
+        return [_shorten(v) for v in values]
+    # the safety net of plain columns: look at each distinct value once
+    try:
+        distinct: Iterable[Any] = set(values)
+    except TypeError:  # an unhashable value: look at every one
+        distinct = values
+    ids = {v: mask_id(v) for v in distinct if v.__class__ is str and len(v) == 18 and _maybe_id(v)}
+    if not ids:
+        return values
+    return [ids.get(v, v) if v.__class__ is str else v for v in values]
+
+
+def canonical_json_columns(columns: Mapping[str, Sequence[Any]]) -> list[str]:
+    """:func:`canonical_json` of every row of a table given as ``{column: values}``.
+
+    The same text as ``canonical_json(dict(zip(columns, row)))`` row by row, with the redaction
+    done once per column.
+    """
+    plan = _plan(tuple(columns))
+    names = [name for _key, name, _kind in plan]
+    data = [_redact_column(kind, columns[key]) for key, _name, kind in plan]
+    dumps = orjson.dumps
+    out: list[str] = []
+    append = out.append
+    for row in zip(*data, strict=True):
+        record = dict(zip(names, row, strict=True))
+        try:
+            append(dumps(record, default=_default, option=_ORJSON_OPTIONS).decode("utf-8"))
+        except orjson.JSONEncodeError:
+            append(_ENCODER.encode(record))
+    return out
+
+
+def _json_entries(changes: Iterable[Change]) -> Iterator[tuple[str, str | None, str | None]]:
+    for change in changes:
+        yield str(change.key), canonical_json(change.before), canonical_json(change.after)
+
+
 def _rows(
-    prev: str, at: str, actor: str, action: str, entity: str, changes: Iterable[Change]
+    prev: str,
+    at: str,
+    actor: str,
+    action: str,
+    entity: str,
+    entries: Iterable[tuple[str, str | None, str | None]],
 ) -> Iterator[tuple[str, str, str, str, str, str | None, str | None, str, str]]:
     # the same text as _entry_hash: prev, at, actor, action, entity, key, before, after
     middle = _SEP + _SEP.join((at, actor, action, entity)) + _SEP
     sha256 = hashlib.sha256
-    for change in changes:
-        key = str(change.key)
-        before = canonical_json(change.before)
-        after = canonical_json(change.after)
+    for key, before, after in entries:
         text = f"{prev}{middle}{key}{_SEP}{before or ''}{_SEP}{after or ''}"
         entry = sha256(text.encode("utf-8")).hexdigest()
         yield (at, actor, action, entity, key, before, after, prev, entry)
@@ -254,6 +304,69 @@ def record_changes(
     its log entries back with its data. On PostgreSQL a transaction-level advisory lock keeps
     concurrent writers in line.
     """
+    return _append(connection, actor, action, entity, _json_entries(changes), at)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """``create`` entries rendered ahead of writing (:func:`prepare_created`): keys and the
+    canonical JSON of each record, not yet chained."""
+
+    entity: str
+    keys: Sequence[str]
+    afters: Sequence[str]
+
+
+def prepare_created(
+    *, entity: str, keys: Sequence[str], records: Mapping[str, Sequence[Any]]
+) -> Prepared:
+    """Render one ``create`` entry per row of ``records`` (``{column: values}``), redacted.
+
+    Pure (no database): an import renders its entries while the server is still taking the
+    rows, then appends them with :func:`record_prepared`.
+    """
+    afters = canonical_json_columns(records) if keys else []
+    if len(afters) != len(keys):
+        raise ValueError("one key per record is needed")
+    return Prepared(entity=entity, keys=[str(k) for k in keys], afters=afters)
+
+
+def record_prepared(
+    connection: Connection, *, actor: str, prepared: Prepared, at: dt.datetime | None = None
+) -> int:
+    """Append entries rendered by :func:`prepare_created`, chained to the last entry."""
+    entries = (
+        (key, None, after) for key, after in zip(prepared.keys, prepared.afters, strict=True)
+    )
+    return _append(connection, actor, "create", prepared.entity, entries, at)
+
+
+def record_created(
+    connection: Connection,
+    *,
+    actor: str,
+    entity: str,
+    keys: Sequence[str],
+    records: Mapping[str, Sequence[Any]],
+    at: dt.datetime | None = None,
+) -> int:
+    """Append one ``create`` entry per row of ``records`` (``{column: values}``).
+
+    The same entries as :func:`record_changes` with ``Change(key=keys[i], after=row i)``, built
+    column by column (the bulk form for imports).
+    """
+    prepared = prepare_created(entity=entity, keys=keys, records=records)
+    return record_prepared(connection, actor=actor, prepared=prepared, at=at)
+
+
+def _append(
+    connection: Connection,
+    actor: str,
+    action: str,
+    entity: str,
+    entries: Iterable[tuple[str, str | None, str | None]],
+    at: dt.datetime | None,
+) -> int:
     _check_text("actor", actor, 100)
     _check_text("action", action, 20)
     _check_text("entity", entity, 40)
@@ -267,7 +380,7 @@ def record_changes(
             # changes no row still starts the write transaction, and waits for other writers)
             connection.exec_driver_sql("UPDATE change_log SET seq = seq WHERE 0")
         prev = _last_hash(connection)
-        rows = _rows(prev, stamp, actor, action, entity, changes)
+        rows = _rows(prev, stamp, actor, action, entity, entries)
         writer = _copy_postgres if postgres else _insert_sqlite
         written = writer(connection, rows)
     log.info("change log: %d %s entries for %s", written, action, entity)
@@ -313,9 +426,13 @@ def _copy_postgres(connection: Connection, rows: Iterator[tuple[Any, ...]]) -> i
     assert raw is not None
     written = 0
     text = _copy_text
+    from psycopg.copy import QueuedLibpqWriter
+
+    statement = f"COPY change_log ({', '.join(_COLUMNS)}) FROM STDIN"
+    # a worker thread sends each block while the next one is hashed
     with (
         raw.cursor() as cursor,
-        cursor.copy(f"COPY change_log ({', '.join(_COLUMNS)}) FROM STDIN") as copy,
+        cursor.copy(statement, writer=QueuedLibpqWriter(cursor)) as copy,
     ):
         while True:
             batch = list(islice(rows, _CHUNK))

@@ -24,12 +24,22 @@ from sqlalchemy.engine import Connection
 from dongxi.store.headers import Kind, canonical_columns
 from dongxi.store.validate import RegistryView
 
-__all__ = ["Plan", "apply_plan", "bulk_insert", "plan_upsert", "registry_view"]
+__all__ = [
+    "Plan",
+    "apply_plan",
+    "bulk_insert",
+    "columns_to_rows",
+    "insert_columns",
+    "plan_upsert",
+    "registry_view",
+    "rows_to_columns",
+]
 
 log = logging.getLogger(__name__)
 
 _CHUNK = 5000
 _COPY_MIN_ROWS = 2000
+_COPY_CHUNK = 20_000
 
 
 def _table(kind: str) -> sa.Table:
@@ -191,10 +201,8 @@ def _native(series: pd.Series) -> list[Any]:
     if pd.api.types.is_float_dtype(series.dtype):
         vals = series.to_numpy(dtype="float64", na_value=np.nan)
         return [None if math.isnan(v) else float(v) for v in vals]
-    out = series.astype(object).to_numpy()
-    return [
-        None if (v is None or v is pd.NA or (isinstance(v, float) and v != v)) else v for v in out
-    ]
+    out: list[Any] = series.to_numpy(dtype=object, na_value=None).tolist()  # type: ignore[call-overload]
+    return out
 
 
 def _norm_db(value: Any) -> Any:
@@ -207,21 +215,43 @@ def _norm_db(value: Any) -> Any:
 
 @dataclass
 class Plan:
-    """What an import will write: new rows, changed rows (with their previous values)."""
+    """What an import will write: new rows (as columns), changed rows (with previous values)."""
 
     kind: Kind
     columns: list[str]
-    inserts: list[dict[str, Any]]
+    new: dict[str, list[Any]]  # column -> values of the rows to insert, all of one length
     updates: list[tuple[dict[str, Any], dict[str, Any]]]  # (after, before) — changed fields only
     unchanged: int
+
+    @property
+    def created(self) -> int:
+        """Number of rows to insert."""
+        return len(self.new[self.columns[0]]) if self.new else 0
+
+    def new_records(self) -> list[dict[str, Any]]:
+        """The rows to insert as dicts (for callers that want records, not columns)."""
+        return columns_to_rows(self.new)
+
+
+def columns_to_rows(columns: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    """``{column: values}`` as a list of row dicts."""
+    names = list(columns)
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns.values(), strict=True)]
+
+
+def rows_to_columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """A list of row dicts with the same keys as ``{column: values}``."""
+    if not rows:
+        return {}
+    return {c: [r[c] for r in rows] for c in rows[0]}
 
 
 def plan_upsert(conn: Connection, *, kind: Kind, frame: pd.DataFrame) -> Plan:
     """Compare validated rows with the registry by natural key.
 
     Column by column rather than row by row: the file's values and the registry's values of the
-    rows that already exist are compared as two aligned lists per column, and a record (dict) is
-    built only for new rows and for the changed fields of changed rows.
+    rows that already exist are compared as two aligned lists per column; new rows stay columns,
+    and a record (dict) is built only for the changed fields of changed rows.
     """
     table = _table(kind)
     columns = data_columns(kind)
@@ -230,13 +260,11 @@ def plan_upsert(conn: Connection, *, kind: Kind, frame: pd.DataFrame) -> Plan:
     keys: list[tuple[Any, ...]] = list(zip(*(values[k] for k in key), strict=True))
     existing = _fetch_existing(conn, table, key, columns, keys)
     if not existing:
-        rows = zip(*(values[c] for c in columns), strict=True)
-        inserts = [dict(zip(columns, row, strict=True)) for row in rows]
-        return Plan(kind=kind, columns=columns, inserts=inserts, updates=[], unchanged=0)
+        return Plan(kind=kind, columns=columns, new=values, updates=[], unchanged=0)
     found = [existing.get(k) for k in keys]
     new_pos = [i for i, old in enumerate(found) if old is None]
     old_pos = [i for i, old in enumerate(found) if old is not None]
-    inserts = [{c: values[c][i] for c in columns} for i in new_pos]
+    new = {c: [values[c][i] for i in new_pos] for c in columns} if new_pos else {}
     olds: list[tuple[Any, ...]] = [found[i] for i in old_pos]  # type: ignore[misc]
     compared = [c for c in columns if c not in key and not (kind == "people" and c == "id_masked")]
     changed_cols: dict[int, list[str]] = {}
@@ -255,7 +283,7 @@ def plan_upsert(conn: Connection, *, kind: Kind, frame: pd.DataFrame) -> Plan:
         before = {**ident, **{c: olds[pos][columns.index(c)] for c in cols}}
         updates.append((after, before))
     unchanged = len(old_pos) - len(updates)
-    return Plan(kind=kind, columns=columns, inserts=inserts, updates=updates, unchanged=unchanged)
+    return Plan(kind=kind, columns=columns, new=new, updates=updates, unchanged=unchanged)
 
 
 def _needs_norm(column: sa.Column[Any]) -> bool:
@@ -303,21 +331,30 @@ def apply_plan(
     conn: Connection,
     plan: Plan,
     *,
-    encrypt: Callable[[str], bytes] | None = None,
+    encrypt: Callable[[list[str]], list[bytes]] | None = None,
     clear_ids: dict[str, str] | None = None,
     progress: Callable[[int], None] | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> None:
-    """Write the plan: bulk insert new rows, bulk update changed rows (bumping ``row_version``)."""
+    """Write the plan: bulk insert new rows, bulk update changed rows (bumping ``row_version``).
+
+    ``encrypt`` turns a list of clear ID numbers into their ciphertexts (people only);
+    ``meanwhile`` is work of the caller's that does not touch the database, done while the
+    server takes the new rows (see :func:`insert_columns`).
+    """
     table = _table(plan.kind)
     key = _key(plan.kind)
     now = dt.datetime.now(dt.UTC)
-    if plan.inserts:
-        rows = plan.inserts
+    if plan.created:
+        columns = plan.new
         if plan.kind == "people":
             if encrypt is None or clear_ids is None:
                 raise ValueError("people need the encryption function and the clear ID numbers")
-            rows = [{**r, "id_encrypted": encrypt(clear_ids[r["id_hash"]])} for r in rows]
-        bulk_insert(conn, table, rows, progress)
+            clear = [clear_ids[h] for h in columns["id_hash"]]
+            columns = {**columns, "id_encrypted": encrypt(clear)}
+        insert_columns(conn, table, columns, progress, meanwhile=meanwhile)
+    elif meanwhile is not None:
+        meanwhile()
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for after, _before in plan.updates:
         fields = tuple(sorted(c for c in after if c not in key))
@@ -345,20 +382,44 @@ def bulk_insert(
     progress: Callable[[int], None] | None,
 ) -> None:
     """Insert ``rows`` (dicts with the same keys; server-side defaults fill the rest) in bulk."""
-    if conn.dialect.name == "postgresql" and len(rows) >= _COPY_MIN_ROWS:
-        _copy(conn, table, rows, progress)
-        return
-    if conn.dialect.name == "sqlite":
-        _insert_sqlite(conn, table, rows, progress)
-        return
-    stmt = table.insert()
-    for chunk in _chunks(rows, _CHUNK):
-        conn.execute(stmt, list(chunk))
-        if progress is not None:
-            progress(len(chunk))
+    if rows:
+        insert_columns(conn, table, rows_to_columns(rows), progress)
 
 
-def _sqlite_column(column: sa.Column[Any], values: list[Any]) -> list[Any]:
+def insert_columns(
+    conn: Connection,
+    table: sa.Table,
+    columns: dict[str, list[Any]],
+    progress: Callable[[int], None] | None,
+    *,
+    meanwhile: Callable[[], None] | None = None,
+) -> None:
+    """Insert rows given as ``{column: values}`` (server-side defaults fill the rest) in bulk.
+
+    ``meanwhile`` (work that does not use the connection) runs on PostgreSQL after the last
+    row has been handed to the server and before waiting for the server to take them all, so
+    the two overlap; elsewhere it runs after the insert.
+    """
+    n = len(next(iter(columns.values()))) if columns else 0
+    if n == 0:
+        pass
+    elif conn.dialect.name == "postgresql" and n >= _COPY_MIN_ROWS:
+        _copy(conn, table, columns, n, progress, meanwhile)
+        return
+    elif conn.dialect.name == "sqlite":
+        _insert_sqlite(conn, table, columns, n, progress)
+    else:
+        stmt = table.insert()
+        rows = columns_to_rows(columns)
+        for chunk in _chunks(rows, _CHUNK):
+            conn.execute(stmt, list(chunk))
+            if progress is not None:
+                progress(len(chunk))
+    if meanwhile is not None:
+        meanwhile()
+
+
+def _sqlite_column(column: sa.Column[Any], values: Sequence[Any]) -> Sequence[Any]:
     """Values as SQLAlchemy would store them in SQLite (dates as ISO text; bools are ints)."""
     if isinstance(column.type, sa.Date):
         return [None if v is None else v.isoformat() for v in values]
@@ -368,24 +429,26 @@ def _sqlite_column(column: sa.Column[Any], values: list[Any]) -> list[Any]:
 def _insert_sqlite(
     conn: Connection,
     table: sa.Table,
-    rows: list[dict[str, Any]],
+    columns: dict[str, list[Any]],
+    n: int,
     progress: Callable[[int], None] | None,
 ) -> None:
     """Plain DBAPI ``executemany`` in the connection's transaction (no per-row SQLAlchemy work)."""
-    columns = list(rows[0].keys())
-    quoted = ", ".join(f'"{c}"' for c in columns)
-    marks = ", ".join("?" for _ in columns)
+    names = list(columns)
+    quoted = ", ".join(f'"{c}"' for c in names)
+    marks = ", ".join("?" for _ in names)
     sql = f'INSERT INTO "{table.name}" ({quoted}) VALUES ({marks})'
     raw = conn.connection.driver_connection
     if raw is None:  # pragma: no cover - a pooled connection always has its driver connection
         raise RuntimeError("no driver connection")
+    stored = [_sqlite_column(table.c[c], columns[c]) for c in names]
     cursor = raw.cursor()
     try:
-        for chunk in _chunks(rows, _CHUNK):
-            values = [_sqlite_column(table.c[c], [r[c] for r in chunk]) for c in columns]
-            cursor.executemany(sql, list(zip(*values, strict=True)))
+        for start in range(0, n, _CHUNK):
+            stop = min(start + _CHUNK, n)
+            cursor.executemany(sql, zip(*(v[start:stop] for v in stored), strict=True))
             if progress is not None:
-                progress(len(chunk))
+                progress(stop - start)
     finally:
         cursor.close()
 
@@ -393,34 +456,43 @@ def _insert_sqlite(
 def _copy(
     conn: Connection,
     table: sa.Table,
-    rows: list[dict[str, Any]],
+    columns: dict[str, list[Any]],
+    n: int,
     progress: Callable[[int], None] | None,
+    meanwhile: Callable[[], None] | None,
 ) -> None:
     """PostgreSQL ``COPY … FROM STDIN`` of text blocks built column by column.
 
-    Falls back to psycopg's row writer when a value has no plain text form here (e.g. an
-    infinite float), so what is stored never depends on the path taken.
+    A worker thread sends the blocks (psycopg's queued writer), so the next block is built
+    while the server takes the last one. Falls back to psycopg's row writer when a value has no
+    plain text form here (e.g. an infinite float), so what is stored never depends on the path
+    taken.
     """
-    columns = list(rows[0].keys())
-    quoted = ", ".join(f'"{c}"' for c in columns)
+    from psycopg.copy import QueuedLibpqWriter
+
+    names = list(columns)
+    quoted = ", ".join(f'"{c}"' for c in names)
     raw = conn.connection.driver_connection
     if raw is None:  # pragma: no cover - a pooled connection always has its driver connection
         raise RuntimeError("no driver connection")
-    with (
-        raw.cursor() as cursor,
-        cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy,
-    ):
-        for chunk in _chunks(rows, _CHUNK):
-            maybe = [_copy_column([r[c] for r in chunk]) for c in columns]
-            texts = [t for t in maybe if t is not None]
-            if len(texts) < len(maybe):
-                for row in chunk:
-                    copy.write_row([row[c] for c in columns])
-            else:
-                lines = ["\t".join(cells) for cells in zip(*texts, strict=True)]
-                copy.write(("\n".join(lines) + "\n").encode("utf-8"))
-            if progress is not None:
-                progress(len(chunk))
+    with raw.cursor() as cursor:
+        statement = f'COPY "{table.name}" ({quoted}) FROM STDIN'
+        with cursor.copy(statement, writer=QueuedLibpqWriter(cursor)) as copy:
+            for start in range(0, n, _COPY_CHUNK):
+                stop = min(start + _COPY_CHUNK, n)
+                chunk = [columns[c][start:stop] for c in names]
+                maybe = [_copy_column(values) for values in chunk]
+                texts = [t for t in maybe if t is not None]
+                if len(texts) < len(maybe):
+                    for row in zip(*chunk, strict=True):
+                        copy.write_row(row)
+                else:
+                    block = "\n".join(map("\t".join, zip(*texts, strict=True))) + "\n"
+                    copy.write(block.encode("utf-8"))
+                if progress is not None:
+                    progress(stop - start)
+            if meanwhile is not None:
+                meanwhile()
 
 
 def _copy_escape(value: str) -> str:
@@ -439,7 +511,14 @@ def _copy_column(values: list[Any]) -> list[str] | None:
         return None
     (kind,) = kinds
     if kind is str:
-        return [null if v is None else _copy_escape(v) for v in values]
+        present = [v for v in values if v is not None]
+        # escaping is needed only when some value holds a backslash or a control character
+        joined = "".join(present)
+        if "\\" in joined or "\t" in joined or "\n" in joined or "\r" in joined:
+            return [null if v is None else _copy_escape(v) for v in values]
+        if len(present) == len(values):
+            return values
+        return [null if v is None else v for v in values]
     if kind is bool:
         return [null if v is None else ("t" if v else "f") for v in values]
     if kind is int:

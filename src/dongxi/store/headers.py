@@ -509,6 +509,19 @@ def normalize_text(value: str) -> str:
     return unicodedata.normalize("NFKC", value).strip()
 
 
+def present_cells(series: pd.Series) -> pd.Series:
+    """Cells that are neither missing nor blank text (spaces only)."""
+    mask = series.notna()
+    if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
+        # each distinct value is looked at once (most columns hold a few distinct values)
+        blanks = [
+            v for v in pd.unique(series[mask]) if v.__class__ is str and (not v or v.isspace())
+        ]
+        if blanks:
+            mask &= ~series.isin(blanks)
+    return mask
+
+
 def _header_key(value: str) -> str:
     text = normalize_text(str(value)).lower()
     for ch in (" ", "\u3000", "*", "\n", "\t"):
@@ -691,7 +704,9 @@ def _label_lookup(col: Column) -> dict[str, str]:
     return table
 
 
-def parse_labels(values: pd.Series, col: Column) -> tuple[pd.Series, pd.Series]:
+def parse_labels(
+    values: pd.Series, col: Column, present: pd.Series | None = None
+) -> tuple[pd.Series, pd.Series]:
     """Codes for a column of labels (Chinese label, alias or English code; any width or case).
 
     Returns ``(codes, bad)``: ``codes`` holds the code (``None`` where the cell is empty or
@@ -699,10 +714,8 @@ def parse_labels(values: pd.Series, col: Column) -> tuple[pd.Series, pd.Series]:
     a non-empty cell is not a known label.
     """
     table = _label_lookup(col)
-    present = values.notna()
-    if present.any():
-        blank = values.where(present, "").astype(str).str.strip() == ""
-        present &= ~blank
+    if present is None:
+        present = present_cells(values)
     converted: dict[object, object] = {}
     for value in values[present].unique():
         text = normalize_text(str(value))

@@ -15,8 +15,11 @@ from __future__ import annotations
 import datetime as dt
 import operator
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
+
+import numpy as np
 
 from dongxi.errors import InputError
 
@@ -25,8 +28,10 @@ __all__ = [
     "build_id",
     "check_character",
     "id_problem",
+    "id_problems",
     "is_valid_id",
     "mask_id",
+    "mask_ids",
     "normalise_id",
     "parse_id",
     "validate_id",
@@ -117,6 +122,54 @@ def _problem(value: str, today: dt.date | None) -> str | None:
     if _check(value[:17]) != value[17]:
         return "id_checksum"
     return None
+
+
+_PROBLEMS: tuple[str | None, ...] = (None, "id_format", "id_birth_date", "id_checksum")
+_WEIGHT_VECTOR = np.array(_WEIGHTS, dtype=np.int64)
+_CHECK_CODES = np.frombuffer(_CHECK.encode("ascii"), dtype=np.uint8)
+
+
+def id_problems(values: Sequence[str], *, today: dt.date | None = None) -> list[str | None]:
+    """:func:`id_problem` of many **normalised** numbers at once (same rules, same order).
+
+    Vectorised: the 18-character numbers become one byte matrix; the digits, the birth date
+    (a real day, not before 1880, not after ``today``) and the check character are tested on
+    whole columns.
+    """
+    n = len(values)
+    out: list[str | None] = ["id_format"] * n
+    lengths = np.fromiter(map(len, values), dtype=np.int64, count=n)
+    at = np.flatnonzero(lengths == 18)
+    if not len(at):
+        return out
+    # a non-ASCII character becomes one "?" (not a digit), so every number keeps 18 bytes
+    text = "".join([values[i] for i in at.tolist()]).encode("ascii", "replace")
+    b = np.frombuffer(text, dtype=np.uint8).reshape(-1, 18)
+    is_digit = (b >= 48) & (b <= 57)
+    fmt_ok = is_digit[:, :17].all(axis=1) & (is_digit[:, 17] | (b[:, 17] == ord("X")))
+    d = np.where(is_digit, b.astype(np.int64) - 48, 0)
+    year = d[:, 6] * 1000 + d[:, 7] * 100 + d[:, 8] * 10 + d[:, 9]
+    month = d[:, 10] * 10 + d[:, 11]
+    day = d[:, 12] * 10 + d[:, 13]
+    month_ok = (month >= 1) & (month <= 12)
+    first = ((year - 1970) * 12 + np.where(month_ok, month, 1) - 1).astype("datetime64[M]")
+    days_in_month = ((first + 1).astype("datetime64[D]") - first.astype("datetime64[D]")).astype(
+        np.int64
+    )
+    birth = first.astype("datetime64[D]") + (day - 1)
+    limit = np.datetime64(today if today is not None else _refresh_today(), "D")
+    date_ok = month_ok & (day >= 1) & (day <= days_in_month) & (year >= 1880) & (birth <= limit)
+    check = _CHECK_CODES[(d[:, :17] @ _WEIGHT_VECTOR) % 11]
+    check_ok = check == b[:, 17]
+    code = np.where(~fmt_ok, 1, np.where(~date_ok, 2, np.where(~check_ok, 3, 0)))
+    for i, c in zip(at.tolist(), code.tolist(), strict=True):
+        out[i] = _PROBLEMS[c]
+    return out
+
+
+def mask_ids(values: Sequence[str]) -> list[str]:
+    """:func:`mask_id` of many **normalised** 18-character numbers (or already masked ones)."""
+    return [v[:4] + "**********" + v[14:] if len(v) == 18 else mask_id(v) for v in values]
 
 
 def is_valid_id(text: str) -> bool:

@@ -32,6 +32,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from dongxi.errors import InputError, RowError
+from dongxi.store._changelog import Prepared, prepare_created
 from dongxi.store._import_write import Plan, apply_plan, bulk_insert, plan_upsert, registry_view
 from dongxi.store.db import translate_errors
 from dongxi.store.headers import KINDS, Kind, detect_kind, load_mapping, to_canonical
@@ -96,15 +97,21 @@ def _write_status_history(conn: Connection, plan: Plan) -> None:
     table = Base.metadata.tables["household_status"]
     households = Base.metadata.tables["households"]
     today = dt.date.today()
+    new = plan.new
     rows = [
         {
-            "household_code": rec["household_code"],
-            "status": rec["status"],
-            "monitoring_category": rec["monitoring_category"],
+            "household_code": code,
+            "status": status,
+            "monitoring_category": category,
             "effective_date": today,
             "reason": "import",
         }
-        for rec in plan.inserts
+        for code, status, category in zip(
+            new.get("household_code", ()),
+            new.get("status", ()),
+            new.get("monitoring_category", ()),
+            strict=True,
+        )
     ]
     changed = [
         after["household_code"]
@@ -132,18 +139,30 @@ def _write_status_history(conn: Connection, plan: Plan) -> None:
         bulk_insert(conn, table, rows, None)
 
 
-def _record(conn: Connection, plan: Plan, *, actor: str) -> None:
-    """Change-log entries for every created and updated record (none for unchanged ones)."""
-    from dongxi.store._changelog import Change, record_changes
+def _key_texts(plan: Plan) -> list[str]:
+    """The change log's key of each new row (natural key values joined by ``/``)."""
+    parts = [plan.new[k] for k in natural_key(plan.kind)]
+    if len(parts) == 1:
+        return [str(v) for v in parts[0]]
+    return ["/".join(map(str, t)) for t in zip(*parts, strict=True)]
+
+
+def _record(conn: Connection, plan: Plan, *, actor: str, created: Prepared | None) -> None:
+    """Change-log entries for every created and updated record (none for unchanged ones).
+
+    ``created`` holds the entries of the new rows when they were rendered ahead of time.
+    """
+    from dongxi.store._changelog import Change, record_changes, record_prepared
 
     key = natural_key(plan.kind)
 
     def key_text(rec: Mapping[str, Any]) -> str:
         return "/".join(str(rec[k]) for k in key)
 
-    if plan.inserts:
-        created = (Change(key=key_text(r), after=r) for r in plan.inserts)
-        record_changes(conn, actor=actor, action="create", entity=plan.kind, changes=created)
+    if plan.created:
+        if created is None:
+            created = prepare_created(entity=plan.kind, keys=_key_texts(plan), records=plan.new)
+        record_prepared(conn, actor=actor, prepared=created)
     if plan.updates:
         updated = (Change(key=key_text(a), before=b, after=a) for a, b in plan.updates)
         record_changes(conn, actor=actor, action="update", entity=plan.kind, changes=updated)
@@ -189,7 +208,7 @@ def _import_one(
     if kind == "people":
         good = valid[valid["id_number"].notna()]
         clear = dict(zip(good["id_hash"], good["id_number"], strict=True))
-    total = len(plan.inserts) + len(plan.updates)
+    total = plan.created + len(plan.updates)
     done = 0
 
     def step(n: int) -> None:
@@ -198,11 +217,26 @@ def _import_one(
         if progress is not None:
             progress(kind, done, total)
 
-    apply_plan(conn, plan, encrypt=protector.encrypt, clear_ids=clear, progress=step)
+    rendered: list[Prepared] = []
+
+    def render() -> None:
+        # the new rows' change-log entries, rendered while the server takes the rows
+        if plan.created:
+            keys = _key_texts(plan)
+            rendered.append(prepare_created(entity=kind, keys=keys, records=plan.new))
+
+    apply_plan(
+        conn,
+        plan,
+        encrypt=protector.encrypt_many,
+        clear_ids=clear,
+        progress=step,
+        meanwhile=render,
+    )
     if kind == "households":
         _write_status_history(conn, plan)
-    _record(conn, plan, actor=actor)
-    result.created = len(plan.inserts)
+    _record(conn, plan, actor=actor, created=rendered[0] if rendered else None)
+    result.created = plan.created
     result.updated = len(plan.updates)
     result.unchanged = plan.unchanged
     pending.setdefault(kind, set()).update(_keys_of(kind, valid))

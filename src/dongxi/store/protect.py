@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -93,6 +94,24 @@ class IdProtector:
     def _encrypt(self, value: str) -> bytes:
         nonce = os.urandom(12)
         return _VERSION + nonce + self._aes.encrypt(nonce, value.encode("ascii", "replace"), _AAD)
+
+    def hash_many(self, id_numbers: Sequence[str]) -> list[str]:
+        """:meth:`hash` of many numbers."""
+        normalise, digest = normalise_id, self._hash
+        return [digest(normalise(v)) for v in id_numbers]
+
+    def encrypt_many(self, id_numbers: Sequence[str]) -> list[bytes]:
+        """:meth:`encrypt` of many numbers (each with its own fresh nonce)."""
+        if not id_numbers:
+            return []
+        nonces = os.urandom(12 * len(id_numbers))
+        seal = self._aes.encrypt
+        out = []
+        for i, value in enumerate(id_numbers):
+            nonce = nonces[12 * i : 12 * i + 12]
+            clear = normalise_id(value).encode("ascii", "replace")
+            out.append(_VERSION + nonce + seal(nonce, clear, _AAD))
+        return out
 
     def decrypt(self, blob: bytes) -> str:
         """The clear number of a stored ciphertext."""

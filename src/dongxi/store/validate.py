@@ -26,6 +26,7 @@ row 1). Error values never contain names; ID numbers are shown masked.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -44,6 +45,7 @@ from dongxi.store.headers import (
     Kind,
     normalize_text,
     parse_labels,
+    present_cells,
 )
 from dongxi.store.idnumber import mask_id
 
@@ -243,15 +245,19 @@ class _Collector:
         mask: pd.Series | np.ndarray,
         rule: str,
         column: str | None,
-        values: pd.Series | None = None,
+        values: pd.Series | Callable[[], pd.Series] | None = None,
         **fmt: object | pd.Series,
     ) -> None:
+        """Record ``rule`` for the rows in ``mask``; ``values`` (or a function giving them, called
+        only when some row fails) are the cells shown in the report."""
         arr = np.asarray(mask, dtype=bool)
         if not arr.any():
             return
         zh, en = RULES[rule]
         idx = np.flatnonzero(arr)
         header = self.headers.get(column, column) if column else None
+        if callable(values):
+            values = values()
         shown = None if values is None else values.to_numpy(dtype=object)
         per_row = {k: v.to_numpy(dtype=object) for k, v in fmt.items() if isinstance(v, pd.Series)}
         fixed = {k: v for k, v in fmt.items() if not isinstance(v, pd.Series)}
@@ -278,18 +284,22 @@ class _Collector:
 
 def _present(series: pd.Series) -> pd.Series:
     """Non-empty cells (not NA and not blank text)."""
-    mask = series.notna()
-    if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
-        text = series.where(mask, "").astype(str).str.strip()
-        mask &= text != ""
-    return mask
+    return present_cells(series)
 
 
 def _text(series: pd.Series, present: pd.Series, *, nfkc: bool = False) -> pd.Series:
-    out = series.where(present, "").astype(str).str.strip()
+    """Stripped text (NFKC-normalised when asked) of the present cells, ``None`` elsewhere."""
+    cells = series.to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
+    keep = present.to_numpy(dtype=bool)
     if nfkc:
-        out = out.str.normalize("NFKC").str.strip()
-    return out.astype(object).where(present, None)
+        norm = unicodedata.normalize
+        out = [
+            norm("NFKC", str(v).strip()).strip() if k else None
+            for v, k in zip(cells, keep, strict=True)
+        ]
+    else:
+        out = [str(v).strip() if k else None for v, k in zip(cells, keep, strict=True)]
+    return pd.Series(out, index=series.index, dtype=object)
 
 
 def _objects(series: pd.Series, present: pd.Series) -> pd.Series:
@@ -393,11 +403,7 @@ def _typed(
             series = frame[col.name]
         present = _present(series)
         presence[col.name] = present
-        shown = series.where(present, None).astype(object)
-        if col.name == "id_number":
-            shown = shown.map(mask_id, na_action="ignore")
-        if col.name in ("name", "contact"):
-            shown = pd.Series([None] * len(series), index=series.index, dtype=object)
+        shown = _shown(series, present, col.name)
         if col.required:
             out.add(~present, "required", col.name)
         if col.type in ("int", "float"):
@@ -420,7 +426,7 @@ def _typed(
             out.add(bad, "type_date", col.name, shown)
             typed[col.name] = dates
         elif col.type == "enum":
-            codes, bad = parse_labels(series, col)
+            codes, bad = parse_labels(series, col, present)
             out.add(bad, "domain", col.name, shown, allowed=_allowed(col))
             typed[col.name] = codes
         elif col.type == "codes":
@@ -430,13 +436,27 @@ def _typed(
         else:
             nfkc = col.name.endswith("_code") or col.name == "id_number"
             text = _text(series, present, nfkc=nfkc)
-            if col.name == "id_number":
-                text = text.str.upper()
+            if col.name == "id_number":  # normalised as idnumber.normalise_id does
+                text = text.str.replace(" ", "", regex=False).str.upper()
             limit = lengths.get(col.name, _STR_MAX_DEFAULT)
             too_long = present & (text.str.len() > limit).fillna(False).astype(bool)
             out.add(too_long, "length", col.name, shown, max=limit)
             typed[col.name] = text.where(~too_long, None)
     return typed, presence
+
+
+def _shown(series: pd.Series, present: pd.Series, name: str) -> Callable[[], pd.Series]:
+    """The cells as the report shows them (ID numbers masked, names never), made on demand."""
+
+    def make() -> pd.Series:
+        if name in ("name", "contact"):
+            return pd.Series([None] * len(series), index=series.index, dtype=object)
+        shown = series.where(present, None).astype(object)
+        if name == "id_number":
+            shown = shown.map(lambda v: mask_id(str(v)), na_action="ignore")
+        return shown
+
+    return make
 
 
 # --- rule groups ------------------------------------------------------------------------------
@@ -536,15 +556,23 @@ def _people(
 ) -> None:
     from dongxi.store import idnumber
 
-    ids = t["id_number"]
+    ids = t["id_number"]  # normalised text (see _typed)
     present = ids.notna()
-    text = ids.where(present, "").astype(str)
-    masked = present & text.str.fullmatch(_MASKED_RE.pattern)
+    values: list[str] = [v if v.__class__ is str else "" for v in ids.to_numpy(dtype=object)]
+    text = pd.Series(values, index=t.index, dtype=object)
+    masked = present & pd.Series(
+        [len(v) == 18 and _MASKED_RE.match(v) is not None for v in values],
+        index=t.index,
+        dtype=bool,
+    )
     clear = present & ~masked
-    shown = ids.map(mask_id, na_action="ignore")
+
+    def shown() -> pd.Series:
+        return ids.map(lambda v: mask_id(str(v)), na_action="ignore")
+
     problem = pd.Series([None] * len(t), index=t.index, dtype=object)
     if clear.any():
-        problem.loc[clear] = [idnumber.id_problem(v) for v in text[clear]]
+        problem.loc[clear] = idnumber.id_problems(text[clear].tolist())
     out.add(problem == "id_format", "id_format", "id_number", shown)
     out.add(problem == "id_birth_date", "id_date_invalid", "id_number", shown)
     out.add(problem == "id_checksum", "id_checksum", "id_number", shown)
@@ -561,7 +589,11 @@ def _people(
     id_hash = pd.Series([None] * len(t), index=t.index, dtype=object)
     if hasher is not None and good.any():
         id_hash.loc[good] = [hasher(v) for v in text[good]]
-    id_masked = shown.where(good | masked, None)
+    id_masked = pd.Series([None] * len(t), index=t.index, dtype=object)
+    if good.any():
+        id_masked.loc[good] = idnumber.mask_ids(text[good].tolist())
+    if masked.any():
+        id_masked.loc[masked] = text[masked]
     if masked.any():
         reg = view.people
         lookup = {
