@@ -298,23 +298,9 @@ def _row_by_row(columns: dict[str, list[Any]]) -> list[str | None]:
 @settings(max_examples=400, deadline=None)
 @given(columns=column_tables())
 def test_canonical_json_columns_equals_canonical_json(columns: dict[str, list[Any]]) -> None:
-    # rows whose every column is left out: a known bug (see the xfail test below)
-    assume(not _only_dropped(columns))
     assert canonical_json_columns(columns) == _row_by_row(columns)
 
 
-def _only_dropped(columns: dict[str, list[Any]]) -> bool:
-    """True when there are rows but every column is one the change log leaves out."""
-    return bool(columns) and set(columns) <= {"id_encrypted"} and len(columns["id_encrypted"]) > 0
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: when every column is left out (only id_encrypted), canonical_json_columns "
-        "returns [] instead of one '{}' per row (zip over no redacted columns)"
-    ),
-)
 def test_canonical_json_columns_when_every_column_is_left_out() -> None:
     columns: dict[str, list[Any]] = {"id_encrypted": [b"\x01", None]}
     assert _row_by_row(columns) == ["{}", "{}"]
@@ -346,13 +332,6 @@ def test_canonical_json_columns_redacts_by_example() -> None:
     assert json.loads(got[2])["id_number"] == number[:4] + "*" * 10 + number[-4:]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: the safety net of plain columns looks at set(values); when a str subclass equal "
-        "to a valid ID (numpy.str_) comes first, the plain str copies stay unmasked"
-    ),
-)
 def test_canonical_json_columns_masks_ids_after_an_equal_str_subclass() -> None:
     number = build_id(region_code="450123", birth_date=dt.date(1970, 3, 15), sequence=123)
     columns: dict[str, list[Any]] = {"note": [np.str_(number), number]}
@@ -394,8 +373,6 @@ def test_record_created_writes_what_record_changes_writes(
 ) -> None:
     n = len(next(iter(columns.values()))) if columns else 0
     assume(n > 0 or not columns)
-    # rows whose every column is left out: a known bug (see the xfail test below)
-    assume(not _only_dropped(columns))
     keys = [f"K{i:03d}-{'键' * (i % 3)}" for i in range(n)]
     at = dt.datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=dt.UTC)
     with sqlite_engine.begin() as conn:
@@ -422,14 +399,6 @@ def test_record_created_writes_what_record_changes_writes(
     assert check.ok, check
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason=(
-        "bug: record_created refuses records whose every column is left out (only "
-        "id_encrypted) with 'one key per record is needed'; record_changes writes '{}'"
-    ),
-)
 def test_record_created_when_every_column_is_left_out(sqlite_engine: Engine) -> None:
     with sqlite_engine.begin() as conn:
         written = record_created(

@@ -201,3 +201,29 @@ def test_redact_and_canonical_json() -> None:
     assert canonical_json(small) == json.dumps(
         loaded, sort_keys=True, ensure_ascii=False, separators=(",", ":")
     )
+
+
+@pytest.mark.parametrize("special", ["\t", "\n", "\r", "\\", "\\N", "a\\tb"])
+def test_values_with_copy_control_characters_round_trip(registry: Engine, special: str) -> None:
+    """Keys and values holding tabs, line ends or backslashes are stored exactly (PostgreSQL
+    COPY escapes them), in blocks that also hold plain entries and NULLs."""
+    changes = [Change(key=f"K{i}", after={"note": f"plain {i}"}) for i in range(30)]
+    changes.append(Change(key=f"K{special}X", after={"note": f"x{special}y"}))
+    changes.append(Change(key="K-before", before={"note": special}, after=None))
+    with registry.begin() as conn:
+        record_changes(conn, actor=f"actor{special}", action="create", entity="t", changes=changes)
+    check = verify_chain(registry)
+    assert check.ok, check
+    with registry.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT actor, entity_key, before, after FROM change_log "
+                "WHERE entity = 't' ORDER BY seq DESC LIMIT 2"
+            )
+        ).all()
+    (actor2, key2, before2, after2), (actor1, key1, before1, after1) = rows
+    assert actor1 == actor2 == f"actor{special}"
+    assert key1 == f"K{special}X" and before1 is None
+    assert json.loads(after1) == {"note": f"x{special}y"}
+    assert key2 == "K-before" and after2 is None
+    assert json.loads(before2) == {"note": special}

@@ -138,7 +138,7 @@ def redact(record: Mapping[str, Any] | None) -> dict[str, Any] | None:
     for key, name, kind in _plan(tuple(record)):
         value = record[key]
         if kind == _PLAIN:
-            if value.__class__ is str and len(value) == 18 and _maybe_id(value):
+            if isinstance(value, str) and len(value) == 18 and _maybe_id(value):
                 value = mask_id(value)
         elif kind == _ID:
             if value is not None:
@@ -221,15 +221,16 @@ def _redact_column(kind: int, values: Sequence[Any]) -> Sequence[Any]:
         return [None if v is None else mask_id(str(v)) for v in values]
     if kind == _NAME:
         return [_shorten(v) for v in values]
-    # the safety net of plain columns: look at each distinct value once
+    # the safety net of plain columns: look at each distinct value once (equal values of str
+    # subclasses such as numpy.str_ count as one: the masked form is the same)
     try:
         distinct: Iterable[Any] = set(values)
     except TypeError:  # an unhashable value: look at every one
         distinct = values
-    ids = {v: mask_id(v) for v in distinct if v.__class__ is str and len(v) == 18 and _maybe_id(v)}
+    ids = {v: mask_id(v) for v in distinct if isinstance(v, str) and len(v) == 18 and _maybe_id(v)}
     if not ids:
         return values
-    return [ids.get(v, v) if v.__class__ is str else v for v in values]
+    return [ids.get(v, v) if isinstance(v, str) else v for v in values]
 
 
 def canonical_json_columns(columns: Mapping[str, Sequence[Any]]) -> list[str]:
@@ -241,6 +242,9 @@ def canonical_json_columns(columns: Mapping[str, Sequence[Any]]) -> list[str]:
     plan = _plan(tuple(columns))
     names = [name for _key, name, _kind in plan]
     data = [_redact_column(kind, columns[key]) for key, _name, kind in plan]
+    if not data:  # every column is left out: each record is empty
+        rows = len(next(iter(columns.values()))) if columns else 0
+        return ["{}"] * rows
     dumps = orjson.dumps
     out: list[str] = []
     append = out.append
@@ -440,11 +444,28 @@ def _copy_postgres(connection: Connection, rows: Iterator[tuple[Any, ...]]) -> i
                 return written
             # at, actor, action and entity are the same in every row of one call
             head = "\t".join(map(text, batch[0][:4])) + "\t"
+            null = "\\N"
             lines = [
-                f"{head}{text(key)}\t{text(before)}\t{text(after)}\t{prev}\t{entry}\n"
+                f"{head}{key}\t{null if before is None else before}\t"
+                f"{null if after is None else after}\t{prev}\t{entry}\n"
                 for _, _, _, _, key, before, after, prev, entry in batch
             ]
-            copy.write("".join(lines).encode("utf-8"))
+            block = "".join(lines)
+            # escape value by value only when some value of the block needs it: then the
+            # block has more tabs, line ends or backslashes than its fields and NULLs make
+            nulls = sum((r[5] is None) + (r[6] is None) for r in batch)
+            if (
+                block.count("\t") != 8 * len(batch)
+                or block.count("\n") != len(batch)
+                or block.count("\\") != nulls + head.count("\\") * len(batch)
+                or "\r" in block
+            ):
+                lines = [
+                    f"{head}{text(key)}\t{text(before)}\t{text(after)}\t{prev}\t{entry}\n"
+                    for _, _, _, _, key, before, after, prev, entry in batch
+                ]
+                block = "".join(lines)
+            copy.write(block.encode("utf-8"))
             written += len(batch)
 
 

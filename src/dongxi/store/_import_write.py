@@ -12,7 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +41,8 @@ log = logging.getLogger(__name__)
 _CHUNK = 5000
 _COPY_MIN_ROWS = 2000
 _COPY_CHUNK = 20_000
+#: Fewest new rows for a bulk load (see :attr:`Plan.bulk`).
+BULK_MIN_ROWS = 50_000
 
 
 def _table(kind: str) -> sa.Table:
@@ -222,6 +225,13 @@ class Plan:
     new: dict[str, list[Any]]  # column -> values of the rows to insert, all of one length
     updates: list[tuple[dict[str, Any], dict[str, Any]]]  # (after, before) — changed fields only
     unchanged: int
+    table_rows: int = 0  # rows the registry's table held before the import
+
+    @property
+    def bulk(self) -> bool:
+        """A bulk load: at least :data:`BULK_MIN_ROWS` new rows, and no fewer than the table
+        held (see :func:`insert_columns`)."""
+        return self.created >= max(BULK_MIN_ROWS, self.table_rows)
 
     @property
     def created(self) -> int:
@@ -258,9 +268,11 @@ def plan_upsert(conn: Connection, *, kind: Kind, frame: pd.DataFrame) -> Plan:
     key = _key(kind)
     values = {c: _native(frame[c]) for c in columns}
     keys: list[tuple[Any, ...]] = list(zip(*(values[k] for k in key), strict=True))
-    existing = _fetch_existing(conn, table, key, columns, keys)
+    total, existing = _fetch_existing(conn, table, key, columns, keys)
     if not existing:
-        return Plan(kind=kind, columns=columns, new=values, updates=[], unchanged=0)
+        return Plan(
+            kind=kind, columns=columns, new=values, updates=[], unchanged=0, table_rows=total
+        )
     found = [existing.get(k) for k in keys]
     new_pos = [i for i, old in enumerate(found) if old is None]
     old_pos = [i for i, old in enumerate(found) if old is not None]
@@ -283,7 +295,14 @@ def plan_upsert(conn: Connection, *, kind: Kind, frame: pd.DataFrame) -> Plan:
         before = {**ident, **{c: olds[pos][columns.index(c)] for c in cols}}
         updates.append((after, before))
     unchanged = len(old_pos) - len(updates)
-    return Plan(kind=kind, columns=columns, new=new, updates=updates, unchanged=unchanged)
+    return Plan(
+        kind=kind,
+        columns=columns,
+        new=new,
+        updates=updates,
+        unchanged=unchanged,
+        table_rows=total,
+    )
 
 
 def _needs_norm(column: sa.Column[Any]) -> bool:
@@ -296,16 +315,15 @@ def _fetch_existing(
     key: tuple[str, ...],
     columns: list[str],
     keys: list[tuple[Any, ...]],
-) -> dict[tuple[Any, ...], tuple[Any, ...]]:
-    """The registry's values (a tuple in ``columns`` order) of the rows whose key is in ``keys``."""
+) -> tuple[int, dict[tuple[Any, ...], tuple[Any, ...]]]:
+    """The table's row count, and the registry's values (a tuple in ``columns`` order) of the
+    rows whose key is in ``keys``."""
     cols = [table.c[c] for c in columns]
     out: dict[tuple[Any, ...], tuple[Any, ...]] = {}
-    if not keys:
-        return out
+    total = int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+    if not keys or total == 0:
+        return total, out
     wanted = set(keys)
-    total = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
-    if total == 0:
-        return out
     if total > 4 * len(wanted):
         stmt_rows: list[Any] = []
         first = sorted({k[0] for k in wanted})
@@ -314,7 +332,7 @@ def _fetch_existing(
     else:
         stmt_rows = list(conn.execute(sa.select(*cols)).all())
     if not stmt_rows:
-        return out
+        return total, out
     data = [list(col) for col in zip(*stmt_rows, strict=True)]
     for j, column in enumerate(cols):
         if _needs_norm(column):
@@ -324,7 +342,7 @@ def _fetch_existing(
         k = tuple(row[j] for j in at)
         if k in wanted:
             out[k] = row
-    return out
+    return total, out
 
 
 def apply_plan(
@@ -352,7 +370,7 @@ def apply_plan(
                 raise ValueError("people need the encryption function and the clear ID numbers")
             clear = [clear_ids[h] for h in columns["id_hash"]]
             columns = {**columns, "id_encrypted": encrypt(clear)}
-        insert_columns(conn, table, columns, progress, meanwhile=meanwhile)
+        insert_columns(conn, table, columns, progress, meanwhile=meanwhile, bulk=plan.bulk)
     elif meanwhile is not None:
         meanwhile()
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
@@ -380,10 +398,12 @@ def bulk_insert(
     table: sa.Table,
     rows: list[dict[str, Any]],
     progress: Callable[[int], None] | None,
+    *,
+    bulk: bool = False,
 ) -> None:
     """Insert ``rows`` (dicts with the same keys; server-side defaults fill the rest) in bulk."""
     if rows:
-        insert_columns(conn, table, rows_to_columns(rows), progress)
+        insert_columns(conn, table, rows_to_columns(rows), progress, bulk=bulk)
 
 
 def insert_columns(
@@ -393,18 +413,29 @@ def insert_columns(
     progress: Callable[[int], None] | None,
     *,
     meanwhile: Callable[[], None] | None = None,
+    bulk: bool = False,
 ) -> None:
     """Insert rows given as ``{column: values}`` (server-side defaults fill the rest) in bulk.
 
     ``meanwhile`` (work that does not use the connection) runs on PostgreSQL after the last
     row has been handed to the server and before waiting for the server to take them all, so
     the two overlap; elsewhere it runs after the insert.
+
+    ``bulk`` (a load at least as large as the table, see :attr:`Plan.bulk`): on PostgreSQL the
+    table's foreign keys are dropped for the load and re-created after it in the same
+    transaction, so they are checked by one join instead of row by row (PostgreSQL manual,
+    "Populating a Database"). Readers of the table wait until the import commits; a failure
+    or a killed import rolls the constraints back with everything else.
     """
     n = len(next(iter(columns.values()))) if columns else 0
     if n == 0:
         pass
     elif conn.dialect.name == "postgresql" and n >= _COPY_MIN_ROWS:
-        _copy(conn, table, columns, n, progress, meanwhile)
+        if bulk:
+            with _foreign_keys_rebuilt(conn, table):
+                _copy(conn, table, columns, n, progress, meanwhile)
+        else:
+            _copy(conn, table, columns, n, progress, meanwhile)
         return
     elif conn.dialect.name == "sqlite":
         _insert_sqlite(conn, table, columns, n, progress)
@@ -451,6 +482,24 @@ def _insert_sqlite(
                 progress(stop - start)
     finally:
         cursor.close()
+
+
+@contextmanager
+def _foreign_keys_rebuilt(conn: Connection, table: sa.Table) -> Iterator[None]:
+    """Drop ``table``'s foreign keys, and re-create them exactly as they were (PostgreSQL)."""
+    found = conn.execute(
+        sa.text(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = to_regclass(:name) AND contype = 'f' ORDER BY conname"
+        ),
+        {"name": f'"{table.name}"'},
+    ).all()
+    for name, _definition in found:
+        conn.exec_driver_sql(f'ALTER TABLE "{table.name}" DROP CONSTRAINT "{name}"')
+    yield
+    for name, definition in found:
+        conn.exec_driver_sql(f'ALTER TABLE "{table.name}" ADD CONSTRAINT "{name}" {definition}')
+    log.info("bulk load of %s: %d foreign keys checked in bulk", table.name, len(found))
 
 
 def _copy(
@@ -503,7 +552,7 @@ def _copy_escape(value: str) -> str:
 
 def _copy_column(values: list[Any]) -> list[str] | None:
     """One column in PostgreSQL's COPY text format, or None when a value needs the row writer."""
-    kinds = {type(v) for v in values} - {type(None)}
+    kinds = set(map(type, values)) - {type(None)}
     null = "\\N"
     if not kinds:
         return [null] * len(values)

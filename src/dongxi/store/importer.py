@@ -136,7 +136,7 @@ def _write_status_history(conn: Connection, plan: Plan) -> None:
             for code, status, category in current
         ]
     if rows:
-        bulk_insert(conn, table, rows, None)
+        bulk_insert(conn, table, rows, None, bulk=plan.bulk)
 
 
 def _key_texts(plan: Plan) -> list[str]:

@@ -1,0 +1,114 @@
+"""Bulk loads (an import at least as large as its table): on PostgreSQL the foreign keys of the
+table are dropped for the load and re-created in the same transaction. The registry must end up
+exactly as a row-by-row load leaves it, with the same constraints, and a failure must roll the
+constraints back with the rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from test_import import counts, dump, households, income, people
+
+import dongxi.store._import_write as import_write
+import dongxi.store.importer as importer
+from dongxi.store import verify_chain
+from dongxi.store.importer import import_frames
+
+TABLES = ("households", "people", "income", "household_status")
+
+
+def constraints(engine: Engine) -> list[tuple[Any, ...]]:
+    """Every constraint of the registry's tables as PostgreSQL shows it (name, definition)."""
+    if engine.dialect.name != "postgresql":
+        return []
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid), "
+                "convalidated FROM pg_constraint WHERE connamespace = 'public'::regnamespace "
+                "ORDER BY 1, 2"
+            )
+        ).all()
+    return [tuple(r) for r in rows]
+
+
+@pytest.fixture
+def small_bulk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make a few dozen rows a bulk load (and sent by COPY on PostgreSQL)."""
+    monkeypatch.setattr(import_write, "BULK_MIN_ROWS", 10)
+    monkeypatch.setattr(import_write, "_COPY_MIN_ROWS", 5)
+
+
+def frames(n: int = 24) -> dict[Any, Any]:
+    hh = households(n, prefix="B")
+    return {"households": hh, "people": people(hh), "income": income(hh)}
+
+
+def test_bulk_load_keeps_constraints_and_stores_the_same(
+    registry: Engine, small_bulk: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = constraints(registry)
+    results = import_frames(registry, frames(), actor="tester")
+    assert all(r.ok and r.written for r in results.values())
+    assert constraints(registry) == before
+    bulk_rows = snapshot(registry)
+    stats = counts(registry)
+    assert stats["households"] == 24 and stats["people"] == 72 and stats["income"] == 24
+    assert verify_chain(registry).ok
+
+    # the same import row by row (no bulk load) stores the same rows
+    with registry.begin() as conn:
+        for table in ("income", "people", "household_status", "households"):
+            conn.execute(sa.text(f"DELETE FROM {table}"))
+    monkeypatch.setattr(import_write, "BULK_MIN_ROWS", 10**9)
+    import_frames(registry, frames(), actor="tester")
+    assert snapshot(registry) == bulk_rows
+
+
+def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    """The rows of the loaded tables (``household_status`` without its serial id)."""
+    out = {t: dump(engine, t, k) for t, k in _KEYS.items()}
+    out["household_status"] = [r[1:] for r in out["household_status"]]
+    return out
+
+
+_KEYS = {
+    "households": "household_code",
+    "people": "id_hash",
+    "income": "household_code, year",
+    "household_status": "household_code",
+}
+
+
+def test_foreign_keys_hold_after_a_bulk_load(registry: Engine, small_bulk: None) -> None:
+    import_frames(registry, frames(), actor="tester")
+    with pytest.raises(sa.exc.IntegrityError), registry.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO income (household_code, year, wage_income, operating_income, "
+                "property_income, transfer_income, production_costs, household_size, "
+                "net_income_per_capita, row_version, created_at, updated_at) VALUES "
+                "('NO-SUCH-HOUSEHOLD', 2019, 0, 0, 0, 0, 0, 1, 0, 1, "
+                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
+
+
+def test_a_failed_bulk_load_leaves_rows_and_constraints_as_before(
+    registry: Engine, small_bulk: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = constraints(registry)
+    counts_before = counts(registry)
+
+    def broken(**_kwargs: Any) -> Any:
+        raise RuntimeError("simulated failure while the rows are being loaded")
+
+    # fails inside the load (after the foreign keys were dropped on PostgreSQL)
+    monkeypatch.setattr(importer, "prepare_created", broken)
+    with pytest.raises(RuntimeError, match="simulated"):
+        import_frames(registry, frames(), actor="tester")
+    assert counts(registry) == counts_before
+    assert constraints(registry) == before
