@@ -292,10 +292,11 @@ def _text(series: pd.Series, present: pd.Series, *, nfkc: bool = False) -> pd.Se
     cells = series.to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
     keep = present.to_numpy(dtype=bool)
     if nfkc:
+        # ASCII text is already in NFKC form
         norm = unicodedata.normalize
         out = [
-            norm("NFKC", str(v).strip()).strip() if k else None
-            for v, k in zip(cells, keep, strict=True)
+            (t if t.isascii() else norm("NFKC", t).strip()) if k else None
+            for t, k in zip((str(v).strip() for v in cells), keep, strict=True)
         ]
     else:
         out = [str(v).strip() if k else None for v, k in zip(cells, keep, strict=True)]
