@@ -12,7 +12,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from test_import import counts, dump, households, income, people
 
+import dongxi.store._changelog as changelog
 import dongxi.store._import_write as import_write
+import dongxi.store.db as store_db
 import dongxi.store.importer as importer
 from dongxi.store import verify_chain
 from dongxi.store.importer import import_frames
@@ -38,7 +40,7 @@ def constraints(engine: Engine) -> list[tuple[Any, ...]]:
 @pytest.fixture
 def small_bulk(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make a few dozen rows a bulk load (and sent by COPY on PostgreSQL)."""
-    monkeypatch.setattr(import_write, "BULK_MIN_ROWS", 10)
+    monkeypatch.setattr(store_db, "BULK_MIN_ROWS", 10)
     monkeypatch.setattr(import_write, "_COPY_MIN_ROWS", 5)
 
 
@@ -63,7 +65,7 @@ def test_bulk_load_keeps_constraints_and_stores_the_same(
     with registry.begin() as conn:
         for table in ("income", "people", "household_status", "households"):
             conn.execute(sa.text(f"DELETE FROM {table}"))
-    monkeypatch.setattr(import_write, "BULK_MIN_ROWS", 10**9)
+    monkeypatch.setattr(store_db, "BULK_MIN_ROWS", 10**9)
     import_frames(registry, frames(), actor="tester")
     assert snapshot(registry) == bulk_rows
 
@@ -112,3 +114,41 @@ def test_a_failed_bulk_load_leaves_rows_and_constraints_as_before(
         import_frames(registry, frames(), actor="tester")
     assert counts(registry) == counts_before
     assert constraints(registry) == before
+
+
+def test_change_log_bulk_load_keeps_prev_hash_unique(
+    registry: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bulk append to the change log re-creates the UNIQUE constraint on ``prev_hash``: the
+    chain still cannot fork afterwards, and a failed append leaves the constraint in place."""
+    monkeypatch.setattr(store_db, "BULK_MIN_ROWS", 10)
+    monkeypatch.setattr(changelog, "table_rows_estimate", lambda _conn, _table: 0)
+    before = constraints(registry)
+    keys = [f"K{i}" for i in range(30)]
+    with registry.begin() as conn:
+        written = changelog.record_created(
+            conn, actor="tester", entity="bulk", keys=keys, records={"note": keys}
+        )
+    assert written == 30
+    assert constraints(registry) == before
+    assert verify_chain(registry).ok
+    fork = (
+        "INSERT INTO change_log (at, actor, action, entity, entity_key, before, after, "
+        "prev_hash, entry_hash) SELECT at, actor, action, entity, 'fork', before, after, "
+        "prev_hash, entry_hash FROM change_log WHERE entity = 'bulk' ORDER BY seq DESC LIMIT 1"
+    )
+    with pytest.raises(sa.exc.IntegrityError), registry.begin() as conn:
+        conn.execute(sa.text(fork))
+
+    def broken(_connection: Any, rows: Any) -> int:
+        next(iter(rows))
+        raise RuntimeError("simulated failure inside the change log's bulk load")
+
+    monkeypatch.setattr(changelog, "_copy_postgres", broken)
+    monkeypatch.setattr(changelog, "_insert_sqlite", broken)
+    with pytest.raises(RuntimeError, match="simulated"), registry.begin() as conn:
+        changelog.record_created(
+            conn, actor="tester", entity="bulk", keys=keys, records={"note": keys}
+        )
+    assert constraints(registry) == before
+    assert verify_chain(registry).ok

@@ -20,6 +20,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
@@ -29,7 +30,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from dongxi.errors import InputError
-from dongxi.store.db import translate_errors
+from dongxi.store.db import (
+    constraints_rebuilt,
+    is_bulk_load,
+    table_rows_estimate,
+    translate_errors,
+)
 from dongxi.store.idnumber import is_valid_id, mask_id
 from dongxi.store.models import ChangeLogEntry
 
@@ -342,7 +348,7 @@ def record_prepared(
     entries = (
         (key, None, after) for key, after in zip(prepared.keys, prepared.afters, strict=True)
     )
-    return _append(connection, actor, "create", prepared.entity, entries, at)
+    return _append(connection, actor, "create", prepared.entity, entries, at, len(prepared.keys))
 
 
 def record_created(
@@ -370,7 +376,11 @@ def _append(
     entity: str,
     entries: Iterable[tuple[str, str | None, str | None]],
     at: dt.datetime | None,
+    count: int | None = None,
 ) -> int:
+    """Chain and write ``entries``; ``count`` (their number, when known) lets a bulk load on
+    PostgreSQL check the uniqueness of ``prev_hash`` once after the load instead of row by row
+    (:func:`dongxi.store.db.constraints_rebuilt`)."""
     _check_text("actor", actor, 100)
     _check_text("action", action, 20)
     _check_text("entity", entity, 40)
@@ -385,8 +395,14 @@ def _append(
             connection.exec_driver_sql("UPDATE change_log SET seq = seq WHERE 0")
         prev = _last_hash(connection)
         rows = _rows(prev, stamp, actor, action, entity, entries)
-        writer = _copy_postgres if postgres else _insert_sqlite
-        written = writer(connection, rows)
+        if postgres:
+            bulk = count is not None and is_bulk_load(
+                count, table_rows_estimate(connection, "change_log")
+            )
+            with constraints_rebuilt(connection, "change_log", "u") if bulk else nullcontext():
+                written = _copy_postgres(connection, rows)
+        else:
+            written = _insert_sqlite(connection, rows)
     log.info("change log: %d %s entries for %s", written, action, entity)
     return written
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +22,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from dongxi.store.db import constraints_rebuilt, is_bulk_load
 from dongxi.store.headers import Kind, canonical_columns
 from dongxi.store.validate import RegistryView
 
@@ -41,8 +42,6 @@ log = logging.getLogger(__name__)
 _CHUNK = 5000
 _COPY_MIN_ROWS = 2000
 _COPY_CHUNK = 20_000
-#: Fewest new rows for a bulk load (see :attr:`Plan.bulk`).
-BULK_MIN_ROWS = 50_000
 
 
 def _table(kind: str) -> sa.Table:
@@ -229,9 +228,8 @@ class Plan:
 
     @property
     def bulk(self) -> bool:
-        """A bulk load: at least :data:`BULK_MIN_ROWS` new rows, and no fewer than the table
-        held (see :func:`insert_columns`)."""
-        return self.created >= max(BULK_MIN_ROWS, self.table_rows)
+        """A bulk load (:func:`dongxi.store.db.is_bulk_load`; see :func:`insert_columns`)."""
+        return is_bulk_load(self.created, self.table_rows)
 
     @property
     def created(self) -> int:
@@ -431,10 +429,7 @@ def insert_columns(
     if n == 0:
         pass
     elif conn.dialect.name == "postgresql" and n >= _COPY_MIN_ROWS:
-        if bulk:
-            with _foreign_keys_rebuilt(conn, table):
-                _copy(conn, table, columns, n, progress, meanwhile)
-        else:
+        with constraints_rebuilt(conn, table.name, "f") if bulk else nullcontext():
             _copy(conn, table, columns, n, progress, meanwhile)
         return
     elif conn.dialect.name == "sqlite":
@@ -482,24 +477,6 @@ def _insert_sqlite(
                 progress(stop - start)
     finally:
         cursor.close()
-
-
-@contextmanager
-def _foreign_keys_rebuilt(conn: Connection, table: sa.Table) -> Iterator[None]:
-    """Drop ``table``'s foreign keys, and re-create them exactly as they were (PostgreSQL)."""
-    found = conn.execute(
-        sa.text(
-            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-            "WHERE conrelid = to_regclass(:name) AND contype = 'f' ORDER BY conname"
-        ),
-        {"name": f'"{table.name}"'},
-    ).all()
-    for name, _definition in found:
-        conn.exec_driver_sql(f'ALTER TABLE "{table.name}" DROP CONSTRAINT "{name}"')
-    yield
-    for name, definition in found:
-        conn.exec_driver_sql(f'ALTER TABLE "{table.name}" ADD CONSTRAINT "{name}" {definition}')
-    log.info("bulk load of %s: %d foreign keys checked in bulk", table.name, len(found))
 
 
 def _copy(

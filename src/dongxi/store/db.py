@@ -24,14 +24,18 @@ from dongxi.errors import BackendError, ConfigError, DongxiError
 from dongxi.settings import get_settings
 
 __all__ = [
+    "BULK_MIN_ROWS",
     "EngineOrUrl",
+    "constraints_rebuilt",
     "current_revision",
     "downgrade",
     "head_revision",
+    "is_bulk_load",
     "make_engine",
     "normalise_url",
     "public_url",
     "session_scope",
+    "table_rows_estimate",
     "translate_errors",
     "upgrade",
 ]
@@ -181,6 +185,58 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+#: Fewest new rows for a bulk load (see :func:`is_bulk_load`).
+BULK_MIN_ROWS = 50_000
+
+
+def is_bulk_load(new_rows: int, table_rows: int) -> bool:
+    """A bulk load: at least :data:`BULK_MIN_ROWS` new rows, and no fewer than the table held."""
+    return new_rows >= max(BULK_MIN_ROWS, table_rows)
+
+
+@contextmanager
+def constraints_rebuilt(connection: Connection, table: str, kinds: str) -> Iterator[None]:
+    """Drop ``table``'s constraints of ``kinds`` (PostgreSQL ``contype`` letters: ``f`` foreign
+    key, ``u`` unique) for a bulk load, and re-create them exactly as they were afterwards.
+
+    For the load only, inside the caller's transaction, as the PostgreSQL manual advises for
+    populating a database: re-creating checks every row at once (one join for a foreign key,
+    one sorted index build for a unique constraint) instead of row by row. A failure, or a
+    killed process, rolls the constraints back with the rows. ``ALTER TABLE`` locks the table
+    until the transaction ends, so readers of the table wait for the load to commit. Does
+    nothing on other databases.
+    """
+    if connection.dialect.name != "postgresql":
+        yield
+        return
+    found = connection.execute(
+        sa.text(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = to_regclass(:name) AND contype = ANY(:kinds) ORDER BY conname"
+        ),
+        {"name": f'"{table}"', "kinds": list(kinds)},
+    ).all()
+    for name, _definition in found:
+        connection.exec_driver_sql(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
+    yield
+    for name, definition in found:
+        connection.exec_driver_sql(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
+    log.info("bulk load of %s: %d constraints checked in bulk", table, len(found))
+
+
+def table_rows_estimate(connection: Connection, table: str) -> int:
+    """Rows of ``table``: PostgreSQL's planner estimate when it has one (cheap on a large
+    table), else ``count(*)``."""
+    if connection.dialect.name == "postgresql":
+        estimate = connection.execute(
+            sa.text("SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(:name)"),
+            {"name": f'"{table}"'},
+        ).scalar()
+        if estimate is not None and estimate >= 0:
+            return int(estimate)
+    return int(connection.exec_driver_sql(f'SELECT count(*) FROM "{table}"').scalar_one())
 
 
 def _as_engine(engine_or_url: EngineOrUrl) -> tuple[Engine, bool]:

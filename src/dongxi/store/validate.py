@@ -26,141 +26,22 @@ row 1). Error values never contain names; ID numbers are shown masked.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from dongxi.errors import RowError
-from dongxi.store.headers import (
-    BOOL_FALSE,
-    BOOL_TRUE,
-    COLUMNS,
-    NATURAL_KEYS,
-    Column,
-    Kind,
-    normalize_text,
-    parse_labels,
-    present_cells,
-)
+from dongxi.store._cells import typed
+from dongxi.store._rules import RULES, Collector
+from dongxi.store.columns import NATURAL_KEYS, Kind
 from dongxi.store.idnumber import mask_id
 
 __all__ = ["RULES", "RegistryView", "Validated", "natural_key", "validate_frame"]
 
-#: Every rule: (message in Chinese, message in English). ``{...}`` fields are filled per error.
-RULES: dict[str, tuple[str, str]] = {
-    "required": ("必填项为空。", "A required value is missing."),
-    "type_int": ("应为整数。", "Must be a whole number."),
-    "type_float": ("应为数字。", "Must be a number."),
-    "type_bool": ("应为是/否（或 1/0）。", "Must be yes/no (是/否, 1/0, true/false)."),
-    "type_date": ("应为日期（如 2001-05-09）。", "Must be a date such as 2001-05-09."),
-    "domain": ("不是允许的取值，可选：{allowed}。", "Not an allowed value; use one of: {allowed}."),
-    "length": ("超过最大长度 {max} 个字符。", "Longer than the maximum of {max} characters."),
-    "range": ("超出允许范围 {range}。", "Outside the allowed range {range}."),
-    "code_format": ("代码应为数字。", "A region code must consist of digits."),
-    "id_format": (
-        "身份证号应为 18 位（前 17 位数字，末位数字或 X）。",
-        "An ID number must have 18 characters: 17 digits and a digit or X.",
-    ),
-    "id_date_invalid": (
-        "身份证号第 7–14 位不是有效的出生日期。",
-        "Characters 7-14 of the ID number are not a real birth date.",
-    ),
-    "id_checksum": (
-        "身份证号校验位错误（GB 11643）。",
-        "The ID number's check digit is wrong (GB 11643); the number was mistyped.",
-    ),
-    "id_birth_date": (
-        "身份证号中的出生日期与“出生日期”不一致。",
-        "The birth date inside the ID number differs from the birth date column.",
-    ),
-    "id_sex": (
-        "身份证号第 17 位（性别位）与“性别”不一致。",
-        "The sex digit (17th) of the ID number does not match the sex column.",
-    ),
-    "id_masked_unknown": (
-        "脱敏的身份证号只能用于登记库中已有的同户同序号成员。",
-        "A masked ID number is accepted only for a person already in the registry with the "
-        "same household and member number.",
-    ),
-    "region_unknown": ("行政区划代码不存在。", "The region code does not exist."),
-    "region_not_village": (
-        "该代码不是村级（12 位村/社区）代码。",
-        "The code is not a village (12-digit village/community code).",
-    ),
-    "region_county": (
-        "村代码不属于所填的县。",
-        "The village is not in the county given in the county column.",
-    ),
-    "status_category": (
-        "户类型为“监测对象”时必须填写监测类型，其他户类型不得填写。",
-        "A monitoring category is required when the status is 'monitored' and not allowed "
-        "otherwise.",
-    ),
-    "year_registered": (
-        "建档立卡贫困户和已脱贫户必须填写识别年度。",
-        "Registered-poor and escaped households need the year registered.",
-    ),
-    "year_exited": (
-        "已脱贫户必须填写脱贫年度；建档立卡贫困户和一般农户不得填写。",
-        "Escaped households need the year exited; registered-poor and never-poor households "
-        "must not have one.",
-    ),
-    "year_order": (
-        "脱贫年度早于识别年度。",
-        "The year exited is before the year registered.",
-    ),
-    "disability_grade": (
-        "健康状况为“残疾”时必须填写残疾等级（1–4），否则不得填写。",
-        "A disability grade (1-4) is required when health is 'disabled' and not allowed otherwise.",
-    ),
-    "head_member_no": (
-        "户主的成员序号应为 1，且序号 1 应为户主。",
-        "The head of household must be member 1, and member 1 must be the head.",
-    ),
-    "net_income": (
-        "人均纯收入与（各项收入 − 生产经营性支出）÷ 家庭人口相差超过 1 元（应为 {expected}）。",
-        "Net income per capita differs by more than 1 yuan from (incomes − costs) / size "
-        "(expected {expected}).",
-    ),
-    "measure_target": (
-        "户编号和区划代码至少填写一项。",
-        "Give a household code or a region code (or both).",
-    ),
-    "date_order": ("结束日期早于开始日期。", "The end date is before the start date."),
-    "duplicate_key": ("与第 {other} 行重复。", "Duplicates row {other}."),
-    "duplicate_person": (
-        "同一人（身份证号）出现在两个户中（另见{other}）。",
-        "The same person (ID number) appears in two households (see {other}).",
-    ),
-    "duplicate_member_no": (
-        "同一户的成员序号重复（另见{other}）。",
-        "The member number is used twice in the household (see {other}).",
-    ),
-    "reference_household": (
-        "户编号在登记库和本次导入中都不存在。",
-        "The household code exists neither in the registry nor in this import.",
-    ),
-    "reference_helper": (
-        "帮扶责任人编号在登记库和本次导入中都不存在。",
-        "The helper id exists neither in the registry nor in this import.",
-    ),
-    "reference_partner": (
-        "东部帮扶单位编号在登记库和本次导入中都不存在。",
-        "The partner code exists neither in the registry nor in this import.",
-    ),
-    "partner_side": (
-        "东部帮扶主体的所在地应为广东（44 开头）。",
-        "An eastern partner must be located in Guangdong (code starting with 44).",
-    ),
-}
-
 _MASKED_RE = re.compile(r"^\d{4}\*{10}\d{3}[\dX]$")
-_STR_MAX_DEFAULT = 400
 
 
 @dataclass(frozen=True)
@@ -210,261 +91,11 @@ class Validated:
         return self.frame[~self.frame["_row"].isin(bad)]
 
 
-@cache
-def _max_lengths(kind: str) -> dict[str, int]:
-    """Column sizes of the registry's string columns (so PostgreSQL never refuses a value)."""
-    import sqlalchemy as sa
-
-    import dongxi.store.all_models  # noqa: F401  (fills the metadata)
-    from dongxi.store.base import Base
-
-    table = Base.metadata.tables.get(kind)
-    if table is None:
-        return {}
-    out: dict[str, int] = {}
-    for col in table.columns:
-        if isinstance(col.type, sa.String) and col.type.length:
-            out[col.name] = int(col.type.length)
-    return out
-
-
-class _Collector:
-    """Accumulates errors for one frame, vectorised per rule."""
-
-    def __init__(
-        self, rows: np.ndarray, headers: Mapping[str, str], file: str | None, kind: Kind
-    ) -> None:
-        self.rows = rows
-        self.headers = headers
-        self.file = file
-        self.kind = kind
-        self.errors: list[RowError] = []
-
-    def add(
-        self,
-        mask: pd.Series | np.ndarray,
-        rule: str,
-        column: str | None,
-        values: pd.Series | Callable[[], pd.Series] | None = None,
-        **fmt: object | pd.Series,
-    ) -> None:
-        """Record ``rule`` for the rows in ``mask``; ``values`` (or a function giving them, called
-        only when some row fails) are the cells shown in the report."""
-        arr = np.asarray(mask, dtype=bool)
-        if not arr.any():
-            return
-        zh, en = RULES[rule]
-        idx = np.flatnonzero(arr)
-        header = self.headers.get(column, column) if column else None
-        if callable(values):
-            values = values()
-        shown = None if values is None else values.to_numpy(dtype=object)
-        per_row = {k: v.to_numpy(dtype=object) for k, v in fmt.items() if isinstance(v, pd.Series)}
-        fixed = {k: v for k, v in fmt.items() if not isinstance(v, pd.Series)}
-        for i in idx:
-            args = dict(fixed)
-            for k, v in per_row.items():
-                args[k] = v[i]
-            value = None if shown is None else shown[i]
-            self.errors.append(
-                RowError(
-                    row=int(self.rows[i]),
-                    column=header,
-                    value=None if value is None else str(value),
-                    rule=rule,
-                    message_zh=zh.format(**args) if args else zh,
-                    message_en=en.format(**args) if args else en,
-                    file=self.file,
-                )
-            )
-
-
-# --- parsing ----------------------------------------------------------------------------------
-
-
-def _present(series: pd.Series) -> pd.Series:
-    """Non-empty cells (not NA and not blank text)."""
-    return present_cells(series)
-
-
-def _text(series: pd.Series, present: pd.Series, *, nfkc: bool = False) -> pd.Series:
-    """Stripped text (NFKC-normalised when asked) of the present cells, ``None`` elsewhere."""
-    cells = series.to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
-    keep = present.to_numpy(dtype=bool)
-    if nfkc:
-        # ASCII text is already in NFKC form
-        norm = unicodedata.normalize
-        out = [
-            (t if t.isascii() else norm("NFKC", t).strip()) if k else None
-            for t, k in zip((str(v).strip() for v in cells), keep, strict=True)
-        ]
-    else:
-        out = [str(v).strip() if k else None for v, k in zip(cells, keep, strict=True)]
-    return pd.Series(out, index=series.index, dtype=object)
-
-
-def _objects(series: pd.Series, present: pd.Series) -> pd.Series:
-    """``series`` as Python objects, ``None`` where not present."""
-    arr = series.to_numpy(dtype=object).copy()
-    arr[~present.to_numpy(dtype=bool)] = None
-    return pd.Series(arr, index=series.index, dtype=object)
-
-
-def _parse_number(series: pd.Series, present: pd.Series) -> pd.Series:
-    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
-        return series.astype("float64")
-    text = series.where(present, "").astype(str).str.strip()
-    num = pd.to_numeric(text, errors="coerce")
-    miss = present & num.isna()
-    if miss.any():
-        fixed = text[miss].str.normalize("NFKC").str.replace(",", "", regex=False).str.strip()
-        num.loc[miss] = pd.to_numeric(fixed, errors="coerce")
-    return num.astype("float64").where(present, np.nan)
-
-
-def _parse_bool(series: pd.Series, present: pd.Series) -> tuple[pd.Series, pd.Series]:
-    if pd.api.types.is_bool_dtype(series.dtype):
-        return series.astype(object), pd.Series(False, index=series.index)
-    table: dict[object, bool | None] = {}
-    for value in series[present].unique():
-        key = normalize_text(str(value)).lower()
-        table[value] = True if key in BOOL_TRUE else False if key in BOOL_FALSE else None
-    raw = _objects(series, present)
-    values = pd.Series(
-        [None if v is None else table.get(v) for v in raw.to_numpy(dtype=object)],
-        index=series.index,
-        dtype=object,
-    )
-    bad = present & values.isna()
-    return values.astype(object).where(values.notna(), None), bad
-
-
-_DATE_CLEAN = str.maketrans({"年": "-", "月": "-", "日": None, "/": "-", ".": "-"})
-
-
-def _parse_date(series: pd.Series, present: pd.Series) -> pd.Series:
-    if pd.api.types.is_datetime64_any_dtype(series.dtype):
-        return pd.to_datetime(series).dt.normalize()
-    text = series.where(present, "").astype(str).str.strip()
-    out = pd.to_datetime(text.str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
-    miss = present & out.isna()
-    if miss.any():
-
-        def clean(v: str) -> str:
-            v = normalize_text(v).translate(_DATE_CLEAN).split(" ")[0].split("T")[0]
-            if v.isdigit() and len(v) == 8:
-                return f"{v[:4]}-{v[4:6]}-{v[6:]}"
-            parts = v.split("-")
-            if len(parts) == 3 and all(p.isdigit() for p in parts):
-                return f"{int(parts[0]):04d}-{int(parts[1]):02d}-{int(parts[2]):02d}"
-            return v
-
-        out.loc[miss] = pd.to_datetime(text[miss].map(clean), format="%Y-%m-%d", errors="coerce")
-    return out
-
-
-def _parse_codes(series: pd.Series, present: pd.Series, col: Column) -> tuple[pd.Series, pd.Series]:
-    """A list of codes separated by ; 、 , (any width) → ``a;b`` in canonical codes."""
-    lookup = {normalize_text(k).lower(): k for k in col.labels}
-    lookup |= {normalize_text(v).lower(): k for k, v in col.labels.items()}
-    lookup |= {normalize_text(k).lower(): v for k, v in col.aliases.items()}
-    splitter = re.compile(r"[;；、,，/\s]+")
-
-    def convert(v: object) -> tuple[str | None, bool]:
-        parts = [p for p in splitter.split(normalize_text(str(v))) if p]
-        codes = [lookup.get(p.lower()) for p in parts]
-        if any(c is None for c in codes):
-            return None, True
-        uniq = list(dict.fromkeys(c for c in codes if c is not None))
-        return (";".join(uniq) if uniq else None), False
-
-    table = {v: convert(v) for v in series[present].unique()}
-    found = [None if v is None else table[v] for v in _objects(series, present).to_numpy()]
-    out = pd.Series([None if f is None else f[0] for f in found], index=series.index, dtype=object)
-    flags = [f is not None and f[1] for f in found]
-    bad = present & pd.Series(flags, index=series.index, dtype=bool)
-    return out.where(out.notna(), None), bad
-
-
-def _allowed(col: Column) -> str:
-    return "、".join(f"{label}({code})" for code, label in col.labels.items())
-
-
-def _typed(
-    frame: pd.DataFrame, kind: Kind, out: _Collector
-) -> tuple[pd.DataFrame, dict[str, pd.Series]]:
-    """Typed canonical columns; records type, domain, required and length errors."""
-    typed = pd.DataFrame(index=frame.index)
-    presence: dict[str, pd.Series] = {}
-    lengths = _max_lengths(kind)
-    for col in COLUMNS[kind]:
-        if col.name not in frame.columns:
-            series = pd.Series([None] * len(frame), index=frame.index, dtype=object)
-        else:
-            series = frame[col.name]
-        present = _present(series)
-        presence[col.name] = present
-        shown = _shown(series, present, col.name)
-        if col.required:
-            out.add(~present, "required", col.name)
-        if col.type in ("int", "float"):
-            num = _parse_number(series, present)
-            bad = present & num.isna()
-            if col.type == "int":
-                bad |= present & num.notna() & (num != np.floor(num))
-                out.add(bad, "type_int", col.name, shown)
-                typed[col.name] = num.where(~bad).astype("Int64")
-            else:
-                out.add(bad, "type_float", col.name, shown)
-                typed[col.name] = num.where(~bad)
-        elif col.type == "bool":
-            values, bad = _parse_bool(series, present)
-            out.add(bad, "type_bool", col.name, shown)
-            typed[col.name] = values
-        elif col.type == "date":
-            dates = _parse_date(series, present)
-            bad = present & dates.isna()
-            out.add(bad, "type_date", col.name, shown)
-            typed[col.name] = dates
-        elif col.type == "enum":
-            codes, bad = parse_labels(series, col, present)
-            out.add(bad, "domain", col.name, shown, allowed=_allowed(col))
-            typed[col.name] = codes
-        elif col.type == "codes":
-            codes, bad = _parse_codes(series, present, col)
-            out.add(bad, "domain", col.name, shown, allowed=_allowed(col))
-            typed[col.name] = codes
-        else:
-            nfkc = col.name.endswith("_code") or col.name == "id_number"
-            text = _text(series, present, nfkc=nfkc)
-            if col.name == "id_number":  # normalised as idnumber.normalise_id does
-                text = text.str.replace(" ", "", regex=False).str.upper()
-            limit = lengths.get(col.name, _STR_MAX_DEFAULT)
-            too_long = present & (text.str.len() > limit).fillna(False).astype(bool)
-            out.add(too_long, "length", col.name, shown, max=limit)
-            typed[col.name] = text.where(~too_long, None)
-    return typed, presence
-
-
-def _shown(series: pd.Series, present: pd.Series, name: str) -> Callable[[], pd.Series]:
-    """The cells as the report shows them (ID numbers masked, names never), made on demand."""
-
-    def make() -> pd.Series:
-        if name in ("name", "contact"):
-            return pd.Series([None] * len(series), index=series.index, dtype=object)
-        shown = series.where(present, None).astype(object)
-        if name == "id_number":
-            shown = shown.map(lambda v: mask_id(str(v)), na_action="ignore")
-        return shown
-
-    return make
-
-
 # --- rule groups ------------------------------------------------------------------------------
 
 
 def _check_range(
-    out: _Collector,
+    out: Collector,
     typed: pd.DataFrame,
     column: str,
     lo: float | None,
@@ -484,7 +115,7 @@ def _check_range(
 
 
 def _region_checks(
-    out: _Collector, typed: pd.DataFrame, column: str, view: RegistryView, *, village: bool
+    out: Collector, typed: pd.DataFrame, column: str, view: RegistryView, *, village: bool
 ) -> None:
     codes = typed[column]
     present = codes.notna()
@@ -501,7 +132,7 @@ def _region_checks(
 
 
 def _duplicates(
-    out: _Collector, typed: pd.DataFrame, key: list[str], rule: str, column: str
+    out: Collector, typed: pd.DataFrame, key: list[str], rule: str, column: str
 ) -> None:
     sub = typed[key]
     complete = sub.notna().all(axis=1)
@@ -521,7 +152,7 @@ def _duplicates(
     out.add(dup, rule, column, values, other=other)
 
 
-def _households(out: _Collector, t: pd.DataFrame, view: RegistryView) -> None:
+def _households(out: Collector, t: pd.DataFrame, view: RegistryView) -> None:
     _region_checks(out, t, "village_code", view, village=True)
     county = t["county_code"]
     wrong_county = county.notna() & t["village_code"].notna()
@@ -550,7 +181,7 @@ def _households(out: _Collector, t: pd.DataFrame, view: RegistryView) -> None:
 
 
 def _people(
-    out: _Collector,
+    out: Collector,
     t: pd.DataFrame,
     view: RegistryView,
     hasher: Callable[[str], str] | None,
@@ -704,7 +335,7 @@ def _people(
         )
 
 
-def _duplicates_member(out: _Collector, t: pd.DataFrame) -> None:
+def _duplicates_member(out: Collector, t: pd.DataFrame) -> None:
     key = t[["household_code", "member_no"]]
     complete = key.notna().all(axis=1)
     dup = key.duplicated(keep="first") & complete
@@ -720,7 +351,7 @@ def _duplicates_member(out: _Collector, t: pd.DataFrame) -> None:
     out.add(dup, "duplicate_member_no", "member_no", t["member_no"].astype(object), other=other)
 
 
-def _income(out: _Collector, t: pd.DataFrame, view: RegistryView) -> None:
+def _income(out: Collector, t: pd.DataFrame, view: RegistryView) -> None:
     _check_range(out, t, "year", 2010, 2035)
     parts = [
         "wage_income",
@@ -756,7 +387,7 @@ def _income(out: _Collector, t: pd.DataFrame, view: RegistryView) -> None:
     _duplicates(out, t, ["household_code", "year"], "duplicate_key", "year")
 
 
-def _measures(out: _Collector, t: pd.DataFrame, view: RegistryView) -> None:
+def _measures(out: Collector, t: pd.DataFrame, view: RegistryView) -> None:
     no_target = t["household_code"].isna() & t["region_code"].isna()
     out.add(no_target, "measure_target", "household_code")
     _region_checks(out, t, "region_code", view, village=False)
@@ -774,7 +405,7 @@ def _measures(out: _Collector, t: pd.DataFrame, view: RegistryView) -> None:
     _duplicates(out, t, ["measure_code"], "duplicate_key", "measure_code")
 
 
-def _partners(out: _Collector, t: pd.DataFrame, view: RegistryView) -> None:
+def _partners(out: Collector, t: pd.DataFrame, view: RegistryView) -> None:
     _region_checks(out, t, "region_code", view, village=False)
     code = t["region_code"]
     out.add(
@@ -783,7 +414,7 @@ def _partners(out: _Collector, t: pd.DataFrame, view: RegistryView) -> None:
     _duplicates(out, t, ["partner_code"], "duplicate_key", "partner_code")
 
 
-def _helpers(out: _Collector, t: pd.DataFrame, view: RegistryView) -> None:
+def _helpers(out: Collector, t: pd.DataFrame, view: RegistryView) -> None:
     _region_checks(out, t, "region_code", view, village=False)
     _duplicates(out, t, ["helper_id"], "duplicate_key", "helper_id")
 
@@ -811,23 +442,23 @@ def validate_frame(
         rows = frame["_row"].astype("int64").to_numpy()
     else:
         rows = np.arange(first_row, first_row + len(frame), dtype=np.int64)
-    out = _Collector(rows, dict(headers or {}), file, kind)
-    typed, _ = _typed(frame, kind, out)
-    typed["_row"] = rows
+    out = Collector(rows, dict(headers or {}), file, kind)
+    t, _ = typed(frame, kind, out)
+    t["_row"] = rows
     if kind == "households":
-        _households(out, typed, view)
+        _households(out, t, view)
     elif kind == "people":
-        _people(out, typed, view, hasher)
+        _people(out, t, view, hasher)
     elif kind == "income":
-        _income(out, typed, view)
+        _income(out, t, view)
     elif kind == "measures":
-        _measures(out, typed, view)
+        _measures(out, t, view)
     elif kind == "partners":
-        _partners(out, typed, view)
+        _partners(out, t, view)
     else:
-        _helpers(out, typed, view)
+        _helpers(out, t, view)
     out.errors.sort(key=lambda e: e.row or 0)
-    return Validated(kind=kind, frame=typed, errors=out.errors)
+    return Validated(kind=kind, frame=t, errors=out.errors)
 
 
 def natural_key(kind: Kind) -> tuple[str, ...]:

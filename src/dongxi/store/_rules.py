@@ -1,0 +1,173 @@
+"""The rules of import validation, their messages in Chinese and English, and the collector
+that turns a failing mask of rows into :class:`dongxi.errors.RowError` records."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from dongxi.errors import RowError
+from dongxi.store.columns import Kind
+
+__all__ = ["RULES", "Collector"]
+
+#: Every rule: (message in Chinese, message in English). ``{...}`` fields are filled per error.
+RULES: dict[str, tuple[str, str]] = {
+    "required": ("必填项为空。", "A required value is missing."),
+    "type_int": ("应为整数。", "Must be a whole number."),
+    "type_float": ("应为数字。", "Must be a number."),
+    "type_bool": ("应为是/否（或 1/0）。", "Must be yes/no (是/否, 1/0, true/false)."),
+    "type_date": ("应为日期（如 2001-05-09）。", "Must be a date such as 2001-05-09."),
+    "domain": ("不是允许的取值，可选：{allowed}。", "Not an allowed value; use one of: {allowed}."),
+    "length": ("超过最大长度 {max} 个字符。", "Longer than the maximum of {max} characters."),
+    "range": ("超出允许范围 {range}。", "Outside the allowed range {range}."),
+    "code_format": ("代码应为数字。", "A region code must consist of digits."),
+    "id_format": (
+        "身份证号应为 18 位（前 17 位数字，末位数字或 X）。",
+        "An ID number must have 18 characters: 17 digits and a digit or X.",
+    ),
+    "id_date_invalid": (
+        "身份证号第 7–14 位不是有效的出生日期。",
+        "Characters 7-14 of the ID number are not a real birth date.",
+    ),
+    "id_checksum": (
+        "身份证号校验位错误（GB 11643）。",
+        "The ID number's check digit is wrong (GB 11643); the number was mistyped.",
+    ),
+    "id_birth_date": (
+        "身份证号中的出生日期与“出生日期”不一致。",
+        "The birth date inside the ID number differs from the birth date column.",
+    ),
+    "id_sex": (
+        "身份证号第 17 位（性别位）与“性别”不一致。",
+        "The sex digit (17th) of the ID number does not match the sex column.",
+    ),
+    "id_masked_unknown": (
+        "脱敏的身份证号只能用于登记库中已有的同户同序号成员。",
+        "A masked ID number is accepted only for a person already in the registry with the "
+        "same household and member number.",
+    ),
+    "region_unknown": ("行政区划代码不存在。", "The region code does not exist."),
+    "region_not_village": (
+        "该代码不是村级（12 位村/社区）代码。",
+        "The code is not a village (12-digit village/community code).",
+    ),
+    "region_county": (
+        "村代码不属于所填的县。",
+        "The village is not in the county given in the county column.",
+    ),
+    "status_category": (
+        "户类型为“监测对象”时必须填写监测类型，其他户类型不得填写。",
+        "A monitoring category is required when the status is 'monitored' and not allowed "
+        "otherwise.",
+    ),
+    "year_registered": (
+        "建档立卡贫困户和已脱贫户必须填写识别年度。",
+        "Registered-poor and escaped households need the year registered.",
+    ),
+    "year_exited": (
+        "已脱贫户必须填写脱贫年度；建档立卡贫困户和一般农户不得填写。",
+        "Escaped households need the year exited; registered-poor and never-poor households "
+        "must not have one.",
+    ),
+    "year_order": (
+        "脱贫年度早于识别年度。",
+        "The year exited is before the year registered.",
+    ),
+    "disability_grade": (
+        "健康状况为“残疾”时必须填写残疾等级（1–4），否则不得填写。",
+        "A disability grade (1-4) is required when health is 'disabled' and not allowed otherwise.",
+    ),
+    "head_member_no": (
+        "户主的成员序号应为 1，且序号 1 应为户主。",
+        "The head of household must be member 1, and member 1 must be the head.",
+    ),
+    "net_income": (
+        "人均纯收入与（各项收入 − 生产经营性支出）÷ 家庭人口相差超过 1 元（应为 {expected}）。",
+        "Net income per capita differs by more than 1 yuan from (incomes − costs) / size "
+        "(expected {expected}).",
+    ),
+    "measure_target": (
+        "户编号和区划代码至少填写一项。",
+        "Give a household code or a region code (or both).",
+    ),
+    "date_order": ("结束日期早于开始日期。", "The end date is before the start date."),
+    "duplicate_key": ("与第 {other} 行重复。", "Duplicates row {other}."),
+    "duplicate_person": (
+        "同一人（身份证号）出现在两个户中（另见{other}）。",
+        "The same person (ID number) appears in two households (see {other}).",
+    ),
+    "duplicate_member_no": (
+        "同一户的成员序号重复（另见{other}）。",
+        "The member number is used twice in the household (see {other}).",
+    ),
+    "reference_household": (
+        "户编号在登记库和本次导入中都不存在。",
+        "The household code exists neither in the registry nor in this import.",
+    ),
+    "reference_helper": (
+        "帮扶责任人编号在登记库和本次导入中都不存在。",
+        "The helper id exists neither in the registry nor in this import.",
+    ),
+    "reference_partner": (
+        "东部帮扶单位编号在登记库和本次导入中都不存在。",
+        "The partner code exists neither in the registry nor in this import.",
+    ),
+    "partner_side": (
+        "东部帮扶主体的所在地应为广东（44 开头）。",
+        "An eastern partner must be located in Guangdong (code starting with 44).",
+    ),
+}
+
+
+class Collector:
+    """Accumulates errors for one frame, vectorised per rule."""
+
+    def __init__(
+        self, rows: np.ndarray, headers: Mapping[str, str], file: str | None, kind: Kind
+    ) -> None:
+        self.rows = rows
+        self.headers = headers
+        self.file = file
+        self.kind = kind
+        self.errors: list[RowError] = []
+
+    def add(
+        self,
+        mask: pd.Series | np.ndarray,
+        rule: str,
+        column: str | None,
+        values: pd.Series | Callable[[], pd.Series] | None = None,
+        **fmt: object | pd.Series,
+    ) -> None:
+        """Record ``rule`` for the rows in ``mask``; ``values`` (or a function giving them, called
+        only when some row fails) are the cells shown in the report."""
+        arr = np.asarray(mask, dtype=bool)
+        if not arr.any():
+            return
+        zh, en = RULES[rule]
+        idx = np.flatnonzero(arr)
+        header = self.headers.get(column, column) if column else None
+        if callable(values):
+            values = values()
+        shown = None if values is None else values.to_numpy(dtype=object)
+        per_row = {k: v.to_numpy(dtype=object) for k, v in fmt.items() if isinstance(v, pd.Series)}
+        fixed = {k: v for k, v in fmt.items() if not isinstance(v, pd.Series)}
+        for i in idx:
+            args = dict(fixed)
+            for k, v in per_row.items():
+                args[k] = v[i]
+            value = None if shown is None else shown[i]
+            self.errors.append(
+                RowError(
+                    row=int(self.rows[i]),
+                    column=header,
+                    value=None if value is None else str(value),
+                    rule=rule,
+                    message_zh=zh.format(**args) if args else zh,
+                    message_en=en.format(**args) if args else en,
+                    file=self.file,
+                )
+            )

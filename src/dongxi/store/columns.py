@@ -1,0 +1,496 @@
+"""The data dictionary of the registry's import files, as code.
+
+:data:`COLUMNS` holds for each kind (``households``, ``people``, ``income``, ``measures``,
+``partners``, ``helpers``) the ordered :class:`Column` specs: canonical name, Chinese header,
+accepted header variants, type, whether required, and for enumerations the code → label table
+(``docs/data-dictionary.md`` describes the same). :mod:`dongxi.store.headers` maps users' headers
+and labels onto it; :mod:`dongxi.store.validate` checks values against it.
+
+Pure data and three look-ups; no pandas, no database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from dongxi.errors import InputError
+
+__all__ = [
+    "BOOL_FALSE",
+    "BOOL_TRUE",
+    "CAUSES",
+    "COLUMNS",
+    "KINDS",
+    "NATURAL_KEYS",
+    "Column",
+    "ColumnType",
+    "Kind",
+    "canonical_columns",
+    "check_kind",
+    "column_spec",
+    "zh_headers",
+]
+
+Kind = Literal["households", "people", "income", "measures", "partners", "helpers"]
+KINDS: tuple[Kind, ...] = ("households", "people", "income", "measures", "partners", "helpers")
+ColumnType = Literal["str", "int", "float", "bool", "date", "enum", "codes"]
+
+#: Natural key of each kind (people: the keyed hash of the ID number, computed on import).
+NATURAL_KEYS: dict[Kind, tuple[str, ...]] = {
+    "households": ("household_code",),
+    "people": ("id_number",),
+    "income": ("household_code", "year"),
+    "measures": ("measure_code",),
+    "partners": ("partner_code",),
+    "helpers": ("helper_id",),
+}
+
+#: Accepted spellings of booleans (compared after :func:`normalize_text` and lower-casing).
+BOOL_TRUE = frozenset({"1", "是", "true", "t", "y", "yes", "有", "达标", "√", "1.0"})
+BOOL_FALSE = frozenset({"0", "否", "false", "f", "n", "no", "无", "不达标", "×", "0.0"})
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an import file.
+
+    ``labels`` maps each enumeration code to its Chinese label (the one export writes);
+    ``aliases`` maps further accepted spellings to codes. ``aliases`` of the header are further
+    accepted header spellings.
+    """
+
+    name: str
+    zh: str
+    type: ColumnType
+    required: bool = False
+    header_aliases: tuple[str, ...] = ()
+    labels: Mapping[str, str] = field(default_factory=dict)
+    aliases: Mapping[str, str] = field(default_factory=dict)
+    open_domain: bool = False  # enumeration whose unknown values are kept as written
+
+
+# --- enumerations -----------------------------------------------------------------------------
+
+_STATUS = {
+    "registered_poor": "建档立卡贫困户",
+    "escaped": "已脱贫户",
+    "monitored": "监测对象",
+    "never": "一般农户",
+}
+_STATUS_ALIASES = {
+    "贫困户": "registered_poor",
+    "未脱贫户": "registered_poor",
+    "未脱贫": "registered_poor",
+    "建档立卡户": "registered_poor",
+    "脱贫户": "escaped",
+    "已脱贫": "escaped",
+    "监测户": "monitored",
+    "防返贫监测对象": "monitored",
+    "非贫困户": "never",
+}
+_MONITORING = {
+    "unstable_escaped": "脱贫不稳定户",
+    "marginal": "边缘易致贫户",
+    "sudden_hardship": "突发严重困难户",
+}
+_MONITORING_ALIASES = {"边缘户": "marginal", "突发困难户": "sudden_hardship"}
+CAUSES = {
+    "illness": "因病",
+    "disability": "因残",
+    "education": "因学",
+    "disaster": "因灾",
+    "lack_land": "缺土地",
+    "lack_water": "缺水",
+    "lack_skills": "缺技术",
+    "lack_labour": "缺劳力",
+    "lack_funds": "缺资金",
+    "poor_transport": "交通条件落后",
+    "lack_motivation": "自身发展动力不足",
+    "other": "其他",
+}
+_CAUSE_ALIASES = {
+    "缺劳动力": "lack_labour",
+    "交通落后": "poor_transport",
+    "缺乏发展动力": "lack_motivation",
+    "自身发展动力不足": "lack_motivation",
+}
+_HOUSING = {"A": "A", "B": "B", "C": "C", "D": "D"}
+_HOUSING_ALIASES = {"A级": "A", "B级": "B", "C级": "C", "D级": "D"}
+_RELATION = {
+    "head": "户主",
+    "spouse": "配偶",
+    "child": "子女",
+    "child_in_law": "儿媳/女婿",
+    "grandchild": "孙子女",
+    "parent": "父母",
+    "grandparent": "祖父母",
+    "sibling": "兄弟姐妹",
+    "other": "其他",
+}
+_RELATION_ALIASES = {
+    "本人": "head",
+    "妻": "spouse",
+    "夫": "spouse",
+    "妻子": "spouse",
+    "丈夫": "spouse",
+    "子": "child",
+    "女": "child",
+    "之子": "child",
+    "之女": "child",
+    "儿子": "child",
+    "女儿": "child",
+    "儿媳": "child_in_law",
+    "女婿": "child_in_law",
+    "之儿媳": "child_in_law",
+    "之女婿": "child_in_law",
+    "孙子": "grandchild",
+    "孙女": "grandchild",
+    "之孙子": "grandchild",
+    "之孙女": "grandchild",
+    "外孙子": "grandchild",
+    "外孙女": "grandchild",
+    "父亲": "parent",
+    "母亲": "parent",
+    "之父": "parent",
+    "之母": "parent",
+    "祖父": "grandparent",
+    "祖母": "grandparent",
+    "兄弟": "sibling",
+    "姐妹": "sibling",
+    "兄": "sibling",
+    "弟": "sibling",
+    "姐": "sibling",
+    "妹": "sibling",
+    "其他亲属": "other",
+}
+_SEX = {"male": "男", "female": "女"}
+_SEX_ALIASES = {"m": "male", "f": "female", "男性": "male", "女性": "female"}
+_EDUCATION = {
+    "none": "文盲或半文盲",
+    "primary": "小学",
+    "junior": "初中",
+    "senior": "高中",
+    "vocational": "中专/中职/技校",
+    "college": "大专及以上",
+    "preschool": "学龄前",
+}
+_EDUCATION_ALIASES = {
+    "文盲": "none",
+    "半文盲": "none",
+    "中专": "vocational",
+    "中职": "vocational",
+    "技校": "vocational",
+    "大专": "college",
+    "本科": "college",
+    "本科及以上": "college",
+    "学龄前儿童": "preschool",
+}
+_SCHOOL = {
+    "not_in_school": "非在校生",
+    "preschool": "学前教育",
+    "primary": "小学",
+    "junior": "初中",
+    "senior": "高中",
+    "vocational": "中职",
+    "college": "高职高专及以上",
+    "dropout": "辍学",
+}
+_SCHOOL_ALIASES = {
+    "在校生-小学": "primary",
+    "小学在读": "primary",
+    "初中在读": "junior",
+    "高中在读": "senior",
+    "中专": "vocational",
+    "技校": "vocational",
+    "大专": "college",
+    "本科": "college",
+    "失学辍学": "dropout",
+}
+_HEALTH = {"healthy": "健康", "chronic": "长期慢性病", "serious": "患有大病", "disabled": "残疾"}
+_HEALTH_ALIASES = {"慢性病": "chronic", "大病": "serious", "重病": "serious"}
+_LABOUR = {
+    "skilled": "技能劳动力",
+    "normal": "普通劳动力",
+    "weak": "弱劳动力或半劳动力",
+    "lost": "丧失劳动力",
+    "none": "无劳动力",
+}
+_LABOUR_ALIASES = {"弱劳动力": "weak", "半劳动力": "weak"}
+_EMPLOYMENT = {
+    "migrant_out": "省外务工",
+    "migrant_in": "省内县外务工",
+    "local": "县内务工",
+    "farming": "务农",
+    "self_employed": "自主经营",
+    "unemployed": "未就业",
+    "not_applicable": "不适用",
+}
+_EMPLOYMENT_ALIASES = {"县外省内务工": "migrant_in", "自主创业": "self_employed"}
+_SECTOR = {
+    "manufacturing": "制造业",
+    "construction": "建筑业",
+    "services": "服务业",
+    "agriculture": "农业",
+    "other": "其他",
+}
+_BATCH = {
+    "production": "发展生产",
+    "relocation": "易地搬迁",
+    "ecological": "生态补偿",
+    "education": "发展教育",
+    "social_security": "社会保障兜底",
+    "employment": "就业帮扶",
+    "health": "健康帮扶",
+    "housing": "危房改造",
+    "consumption": "消费帮扶",
+}
+_BATCH_ALIASES = {"产业帮扶": "production", "教育帮扶": "education", "社会保障": "social_security"}
+_FUND_SOURCE = {
+    "east_fiscal": "东部财政",
+    "east_social": "东部社会",
+    "west_fiscal": "西部财政",
+    "west_social": "西部社会",
+    "credit": "信贷",
+    "other": "其他",
+}
+_MEASURE_STATUS = {
+    "planned": "计划",
+    "in_progress": "实施中",
+    "completed": "已完成",
+    "cancelled": "已取消",
+}
+_PARTNER_KIND = {
+    "enterprise": "企业",
+    "organisation": "社会组织",
+    "government": "党政机关",
+    "school": "学校",
+    "hospital": "医院",
+}
+_SIDE = {"east": "东部", "west": "西部"}
+_SIDE_ALIASES = {"广东": "east", "广西": "west"}
+
+
+def _b(name: str, zh: str, *aliases: str, required: bool = True) -> Column:
+    return Column(name, zh, "bool", required=required, header_aliases=aliases)
+
+
+COLUMNS: dict[Kind, tuple[Column, ...]] = {
+    "households": (
+        Column("household_code", "户编号", "str", True, ("户码", "户编码", "家庭编号", "户号")),
+        Column(
+            "village_code",
+            "村代码",
+            "str",
+            True,
+            ("村代码(行政区划代码)", "行政区划代码", "村行政区划代码", "村级代码", "村编码"),
+        ),
+        Column("county_code", "县代码", "str", False, ("县级代码", "县区划代码", "县编码")),
+        Column(
+            "status",
+            "户类型",
+            "enum",
+            True,
+            ("户属性", "贫困户属性", "户状态"),
+            _STATUS,
+            _STATUS_ALIASES,
+        ),
+        Column(
+            "monitoring_category",
+            "监测类型",
+            "enum",
+            False,
+            ("监测对象类别", "监测对象类型"),
+            _MONITORING,
+            _MONITORING_ALIASES,
+        ),
+        Column(
+            "year_registered", "识别年度", "int", False, ("识别年份", "建档立卡年度", "纳入年度")
+        ),
+        Column("year_exited", "脱贫年度", "int", False, ("脱贫年份", "计划脱贫年度")),
+        Column(
+            "primary_cause",
+            "主要致贫原因",
+            "enum",
+            False,
+            ("主因",),
+            CAUSES,
+            _CAUSE_ALIASES,
+        ),
+        Column(
+            "poverty_causes",
+            "致贫原因",
+            "codes",
+            False,
+            ("其他致贫原因", "次要致贫原因"),
+            CAUSES,
+            _CAUSE_ALIASES,
+        ),
+        Column(
+            "housing_grade",
+            "住房安全等级",
+            "enum",
+            True,
+            ("住房安全鉴定等级", "房屋安全等级", "住房等级"),
+            _HOUSING,
+            _HOUSING_ALIASES,
+        ),
+        _b("water_quantity_ok", "饮水水量达标", "水量达标"),
+        _b("water_quality_ok", "饮水水质达标", "水质达标"),
+        _b("water_convenience_ok", "取水方便", "取水方便程度达标", "用水方便程度达标"),
+        _b("water_guarantee_ok", "供水保证率达标", "供水保证率"),
+        _b("road_access", "通硬化路", "是否通硬化路"),
+        _b("electricity", "通生活用电", "是否通生活用电"),
+        Column("helper_id", "帮扶责任人编号", "str", False, ("帮扶人编号", "帮扶责任人代码")),
+        Column("latitude", "纬度", "float"),
+        Column("longitude", "经度", "float"),
+    ),
+    "people": (
+        Column("household_code", "户编号", "str", True, ("户码", "户编码", "家庭编号", "户号")),
+        Column("member_no", "成员序号", "int", True, ("序号", "人员序号", "家庭成员序号")),
+        Column(
+            "id_number",
+            "身份证号",
+            "str",
+            True,
+            ("证件号码", "身份证号码", "公民身份号码", "身份证件号码"),
+        ),
+        Column("name", "姓名", "str", True, ("成员姓名",)),
+        Column(
+            "relation",
+            "与户主关系",
+            "enum",
+            True,
+            ("与户主的关系", "家庭关系"),
+            _RELATION,
+            _RELATION_ALIASES,
+        ),
+        Column("sex", "性别", "enum", True, (), _SEX, _SEX_ALIASES),
+        Column("birth_date", "出生日期", "date", True, ("出生年月日", "生日")),
+        Column("ethnicity", "民族", "str", True),
+        Column(
+            "education",
+            "文化程度",
+            "enum",
+            True,
+            ("学历", "受教育程度"),
+            _EDUCATION,
+            _EDUCATION_ALIASES,
+        ),
+        Column(
+            "school_status",
+            "在校生状况",
+            "enum",
+            True,
+            ("在校生情况", "在校情况"),
+            _SCHOOL,
+            _SCHOOL_ALIASES,
+        ),
+        Column("health", "健康状况", "enum", True, ("健康情况",), _HEALTH, _HEALTH_ALIASES),
+        Column("disability_grade", "残疾等级", "int", False, ("残疾级别",)),
+        _b("medical_insurance", "参加城乡居民基本医疗保险", "医疗保险", "是否参加医疗保险"),
+        _b("pension_insurance", "参加城乡居民基本养老保险", "养老保险", "是否参加养老保险"),
+        Column(
+            "labour_capacity",
+            "劳动技能",
+            "enum",
+            True,
+            ("劳动能力",),
+            _LABOUR,
+            _LABOUR_ALIASES,
+        ),
+        Column(
+            "employment",
+            "务工状况",
+            "enum",
+            True,
+            ("务工情况", "就业状况"),
+            _EMPLOYMENT,
+            _EMPLOYMENT_ALIASES,
+        ),
+        Column("work_region_code", "务工地代码", "str", False, ("务工地区划代码",)),
+        Column(
+            "sector",
+            "务工行业",
+            "enum",
+            False,
+            ("行业",),
+            _SECTOR,
+            open_domain=True,
+        ),
+        Column("monthly_wage", "月工资(元)", "float", False, ("月工资", "月收入(元)")),
+        Column("months_worked", "务工时间(月)", "int", False, ("务工时间", "务工月数")),
+        Column("skills", "技能", "str", False, ("技能情况", "掌握技能")),
+    ),
+    "income": (
+        Column("household_code", "户编号", "str", True, ("户码", "户编码", "家庭编号", "户号")),
+        Column("year", "年度", "int", True, ("年份", "收入年度")),
+        Column("wage_income", "工资性收入", "float", True, ("工资性收入(元)",)),
+        Column("operating_income", "生产经营性收入", "float", True, ("生产经营性收入(元)",)),
+        Column("property_income", "财产性收入", "float", True, ("财产性收入(元)",)),
+        Column("transfer_income", "转移性收入", "float", True, ("转移性收入(元)",)),
+        Column("production_costs", "生产经营性支出", "float", True, ("生产经营性支出(元)",)),
+        Column("household_size", "家庭人口", "int", True, ("家庭人口数", "人口数")),
+        Column("net_income_per_capita", "人均纯收入", "float", False, ("人均纯收入(元)",)),
+    ),
+    "measures": (
+        Column("measure_code", "措施编号", "str", True, ("项目编号",)),
+        Column("household_code", "户编号", "str", False, ("户码", "户编码")),
+        Column("region_code", "区划代码", "str", False, ("行政区划代码",)),
+        Column("batch", "帮扶类型", "enum", True, ("帮扶措施类型",), _BATCH, _BATCH_ALIASES),
+        Column("subtype", "具体措施", "str", True, ("措施",)),
+        Column("helper_id", "帮扶责任人编号", "str", False, ("帮扶人编号",)),
+        Column("partner_code", "东部帮扶单位编号", "str", False, ("帮扶单位编号",)),
+        Column("funds", "资金(元)", "float", True, ("资金", "投入资金(元)")),
+        Column("fund_source", "资金来源", "enum", True, (), _FUND_SOURCE),
+        Column("start_date", "开始日期", "date", False),
+        Column("end_date", "结束日期", "date", False),
+        Column("status", "状态", "enum", True, ("实施状态",), _MEASURE_STATUS),
+        Column("outcome", "成效", "str", False),
+    ),
+    "partners": (
+        Column("partner_code", "单位编号", "str", True, ("东部帮扶单位编号",)),
+        Column("name", "单位名称", "str", True),
+        Column("kind", "类型", "enum", True, ("单位类型",), _PARTNER_KIND),
+        Column("region_code", "所在地代码", "str", True, ("所在地区划代码",)),
+        Column("sector", "行业", "str", False),
+        Column("contact", "联系人", "str", False),
+    ),
+    "helpers": (
+        Column("helper_id", "帮扶责任人编号", "str", True, ("帮扶人编号",)),
+        Column("name", "姓名", "str", True),
+        Column("unit", "单位", "str", False, ("工作单位",)),
+        Column("side", "东西部", "enum", True, ("所属",), _SIDE, _SIDE_ALIASES),
+        Column("region_code", "区划代码", "str", False, ("所在地代码",)),
+    ),
+}
+
+
+def column_spec(kind: Kind, name: str) -> Column:
+    """The :class:`Column` named ``name`` of ``kind``."""
+    for col in COLUMNS[check_kind(kind)]:
+        if col.name == name:
+            return col
+    raise InputError(f"The {kind} table has no column '{name}'.", value=name)
+
+
+def canonical_columns(kind: Kind) -> list[str]:
+    """Canonical column names of ``kind`` in the data dictionary's order."""
+    return [c.name for c in COLUMNS[check_kind(kind)]]
+
+
+def zh_headers(kind: Kind) -> dict[str, str]:
+    """Canonical name → Chinese header of ``kind`` (what export writes)."""
+    return {c.name: c.zh for c in COLUMNS[check_kind(kind)]}
+
+
+def check_kind(kind: str) -> Kind:
+    if kind not in KINDS:
+        raise InputError(
+            f"Unknown kind of import '{kind}'.",
+            value=kind,
+            rule="kind",
+            fix=f"Use one of: {', '.join(KINDS)}.",
+        )
+    return kind
