@@ -420,16 +420,17 @@ def insert_columns(
     the two overlap; elsewhere it runs after the insert.
 
     ``bulk`` (a load at least as large as the table, see :attr:`Plan.bulk`): on PostgreSQL the
-    table's foreign keys are dropped for the load and re-created after it in the same
-    transaction, so they are checked by one join instead of row by row (PostgreSQL manual,
-    "Populating a Database"). Readers of the table wait until the import commits; a failure
-    or a killed import rolls the constraints back with everything else.
+    table's foreign keys, and its primary key and unique constraints unless another table refers
+    to them, are dropped for the load and re-created after it in the same transaction, so they
+    are checked at once (one join, one sorted index build) instead of row by row (PostgreSQL
+    manual, "Populating a Database"). Readers of the table wait until the import commits; a
+    failure or a killed import rolls the constraints back with everything else.
     """
     n = len(next(iter(columns.values()))) if columns else 0
     if n == 0:
         pass
     elif conn.dialect.name == "postgresql" and n >= _COPY_MIN_ROWS:
-        with constraints_rebuilt(conn, table.name, "f") if bulk else nullcontext():
+        with constraints_rebuilt(conn, table.name, "fpu") if bulk else nullcontext():
             _copy(conn, table, columns, n, progress, meanwhile)
         return
     elif conn.dialect.name == "sqlite":

@@ -199,7 +199,9 @@ def is_bulk_load(new_rows: int, table_rows: int) -> bool:
 @contextmanager
 def constraints_rebuilt(connection: Connection, table: str, kinds: str) -> Iterator[None]:
     """Drop ``table``'s constraints of ``kinds`` (PostgreSQL ``contype`` letters: ``f`` foreign
-    key, ``u`` unique) for a bulk load, and re-create them exactly as they were afterwards.
+    key, ``p`` primary key, ``u`` unique) for a bulk load, and re-create them exactly as they
+    were afterwards. Primary keys and unique constraints that a foreign key of another table
+    refers to are kept (they cannot be dropped on their own).
 
     For the load only, inside the caller's transaction, as the PostgreSQL manual advises for
     populating a database: re-creating checks every row at once (one join for a foreign key,
@@ -213,8 +215,11 @@ def constraints_rebuilt(connection: Connection, table: str, kinds: str) -> Itera
         return
     found = connection.execute(
         sa.text(
-            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-            "WHERE conrelid = to_regclass(:name) AND contype = ANY(:kinds) ORDER BY conname"
+            "SELECT c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c "
+            "WHERE c.conrelid = to_regclass(:name) AND c.contype = ANY(:kinds) "
+            "AND NOT (c.contype IN ('p', 'u') AND EXISTS (SELECT 1 FROM pg_constraint f "
+            "WHERE f.contype = 'f' AND f.confrelid = c.conrelid)) "
+            "ORDER BY c.contype = 'f', c.conname"
         ),
         {"name": f'"{table}"', "kinds": list(kinds)},
     ).all()
