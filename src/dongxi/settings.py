@@ -67,6 +67,16 @@ class Settings(BaseSettings):
             "de-duplication. Must be set (at least 32 characters) outside development."
         ),
     )
+    import_bulk_min_rows: int = Field(
+        default=50_000,
+        ge=1,
+        description=(
+            "Fewest new rows for a bulk load on PostgreSQL: an import that adds at least this "
+            "many rows to a table, and no fewer than the table held, re-creates the table's "
+            "constraints after its COPY instead of checking them row by row (faster; readers "
+            "of the table wait until the import commits). A very large value turns it off."
+        ),
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", description="Logging level of the dongxi loggers."
     )

@@ -5,6 +5,7 @@ constraints back with the rows."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,8 +15,8 @@ from test_import import counts, dump, households, income, people
 
 import dongxi.store._changelog as changelog
 import dongxi.store._import_write as import_write
-import dongxi.store.db as store_db
 import dongxi.store.importer as importer
+from dongxi.settings import get_settings
 from dongxi.store import verify_chain
 from dongxi.store.importer import import_frames
 
@@ -37,10 +38,23 @@ def constraints(engine: Engine) -> list[tuple[Any, ...]]:
     return [tuple(r) for r in rows]
 
 
+def bulk_threshold(monkeypatch: pytest.MonkeyPatch, rows: int) -> None:
+    """Set ``DONGXI_IMPORT_BULK_MIN_ROWS`` for this test."""
+    monkeypatch.setenv("DONGXI_IMPORT_BULK_MIN_ROWS", str(rows))
+    get_settings.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings() -> Iterator[None]:
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
 @pytest.fixture
 def small_bulk(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make a few dozen rows a bulk load (and sent by COPY on PostgreSQL)."""
-    monkeypatch.setattr(store_db, "BULK_MIN_ROWS", 10)
+    bulk_threshold(monkeypatch, 10)
     monkeypatch.setattr(import_write, "_COPY_MIN_ROWS", 5)
 
 
@@ -65,7 +79,7 @@ def test_bulk_load_keeps_constraints_and_stores_the_same(
     with registry.begin() as conn:
         for table in ("income", "people", "household_status", "households"):
             conn.execute(sa.text(f"DELETE FROM {table}"))
-    monkeypatch.setattr(store_db, "BULK_MIN_ROWS", 10**9)
+    bulk_threshold(monkeypatch, 10**9)
     import_frames(registry, frames(), actor="tester")
     assert snapshot(registry) == bulk_rows
 
@@ -121,7 +135,7 @@ def test_change_log_bulk_load_keeps_prev_hash_unique(
 ) -> None:
     """A bulk append to the change log re-creates the UNIQUE constraint on ``prev_hash``: the
     chain still cannot fork afterwards, and a failed append leaves the constraint in place."""
-    monkeypatch.setattr(store_db, "BULK_MIN_ROWS", 10)
+    bulk_threshold(monkeypatch, 10)
     monkeypatch.setattr(changelog, "table_rows_estimate", lambda _conn, _table: 0)
     before = constraints(registry)
     keys = [f"K{i}" for i in range(30)]

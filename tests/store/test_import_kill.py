@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from test_bulk_load import constraints
 from test_import import counts, households, people
 
 from dongxi.cli import main
@@ -65,13 +66,21 @@ def _writing(engine: Engine, url: str, pid: int) -> bool:
 
 
 @pytest.mark.slow
-def test_killed_import_leaves_no_trace(registry: Engine, cli_env: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("bulk", [False, True], ids=["row-checks", "bulk-load"])
+def test_killed_import_leaves_no_trace(
+    registry: Engine, cli_env: str, tmp_path: Path, bulk: bool
+) -> None:
+    """Killed while writing; with ``bulk`` the import is a bulk load (on PostgreSQL its table's
+    constraints are dropped while it writes): they must be back, unchanged, after the kill."""
     hh = households(1500, prefix="K")
     path = tmp_path / "big_people.csv"
     assert main(["import", str(_write(hh, tmp_path / "hh.csv"))]) == 0
     people(hh, per_household=4).to_csv(path, index=False, encoding="utf-8")
     before = counts(registry)
+    constraints_before = constraints(registry)
     env = {**os.environ, "DONGXI_DATABASE_URL": cli_env}
+    if bulk:
+        env["DONGXI_IMPORT_BULK_MIN_ROWS"] = "100"
     err = tmp_path / "stderr.txt"
     with err.open("wb") as sink:
         proc = subprocess.Popen(
@@ -100,6 +109,7 @@ def test_killed_import_leaves_no_trace(registry: Engine, cli_env: str, tmp_path:
     if registry.dialect.name == "postgresql":
         _wait_backends_gone(registry, cli_env)
     assert counts(registry) == before
+    assert constraints(registry) == constraints_before
     if registry.dialect.name == "sqlite":
         with registry.connect() as conn:
             assert conn.execute(sa.text("PRAGMA integrity_check")).scalar_one() == "ok"

@@ -24,7 +24,6 @@ from dongxi.errors import BackendError, ConfigError, DongxiError
 from dongxi.settings import get_settings
 
 __all__ = [
-    "BULK_MIN_ROWS",
     "EngineOrUrl",
     "constraints_rebuilt",
     "current_revision",
@@ -187,13 +186,10 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         session.close()
 
 
-#: Fewest new rows for a bulk load (see :func:`is_bulk_load`).
-BULK_MIN_ROWS = 50_000
-
-
 def is_bulk_load(new_rows: int, table_rows: int) -> bool:
-    """A bulk load: at least :data:`BULK_MIN_ROWS` new rows, and no fewer than the table held."""
-    return new_rows >= max(BULK_MIN_ROWS, table_rows)
+    """A bulk load: at least ``DONGXI_IMPORT_BULK_MIN_ROWS`` new rows (50,000 by default), and
+    no fewer than the table held."""
+    return new_rows >= max(get_settings().import_bulk_min_rows, table_rows)
 
 
 @contextmanager
