@@ -278,11 +278,15 @@ def plan_upsert(conn: Connection, *, kind: Kind, frame: pd.DataFrame) -> Plan:
     olds: list[tuple[Any, ...]] = [found[i] for i in old_pos]  # type: ignore[misc]
     compared = [c for c in columns if c not in key and not (kind == "people" and c == "id_masked")]
     changed_cols: dict[int, list[str]] = {}
+    every = len(old_pos) == len(keys)  # every row of the file is in the registry
     for c in compared:
         j = columns.index(c)
-        new_vals = values[c]
-        for pos, i in enumerate(old_pos):
-            if new_vals[i] != olds[pos][j]:
+        new_col = values[c] if every else [values[c][i] for i in old_pos]
+        old_col = [old[j] for old in olds]
+        if new_col == old_col:  # compared in C; the usual case of a re-imported column
+            continue
+        for pos, (new_value, old_value) in enumerate(zip(new_col, old_col, strict=True)):
+            if new_value != old_value:
                 changed_cols.setdefault(pos, []).append(c)
     updates: list[tuple[dict[str, Any], dict[str, Any]]] = []
     for pos in sorted(changed_cols):
