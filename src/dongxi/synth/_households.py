@@ -34,18 +34,24 @@ def make_fixes(rng: np.random.Generator, pop: Population) -> dict[str, Any]:
     poor = pop.h_poor
     exit_year = np.where(poor, np.minimum(pop.h_year_exited, 2020), 2020)
     repair_poor = np.minimum(rng.integers(2016, 2021, n), exit_year)
-    repair_other = np.where(rng.random(n) < 0.5, rng.integers(2016, 2023, n), NEVER)
+    # others: most repaired by the 2016–2020 programmes too (they served whole villages)
+    repair_other = np.where(rng.random(n) < 0.85, rng.integers(2016, 2021, n), NEVER)
     repair = np.where(poor, repair_poor, repair_other)
 
-    unsafe = rng.random(n) < 0.02 + 0.15 * r + 0.3 * poor
+    # about 3 in 10 registered households lived in a C/D house (7.9 million poor households'
+    # houses renovated 2016–2020 of ~29 million registered); far fewer of the others
+    unsafe = rng.random(n) < 0.01 + 0.05 * r + 0.3 * poor
     housing = np.where(
         unsafe, np.where(rng.random(n) < 0.7, 2, 3), np.where(rng.random(n) < 0.3, 0, 1)
     )
     housing_safe = np.where(rng.random(n) < 0.4, 0, 1)
     housing_fix = np.where(unsafe, repair, NEVER)
 
+    # per criterion (quantity, quality, convenience, guarantee); any of the four fails for about
+    # 1 in 4 registered and 1 in 8 other households in 2016 (17.1 million registered poor people
+    # had their water made safe 2016–2020)
     p_fail = (
-        np.array([0.04, 0.06, 0.08, 0.05])[None, :]
+        np.array([0.015, 0.025, 0.03, 0.02])[None, :]
         * (0.5 + 2.5 * r[:, None])
         * (1.0 + poor[:, None])
     )

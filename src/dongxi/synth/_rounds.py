@@ -257,7 +257,8 @@ def compute_round(pop: Population, places: Places, year: int, fixes: dict[str, A
     )
     sector = np.where(sector > 4, 4, sector).astype(np.int64)
 
-    medical = pop.p_u_med < np.where(ever_h[hh], 0.97 + 0.01 * (year - 2016), 0.95)
+    # basic medical insurance: ~98 % of rural people; registered poor up to all by 2019
+    medical = pop.p_u_med < np.where(ever_h[hh], 0.97 + 0.01 * (year - 2016), 0.98)
     pension_ins = adult & (age >= 16) & (pop.p_u_pension < np.where(age >= 60, 0.97, 0.8))
 
     # ---- income of the household -------------------------------------------------------------
