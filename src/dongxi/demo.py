@@ -48,7 +48,7 @@ __all__ = ["DEFAULT_HOUSEHOLDS", "DEFAULT_SEED", "DemoResult", "Progress", "run_
 log = logging.getLogger(__name__)
 
 #: Default size: sized so the whole demo runs in about a minute on a 2-core machine.
-DEFAULT_HOUSEHOLDS = 5_000
+DEFAULT_HOUSEHOLDS = 30_000
 DEFAULT_SEED = 2017
 #: The rounds of the panel: the 2016 state (registered poor at their peak) and the 2019 state.
 ROUNDS = (2016, 2019)
@@ -541,7 +541,7 @@ def run_demo(
             "The demo needs at least 50 households.",
             column="households",
             value=households,
-            fix="Pass --households 50 or more (default 5,000).",
+            fix="Pass --households 50 or more (default 30,000).",
         )
     root = Path(folder).expanduser().resolve()
     _prepare(root, force=force)

@@ -18,7 +18,7 @@ def demo(
     ] = Path("dongxi-demo"),
     households: Annotated[
         int | None,
-        typer.Option("--households", help="Number of synthetic households (default 5,000)."),
+        typer.Option("--households", help="Number of synthetic households (default 30,000)."),
     ] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Random seed (default 2017).")] = None,
     force: Annotated[
