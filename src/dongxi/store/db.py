@@ -217,13 +217,20 @@ def constraints_rebuilt(connection: Connection, table: str, kinds: str) -> Itera
             "WHERE f.contype = 'f' AND f.confrelid = c.conrelid)) "
             "ORDER BY c.contype = 'f', c.conname"
         ),
-        {"name": f'"{table}"', "kinds": list(kinds)},
+        {
+            "name": connection.dialect.identifier_preparer.quote_identifier(table),
+            "kinds": list(kinds),
+        },
     ).all()
+    # identifiers quoted by the dialect; definitions as PostgreSQL itself writes them
+    quote = connection.dialect.identifier_preparer.quote_identifier
     for name, _definition in found:
-        connection.exec_driver_sql(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
+        connection.exec_driver_sql(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
     yield
     for name, definition in found:
-        connection.exec_driver_sql(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
+        connection.exec_driver_sql(
+            f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}"
+        )
     log.info("bulk load of %s: %d constraints checked in bulk", table, len(found))
 
 
@@ -233,11 +240,12 @@ def table_rows_estimate(connection: Connection, table: str) -> int:
     if connection.dialect.name == "postgresql":
         estimate = connection.execute(
             sa.text("SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(:name)"),
-            {"name": f'"{table}"'},
+            {"name": connection.dialect.identifier_preparer.quote_identifier(table)},
         ).scalar()
         if estimate is not None and estimate >= 0:
             return int(estimate)
-    return int(connection.exec_driver_sql(f'SELECT count(*) FROM "{table}"').scalar_one())
+    table_ref = sa.table(table)
+    return int(connection.execute(sa.select(sa.func.count()).select_from(table_ref)).scalar_one())
 
 
 def _as_engine(engine_or_url: EngineOrUrl) -> tuple[Engine, bool]:
