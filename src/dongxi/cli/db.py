@@ -109,6 +109,46 @@ def verify_log_command(url: UrlOption = None) -> None:
     raise typer.Exit(1)
 
 
+@db_app.command("rotate-key")
+def rotate_key_command(
+    old_key_env: Annotated[
+        str,
+        typer.Option(
+            "--old-key-env",
+            help="Name of the environment variable holding the OLD encryption key (the key "
+            "itself never goes on the command line). The new key is DONGXI_ENCRYPTION_KEY.",
+        ),
+    ],
+    actor: Annotated[
+        str | None, typer.Option("--actor", help="Who rotates (default: the OS user).")
+    ] = None,
+    url: UrlOption = None,
+) -> None:
+    """Re-encrypt every stored ID number with the new encryption key (one transaction)."""
+    import os
+
+    from dongxi.cli.imports import _actor
+    from dongxi.errors import ConfigError
+    from dongxi.store._rekey import rotate_encryption_key
+    from dongxi.store.db import make_engine
+
+    old_key = os.environ.get(old_key_env)
+    if old_key is None:
+        raise ConfigError(
+            f"The environment variable {old_key_env} is not set.",
+            fix=f"Export the old encryption key as {old_key_env}, or name another variable.",
+        )
+    engine = make_engine(url)
+    try:
+        result = rotate_encryption_key(engine, old_key=old_key, actor=_actor(actor))
+    finally:
+        engine.dispose()
+    console.print(
+        f"ID numbers re-encrypted: {result.rotated} of {result.rows} "
+        f"({result.already} already under the new key)"
+    )
+
+
 @db_app.command("verify-snapshot")
 def verify_snapshot_command(
     folder: Annotated[Path, typer.Argument(help="Folder written by 'dongxi snapshot'.")],

@@ -113,6 +113,13 @@ class IdProtector:
             out.append(_VERSION + nonce + seal(nonce, clear, _AAD))
         return out
 
+    def decrypt_strict(self, blob: bytes) -> str:
+        """:meth:`decrypt`, but a wrong key raises ``cryptography``'s ``InvalidTag`` (for callers
+        that try several keys)."""
+        if len(blob) < 1 + 12 + 16 or blob[:1] != _VERSION:
+            raise InvalidTag
+        return self._aes.decrypt(blob[1:13], blob[13:], _AAD).decode("ascii")
+
     def decrypt(self, blob: bytes) -> str:
         """The clear number of a stored ciphertext."""
         if len(blob) < 1 + 12 + 16 or blob[:1] != _VERSION:

@@ -1,0 +1,116 @@
+"""Rotating the encryption key of resident ID numbers (``DONGXI_ENCRYPTION_KEY``).
+
+:func:`rotate_encryption_key` re-encrypts every stored ID number (``people.id_encrypted``) from
+an old key to the configured one, in **one transaction**: a wrong old key, a failure or a killed
+process leaves every ciphertext as it was, so the registry never holds a mix that one key cannot
+read. Rows already readable with the new key (a rotation that was repeated) are left alone. The
+change log gets one entry (action ``rekey``, entity ``people``) with the number of rows; the ID
+numbers, the keyed hashes (``id_hash``) and ``row_version`` do not change, since no fact about a
+person changes.
+
+The look-up key (``DONGXI_LOOKUP_KEY``) cannot be rotated this way: the keyed hash is the natural
+key of ``people``, the key of their change-log entries and the seeker id of the market, and the
+change log is append-only; see ``docs/registry.md``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from cryptography.exceptions import InvalidTag
+from sqlalchemy.engine import Engine
+
+from dongxi.errors import ConfigError, InputError
+from dongxi.settings import Settings, get_settings
+from dongxi.store.db import translate_errors
+from dongxi.store.protect import IdProtector
+
+__all__ = ["RekeyResult", "rotate_encryption_key"]
+
+log = logging.getLogger(__name__)
+
+_BATCH = 5_000
+
+
+@dataclass(frozen=True)
+class RekeyResult:
+    """What a rotation did."""
+
+    rows: int  # people rows in the registry
+    rotated: int  # re-encrypted from the old key
+    already: int  # already readable with the new key: left alone
+
+
+def rotate_encryption_key(
+    engine: Engine, *, old_key: str, actor: str, settings: Settings | None = None
+) -> RekeyResult:
+    """Re-encrypt every ``people.id_encrypted`` from ``old_key`` to the configured key.
+
+    Raises :class:`ConfigError` when the old and new keys are the same, or when a ciphertext can
+    be read with neither key (nothing is changed then).
+    """
+    current = settings or get_settings()
+    current.check_secrets()
+    new_key = current.encryption_key.get_secret_value()
+    if not old_key:
+        raise InputError(
+            "The old encryption key is empty.",
+            fix="Put the old key in an environment variable and name it with --old-key-env.",
+        )
+    if old_key == new_key:
+        raise ConfigError(
+            "The old and the new encryption key are the same.",
+            fix="Set DONGXI_ENCRYPTION_KEY to the new key; pass the old one separately.",
+        )
+    lookup = current.lookup_key.get_secret_value()
+    old = IdProtector(encryption_key=old_key, lookup_key=lookup)
+    new = IdProtector(encryption_key=new_key, lookup_key=lookup)
+    import dongxi.store.all_models  # noqa: F401  (fills the metadata)
+    from dongxi.store._changelog import Change, record_changes
+    from dongxi.store.base import Base
+
+    people = Base.metadata.tables["people"]
+    rotated = already = 0
+    with translate_errors("Rotating the ID encryption key"), engine.begin() as conn:
+        rows = conn.execute(sa.select(people.c.id_hash, people.c.id_encrypted)).all()
+        changes: list[dict[str, object]] = []
+        for id_hash, blob in rows:
+            blob = bytes(blob)
+            try:
+                clear = old.decrypt_strict(blob)
+            except InvalidTag:
+                try:
+                    new.decrypt_strict(blob)
+                except InvalidTag:
+                    raise ConfigError(
+                        "A stored ID number can be read with neither the old nor the new key; "
+                        "nothing was changed.",
+                        fix="Check the old key (--old-key-env) and DONGXI_ENCRYPTION_KEY.",
+                    ) from None
+                already += 1
+                continue
+            changes.append({"k": id_hash, "v": new.encrypt_many([clear])[0]})
+            rotated += 1
+        statement = (
+            people.update()
+            .where(people.c.id_hash == sa.bindparam("k"))
+            .values(id_encrypted=sa.bindparam("v"))
+        )
+        for start in range(0, len(changes), _BATCH):
+            conn.execute(statement, changes[start : start + _BATCH])
+        record_changes(
+            conn,
+            actor=actor,
+            action="rekey",
+            entity="people",
+            changes=[
+                Change(
+                    key="id_encrypted",
+                    after={"rows": len(rows), "rotated": rotated, "already": already},
+                )
+            ],
+        )
+    log.info("encryption key rotated: %d rows, %d re-encrypted", len(rows), rotated)
+    return RekeyResult(rows=len(rows), rotated=rotated, already=already)
