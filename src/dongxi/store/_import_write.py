@@ -119,26 +119,31 @@ def registry_view(
         cols = [people.c.id_hash, people.c.household_code, people.c.member_no, people.c.id_masked]
         hh = _distinct(frame, "household_code")
         total = conn.execute(sa.select(sa.func.count()).select_from(people)).scalar_one()
+        found: list[tuple[Any, ...]] = []
         if total == 0:
-            rows = []
+            pass
         elif len(hh) > 20_000 or total <= 4 * len(hh):
-            rows = list(conn.execute(sa.select(*cols)).all())
+            found = _select_all(
+                conn, people, ["id_hash", "household_code", "member_no", "id_masked"]
+            )
         else:
-            rows = []
             for chunk in _chunks(sorted(hh), _CHUNK):
-                rows += conn.execute(
-                    sa.select(*cols).where(people.c.household_code.in_(chunk))
-                ).all()
+                found += [
+                    tuple(r)
+                    for r in conn.execute(
+                        sa.select(*cols).where(people.c.household_code.in_(chunk))
+                    )
+                ]
             # the same people registered in other households (found by their keyed hash)
             hashes = sorted(_file_hashes(frame, hasher)) if hasher else []
             for chunk in _chunks(hashes, _CHUNK):
-                rows += [
-                    r
+                found += [
+                    tuple(r)
                     for r in conn.execute(sa.select(*cols).where(people.c.id_hash.in_(chunk)))
                     if r[1] not in hh
                 ]
         names = ["id_hash", "household_code", "member_no", "id_masked"]
-        data = list(zip(*rows, strict=True)) if rows else [()] * len(names)
+        data = list(zip(*found, strict=True)) if found else [()] * len(names)
         existing = pd.DataFrame(
             {n: pd.Series(list(v), dtype=object) for n, v in zip(names, data, strict=True)}
         ).astype({"member_no": "int64"})
@@ -212,6 +217,8 @@ def _norm_db(value: Any) -> Any:
         return value.date()
     if isinstance(value, bytes | memoryview):
         return bytes(value)
+    if isinstance(value, str):  # SQLite keeps dates as ISO text
+        return dt.date.fromisoformat(value[:10])
     return value
 
 
@@ -311,6 +318,22 @@ def _needs_norm(column: sa.Column[Any]) -> bool:
     return isinstance(column.type, sa.Date | sa.DateTime | sa.LargeBinary)
 
 
+def _select_all(conn: Connection, table: sa.Table, columns: list[str]) -> list[tuple[Any, ...]]:
+    """Every row of ``columns`` of ``table`` as plain DBAPI tuples (no SQLAlchemy row objects
+    or result processing: the caller normalises dates, booleans and bytes itself)."""
+    quote = conn.dialect.identifier_preparer.quote_identifier
+    sql = f"SELECT {', '.join(quote(c) for c in columns)} FROM {quote(table.name)}"
+    raw = conn.connection.driver_connection
+    if raw is None:  # pragma: no cover - a pooled connection always has its driver connection
+        raise RuntimeError("no driver connection")
+    cursor = raw.cursor()
+    try:
+        cursor.execute(sql)
+        return [tuple(row) for row in cursor.fetchall()]
+    finally:
+        cursor.close()
+
+
 def _fetch_existing(
     conn: Connection,
     table: sa.Table,
@@ -332,13 +355,15 @@ def _fetch_existing(
         for chunk in _chunks(first, _CHUNK):
             stmt_rows += conn.execute(sa.select(*cols).where(table.c[key[0]].in_(chunk))).all()
     else:
-        stmt_rows = list(conn.execute(sa.select(*cols)).all())
+        stmt_rows = _select_all(conn, table, columns)
     if not stmt_rows:
         return total, out
     data = [list(col) for col in zip(*stmt_rows, strict=True)]
     for j, column in enumerate(cols):
         if _needs_norm(column):
             data[j] = [_norm_db(v) for v in data[j]]
+        elif isinstance(column.type, sa.Boolean):
+            data[j] = [v if v is None else bool(v) for v in data[j]]
     at = [columns.index(k) for k in key]
     for row in zip(*data, strict=True):
         k = tuple(row[j] for j in at)
