@@ -33,15 +33,20 @@ from dongxi.store.headers import localize
 from dongxi.store.importer import import_file
 
 
-def make_files(households: int, folder: Path, seed: int) -> dict[str, tuple[Path, int]]:
+def make_files(
+    households: int, folder: Path, seed: int, fmt: str = "csv"
+) -> dict[str, tuple[Path, int]]:
     from dongxi.synth import generate
 
     data = generate(households=households, seed=seed, years=(2020,))
     files = {}
     for kind in ("helpers", "households", "people", "income"):
         frame = getattr(data, kind)
-        path = folder / f"{kind}.csv"
-        localize(frame, kind=kind).to_csv(path, index=False, encoding="utf-8-sig")
+        path = folder / f"{kind}.{fmt}"
+        if fmt == "xlsx":
+            localize(frame, kind=kind).to_excel(path, index=False)
+        else:
+            localize(frame, kind=kind).to_csv(path, index=False, encoding="utf-8-sig")
         files[kind] = (path, len(frame))
     return files
 
@@ -104,11 +109,18 @@ def main() -> None:
     parser.add_argument("--households", type=int, default=129_000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"])
+    parser.add_argument(
+        "--format", choices=("csv", "xlsx"), default="csv", help="file format of the import files"
+    )
+    parser.add_argument(
+        "--no-peers", action="store_true", help="skip pandas to_sql and raw COPY (CSV only)"
+    )
     args = parser.parse_args()
+    with_peers = not args.no_peers and args.format == "csv"
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         t0 = time.perf_counter()
-        files = make_files(args.households, folder, args.seed)
+        files = make_files(args.households, folder, args.seed, args.format)
         print(f"synthesised and wrote CSV files in {time.perf_counter() - t0:.1f} s")
         print(f"machine: {platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()}")
         print(f"rows: { {kind: n for kind, (_path, n) in files.items()} }")
@@ -116,7 +128,7 @@ def main() -> None:
             if backend == "sqlite":
                 url = f"sqlite:///{folder / 'bench.db'}"
                 results = run(url, files)
-                peer = peers(f"sqlite:///{folder / 'peer.db'}", files)
+                peer = peers(f"sqlite:///{folder / 'peer.db'}", files) if with_peers else []
             else:
                 server = os.environ.get(
                     "DONGXI_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -128,12 +140,19 @@ def main() -> None:
                 try:
                     url = sa.make_url(server).set(database=name).render_as_string(False)
                     results = run(url, files)
-                    peer = peers(url, files)
+                    peer = peers(url, files) if with_peers else []
                 finally:
                     with admin.connect() as conn:
                         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
                     admin.dispose()
             total = sum(r[2] for r in results)
+            if not peer:
+                print(f"\n{backend} ({args.format}): import {total:.1f} s in total")
+                print("| table | rows | dongxi first import (s) | dongxi re-import (s) |")
+                print("| --- | ---: | ---: | ---: |")
+                for kind, n, first, again in results:
+                    print(f"| {kind} | {n:,} | {first:.1f} | {again:.1f} |")
+                continue
             print(f"\n{backend}: import {total:.1f} s in total (load {os.getloadavg()})")
             print(
                 "| table | rows | dongxi first import (s) | dongxi re-import, unchanged (s) "
