@@ -24,6 +24,8 @@ import platform
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -49,6 +51,22 @@ def make_files(
             localize(frame, kind=kind).to_csv(path, index=False, encoding="utf-8-sig")
         files[kind] = (path, len(frame))
     return files
+
+
+@contextmanager
+def scratch_postgres(prefix: str) -> Iterator[str]:
+    """URL of a new, empty PostgreSQL database on ``DONGXI_BENCH_PG``'s server, dropped after."""
+    server = os.environ.get("DONGXI_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield sa.make_url(server).set(database=name).render_as_string(False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def run(url: str, files: dict[str, tuple[Path, int]]) -> list[tuple[str, int, float, float]]:
@@ -130,21 +148,9 @@ def main() -> None:
                 results = run(url, files)
                 peer = peers(f"sqlite:///{folder / 'peer.db'}", files) if with_peers else []
             else:
-                server = os.environ.get(
-                    "DONGXI_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-                )
-                name = f"dongxi_bench_{uuid.uuid4().hex[:8]}"
-                admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-                with admin.connect() as conn:
-                    conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-                try:
-                    url = sa.make_url(server).set(database=name).render_as_string(False)
+                with scratch_postgres("dongxi_bench") as url:
                     results = run(url, files)
                     peer = peers(url, files) if with_peers else []
-                finally:
-                    with admin.connect() as conn:
-                        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                    admin.dispose()
             total = sum(r[2] for r in results)
             if not peer:
                 print(f"\n{backend} ({args.format}): import {total:.1f} s in total")

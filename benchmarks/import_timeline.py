@@ -15,16 +15,14 @@ from __future__ import annotations
 
 import argparse
 import functools
-import os
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
-from bench_import import make_files
+from bench_import import make_files, scratch_postgres
 
 import dongxi.store._changelog as changelog
 import dongxi.store._import_write as import_write
@@ -70,19 +68,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         files = make_files(args.households, folder, 0)
-        admin = None
-        if args.backend == "sqlite":
-            url = f"sqlite:///{folder / 'timeline.db'}"
-        else:
-            server = os.environ.get(
-                "DONGXI_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-            )
-            name = f"dongxi_timeline_{uuid.uuid4().hex[:8]}"
-            admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-            url = sa.make_url(server).set(database=name).render_as_string(False)
-        try:
+        with ExitStack() as stack:
+            if args.backend == "sqlite":
+                url = f"sqlite:///{folder / 'timeline.db'}"
+            else:
+                url = stack.enter_context(scratch_postgres("dongxi_timeline"))
             engine = make_engine(url)
             upgrade(engine)
             for kind, (path, rows) in files.items():
@@ -91,11 +81,6 @@ def main() -> None:
                 importer.import_file(engine, path, actor="timeline")
                 print(f"  {'total':45s} {time.perf_counter() - start:6.2f} s")
             engine.dispose()
-        finally:
-            if admin is not None:
-                with admin.connect() as conn:
-                    conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                admin.dispose()
 
 
 if __name__ == "__main__":
