@@ -139,7 +139,7 @@ def main() -> None:
         folder = Path(tmp)
         t0 = time.perf_counter()
         files = make_files(args.households, folder, args.seed, args.format)
-        print(f"synthesised and wrote CSV files in {time.perf_counter() - t0:.1f} s")
+        print(f"synthesised and wrote the {args.format} files in {time.perf_counter() - t0:.1f} s")
         print(f"machine: {platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()}")
         print(f"rows: { {kind: n for kind, (_path, n) in files.items()} }")
         for backend in args.backends:
