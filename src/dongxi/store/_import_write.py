@@ -243,10 +243,6 @@ class Plan:
         """Number of rows to insert."""
         return len(self.new[self.columns[0]]) if self.new else 0
 
-    def new_records(self) -> list[dict[str, Any]]:
-        """The rows to insert as dicts (for callers that want records, not columns)."""
-        return columns_to_rows(self.new)
-
 
 def columns_to_rows(columns: dict[str, list[Any]]) -> list[dict[str, Any]]:
     """``{column: values}`` as a list of row dicts."""
