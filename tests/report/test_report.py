@@ -116,7 +116,7 @@ def test_chinese_text_stays_text(built: Path) -> None:
 def test_workbook_holds_every_table(report_data: ReportData, built: Path) -> None:
     book = openpyxl.load_workbook(built.with_suffix(".xlsx"), read_only=True)
     assert set(book.sheetnames) >= {"summary", "measures", "matching_by_group", "snapshots"}
-    sheet = pd.read_excel(built.with_suffix(".xlsx"), sheet_name="measures")
+    sheet = pd.read_excel(built.with_suffix(".xlsx"), sheet_name="measures", engine="openpyxl")
     assert report_data.measures is not None
     assert len(sheet) == len(report_data.measures)
 
