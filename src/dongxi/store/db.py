@@ -203,8 +203,10 @@ def constraints_rebuilt(connection: Connection, table: str, kinds: str) -> Itera
     populating a database: re-creating checks every row at once (one join for a foreign key,
     one sorted index build for a unique constraint) instead of row by row. A failure, or a
     killed process, rolls the constraints back with the rows. ``ALTER TABLE`` locks the table
-    until the transaction ends, so readers of the table wait for the load to commit. Does
-    nothing on other databases.
+    until the transaction ends, so readers of the table wait for the load to commit; when the
+    table is in use (another transaction holds a lock on it for more than
+    :data:`BULK_LOCK_WAIT_MS`), nothing is dropped and the load checks row by row. Does nothing
+    on other databases.
     """
     if connection.dialect.name != "postgresql":
         yield
@@ -224,14 +226,41 @@ def constraints_rebuilt(connection: Connection, table: str, kinds: str) -> Itera
     ).all()
     # identifiers quoted by the dialect; definitions as PostgreSQL itself writes them
     quote = connection.dialect.identifier_preparer.quote_identifier
-    for name, _definition in found:
-        connection.exec_driver_sql(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
+    if found and not _dropped_or_busy(connection, quote(table), [quote(n) for n, _ in found]):
+        found = []  # the table is in use: load row by row instead
     yield
     for name, definition in found:
         connection.exec_driver_sql(
             f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}"
         )
     log.info("bulk load of %s: %d constraints checked in bulk", table, len(found))
+
+
+#: How long a bulk load waits for its table before loading row by row instead (below
+#: PostgreSQL's default ``deadlock_timeout`` of 1 s, so two loads never deadlock).
+BULK_LOCK_WAIT_MS = 500
+
+
+def _dropped_or_busy(connection: Connection, table: str, names: list[str]) -> bool:
+    """Drop the constraints ``names`` of ``table`` (both quoted) if the table can be locked
+    within :data:`BULK_LOCK_WAIT_MS`; False (and nothing dropped) when another transaction holds
+    it — a reader, or a second bulk load of the same table."""
+    savepoint = connection.begin_nested()
+    previous = connection.exec_driver_sql("SHOW lock_timeout").scalar_one()
+    try:
+        connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{BULK_LOCK_WAIT_MS}ms'")
+        for name in names:
+            connection.exec_driver_sql(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
+        # back to the session's own lock timeout for the rest of the import
+        connection.execute(sa.text("SELECT set_config('lock_timeout', :v, true)"), {"v": previous})
+    except sa.exc.OperationalError as exc:
+        if getattr(exc.orig, "sqlstate", None) != "55P03":  # lock_not_available
+            raise
+        savepoint.rollback()  # also undoes SET LOCAL
+        log.info("bulk load of %s: the table is in use; checking row by row", table)
+        return False
+    savepoint.commit()
+    return True
 
 
 def table_rows_estimate(connection: Connection, table: str) -> int:
