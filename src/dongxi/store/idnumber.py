@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+import numpy.typing as npt
 
 from dongxi.errors import InputError
 
@@ -27,6 +28,7 @@ __all__ = [
     "IdInfo",
     "build_id",
     "check_character",
+    "check_codes",
     "id_problem",
     "id_problems",
     "is_valid_id",
@@ -129,6 +131,13 @@ _WEIGHT_VECTOR = np.array(_WEIGHTS, dtype=np.int64)
 _CHECK_CODES = np.frombuffer(_CHECK.encode("ascii"), dtype=np.uint8)
 
 
+def check_codes(digits: npt.NDArray[np.int64]) -> npt.NDArray[np.uint8]:
+    """ASCII codes of the check characters of many ID bodies, given as an ``(n, 17)`` matrix of
+    digits (vectorised :func:`check_character`)."""
+    codes: npt.NDArray[np.uint8] = _CHECK_CODES[(digits @ _WEIGHT_VECTOR) % 11]
+    return codes
+
+
 def id_problems(values: Sequence[str], *, today: dt.date | None = None) -> list[str | None]:
     """:func:`id_problem` of many **normalised** numbers at once (same rules, same order).
 
@@ -159,8 +168,7 @@ def id_problems(values: Sequence[str], *, today: dt.date | None = None) -> list[
     birth = first.astype("datetime64[D]") + (day - 1)
     limit = np.datetime64(today if today is not None else _refresh_today(), "D")
     date_ok = month_ok & (day >= 1) & (day <= days_in_month) & (year >= 1880) & (birth <= limit)
-    check = _CHECK_CODES[(d[:, :17] @ _WEIGHT_VECTOR) % 11]
-    check_ok = check == b[:, 17]
+    check_ok = check_codes(d[:, :17]) == b[:, 17]
     code = np.where(~fmt_ok, 1, np.where(~date_ok, 2, np.where(~check_ok, 3, 0)))
     for i, c in zip(at.tolist(), code.tolist(), strict=True):
         out[i] = _PROBLEMS[c]

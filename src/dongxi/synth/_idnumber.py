@@ -1,7 +1,7 @@
 """Resident ID numbers (GB 11643-1999): 6-digit region of birth, birth date, sequence, check digit.
 
-The sequence's last digit is odd for men and even for women. The check digit is
-``(12 - sum(digit_i * 2**(17-i) mod 11)) mod 11`` written as ``0–9`` or ``X`` for 10.
+The sequence's last digit is odd for men and even for women. The check character (ISO 7064
+MOD 11-2) comes from :mod:`dongxi.store.idnumber`, the registry's own checker.
 """
 
 from __future__ import annotations
@@ -15,26 +15,25 @@ from dongxi.synth._arrow import int_text, join
 
 __all__ = ["check_digit", "check_digits", "id_numbers"]
 
-_WEIGHTS = np.array([pow(2, 17 - i, 11) for i in range(17)], dtype=np.int64)
-_CHECK = np.array(list("10X98765432"))
-
 
 def check_digit(first17: str) -> str:
     """The GB 11643 check character of the first 17 digits of an ID number."""
-    if len(first17) != 17 or not first17.isdigit():
-        raise ValueError("an ID number body is 17 digits")
-    total = sum(int(c) * int(w) for c, w in zip(first17, _WEIGHTS, strict=True))
-    return str(_CHECK[total % 11])
+    # imported here: importing dongxi.store loads the registry's models, which synth does not need
+    from dongxi.store.idnumber import check_character
+
+    return check_character(first17)
 
 
 def check_digits(body: npt.NDArray[np.int64]) -> npt.NDArray[np.str_]:
     """Check characters of 17-digit ID bodies given as integers (vectorised)."""
-    total = np.zeros(len(body), dtype=np.int64)
+    from dongxi.store.idnumber import check_codes
+
+    digits = np.empty((len(body), 17), dtype=np.int64)
     rest = body.copy()
     for position in range(16, -1, -1):
-        total += (rest % 10) * _WEIGHTS[position]
+        digits[:, position] = rest % 10
         rest //= 10
-    return _CHECK[total % 11]
+    return check_codes(digits).view("S1").astype(str)
 
 
 def id_numbers(
