@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from test_import import households, people
 
+import dongxi.store._rekey as rekey
 from dongxi.cli import main
 from dongxi.errors import ConfigError
 from dongxi.settings import get_settings
@@ -51,6 +52,7 @@ def test_rotate_key_re_encrypts_everything_once(
     registry: Engine, settings_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     url = registry.url.render_as_string(hide_password=False)
+    settings_env.setattr(rekey, "_BATCH", 5)  # several batches of 5 rows
     hh = households(4, prefix="R")
     frame = people(hh)
     import_frames(registry, {"households": hh, "people": frame}, actor="tester")

@@ -72,34 +72,49 @@ def rotate_encryption_key(
     from dongxi.store.base import Base
 
     people = Base.metadata.tables["people"]
-    rotated = already = 0
+    rows = rotated = already = 0
+    select = (
+        sa.select(people.c.id_hash, people.c.id_encrypted)
+        .where(people.c.id_hash > sa.bindparam("after"))
+        .order_by(people.c.id_hash)
+        .limit(_BATCH)
+    )
+    update = (
+        people.update()
+        .where(people.c.id_hash == sa.bindparam("k"))
+        .values(id_encrypted=sa.bindparam("v"))
+    )
     with translate_errors("Rotating the ID encryption key"), engine.begin() as conn:
-        rows = conn.execute(sa.select(people.c.id_hash, people.c.id_encrypted)).all()
-        changes: list[dict[str, object]] = []
-        for id_hash, blob in rows:
-            blob = bytes(blob)
-            try:
-                clear = old.decrypt_strict(blob)
-            except InvalidTag:
+        after = ""
+        while True:  # a batch at a time, in key order: memory stays small on a province
+            batch = conn.execute(select, {"after": after}).all()
+            if not batch:
+                break
+            after = str(batch[-1][0])
+            rows += len(batch)
+            changes: list[dict[str, object]] = []
+            clear: list[str] = []
+            for id_hash, blob in batch:
+                blob = bytes(blob)
                 try:
-                    new.decrypt_strict(blob)
+                    clear.append(old.decrypt_strict(blob))
                 except InvalidTag:
-                    raise ConfigError(
-                        "A stored ID number can be read with neither the old nor the new key; "
-                        "nothing was changed.",
-                        fix="Check the old key (--old-key-env) and DONGXI_ENCRYPTION_KEY.",
-                    ) from None
-                already += 1
-                continue
-            changes.append({"k": id_hash, "v": new.encrypt_many([clear])[0]})
-            rotated += 1
-        statement = (
-            people.update()
-            .where(people.c.id_hash == sa.bindparam("k"))
-            .values(id_encrypted=sa.bindparam("v"))
-        )
-        for start in range(0, len(changes), _BATCH):
-            conn.execute(statement, changes[start : start + _BATCH])
+                    try:
+                        new.decrypt_strict(blob)
+                    except InvalidTag:
+                        raise ConfigError(
+                            "A stored ID number can be read with neither the old nor the new "
+                            "key; nothing was changed.",
+                            fix="Check the old key (--old-key-env) and DONGXI_ENCRYPTION_KEY.",
+                        ) from None
+                    already += 1
+                    continue
+                changes.append({"k": id_hash})
+            for change, blob in zip(changes, new.encrypt_many(clear), strict=True):
+                change["v"] = blob
+            if changes:
+                conn.execute(update, changes)
+            rotated += len(changes)
         record_changes(
             conn,
             actor=actor,
@@ -108,9 +123,9 @@ def rotate_encryption_key(
             changes=[
                 Change(
                     key="id_encrypted",
-                    after={"rows": len(rows), "rotated": rotated, "already": already},
+                    after={"rows": rows, "rotated": rotated, "already": already},
                 )
             ],
         )
-    log.info("encryption key rotated: %d rows, %d re-encrypted", len(rows), rotated)
-    return RekeyResult(rows=len(rows), rotated=rotated, already=already)
+    log.info("encryption key rotated: %d rows, %d re-encrypted", rows, rotated)
+    return RekeyResult(rows=rows, rotated=rotated, already=already)
