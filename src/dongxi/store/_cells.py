@@ -46,11 +46,6 @@ def _max_lengths(kind: str) -> dict[str, int]:
 # --- parsing ----------------------------------------------------------------------------------
 
 
-def _present(series: pd.Series) -> pd.Series:
-    """Non-empty cells (not NA and not blank text)."""
-    return present_cells(series)
-
-
 def _text(series: pd.Series, present: pd.Series, *, nfkc: bool = False) -> pd.Series:
     """Stripped text (NFKC-normalised when asked) of the present cells, ``None`` elsewhere."""
     cells = series.to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
@@ -166,7 +161,7 @@ def typed(
             series = pd.Series([None] * len(frame), index=frame.index, dtype=object)
         else:
             series = frame[col.name]
-        present = _present(series)
+        present = present_cells(series)
         presence[col.name] = present
         shown = _shown(series, present, col.name)
         if col.required:

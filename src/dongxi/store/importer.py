@@ -150,7 +150,7 @@ def _key_texts(plan: Plan) -> list[str]:
 def _record(conn: Connection, plan: Plan, *, actor: str, created: Prepared | None) -> None:
     """Change-log entries for every created and updated record (none for unchanged ones).
 
-    ``created`` holds the entries of the new rows when they were rendered ahead of time.
+    ``created`` holds the entries of the new rows, rendered while they were written.
     """
     from dongxi.store._changelog import Change, record_changes, record_prepared
 
@@ -159,9 +159,7 @@ def _record(conn: Connection, plan: Plan, *, actor: str, created: Prepared | Non
     def key_text(rec: Mapping[str, Any]) -> str:
         return "/".join(str(rec[k]) for k in key)
 
-    if plan.created:
-        if created is None:
-            created = prepare_created(entity=plan.kind, keys=_key_texts(plan), records=plan.new)
+    if created is not None:
         record_prepared(conn, actor=actor, prepared=created)
     if plan.updates:
         updated = (Change(key=key_text(a), before=b, after=a) for a, b in plan.updates)
