@@ -5,7 +5,7 @@ registered members on average, so the default is 129,000 households: 402,134 peo
 least what the issue asks).
 
 Data come from ``dongxi.synth`` (deterministic by seed), written as the Chinese-header CSV files
-offices hold (``dongxi.store.headers.localize``). Each file is imported with
+offices hold (``dongxi.intake.headers.localize``). Each file is imported with
 ``dongxi.store.importer.import_file`` (read, detect kind, validate, upsert, change log) into a fresh
 registry on SQLite and on PostgreSQL, then imported a second time (nothing changes).
 
@@ -30,8 +30,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from dongxi.intake.headers import localize
 from dongxi.store.db import make_engine, upgrade
-from dongxi.store.headers import localize
 from dongxi.store.importer import import_file
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from dongxi.store.headers import localize
+from dongxi.intake.headers import localize
 from dongxi.synth import generate
 from dongxi.tables import read_table
 

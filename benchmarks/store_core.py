@@ -16,10 +16,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from dongxi.pii.idnumber import build_id
+from dongxi.pii.protect import IdProtector
 from dongxi.store import Change, make_engine, record_changes, upgrade, verify_chain
 from dongxi.store.db import downgrade
-from dongxi.store.idnumber import build_id
-from dongxi.store.protect import IdProtector
 
 
 def _time(label: str, func: object) -> float:

@@ -5,7 +5,7 @@ The package is layered; imports only point downward::
     cli / api / web          orchestration (Typer, FastAPI)
     report, store, synth     reports, system of record, synthetic data
     measure, market, ...     pure engines: tables in, tables out
-    engine, policy, tables   where analytics run, policy data, file formats
+    analytics, policy, tables   where analytics run, policy data, file formats
     errors, settings         the exception tree and the one table of settings
 """
 

@@ -34,8 +34,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from dongxi.errors import InputError
+from dongxi.intake.headers import Kind
 from dongxi.report import ReportData, build_report
-from dongxi.store.headers import Kind
 from dongxi.tables import write_table
 
 if TYPE_CHECKING:

@@ -1,11 +1,11 @@
-"""dongxi.engine: URLs, capability flags, translated errors."""
+"""dongxi.analytics: URLs, capability flags, translated errors."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from dongxi.engine import connect
+from dongxi.analytics import connect
 from dongxi.errors import BackendError, ConfigError
 
 

@@ -1,8 +1,8 @@
-"""The public surface of dongxi.measure and dongxi.engine is pinned."""
+"""The public surface of dongxi.measure and dongxi.analytics is pinned."""
 
 from __future__ import annotations
 
-import dongxi.engine
+import dongxi.analytics
 import dongxi.measure
 
 
@@ -18,5 +18,5 @@ def test_measure_exports() -> None:
         assert hasattr(dongxi.measure, name)
 
 
-def test_engine_exports() -> None:
-    assert sorted(dongxi.engine.__all__) == ["Capabilities", "Engine", "connect"]
+def test_analytics_exports() -> None:
+    assert sorted(dongxi.analytics.__all__) == ["Backend", "Capabilities", "connect"]

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dongxi.engine import Engine, connect
+from dongxi.analytics import Backend, connect
 from dongxi.measure import builtin_specs, identify, load_spec, measure
 from dongxi.policy import get_parameter
 
@@ -220,19 +220,19 @@ def test_builtins_run_on_the_synthetic_registry() -> None:
 
 
 @pytest.fixture(scope="module")
-def pg(pg_url: str) -> Iterator[Engine]:
-    engine = connect(pg_url)
-    yield engine
-    engine.close()
+def pg(pg_url: str) -> Iterator[Backend]:
+    backend = connect(pg_url)
+    yield backend
+    backend.close()
 
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("name", ["china_official", "guangxi_rural"])
-def test_builtins_identical_on_postgres(pg: Engine, name: str) -> None:
+def test_builtins_identical_on_postgres(pg: Backend, name: str) -> None:
     table, params = _table(), _params(name)
     duck = identify(table, name, params=params)
-    post = identify(table, name, params=params, engine=pg)
+    post = identify(table, name, params=params, backend=pg)
     pd.testing.assert_frame_equal(duck, post)
     duck_m = measure(table, name, params=params)
-    post_m = measure(table, name, params=params, engine=pg)
+    post_m = measure(table, name, params=params, backend=pg)
     pd.testing.assert_frame_equal(duck_m, post_m, rtol=1e-12, atol=1e-15)

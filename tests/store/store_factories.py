@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from dongxi.store.idnumber import build_id
+from dongxi.pii.idnumber import build_id
 
 #: The registry backends every test runs on.
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]

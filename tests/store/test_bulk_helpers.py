@@ -27,6 +27,16 @@ from store_factories import household
 
 import dongxi.store.all_models  # noqa: F401  (registers every table on Base.metadata)
 from dongxi.errors import InputError
+from dongxi.pii.idnumber import (
+    build_id,
+    check_character,
+    id_problem,
+    id_problems,
+    mask_id,
+    mask_ids,
+    normalise_id,
+)
+from dongxi.pii.protect import IdProtector
 from dongxi.store._changelog import (
     Change,
     canonical_json,
@@ -38,16 +48,6 @@ from dongxi.store._changelog import (
 from dongxi.store._import_write import columns_to_rows, insert_columns, rows_to_columns
 from dongxi.store.base import Base
 from dongxi.store.db import make_engine, upgrade
-from dongxi.store.idnumber import (
-    build_id,
-    check_character,
-    id_problem,
-    id_problems,
-    mask_id,
-    mask_ids,
-    normalise_id,
-)
-from dongxi.store.protect import IdProtector
 from dongxi.tables import read_table
 
 TODAY = dt.date.today()

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dongxi.errors import InputError
-from dongxi.store.idnumber import (
+from dongxi.pii.idnumber import (
     build_id,
     check_character,
     id_problem,

@@ -1,7 +1,7 @@
 """Imports and exports of the registry, on SQLite and PostgreSQL (the ``registry`` fixture).
 
 Files are built by small factories with Chinese headers and labels, as offices write them; ID
-numbers are valid synthetic ones from :func:`dongxi.store.idnumber.build_id`.
+numbers are valid synthetic ones from :func:`dongxi.pii.idnumber.build_id`.
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ from sqlalchemy.engine import Engine
 
 from dongxi import regions
 from dongxi.errors import InputError
+from dongxi.intake.headers import detect_kind, header_map, load_mapping, localize
+from dongxi.intake.validate import RegistryView, validate_frame
+from dongxi.pii.idnumber import build_id
 from dongxi.store.exporter import export_file, export_frame
-from dongxi.store.headers import detect_kind, header_map, load_mapping, localize
-from dongxi.store.idnumber import build_id
 from dongxi.store.importer import import_file, import_frame, import_frames
-from dongxi.store.validate import RegistryView, validate_frame
 
 
 @cache

@@ -8,8 +8,8 @@ import hmac
 import pytest
 
 from dongxi.errors import ConfigError, InputError
+from dongxi.pii.protect import IdProtector, _derive, get_protector
 from dongxi.settings import PLACEHOLDER_KEY, Settings
-from dongxi.store.protect import IdProtector, _derive, get_protector
 
 NUMBER = "11010519491231002X"
 KEY_A = "a" * 40

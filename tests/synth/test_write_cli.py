@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 from dongxi import regions
 from dongxi.cli import app, main
 from dongxi.errors import InputError
-from dongxi.store import headers as hdr
-from dongxi.store.validate import RegistryView, validate_frame
+from dongxi.intake import headers as hdr
+from dongxi.intake.validate import RegistryView, validate_frame
 from dongxi.synth import SynthData, generate, write_files
 from dongxi.tables import read_table
 

@@ -21,7 +21,7 @@ from rich.table import Table
 from sqlalchemy.engine import Engine
 
 from dongxi.errors import BackendError, InputError, RowError
-from dongxi.store.headers import KINDS, Kind
+from dongxi.intake.headers import KINDS, Kind
 
 __all__ = ["register", "write_report"]
 
@@ -115,7 +115,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Validate FILE and write it to the registry (all or nothing unless --partial)."""
-        from dongxi.store.headers import detect_kind, load_mapping
+        from dongxi.intake.headers import detect_kind, load_mapping
         from dongxi.store.importer import import_frame
         from dongxi.tables import read_table
 

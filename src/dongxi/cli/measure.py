@@ -189,9 +189,14 @@ def measure(
             "--households-out", help="Write each household's profile, score, poor-or-not."
         ),
     ] = None,
-    engine: Annotated[
-        str, typer.Option("--engine", help="Analytics engine URL (duckdb://, postgresql://…).")
-    ] = "duckdb://",
+    backend: Annotated[
+        str | None,
+        typer.Option(
+            "--backend",
+            help="Where the analytics run: duckdb:// or postgresql://… "
+            "(default: DONGXI_ANALYTICS_URL).",
+        ),
+    ] = None,
     no_se: Annotated[bool, typer.Option("--no-se", help="Point estimates only (faster).")] = False,
     limit: Annotated[int, typer.Option("--limit", help="Rows shown in the terminal.")] = 40,
 ) -> None:
@@ -199,6 +204,7 @@ def measure(
     from dongxi.errors import InputError
     from dongxi.measure import identify, load_spec
     from dongxi.measure import measure as run_measure
+    from dongxi.settings import get_settings
     from dongxi.tables import write_table
 
     sp = load_spec(spec)
@@ -223,7 +229,7 @@ def measure(
         k=k or None,
         by=by or (),
         params=params,
-        engine=engine,
+        backend=backend or get_settings().analytics_url,
         se=not no_se,
         reference_date=ref,
         source=name,

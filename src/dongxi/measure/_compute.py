@@ -20,7 +20,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from dongxi.engine import Engine, connect
+from dongxi.analytics import Backend, connect
 from dongxi.errors import InputError
 from dongxi.measure._af import OUTPUT_COLUMNS, Cells, Cutoff, estimate, make_design
 from dongxi.measure._indicators import UNIT_KEY, WEIGHT_KEY, referenced_columns, unit_table
@@ -245,20 +245,20 @@ def _ibis_cells(
     keys: list[str],
     by_cols: list[str],
     params: Mapping[str, Any],
-    engine: Engine,
+    backend: Backend,
 ) -> tuple[pd.DataFrame, dict[Any, float] | None]:
-    table = engine.table(frame, name="dongxi_measure_input")
+    table = backend.table(frame, name="dongxi_measure_input")
     units = unit_table(table, spec, by=by_cols, params=params)
     names = spec.indicator_names
     w = units[WEIGHT_KEY]
     expr = units.group_by([*keys, *names]).aggregate(
         **{WEIGHT_KEY: w.sum(), "__w2": (w * w).sum(), "__n": units.count()}
     )
-    cells = engine.execute(expr)
+    cells = backend.execute(expr)
     years = None
     if spec.rounds is not None and spec.rounds.year:
         rc, yc = spec.rounds.column, spec.rounds.year
-        ytab = engine.execute(units.group_by(rc).aggregate(lo=units[yc].min(), hi=units[yc].max()))
+        ytab = backend.execute(units.group_by(rc).aggregate(lo=units[yc].min(), hi=units[yc].max()))
         years = _years(ytab, rc)
     return cells, years
 
@@ -284,7 +284,7 @@ def count_table(
     *,
     by: Sequence[str] = (),
     params: Mapping[str, Any] | None = None,
-    engine: Engine | str | None = None,
+    backend: Backend | str | None = None,
     method: Method = "auto",
     reference_date: dt.date | None = None,
     source: str | None = None,
@@ -299,9 +299,9 @@ def count_table(
         keys.append(sp.rounds.column)
     keys += [c for c in by_cols if c not in keys]
     in_memory = (
-        engine.capabilities.in_memory
-        if isinstance(engine, Engine)
-        else (engine or "duckdb://").lower().startswith("duckdb")
+        backend.capabilities.in_memory
+        if isinstance(backend, Backend)
+        else (backend or "duckdb://").lower().startswith("duckdb")
     )
     use_numpy = method == "numpy" or (method == "auto" and in_memory and _fast_path_possible(sp))
     if use_numpy:
@@ -318,18 +318,18 @@ def count_table(
             ytab = frame.groupby(rc, dropna=False)[yc].agg(["min", "max"]).reset_index()
             years = _years(ytab.rename(columns={"min": "lo", "max": "hi"}), rc)
         return cells, years
-    eng = _engine(engine)
+    conn = _backend(backend)
     try:
-        return _ibis_cells(frame, sp, keys, by_cols, params or {}, eng)
+        return _ibis_cells(frame, sp, keys, by_cols, params or {}, conn)
     finally:
-        if not isinstance(engine, Engine):
-            eng.close()
+        if not isinstance(backend, Backend):
+            conn.close()
 
 
-def _engine(engine: Engine | str | None) -> Engine:
-    if isinstance(engine, Engine):
-        return engine
-    return connect(engine or "duckdb://")
+def _backend(backend: Backend | str | None) -> Backend:
+    if isinstance(backend, Backend):
+        return backend
+    return connect(backend or "duckdb://")
 
 
 def measure(
@@ -339,7 +339,7 @@ def measure(
     k: Sequence[float | str] | None = None,
     by: Sequence[str] = (),
     params: Mapping[str, Any] | None = None,
-    engine: Engine | str | None = None,
+    backend: Backend | str | None = None,
     method: Method = "auto",
     se: bool = True,
     level: float = 0.95,
@@ -366,7 +366,7 @@ def measure(
         sp,
         by=by,
         params=params,
-        engine=engine,
+        backend=backend,
         method=method,
         reference_date=reference_date,
         source=source,
@@ -502,7 +502,7 @@ def identify(
     *,
     k: Sequence[float | str] | None = None,
     params: Mapping[str, Any] | None = None,
-    engine: Engine | str | None = None,
+    backend: Backend | str | None = None,
     reference_date: dt.date | None = None,
     source: str | None = None,
 ) -> pd.DataFrame:
@@ -521,16 +521,16 @@ def identify(
     if hh is None:
         frame = frame.assign(row=np.arange(2, len(frame) + 2, dtype=np.int64))
         extra = ["row"]
-    eng = _engine(engine)
+    conn = _backend(backend)
     try:
-        table = eng.table(frame, name="dongxi_identify_input")
+        table = conn.table(frame, name="dongxi_identify_input")
         units = unit_table(table, sp, by=[], params=params or {}, extra=extra)
-        out = eng.execute(units)
+        out = conn.execute(units)
         if hh is not None:
             out = out.rename(columns={UNIT_KEY: hh})
     finally:
-        if not isinstance(engine, Engine):
-            eng.close()
+        if not isinstance(backend, Backend):
+            conn.close()
     id_col = hh if hh is not None else "row"
     out = out.sort_values(id_col, kind="stable").reset_index(drop=True)
     weights = sp.exact_weights()

@@ -2,12 +2,13 @@
 
 ``store`` is the only layer that knows SQL. Engines and sessions come from :mod:`dongxi.store.db`;
 models from :mod:`dongxi.store.models` (``dongxi.store.all_models`` imports every model module);
-ID numbers are checked by :mod:`dongxi.store.idnumber` and protected by
-:mod:`dongxi.store.protect`; every change is written to the hash-chained change log.
+ID numbers are checked by :mod:`dongxi.pii.idnumber` and protected by
+:mod:`dongxi.pii.protect`; every change is written to the hash-chained change log.
 """
 
 from __future__ import annotations
 
+from dongxi.pii.protect import IdProtector, ProtectedId, get_protector
 from dongxi.store._changelog import (
     ChainCheck,
     Change,
@@ -43,7 +44,6 @@ from dongxi.store.db import (
     session_scope,
     upgrade,
 )
-from dongxi.store.protect import IdProtector, ProtectedId, get_protector
 
 __all__ = [
     "ENTITIES",

@@ -30,13 +30,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from dongxi.errors import InputError
+from dongxi.pii.idnumber import is_valid_id, mask_id
 from dongxi.store.db import (
     constraints_rebuilt,
     is_bulk_load,
     table_rows_estimate,
     translate_errors,
 )
-from dongxi.store.idnumber import is_valid_id, mask_id
 from dongxi.store.models import ChangeLogEntry
 
 __all__ = [

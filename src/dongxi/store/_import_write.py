@@ -22,9 +22,9 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from dongxi.intake.headers import Kind, canonical_columns
+from dongxi.intake.validate import RegistryView
 from dongxi.store.db import constraints_rebuilt, is_bulk_load
-from dongxi.store.headers import Kind, canonical_columns
-from dongxi.store.validate import RegistryView
 
 __all__ = [
     "Plan",

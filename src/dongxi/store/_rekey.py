@@ -23,9 +23,9 @@ from cryptography.exceptions import InvalidTag
 from sqlalchemy.engine import Engine
 
 from dongxi.errors import ConfigError, InputError
+from dongxi.pii.protect import IdProtector
 from dongxi.settings import Settings, get_settings
 from dongxi.store.db import translate_errors
-from dongxi.store.protect import IdProtector
 
 __all__ = ["RekeyResult", "rotate_encryption_key"]
 

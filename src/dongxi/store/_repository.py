@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from dongxi.errors import ConflictError, InputError, NotFoundError
+from dongxi.pii.protect import get_protector
 from dongxi.store._changelog import record_change
 from dongxi.store.base import Base
 from dongxi.store.db import translate_errors
@@ -28,7 +29,6 @@ from dongxi.store.models import (
     Partner,
     Person,
 )
-from dongxi.store.protect import get_protector
 
 __all__ = [
     "ENTITIES",

@@ -1,7 +1,7 @@
 """Exports of the registry in exactly the format ``dongxi import`` reads.
 
 :func:`export_frame` returns a table with the Chinese headers and value labels of
-:mod:`dongxi.store.headers` (what offices write), ordered by natural key; :func:`export_file`
+:mod:`dongxi.intake.headers` (what offices write), ordered by natural key; :func:`export_file`
 writes it as CSV (UTF-8 with BOM, so Excel shows the Chinese) or XLSX. Importing the file again
 changes nothing (a round trip).
 
@@ -24,9 +24,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from dongxi.errors import InputError
+from dongxi.intake.headers import KINDS, Kind, canonical_columns, localize
+from dongxi.pii.protect import get_protector
 from dongxi.store.db import translate_errors
-from dongxi.store.headers import KINDS, Kind, canonical_columns, localize
-from dongxi.store.protect import get_protector
 from dongxi.tables import write_table
 
 __all__ = ["EXPORT_FORMATS", "ExportResult", "export_file", "export_frame"]

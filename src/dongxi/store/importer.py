@@ -1,8 +1,8 @@
 """Safe imports into the registry: validate everything, then write all or nothing.
 
 :func:`import_file` reads a CSV (UTF-8, UTF-8 with BOM or GB18030, detected), XLSX or Parquet
-file, maps its headers (:mod:`dongxi.store.headers`), detects the kind when not given, validates
-every row (:mod:`dongxi.store.validate`) and writes in **one transaction**:
+file, maps its headers (:mod:`dongxi.intake.headers`), detects the kind when not given, validates
+every row (:mod:`dongxi.intake.validate`) and writes in **one transaction**:
 
 * by default all-or-nothing: any rejected row means nothing is written; a failure or a killed
   process leaves the registry exactly as before (the transaction never commits);
@@ -10,7 +10,7 @@ every row (:mod:`dongxi.store.validate`) and writes in **one transaction**:
 * upsert by natural key: new records are inserted, changed ones updated (``row_version`` bumped),
   unchanged ones left alone, so re-importing the same file changes nothing;
 * every created or updated record gets a change-log entry (``record_changes``);
-* ID numbers are stored encrypted with a keyed hash (:mod:`dongxi.store.protect`); households
+* ID numbers are stored encrypted with a keyed hash (:mod:`dongxi.pii.protect`); households
   get a ``household_status`` history entry when created or when their status changes.
 
 :func:`import_frame` and :func:`import_frames` do the same for DataFrames (the demo and
@@ -32,12 +32,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from dongxi.errors import InputError, RowError
+from dongxi.intake.headers import KINDS, Kind, detect_kind, load_mapping, to_canonical
+from dongxi.intake.validate import Validated, natural_key, validate_frame
+from dongxi.pii.protect import get_protector
 from dongxi.store._changelog import Prepared, prepare_created
 from dongxi.store._import_write import Plan, apply_plan, bulk_insert, plan_upsert, registry_view
 from dongxi.store.db import translate_errors
-from dongxi.store.headers import KINDS, Kind, detect_kind, load_mapping, to_canonical
-from dongxi.store.protect import get_protector
-from dongxi.store.validate import Validated, natural_key, validate_frame
 from dongxi.tables import read_table
 
 __all__ = ["IMPORT_ORDER", "ImportResult", "import_file", "import_frame", "import_frames"]

@@ -1,7 +1,7 @@
 """Resident ID numbers (GB 11643-1999): 6-digit region of birth, birth date, sequence, check digit.
 
 The sequence's last digit is odd for men and even for women. The check character (ISO 7064
-MOD 11-2) comes from :mod:`dongxi.store.idnumber`, the registry's own checker.
+MOD 11-2) comes from :mod:`dongxi.pii.idnumber`, the registry's own checker.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from dongxi.errors import InputError
+from dongxi.pii.idnumber import check_character, check_codes
 from dongxi.synth._arrow import int_text, join
 
 __all__ = ["check_digit", "check_digits", "id_numbers"]
@@ -18,16 +19,11 @@ __all__ = ["check_digit", "check_digits", "id_numbers"]
 
 def check_digit(first17: str) -> str:
     """The GB 11643 check character of the first 17 digits of an ID number."""
-    # imported here: importing dongxi.store loads the registry's models, which synth does not need
-    from dongxi.store.idnumber import check_character
-
     return check_character(first17)
 
 
 def check_digits(body: npt.NDArray[np.int64]) -> npt.NDArray[np.str_]:
     """Check characters of 17-digit ID bodies given as integers (vectorised)."""
-    from dongxi.store.idnumber import check_codes
-
     digits = np.empty((len(body), 17), dtype=np.int64)
     rest = body.copy()
     for position in range(16, -1, -1):

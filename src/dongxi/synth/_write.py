@@ -23,7 +23,7 @@ FILE_TABLES = ("partners", "helpers", "households", "people", "income", "measure
 
 
 def _localize(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
-    from dongxi.store import headers
+    from dongxi.intake import headers
 
     return headers.localize(frame, kind=kind)  # type: ignore[arg-type]
 
@@ -39,7 +39,7 @@ def write_files(
     """Write the tables as import files ``<folder>/<table>.<fmt>``; returns the paths by table.
 
     ``headers="zh"`` writes the Chinese headers and value labels offices use (the mapping of
-    ``dongxi.store.headers``); ``"en"`` the canonical column names and codes. ``year`` writes one
+    ``dongxi.intake.headers``); ``"en"`` the canonical column names and codes. ``year`` writes one
     round (households and people of that year, its income rows) instead of the current state.
     """
     if fmt not in ("csv", "xlsx", "parquet"):

@@ -11,7 +11,7 @@ import pandas as pd
 
 from dongxi.errors import BackendError, ConfigError
 
-__all__ = ["Capabilities", "Engine", "connect"]
+__all__ = ["Backend", "Capabilities", "connect"]
 
 log = logging.getLogger(__name__)
 
@@ -29,10 +29,10 @@ class Capabilities:
 
 
 @dataclass(frozen=True)
-class Engine:
+class Backend:
     """An open Ibis backend with its capability flags."""
 
-    backend: Any
+    ibis: Any
     url: str
     capabilities: Capabilities
 
@@ -46,12 +46,12 @@ class Engine:
                 import ibis
 
                 return ibis.memtable(arrow)
-            return self.backend.create_table(
+            return self.ibis.create_table(
                 name, arrow, temp=self.capabilities.temp_tables, overwrite=True
             )
         except Exception as exc:
             raise BackendError(
-                f"Could not load a table into the analytics engine at {_redact(self.url)}: "
+                f"Could not load a table into the analytics backend at {_redact(self.url)}: "
                 f"{type(exc).__name__}.",
                 fix="Check that the server is running and that the data has plain column types.",
             ) from exc
@@ -59,10 +59,10 @@ class Engine:
     def execute(self, expr: Any) -> pd.DataFrame:
         """Run an Ibis expression on this backend and return a pandas frame."""
         try:
-            out = self.backend.to_pyarrow(expr).to_pandas()
+            out = self.ibis.to_pyarrow(expr).to_pandas()
         except Exception as exc:
             raise BackendError(
-                f"The analytics engine at {_redact(self.url)} failed: {type(exc).__name__}: "
+                f"The analytics backend at {_redact(self.url)} failed: {type(exc).__name__}: "
                 f"{str(exc).splitlines()[0][:200]}",
                 fix="Run again with --debug to see the query; check column types in the data.",
             ) from exc
@@ -71,7 +71,7 @@ class Engine:
     def close(self) -> None:
         """Disconnect."""
         try:
-            self.backend.disconnect()
+            self.ibis.disconnect()
         except Exception:  # closing a broken connection must not hide the original error
             log.debug("disconnect failed", exc_info=True)
 
@@ -84,7 +84,7 @@ def _redact(url: str) -> str:
     return url
 
 
-def connect(url: str = "duckdb://") -> Engine:
+def connect(url: str = "duckdb://") -> Backend:
     """Open an Ibis backend from a URL (``duckdb://`` default, ``postgresql://…``)."""
     scheme = urlsplit(url).scheme.lower()
     base = scheme.split("+", 1)[0]
@@ -103,7 +103,7 @@ def connect(url: str = "duckdb://") -> Engine:
             caps = Capabilities(in_memory=False, temp_tables=True)
         else:
             raise ConfigError(
-                f"Unknown analytics engine URL scheme '{scheme}'.",
+                f"Unknown analytics backend URL scheme '{scheme}'.",
                 fix="Use duckdb:// (default) or postgresql://user@host:port/database.",
             )
     except ConfigError:
@@ -118,4 +118,4 @@ def connect(url: str = "duckdb://") -> Engine:
             f"Could not connect to {_redact(url)}: {type(exc).__name__}.",
             fix="Check the URL, that the server runs and accepts connections.",
         ) from exc
-    return Engine(backend=backend, url=url, capabilities=caps)
+    return Backend(ibis=backend, url=url, capabilities=caps)

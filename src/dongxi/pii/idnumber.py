@@ -2,7 +2,7 @@
 
 Pure functions, no key material: validation, the ISO 7064 MOD 11-2 check digit, parsing of the
 address code (county of registration), birth date and sex digit, masking, and building valid
-numbers (for synthetic data). Encryption and the keyed hash live in :mod:`dongxi.store.protect`.
+numbers (for synthetic data). Encryption and the keyed hash live in :mod:`dongxi.pii.protect`.
 
 Structure of the 18 characters: 6-digit address code · 8-digit birth date ``YYYYMMDD`` · 3-digit
 sequence (odd for men, even for women) · check character (``0``–``9`` or ``X``).

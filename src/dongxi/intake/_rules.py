@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from dongxi.errors import RowError
-from dongxi.store.columns import Kind
+from dongxi.intake.columns import Kind
 
 __all__ = ["RULES", "Collector"]
 

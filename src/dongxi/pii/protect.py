@@ -6,7 +6,7 @@
 - **Look-up hash**: HMAC-SHA-256 keyed with a key derived (HKDF) from ``DONGXI_LOOKUP_KEY``, hex.
   The same number always gives the same hash, so it serves as the natural key of ``people`` and
   for de-duplication; without the key it cannot be reversed by trying all numbers.
-- **Masking**: :func:`dongxi.store.idnumber.mask_id`.
+- **Masking**: :func:`dongxi.pii.idnumber.mask_id`.
 
 Placeholder keys are refused outside development/test (``Settings.check_secrets``). The clear
 number is never logged and never put into an error message.
@@ -26,8 +26,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from dongxi.errors import ConfigError, InputError
+from dongxi.pii.idnumber import normalise_id, validate_id
 from dongxi.settings import Settings, get_settings
-from dongxi.store.idnumber import normalise_id, validate_id
 
 __all__ = ["IdProtector", "ProtectedId", "get_protector"]
 

@@ -4,7 +4,7 @@ Offices write their spreadsheets with Chinese headers (户编号, 身份证号, 
 Chinese value labels (户主, 男, 是/否 …). This module maps both onto the canonical English columns
 and codes of ``docs/data-dictionary.md``, and back for export:
 
-* :data:`COLUMNS` — the data dictionary (defined in :mod:`dongxi.store.columns`, re-exported).
+* :data:`COLUMNS` — the data dictionary (defined in :mod:`dongxi.intake.columns`, re-exported).
 * :func:`header_map` / :func:`to_canonical` — rename a user's columns to canonical names (Chinese
   headers, their variants, canonical names, or a user mapping from :func:`load_mapping`).
 * :func:`detect_kind` — which kind a file holds, from its headers.
@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from dongxi.errors import InputError
-from dongxi.store.columns import (
+from dongxi.intake.columns import (
     BOOL_FALSE,
     BOOL_TRUE,
     COLUMNS,
@@ -40,7 +40,7 @@ from dongxi.store.columns import (
     column_spec,
     zh_headers,
 )
-from dongxi.store.columns import check_kind as _check_kind
+from dongxi.intake.columns import check_kind as _check_kind
 
 __all__ = [
     "BOOL_FALSE",

@@ -1,7 +1,7 @@
 """Validation of import tables before anything is written (pure: DataFrame in, errors out).
 
 :func:`validate_frame` takes a table whose columns are already canonical (see
-:func:`dongxi.store.headers.to_canonical`) and whose cells are text as the user wrote them (or
+:func:`dongxi.intake.headers.to_canonical`) and whose cells are text as the user wrote them (or
 already typed values, as ``dongxi.synth`` produces), and returns a :class:`Validated`: the typed
 canonical frame and every :class:`dongxi.errors.RowError` found. Checks, in order:
 
@@ -34,10 +34,10 @@ import numpy as np
 import pandas as pd
 
 from dongxi.errors import RowError
-from dongxi.store._cells import typed
-from dongxi.store._rules import RULES, Collector
-from dongxi.store.columns import NATURAL_KEYS, Kind
-from dongxi.store.idnumber import mask_id
+from dongxi.intake._cells import typed
+from dongxi.intake._rules import RULES, Collector
+from dongxi.intake.columns import NATURAL_KEYS, Kind
+from dongxi.pii.idnumber import mask_id
 
 __all__ = ["RULES", "RegistryView", "Validated", "natural_key", "validate_frame"]
 
@@ -186,7 +186,7 @@ def _people(
     view: RegistryView,
     hasher: Callable[[str], str] | None,
 ) -> None:
-    from dongxi.store import idnumber
+    from dongxi.pii import idnumber
 
     ids = t["id_number"]  # normalised text (see _typed)
     present = ids.notna()

@@ -1,7 +1,7 @@
 """Typing the cells of an import table: text as users write it → numbers, dates, yes/no, codes.
 
 :func:`typed` converts every canonical column of a kind at once and records type, domain,
-required-field and length errors in a :class:`dongxi.store._rules.Collector`. Each distinct value
+required-field and length errors in a :class:`dongxi.intake._rules.Collector`. Each distinct value
 of an enumeration, yes/no or code-list column is converted once.
 """
 
@@ -15,10 +15,10 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
-from dongxi.store._rules import Collector
-from dongxi.store.columns import BOOL_FALSE, BOOL_TRUE, COLUMNS, Column, Kind
-from dongxi.store.headers import normalize_text, parse_labels, present_cells
-from dongxi.store.idnumber import mask_id
+from dongxi.intake._rules import Collector
+from dongxi.intake.columns import BOOL_FALSE, BOOL_TRUE, COLUMNS, Column, Kind
+from dongxi.intake.headers import normalize_text, parse_labels, present_cells
+from dongxi.pii.idnumber import mask_id
 
 __all__ = ["typed"]
 

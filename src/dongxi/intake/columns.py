@@ -3,8 +3,8 @@
 :data:`COLUMNS` holds for each kind (``households``, ``people``, ``income``, ``measures``,
 ``partners``, ``helpers``) the ordered :class:`Column` specs: canonical name, Chinese header,
 accepted header variants, type, whether required, and for enumerations the code → label table
-(``docs/data-dictionary.md`` describes the same). :mod:`dongxi.store.headers` maps users' headers
-and labels onto it; :mod:`dongxi.store.validate` checks values against it.
+(``docs/data-dictionary.md`` describes the same). :mod:`dongxi.intake.headers` maps users' headers
+and labels onto it; :mod:`dongxi.intake.validate` checks values against it.
 
 Pure data and three look-ups; no pandas, no database.
 """

@@ -5,6 +5,6 @@
 Code in the engines never asks which backend it runs on; it reads :class:`Capabilities` flags.
 """
 
-from dongxi.engine._connect import Capabilities, Engine, connect
+from dongxi.analytics._connect import Backend, Capabilities, connect
 
-__all__ = ["Capabilities", "Engine", "connect"]
+__all__ = ["Backend", "Capabilities", "connect"]
