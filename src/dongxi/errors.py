@@ -9,6 +9,7 @@ built-in exception a Python user would expect::
      │    └── ValidationReportError     many row errors at once (carries them all)
      ├── ConfigError(RuntimeError)     bad settings (unsafe key outside development, bad URL)
      ├── NotFoundError(LookupError)    a record, built-in spec or file that does not exist
+     ├── PermissionDeniedError(PermissionError)  the acting principal's role does not allow it
      ├── ConflictError(RuntimeError)   an edit based on a stale version (optimistic locking)
      └── BackendError(RuntimeError)    a database or engine failure, translated at the boundary
 
@@ -29,6 +30,7 @@ __all__ = [
     "DongxiError",
     "InputError",
     "NotFoundError",
+    "PermissionDeniedError",
     "RowError",
     "SpecError",
     "ValidationReportError",
@@ -126,6 +128,10 @@ class ConfigError(DongxiError, RuntimeError):
 
 class NotFoundError(DongxiError, LookupError):
     """A record, built-in name or file that does not exist."""
+
+
+class PermissionDeniedError(DongxiError, PermissionError):
+    """The acting principal's role does not grant what was asked."""
 
 
 class ConflictError(DongxiError, RuntimeError):
