@@ -106,11 +106,28 @@ def test_too_few_households_is_an_input_error(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_demo_default_size(tmp_path: Path) -> None:
     result = run_demo(tmp_path / "default")
-    assert result.report is not None and result.report.is_file()
+    assert result.report is not None
     assert result.summary is not None
     parsed = _parse(result.report)
     for section in SECTIONS:
         assert section in parsed.text
+    values = result.summary.set_index("label_en")["value"].astype(float)
+    assert values["households imported"] == 30_000
+    # synthetic households have about 3.1 members (docs/synthetic-data.md)
+    assert 2.8 * 30_000 < values["people imported"] < 3.4 * 30_000
+    for spec in ("china_official", "guangxi_rural"):
+        h2016 = values[f"headcount ratio H 2016 ({spec}, k = 20%)"]
+        h2019 = values[f"headcount ratio H 2019 ({spec}, k = 20%)"]
+        assert 0.0 < h2019 < h2016 < 1.0, spec
+    assert 0.5 < values["matched rate (stable)"] <= 1.0
+    # the workbook carries the same summary as the tables folder
+    sheet = pd.read_excel(
+        tmp_path / "default" / "report.xlsx", sheet_name=None, engine="openpyxl"
+    )
+    assert any(
+        "households imported" in frame.astype(str).to_numpy().ravel().tolist()
+        for frame in sheet.values()
+    )
 
 
 def test_every_section_has_real_numbers(demo_dir: Path) -> None:
