@@ -10,6 +10,7 @@ built-in exception a Python user would expect::
      ├── ConfigError(RuntimeError)     bad settings (unsafe key outside development, bad URL)
      ├── NotFoundError(LookupError)    a record, built-in spec or file that does not exist
      ├── PermissionDeniedError(PermissionError)  the acting principal's role does not allow it
+     ├── RateLimitedError(RuntimeError)  too many attempts (logins) in a short time
      ├── ConflictError(RuntimeError)   an edit based on a stale version (optimistic locking)
      └── BackendError(RuntimeError)    a database or engine failure, translated at the boundary
 
@@ -31,6 +32,7 @@ __all__ = [
     "InputError",
     "NotFoundError",
     "PermissionDeniedError",
+    "RateLimitedError",
     "RowError",
     "SpecError",
     "ValidationReportError",
@@ -132,6 +134,10 @@ class NotFoundError(DongxiError, LookupError):
 
 class PermissionDeniedError(DongxiError, PermissionError):
     """The acting principal's role does not grant what was asked."""
+
+
+class RateLimitedError(DongxiError, RuntimeError):
+    """Too many attempts in a short time (for example logins from one address)."""
 
 
 class ConflictError(DongxiError, RuntimeError):

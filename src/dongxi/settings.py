@@ -77,6 +77,34 @@ class Settings(BaseSettings):
             "of the table wait until the import commits). A very large value turns it off."
         ),
     )
+    login_max_failures: int = Field(
+        default=5,
+        ge=1,
+        description="Failed logins in a row after which a user is locked.",
+    )
+    login_lockout_minutes: int = Field(
+        default=15, ge=1, description="How long a user stays locked after too many failures."
+    )
+    session_hours: int = Field(
+        default=8, ge=1, description="Lifetime of a browser session (the user logs in again)."
+    )
+    token_days: int = Field(
+        default=90,
+        ge=0,
+        description="Lifetime of an API bearer token in days (0: until revoked).",
+    )
+    login_rate_per_minute: int = Field(
+        default=10,
+        ge=1,
+        description="Login attempts allowed per client address and minute (per server process).",
+    )
+    secure_cookies: bool = Field(
+        default=False,
+        description=(
+            "Mark session cookies Secure even when the request reached dongxi over plain HTTP "
+            "(set it behind a reverse proxy that terminates TLS)."
+        ),
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", description="Logging level of the dongxi loggers."
     )

@@ -27,6 +27,7 @@ __all__ = [
     "SCHOOL_STATUS",
     "SEXES",
     "SIDES",
+    "USER_ROLES",
 ]
 
 REGION_LEVELS = ("province", "prefecture", "county", "township", "village")
@@ -98,3 +99,16 @@ FUND_SOURCES = ("east_fiscal", "east_social", "west_fiscal", "west_social", "cre
 MEASURE_STATUSES = ("planned", "in_progress", "completed", "cancelled")
 PARTNER_KINDS = ("enterprise", "organisation", "government", "school", "hospital")
 POLICY_STATUSES = ("verified", "approximate", "unverified", "example")
+#: Roles of the service's users (what each may do: ``dongxi.services.principal.PERMISSIONS``).
+USER_ROLES = (
+    "admin",
+    "village_officer",
+    "township_officer",
+    "county_officer",
+    "city_officer",
+    "province_officer",
+    "east_partner",
+    "east_office",
+    "analyst",
+    "auditor",
+)

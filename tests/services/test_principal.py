@@ -84,3 +84,12 @@ def test_local_operator_is_explicit() -> None:
 def test_unknown_role_refused() -> None:
     with pytest.raises(InputError):
         Principal(name="x", role="king")  # type: ignore[arg-type]
+
+
+def test_role_type_lists_the_vocabulary() -> None:
+    from typing import get_args
+
+    from dongxi.services.principal import Role
+    from dongxi.vocab import USER_ROLES
+
+    assert get_args(Role) == USER_ROLES

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import getpass
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, cast
 
 from dongxi.errors import InputError, PermissionDeniedError
 from dongxi.store.scope import Scope
+from dongxi.vocab import USER_ROLES
 
 __all__ = ["PERMISSIONS", "ROLES", "Permission", "Principal", "Role"]
 
@@ -28,18 +29,7 @@ Role = Literal[
     "analyst",
     "auditor",
 ]
-ROLES: tuple[Role, ...] = (
-    "admin",
-    "village_officer",
-    "township_officer",
-    "county_officer",
-    "city_officer",
-    "province_officer",
-    "east_partner",
-    "east_office",
-    "analyst",
-    "auditor",
-)
+ROLES: tuple[Role, ...] = cast("tuple[Role, ...]", USER_ROLES)
 
 Permission = Literal[
     "registry:read",
@@ -54,6 +44,7 @@ Permission = Literal[
     "market:answer_partner",
     "audit:read",
     "keys:rotate",
+    "users:manage",
 ]
 
 _WEST_OFFICER: frozenset[Permission] = frozenset(
@@ -88,6 +79,7 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             "market:answer_partner",
             "audit:read",
             "keys:rotate",
+            "users:manage",
         }
     ),
     "village_officer": _WEST_OFFICER,

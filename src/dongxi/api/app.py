@@ -1,0 +1,81 @@
+"""The FastAPI application of ``dongxi serve``.
+
+:func:`create_app` builds the app on one registry engine: routers per resource, one error handler
+family (problem+json), security headers on every response. Routes parse, call one use case from
+:mod:`dongxi.services` and present the result; they never build SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from dongxi import __version__
+from dongxi.api.problems import register_handlers
+from dongxi.api.routes import auth, health
+from dongxi.web import STATIC_DIR
+
+__all__ = ["SECURITY_HEADERS", "create_app"]
+
+#: Sent with every response. The CSP allows no inline script and no foreign origin.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+    "Cache-Control": "no-store",
+}
+_DOCS_PAGE = """<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>dongxi API</title>
+<link rel="stylesheet" href="/static/vendor/swagger-ui/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="/static/vendor/swagger-ui/swagger-ui-bundle.js"></script>
+<script src="/static/js/swagger-init.js"></script></body></html>
+"""
+
+
+def create_app(engine: Engine) -> FastAPI:
+    """The application serving the registry behind ``engine``."""
+    app = FastAPI(
+        title="dongxi 东西",
+        version=__version__,
+        summary="East–West collaboration in poverty alleviation (东西部协作): the registry's API",
+        openapi_url="/api/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.engine = engine
+    app.state.sessions = sessionmaker(bind=engine, expire_on_commit=False, class_=Session)
+    register_handlers(app)
+
+    @app.middleware("http")
+    async def security_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        if request.url.path.startswith("/static/"):
+            response.headers["Cache-Control"] = "public, max-age=3600"
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs() -> HTMLResponse:
+        """The API reference (Swagger UI, vendored; no inline script)."""
+        return HTMLResponse(_DOCS_PAGE)
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    app.include_router(health.router)
+    app.include_router(auth.router)
+    return app

@@ -1,0 +1,75 @@
+"""Typed dependencies of the API: the database session of a request and the acting principal.
+
+``DbSession`` is one transaction per request (committed when the route returns, rolled back on
+error). ``CurrentPrincipal`` comes from a bearer token (``Authorization: Bearer …``) or from the
+session cookie; a state-changing request authenticated by cookie must carry the session's CSRF
+token in the ``X-CSRF-Token`` header (or the form field ``csrf_token``), else 401.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session, sessionmaker
+
+from dongxi.services import accounts
+from dongxi.services.accounts import AuthenticationError
+from dongxi.services.principal import Principal
+from dongxi.store.db import translate_errors
+
+__all__ = ["COOKIE", "CSRF_HEADER", "CurrentPrincipal", "DbSession", "get_db", "get_principal"]
+
+COOKIE = "dongxi_session"
+CSRF_HEADER = "x-csrf-token"
+_SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """One session (transaction) per request."""
+    factory: sessionmaker[Session] = request.app.state.sessions
+    session = factory()
+    try:
+        with translate_errors("Serving a request"):
+            yield session
+            session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+DbSession = Annotated[Session, Depends(get_db)]
+
+
+async def _csrf_from_form(request: Request) -> str | None:
+    if request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        form = await request.form()
+        value = form.get("csrf_token")
+        return value if isinstance(value, str) else None
+    return None
+
+
+async def get_principal(request: Request, db: DbSession) -> Principal:
+    """The authenticated principal of this request (401 problem otherwise)."""
+    header = request.headers.get("authorization", "")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise AuthenticationError()
+        return accounts.principal_for_token(db, token.strip())
+    cookie = request.cookies.get(COOKIE)
+    if not cookie:
+        raise AuthenticationError()
+    unsafe = request.method not in _SAFE
+    csrf = request.headers.get(CSRF_HEADER)
+    if unsafe and csrf is None:
+        csrf = await _csrf_from_form(request)
+    return accounts.principal_for_session(db, cookie, csrf_token=csrf, check_csrf=unsafe)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
