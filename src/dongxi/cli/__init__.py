@@ -53,9 +53,9 @@ def _root(
 
 
 def _register_all() -> None:
-    from dongxi.cli import db, demo, imports, market, measure, policy, synth
+    from dongxi.cli import db, demo, imports, market, measure, policy, serve, synth, users
 
-    for module in (demo, measure, db, imports, synth, market, policy):
+    for module in (demo, measure, db, imports, synth, market, policy, serve, users):
         module.register(app)
 
 

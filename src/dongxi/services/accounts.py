@@ -15,6 +15,8 @@ import hmac
 import logging
 import re
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import cast
 
@@ -45,6 +47,7 @@ __all__ = [
     "principal_for_session",
     "principal_for_token",
     "principal_of",
+    "registry_session",
     "reset_password",
     "revoke_tokens",
     "start_session",
@@ -101,6 +104,30 @@ class Login:
     csrf_token: str
     expires_at: dt.datetime
     principal: Principal
+
+
+@contextmanager
+def registry_session(url: str | None = None) -> Iterator[Session]:
+    """A session (one transaction) on the registry at ``url`` for the command line.
+
+    Refuses a registry that is not at the current schema (run ``dongxi db upgrade``).
+    """
+    from dongxi.errors import BackendError
+    from dongxi.store.db import current_revision, head_revision, make_engine, public_url
+
+    engine = make_engine(url)
+    try:
+        current = current_revision(engine)
+        if current is None or current != head_revision():
+            raise BackendError(
+                f"The registry at {public_url(engine.url)} is not at the current schema "
+                f"(revision {current}).",
+                fix="Run 'dongxi db upgrade' first (set DONGXI_DATABASE_URL for PostgreSQL).",
+            )
+        with session_scope(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
 
 
 def _sha256(value: str) -> str:
