@@ -261,3 +261,25 @@ def test_sqlite_registry_is_created_owner_only(tmp_path: Path) -> None:
     finally:
         os.umask(old)
     assert _mode(tmp_path / "reg.db") == 0o600
+
+
+def test_match_out_folder_is_one_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dongxi.cli import main
+
+    files = {
+        "s.csv": "seeker_id,offer_id,rank\na,x,1\n",
+        "o.csv": "offer_id,seeker_id,rank\nx,a,1\n",
+        "c.csv": "offer_id,capacity\nx,1\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    args = ["match", "--seeker-ranks", str(tmp_path / "s.csv"), "--offer-ranks"]
+    args += [str(tmp_path / "o.csv"), "--capacities", str(tmp_path / "c.csv"), "--out", str(out)]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "output path is a folder, but a file is expected" in err and "Traceback" not in err
+    assert list(out.iterdir()) == []
