@@ -16,7 +16,9 @@ A built-in spec that does not exist is skipped and named in the result's ``missi
 the report ("Parts not available"); the demo never invents numbers for it.
 
 Re-running into a folder that already holds a demo is refused unless ``force=True``, which
-removes only what the demo itself wrote (the registry, snapshots, report and tables).
+removes only what a demo itself wrote, as listed in the folder's marker file
+``.dongxi-demo.json`` (see :mod:`dongxi._demofolder`); a registry or a file the demo did not
+write is never deleted.
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import logging
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -52,7 +53,7 @@ DEFAULT_HOUSEHOLDS = 30_000
 DEFAULT_SEED = 2017
 #: The rounds of the panel: the 2016 state (registered poor at their peak) and the 2019 state.
 ROUNDS = (2016, 2019)
-#: What the demo writes into its folder (and what ``force`` removes).
+#: What the demo writes into its folder (``force`` removes what a marker lists under these).
 OUTPUTS = (
     "dongxi.db",
     "dongxi.db-wal",
@@ -81,27 +82,10 @@ class DemoResult:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def _prepare(folder: Path, *, force: bool) -> None:
-    if folder.exists() and not folder.is_dir():
-        raise InputError(
-            "The demo folder is a file.",
-            file=str(folder),
-            fix="Give --dir a folder path (it is created when missing).",
-        )
-    present = [name for name in OUTPUTS if (folder / name).exists()]
-    if present and not force:
-        raise InputError(
-            f"The folder already holds a demo ({', '.join(present)}).",
-            file=str(folder),
-            fix="Pass --force to replace it, or choose another folder with --dir.",
-        )
-    for name in present:
-        path = folder / name
-        if path.is_dir():
-            shutil.rmtree(path)
-        else:
-            path.unlink()
-    folder.mkdir(parents=True, exist_ok=True)
+def _prepare(folder: Path, *, force: bool) -> int:
+    from dongxi._demofolder import prepare_folder
+
+    return prepare_folder(folder, OUTPUTS, force=force)
 
 
 @dataclass
@@ -544,7 +528,7 @@ def run_demo(
             fix="Pass --households 50 or more (default 30,000).",
         )
     root = Path(folder).expanduser().resolve()
-    _prepare(root, force=force)
+    demo_id = _prepare(root, force=force)
     result = DemoResult(folder=root, database=root / "dongxi.db")
     run = _Run(folder=root, households=households, seed=seed, progress=progress, result=result)
     try:
@@ -559,4 +543,7 @@ def run_demo(
     finally:
         if run.engine is not None:
             run.engine.dispose()
+        from dongxi._demofolder import record_outputs
+
+        record_outputs(root, OUTPUTS, demo_id)
     return result
