@@ -37,7 +37,7 @@ CAPS = "offer_id,capacity\nx,1\ny,1\n"
 
 
 def test_research_mode_stable(tmp_path: Path, capsys: Any) -> None:
-    assert main(["match", "--engine", "stable", *_files(tmp_path, SEEKERS, OFFERS, CAPS)]) == 0
+    assert main(["match", "--method", "stable", *_files(tmp_path, SEEKERS, OFFERS, CAPS)]) == 0
     out = pd.read_csv(tmp_path / "out.csv", dtype=str, keep_default_na=False)
     assert dict(zip(out["seeker_id"], out["offer_id"], strict=True)) == {
         "a": "y",
@@ -51,7 +51,7 @@ def test_research_mode_stable(tmp_path: Path, capsys: Any) -> None:
 
 
 def test_research_mode_optimal(tmp_path: Path) -> None:
-    assert main(["match", "--engine", "optimal", *_files(tmp_path, SEEKERS, OFFERS, CAPS)]) == 0
+    assert main(["match", "--method", "optimal", *_files(tmp_path, SEEKERS, OFFERS, CAPS)]) == 0
     out = pd.read_csv(tmp_path / "out.csv", dtype=str, keep_default_na=False)
     assert (out["offer_id"] != "").sum() == 2
 

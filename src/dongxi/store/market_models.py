@@ -5,7 +5,8 @@
   and kind is the row with ``valid_to IS NULL``.
 - ``market_offers`` — offers from eastern partners (job posts, training seats, workshop places,
   projects, purchase commitments, expert visits), with history the same way.
-- ``match_runs`` — one row per engine run (round), with its report as JSON.
+- ``match_runs`` — one row per run of a matching method (a round), with its report as JSON.
+  The method is kept in the column ``engine`` (its name in migration 0002).
 - ``match_proposals`` — the pairs a run proposed, with their current state.
 - ``match_transitions`` — every state change of a proposal: from, to, time, actor and role
   (append-only; the allowed changes are :data:`dongxi.market.TRANSITIONS`).
@@ -48,6 +49,7 @@ __all__ = [
     "record_outcome",
     "record_run",
     "record_transition",
+    "run_lineage",
     "save_needs",
     "save_offers",
 ]
@@ -155,7 +157,7 @@ class MarketOffer(Base):
 
 
 class MatchRun(Base):
-    """One run of an engine (one round)."""
+    """One run of a matching method (one round); ``engine`` holds the method's name."""
 
     __tablename__ = "match_runs"
     __table_args__ = (_in("engine", ("stable", "optimal"), "engine"),)
@@ -351,7 +353,7 @@ def current_offers(engine: Engine, *, kind: str = "job") -> pd.DataFrame:
 def record_run(
     engine: Engine,
     *,
-    engine_name: str,
+    method: str,
     kind: str,
     seed: int,
     actor: str,
@@ -375,7 +377,7 @@ def record_run(
                 run_id=run_id,
                 parent_run_id=parent_run_id,
                 round_no=round_no,
-                engine=engine_name,
+                engine=method,
                 kind=kind,
                 seed=seed,
                 created_at=now,
@@ -505,14 +507,41 @@ def record_outcome(
 
 
 def proposal_history(engine: Engine, run_ids: Iterable[str]) -> pd.DataFrame:
-    """``proposal_id, run_id, seeker_id, offer_id, state`` of the proposals of the given runs."""
+    """``proposal_id, run_id, seeker_id, offer_id, state, updated_at`` of the given runs' proposals.
+
+    Ordered by ``proposal_id`` (the order they were proposed).
+    """
     ids = list(run_ids)
-    query = sa.select(
-        MatchProposal.proposal_id,
-        MatchProposal.run_id,
-        MatchProposal.seeker_id,
-        MatchProposal.offer_id,
-        MatchProposal.state,
-    ).where(MatchProposal.run_id.in_(ids))
+    query = (
+        sa.select(
+            MatchProposal.proposal_id,
+            MatchProposal.run_id,
+            MatchProposal.seeker_id,
+            MatchProposal.offer_id,
+            MatchProposal.state,
+            MatchProposal.updated_at,
+        )
+        .where(MatchProposal.run_id.in_(ids))
+        .order_by(MatchProposal.proposal_id)
+    )
     with translate_errors("Reading proposals"), engine.connect() as conn:
         return pd.read_sql(query, conn)
+
+
+def run_lineage(engine: Engine, run_id: str) -> list[str]:
+    """The ids of a run and of every earlier round it continues, oldest first.
+
+    Raises :class:`NotFoundError` when ``run_id`` (or a parent it names) does not exist.
+    """
+    chain: list[str] = []
+    with translate_errors("Reading match runs"), engine.connect() as conn:
+        current: str | None = run_id
+        while current is not None:
+            row = conn.execute(
+                sa.select(MatchRun.run_id, MatchRun.parent_run_id).where(MatchRun.run_id == current)
+            ).first()
+            if row is None:
+                raise NotFoundError(f"match run {current} does not exist.", fix="Check the run id.")
+            chain.append(current)
+            current = row.parent_run_id
+    return chain[::-1]
