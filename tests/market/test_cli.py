@@ -82,6 +82,12 @@ def test_research_mode_bad_input(
     assert "Traceback" not in err
 
 
+def test_unknown_method_is_refused(tmp_path: Path, capsys: Any) -> None:
+    assert main(["match", "--method", "greedy", *_files(tmp_path, SEEKERS, OFFERS, CAPS)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "unknown matching method" in err and "greedy" in err and "stable, optimal" in err
+
+
 def test_incomplete_research_options(tmp_path: Path, capsys: Any) -> None:
     assert main(["match", "--seeker-ranks", str(_write(tmp_path, "s.csv", SEEKERS))]) == 2
     assert "needs all of" in capsys.readouterr().err
@@ -161,6 +167,7 @@ def test_registry_mode_and_rounds(tmp_path: Path, capsys: Any) -> None:
     assert main(["match", "--url", url, "--after", run_id]) == 0
     text = capsys.readouterr().out
     run2 = text.split("run ")[1].split(":")[0].strip()
+    assert "round 2" in text and "(1 kept)" in text
     nxt = proposal_history(engine, [run2]).set_index("seeker_id")
     row = history.iloc[0]
     assert nxt.loc[row["seeker_id"], "offer_id"] == row["offer_id"]

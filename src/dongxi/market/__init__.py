@@ -41,6 +41,7 @@ from dongxi.market._rounds import (
     current_states,
     rematch,
 )
+from dongxi.market._solve import solve
 from dongxi.market._stable import deferred_acceptance
 
 __all__ = [
@@ -78,6 +79,7 @@ __all__ = [
     "rank_welfare",
     "rematch",
     "run_market",
+    "solve",
     "summarise",
     "unmatched_reasons",
     "welfare_optimal",
