@@ -34,6 +34,7 @@ from dongxi.store.market_models import (
     save_needs,
     save_offers,
 )
+from dongxi.store.scope import Scope
 from dongxi.synth.market import market_2017
 
 ADMIN = Principal(name="admin-1", role="admin")
@@ -275,3 +276,48 @@ def test_match_rank_lists_explains_the_unmatched(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         match_rank_lists(COUNTY, *paths)
     assert info.value.file == "c.csv" and info.value.row == 2
+
+
+def test_answers_stay_inside_the_principal_scope(registry: Engine) -> None:
+    first = run_round(ADMIN, registry, seed=9)
+    needs = current_needs(registry).set_index("seeker_id")
+    offers = current_offers(registry).set_index("offer_id")
+    stored = proposal_history(registry, [first.run_id]).set_index("proposal_id")
+    pid = int(stored.index[0])
+    seeker, offer = str(stored.loc[pid, "seeker_id"]), str(stored.loc[pid, "offer_id"])
+    county = str(needs.loc[seeker, "county_code"])
+    partner = str(offers.loc[offer, "partner_code"])
+    other_county = next(c for c in needs["county_code"].astype(str) if c != county)
+    other_partner = next(p for p in offers["partner_code"].astype(str) if p != partner)
+
+    outsider = Principal(name="v-2", role="village_officer", scope=Scope.region(other_county))
+    with pytest.raises(NotFoundError, match="outside your scope"):
+        answer_proposal(outsider, registry, pid, to_state="accepted", side="seeker")
+    insider = Principal(name="v-1", role="village_officer", scope=Scope.region(county))
+    answer_proposal(insider, registry, pid, to_state="accepted", side="seeker")
+    province = Principal(name="c-1", role="province_officer", scope=Scope.region(county[:2]))
+    with pytest.raises(InputError, match="cannot go"):  # in scope; the state machine refuses
+        answer_proposal(province, registry, pid, to_state="accepted", side="cadre")
+
+    wrong = Principal(name="p-2", role="east_partner", scope=Scope(partner_code=other_partner))
+    with pytest.raises(NotFoundError):
+        answer_proposal(wrong, registry, pid, to_state="confirmed", side="partner")
+    right = Principal(name="p-1", role="east_partner", scope=Scope(partner_code=partner))
+    answer_proposal(right, registry, pid, to_state="confirmed", side="partner")
+    with pytest.raises(NotFoundError):
+        record_outcome(wrong, registry, pid, hired=True)
+    with pytest.raises(NotFoundError):
+        record_outcome(outsider, registry, pid, hired=True)
+    record_outcome(insider, registry, pid, hired=True, monthly_wage=4100.0)
+    assert (
+        proposal_history(registry, [first.run_id]).set_index("proposal_id").loc[pid, "state"]
+        == "confirmed"
+    )
+
+    # a round, and a system move, cover the whole registry: a restricted scope may do neither
+    with pytest.raises(PermissionDeniedError, match="restricted"):
+        run_round(province, registry, seed=9)
+    with pytest.raises(PermissionDeniedError, match="restricted"):
+        answer_proposal(province, registry, pid, to_state="expired", side="system")
+    with pytest.raises(NotFoundError):
+        answer_proposal(ADMIN, registry, 10**9, to_state="accepted", side="seeker")

@@ -13,8 +13,13 @@ reads anything:
 - :func:`match_rank_lists` (``market:run``) — research mode: explicit rank lists and capacities.
 - :func:`answer_proposal` — a proposal's answer (accept, decline, confirm, …) checked against
   the life cycle of :mod:`dongxi.market` (``TRANSITIONS``); the permission follows the side that
-  answers (:data:`SIDE_PERMISSIONS`).
+  answers (:data:`SIDE_PERMISSIONS`), and so does the scope (:data:`SIDE_SCOPES`): a seeker-side
+  answer needs the seeker inside the principal's region, a partner's the offer of its partner.
 - :func:`record_outcome` — what a confirmed placement became (hired, wage, retention).
+
+A registry round matches every current need with every current offer, so it needs an
+unrestricted scope; a proposal outside the principal's scope does not exist for it
+(``NotFoundError``).
 
 The life cycle itself (states, who may move a proposal where, which states are kept or struck)
 is data in :mod:`dongxi.market`; nothing here restates it.
@@ -26,11 +31,11 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import pandas as pd
 
-from dongxi.errors import InputError, PermissionDeniedError
+from dongxi.errors import InputError, NotFoundError, PermissionDeniedError
 from dongxi.services.principal import Permission, Principal
 
 if TYPE_CHECKING:
@@ -40,6 +45,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SIDE_PERMISSIONS",
+    "SIDE_SCOPES",
     "RoundResult",
     "answer_proposal",
     "match_rank_lists",
@@ -56,6 +62,14 @@ SIDE_PERMISSIONS: dict[str, Permission] = {
     "cadre": "market:answer_seeker",
     "partner": "market:answer_partner",
     "system": "market:run",
+}
+#: Where a proposal must lie in the principal's scope for each side to move it: the seeker's
+#: region, the offer's partner, or (system moves) an unrestricted scope.
+SIDE_SCOPES: dict[str, Literal["seeker_region", "offer_partner", "everything"]] = {
+    "seeker": "seeker_region",
+    "cadre": "seeker_region",
+    "partner": "offer_partner",
+    "system": "everything",
 }
 #: The kinds of need and offer a registry round matches (job posts).
 _NEED_KIND = "employment"
@@ -106,6 +120,7 @@ def run_round(
     struck pairs are left out, and the rest are matched again.
     """
     principal.require("market:run")
+    _require_everything(principal, "run a matching round on the registry")
     from dongxi.market import (
         INITIAL_STATE,
         carried_states,
@@ -228,6 +243,31 @@ def match_rank_lists(
     )
 
 
+def _require_everything(principal: Principal, what: str) -> None:
+    if not principal.scope.unrestricted:
+        raise PermissionDeniedError(
+            f"A principal whose scope is restricted may not {what}.",
+            fix="Ask an administrator (or an officer with an unrestricted scope) to do it.",
+        )
+
+
+def _in_scope(principal: Principal, registry: Engine, proposal_id: int, side: str) -> bool:
+    where = SIDE_SCOPES[side]
+    if where == "everything":
+        _require_everything(principal, f"move proposals as '{side}'")
+        return True
+    from dongxi.store.market_models import proposal_in_scope
+
+    return proposal_in_scope(registry, proposal_id, scope=principal.scope, by=where)
+
+
+def _not_found(proposal_id: int) -> NotFoundError:
+    return NotFoundError(
+        f"proposal {proposal_id} does not exist (or lies outside your scope).",
+        fix="List the proposals of a run you may see.",
+    )
+
+
 def _side_permission(side: str) -> Permission:
     from dongxi.market import ACTORS
 
@@ -256,6 +296,8 @@ def answer_proposal(
     machine then decides whether that side may make that move from the proposal's state.
     """
     principal.require(_side_permission(side))
+    if not _in_scope(principal, registry, proposal_id, side):
+        raise _not_found(proposal_id)
     from dongxi.store.market_models import record_transition
 
     record_transition(
@@ -277,16 +319,21 @@ def record_outcome(
     """Record what a confirmed placement became.
 
     Allowed to the sides the state machine lets decide a hire (``confirmed → hired``): the
-    principal needs the permission of one of them.
+    principal needs the permission of one of them, and the proposal must lie in its scope for
+    that side.
     """
     from dongxi.market import TRANSITIONS
 
-    needed = sorted({_side_permission(side) for side in TRANSITIONS[("confirmed", "hired")]})
-    if not any(principal.can(p) for p in needed):
+    sides = sorted(TRANSITIONS[("confirmed", "hired")])
+    mine = [side for side in sides if principal.can(_side_permission(side))]
+    if not mine:
+        needed = sorted({_side_permission(side) for side in sides})
         raise PermissionDeniedError(
             f"The role '{principal.role}' may not record outcomes ({' or '.join(needed)}).",
             fix="Ask an administrator for a role that includes one of these permissions.",
         )
+    if not any(_in_scope(principal, registry, proposal_id, side) for side in mine):
+        raise _not_found(proposal_id)
     from dongxi.store.market_models import record_outcome as store_outcome
 
     store_outcome(

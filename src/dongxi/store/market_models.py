@@ -22,7 +22,7 @@ import datetime as dt
 import json
 import uuid
 from collections.abc import Iterable, Sequence
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -33,6 +33,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from dongxi.errors import InputError, NotFoundError
 from dongxi.store.base import Base, utcnow
 from dongxi.store.db import session_scope, translate_errors
+
+if TYPE_CHECKING:
+    from dongxi.store.scope import Scope
 
 __all__ = [
     "NEED_KINDS",
@@ -46,6 +49,7 @@ __all__ = [
     "current_needs",
     "current_offers",
     "proposal_history",
+    "proposal_in_scope",
     "record_outcome",
     "record_run",
     "record_transition",
@@ -545,3 +549,50 @@ def run_lineage(engine: Engine, run_id: str) -> list[str]:
             chain.append(current)
             current = row.parent_run_id
     return chain[::-1]
+
+
+def proposal_in_scope(
+    engine: Engine,
+    proposal_id: int,
+    *,
+    scope: Scope,
+    by: Literal["seeker_region", "offer_partner"],
+) -> bool:
+    """Whether the proposal exists and lies inside ``scope``.
+
+    ``by="seeker_region"``: the seeker's current need must lie in the scope's region (the village
+    of the need's household when it names one, else the need's county);
+    ``by="offer_partner"``: the offer's current version must belong to the scope's partner.
+    """
+    from dongxi.store.models import Household
+
+    proposal = MatchProposal.__table__
+    if by == "seeker_region":
+        need = MarketNeed.__table__
+        household = Household.__table__
+        place = sa.func.coalesce(household.c.village_code, need.c.county_code)
+        inside = sa.exists(
+            sa.select(need.c.need_id)
+            .select_from(
+                need.outerjoin(household, household.c.household_code == need.c.household_code)
+            )
+            .where(
+                need.c.seeker_id == proposal.c.seeker_id,
+                need.c.valid_to.is_(None),
+                scope.where_region(place),
+            )
+        )
+    else:
+        offer = MarketOffer.__table__
+        inside = sa.exists(
+            sa.select(offer.c.offer_row_id).where(
+                offer.c.offer_id == proposal.c.offer_id,
+                offer.c.valid_to.is_(None),
+                scope.where_partner(offer.c.partner_code),
+            )
+        )
+    query = sa.select(proposal.c.proposal_id).where(
+        proposal.c.proposal_id == proposal_id, sa.true() if scope.unrestricted else inside
+    )
+    with translate_errors("Reading proposals"), engine.connect() as conn:
+        return conn.execute(query).first() is not None
