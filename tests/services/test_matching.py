@@ -129,6 +129,16 @@ def test_rounds_answers_and_rematch(registry: Engine) -> None:
     assert not struck & _pairs(second.proposals)
     assert _pairs(_stored(registry, second.run_id).reset_index()) == _pairs(second.proposals)
 
+    # round 1 is closed: its proposals (kept or still open) are answered in round 2 now
+    stale = next(s for s in stored.index if s not in {kept, declined, dropped})
+    for pid, to_state, side in (
+        (int(ids[kept]), "hired", "partner"),
+        (int(ids[stale]), "accepted", "seeker"),
+    ):
+        with pytest.raises(InputError, match="followed by a later round") as info:
+            answer_proposal(ADMIN, registry, pid, to_state=to_state, side=side)
+        assert second.run_id in str(info.value)
+
     # round 2: the kept placement is hired; someone else declines; round 3 strikes both
     # declined pairs of round 1 and the new one, and keeps the hired placement.
     stored2 = _stored(registry, second.run_id)

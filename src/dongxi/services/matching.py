@@ -292,13 +292,24 @@ def answer_proposal(
 ) -> None:
     """Move a proposal to ``to_state`` for one side (seeker, cadre, partner, system).
 
-    The principal needs the permission of that side (:data:`SIDE_PERMISSIONS`); the state
-    machine then decides whether that side may make that move from the proposal's state.
+    The principal needs the permission of that side (:data:`SIDE_PERMISSIONS`) and the proposal
+    must lie in its scope for that side (:data:`SIDE_SCOPES`). Only the latest round of a chain
+    takes answers (a kept placement is carried into the next round, where it is answered); the
+    state machine then decides whether that side may make that move from the proposal's state.
     """
     principal.require(_side_permission(side))
     if not _in_scope(principal, registry, proposal_id, side):
         raise _not_found(proposal_id)
-    from dongxi.store.market_models import record_transition
+    from dongxi.store.market_models import next_run_of_proposal, record_transition
+
+    later = next_run_of_proposal(registry, proposal_id)
+    if later is not None:
+        raise InputError(
+            "this proposal's round has been followed by a later round.",
+            value=proposal_id,
+            rule="latest_round",
+            fix=f"Answer the proposals of the latest round (run {later} or its successors).",
+        )
 
     record_transition(
         registry, proposal_id, to_state=to_state, actor=principal.actor, role=side, note=note

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, aliased, mapped_column
 
 from dongxi.errors import InputError, NotFoundError
 from dongxi.store.base import Base, utcnow
@@ -48,6 +48,7 @@ __all__ = [
     "MatchTransition",
     "current_needs",
     "current_offers",
+    "next_run_of_proposal",
     "proposal_history",
     "proposal_in_scope",
     "record_outcome",
@@ -596,3 +597,17 @@ def proposal_in_scope(
     )
     with translate_errors("Reading proposals"), engine.connect() as conn:
         return conn.execute(query).first() is not None
+
+
+def next_run_of_proposal(engine: Engine, proposal_id: int) -> str | None:
+    """The id of a later round continuing the run of this proposal (None when there is none)."""
+    later = aliased(MatchRun)
+    query = (
+        sa.select(later.run_id)
+        .join(MatchProposal, MatchProposal.run_id == later.parent_run_id)
+        .where(MatchProposal.proposal_id == proposal_id)
+        .order_by(later.created_at, later.run_id)
+        .limit(1)
+    )
+    with translate_errors("Reading match runs"), engine.connect() as conn:
+        return conn.execute(query).scalar_one_or_none()
