@@ -7,17 +7,23 @@
 - needs and offers tables: ``--needs`` and ``--offers`` (CSV/XLSX/Parquet), report to ``--report``;
 - the registry (default): current needs and offers, proposals stored as a new run (round);
   ``--after RUN`` starts the next round of an earlier run, keeping accepted placements.
+
+Each command parses its options, calls one use case of :mod:`dongxi.services.matching` as the
+local operator (``--actor`` names it in the registry) and prints the result.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from dongxi.services import Principal
 
 __all__ = ["register"]
 
@@ -35,7 +41,7 @@ UrlOption = Annotated[
 ]
 
 
-def _principal(actor: str | None) -> Any:
+def _principal(actor: str | None) -> Principal:
     """The local operator (all rows), named ``actor`` when given."""
     from dongxi.services import Principal
 
