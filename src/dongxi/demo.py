@@ -402,15 +402,18 @@ def _step_income(run: _Run) -> None:
 
 
 def _step_matching(run: _Run) -> None:
-    from dongxi.synth.market import run_demo_market
+    from dongxi.services import Principal
+    from dongxi.services.matching import match_tables
+    from dongxi.synth.market import market_2017
 
     # The 2017 scale of the Guangdong–Guangxi labour cooperation: 23,908 seekers, 859
     # enterprises, 51,629 positions (synthesised at that scale, not drawn from the demo registry,
-    # which is smaller).
-    result = run_demo_market(seed=run.seed)
+    # which is smaller); matched by the same use case as `dongxi match --needs --offers`.
+    seekers, offers = market_2017(seed=run.seed)
+    result = match_tables(Principal.local_operator(), seekers, offers, seed=run.seed)
     tables: dict[str, pd.DataFrame] = dict(result.tables)
     overall: dict[str, Any] = {
-        str(row["engine"]): row for row in tables["overall"].to_dict("records")
+        str(row["method"]): row for row in tables["overall"].to_dict("records")
     }
     stable = overall["stable"]
     cards = [
@@ -433,7 +436,7 @@ def _step_matching(run: _Run) -> None:
         frame = tables.get(name)
         if frame is None:
             continue
-        part = frame[frame["engine"] == "stable"]
+        part = frame[frame["method"] == "stable"]
         by_group.append(
             pd.DataFrame(
                 {
