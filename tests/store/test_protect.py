@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dongxi.errors import ConfigError, InputError
+from dongxi.pii.idnumber import build_id
 from dongxi.pii.protect import IdProtector, _derive, get_protector
 from dongxi.settings import Settings
 
@@ -117,3 +121,23 @@ def test_hash_is_hmac_sha256_of_the_derived_key() -> None:
     protector = IdProtector(encryption_key=KEY_A, lookup_key=KEY_B)
     assert protector.hash(NUMBER.lower()) == expected
     assert protector.protect(NUMBER).id_hash == expected
+
+
+_ids = st.builds(
+    lambda birth, sequence: build_id(region_code="450123", birth_date=birth, sequence=sequence),
+    st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2020, 12, 31)),
+    st.integers(min_value=0, max_value=999),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(pair=st.lists(_ids, min_size=2, max_size=2, unique=True))
+def test_every_ciphertext_opens_only_in_its_own_row(pair: list[str]) -> None:
+    protector = IdProtector(encryption_key=KEY_A, lookup_key=KEY_B)
+    blobs = protector.encrypt_many(pair)
+    hashes = protector.hash_many(pair)
+    for blob, own, number in zip(blobs, hashes, pair, strict=True):
+        assert protector.decrypt(blob, id_hash=own) == number
+    for blob, other in ((blobs[0], hashes[1]), (blobs[1], hashes[0])):
+        with pytest.raises(ConfigError):
+            protector.decrypt(blob, id_hash=other)
