@@ -199,7 +199,7 @@ def _read_key_file(path: Path) -> dict[str, str]:
             mode = stat.S_IMODE(path.stat().st_mode)
             if mode & 0o077:
                 raise ConfigError(
-                    f"The key file {path} can be read by others than its owner (mode {mode:04o}).",
+                    f"The key file {path} is open to others than its owner (mode {mode:04o}).",
                     fix=f"Run 'chmod 600 {path}' (and check who has had access to it).",
                 )
         data = tomllib.loads(path.read_text(encoding="utf-8"))
