@@ -3,7 +3,9 @@
 Steps, each reported to a progress callback:
 
 1. a working folder with a SQLite registry ``dongxi.db`` (left there for ``serve``/``export``),
-   migrated to the current schema (regions and pairings loaded);
+   migrated to the current schema (regions and pairings loaded), and the demo's own key file
+   ``dongxi-keys.toml`` (random keys, mode 0600; never the configured keys: point
+   ``DONGXI_KEY_FILE`` at it to work on the demo registry afterwards);
 2. a synthetic Guangxi dataset (:mod:`dongxi.synth`), several rounds of a household panel;
 3. each round imported into the registry (validated, all-or-nothing) and frozen as a snapshot;
 4. identification on each snapshot with the built-in specs ``china_official`` and
@@ -16,9 +18,9 @@ A built-in spec that does not exist is skipped and named in the result's ``missi
 the report ("Parts not available"); the demo never invents numbers for it.
 
 Re-running into a folder that already holds a demo is refused unless ``force=True``, which
-removes only what a demo itself wrote, as listed in the folder's marker file
-``.dongxi-demo.json`` (see :mod:`dongxi._demofolder`); a registry or a file the demo did not
-write is never deleted.
+removes only what a demo itself wrote (the registry and its key file, snapshots, report and tables),
+as listed in the folder's marker file ``.dongxi-demo.json`` (see :mod:`dongxi._demofolder`); a
+registry or a file the demo did not write is never deleted.
 """
 
 from __future__ import annotations
@@ -37,11 +39,13 @@ import pandas as pd
 from dongxi.errors import InputError
 from dongxi.intake.headers import Kind
 from dongxi.report import ReportData, build_report
+from dongxi.settings import KEY_FILE_NAME, Settings
 from dongxi.tables import write_table
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
+    from dongxi.pii.protect import IdProtector
     from dongxi.synth import SynthData
 
 __all__ = ["DEFAULT_HOUSEHOLDS", "DEFAULT_SEED", "DemoResult", "Progress", "run_demo"]
@@ -58,6 +62,7 @@ OUTPUTS = (
     "dongxi.db",
     "dongxi.db-wal",
     "dongxi.db-shm",
+    KEY_FILE_NAME,
     "snapshots",
     "tables",
     "report.html",
@@ -74,6 +79,7 @@ class DemoResult:
 
     folder: Path
     database: Path
+    key_file: Path | None = None  # the demo's own ID-number keys (created in its folder)
     report: Path | None = None
     workbook: Path | None = None
     tables: dict[str, Path] = field(default_factory=dict)
@@ -96,6 +102,7 @@ class _Run:
     progress: Progress | None
     result: DemoResult
     engine: Engine | None = None
+    protector: IdProtector | None = None
     data: SynthData | None = None
     snapshots: list[dict[str, Any]] = field(default_factory=list)
     snapshot_tables: dict[int, dict[str, pd.DataFrame]] = field(default_factory=dict)
@@ -126,10 +133,20 @@ class _Run:
 
 
 def _step_registry(run: _Run) -> None:
+    from dongxi.pii.keys import create_key_file
+    from dongxi.pii.protect import IdProtector
     from dongxi.store import make_engine, upgrade
+    from dongxi.store._keys import record_keys
 
+    # the demo's own keys, in its folder: never the configured keys of a real registry
+    key_file = create_key_file(run.folder / KEY_FILE_NAME, purpose="dongxi demo")
+    run.result.key_file = key_file
+    keys = Settings(key_file=key_file, encryption_key=None, lookup_key=None).id_keys()
+    run.protector = IdProtector(encryption_key=keys.encryption, lookup_key=keys.lookup)
+    log.info("demo: created the demo's own key file %s", key_file)
     run.engine = make_engine(f"sqlite:///{run.result.database}")
     upgrade(run.engine)
+    record_keys(run.engine, run.protector)
 
 
 def _step_synth(run: _Run) -> None:
@@ -155,7 +172,13 @@ def _import_round(run: _Run, year: int) -> None:
         frames["partners"] = data.partners
     if year == ROUNDS[-1]:
         frames["measures"] = data.measures
-    results = import_frames(run.registry, frames, actor="dongxi-demo", source_name=f"synth-{year}")
+    results = import_frames(
+        run.registry,
+        frames,
+        actor="dongxi-demo",
+        source_name=f"synth-{year}",
+        protector=run.protector,
+    )
     rejected = {kind: r for kind, r in results.items() if not r.ok}
     if rejected:
         first = next(iter(rejected.values())).errors[0]

@@ -29,6 +29,7 @@ from dongxi.errors import InputError
 from dongxi.intake.headers import KINDS, Kind, canonical_columns, localize
 from dongxi.outputs import output_file
 from dongxi.pii.protect import get_protector
+from dongxi.store._keys import verify_keys
 from dongxi.store.db import translate_errors
 from dongxi.tables import write_table
 
@@ -66,7 +67,7 @@ def _canonical(engine: Engine, kind: Kind, *, unmask: bool) -> pd.DataFrame:
 
     table = Base.metadata.tables[kind]
     wanted = [c for c in canonical_columns(kind) if c in table.c]
-    extra = ["id_masked", "id_encrypted"] if kind == "people" else []
+    extra = ["id_masked", "id_hash", "id_encrypted"] if kind == "people" else []
     if kind == "people" and not unmask:
         extra = ["id_masked"]
     cols = [table.c[c] for c in [*wanted, *extra]]
@@ -79,8 +80,13 @@ def _canonical(engine: Engine, kind: Kind, *, unmask: bool) -> pd.DataFrame:
     if kind == "people":
         if unmask:
             protector = get_protector()
-            ids: list[Any] = [protector.decrypt(bytes(b)) for b in frame["id_encrypted"]]
-            frame = frame.drop(columns=["id_encrypted", "id_masked"])
+            with translate_errors("Checking the registry's keys"), engine.connect() as conn:
+                verify_keys(conn, protector, keys=("encryption",), record=False)
+            ids: list[Any] = [
+                protector.decrypt(bytes(b), id_hash=str(h))
+                for h, b in zip(frame["id_hash"], frame["id_encrypted"], strict=True)
+            ]
+            frame = frame.drop(columns=["id_encrypted", "id_hash", "id_masked"])
         else:
             ids = list(frame["id_masked"])
             frame = frame.drop(columns=["id_masked"])
