@@ -31,7 +31,7 @@ def test_snapshot_and_verification(
     assert code == 0
     assert (out / "manifest.json").is_file()
     capsys.readouterr()
-    assert main(["db", "verify-snapshot", str(out)]) == 0
+    assert main(["db", "verify-snapshot", str(out), "--url", registry_url]) == 0
     assert "intact" in capsys.readouterr().out
     assert main(["db", "verify-log", "--url", registry_url]) == 0
     assert "change log intact" in capsys.readouterr().out
