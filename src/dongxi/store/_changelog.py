@@ -768,8 +768,11 @@ def _check_rows(
             False,
             count,
             orphan,
-            f"entry {orphan} is missing but its seal remains: entries were deleted (the chain "
-            f"ends after position {count})",
+            f"entry {orphan} is missing but its seal remains: entries were deleted from "
+            f"position {before_orphan + 1} on (the chain ends after position {count})"
+            if before_orphan == count
+            else f"entry {orphan} is missing but its seal remains: entries were deleted at "
+            f"position {before_orphan + 1}",
             before_orphan + 1,
             seals,
             checked,
