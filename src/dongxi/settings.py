@@ -77,6 +77,15 @@ class Settings(BaseSettings):
             "of the table wait until the import commits). A very large value turns it off."
         ),
     )
+    import_lock_wait: float = Field(
+        default=600.0,
+        gt=0,
+        description=(
+            "Seconds an import waits for another import of the same kind (PostgreSQL) or any "
+            "other writer (SQLite) to finish before it gives up with a message saying so. "
+            "Imports queue: the second starts when the first has committed."
+        ),
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", description="Logging level of the dongxi loggers."
     )
