@@ -10,10 +10,8 @@ from __future__ import annotations
 
 from dongxi.pii.protect import IdProtector, ProtectedId, get_protector
 from dongxi.store._changelog import (
-    Anchor,
     ChainCheck,
     Change,
-    anchor_of,
     change_history,
     record_change,
     record_changes,
@@ -50,14 +48,12 @@ from dongxi.store.db import (
 __all__ = [
     "ENTITIES",
     "SNAPSHOT_TABLES",
-    "Anchor",
     "Base",
     "ChainCheck",
     "Change",
     "IdProtector",
     "ProtectedId",
     "SnapshotInfo",
-    "anchor_of",
     "change_history",
     "create_household",
     "create_person",

@@ -34,7 +34,7 @@ from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, RootTransaction
 
 from dongxi.errors import ConflictError, InputError, RowError
 from dongxi.intake.headers import KINDS, Kind, detect_kind, load_mapping, to_canonical
@@ -277,7 +277,7 @@ def _busy(kinds: list[Kind], waited: float) -> ConflictError:
     )
 
 
-def _begin_locked(conn: Connection, kinds: list[Kind]) -> Any:
+def _begin_locked(conn: Connection, kinds: list[Kind]) -> RootTransaction:
     """Begin the import's transaction holding its lock (imports queue; see the module doc)."""
     wait = get_settings().import_lock_wait
     log.info("import of %s: waiting for other imports to finish", ", ".join(kinds))
@@ -286,7 +286,7 @@ def _begin_locked(conn: Connection, kinds: list[Kind]) -> Any:
     return trans
 
 
-def _begin_waiting(conn: Connection, kinds: list[Kind], wait: float) -> Any:
+def _begin_waiting(conn: Connection, kinds: list[Kind], wait: float) -> RootTransaction:
     if conn.dialect.name == "sqlite":
         previous = conn.exec_driver_sql("PRAGMA busy_timeout").scalar_one()
         conn.exec_driver_sql(f"PRAGMA busy_timeout={int(wait * 1000)}")
