@@ -14,6 +14,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from dongxi.cli._present import operator
+
 __all__ = ["register"]
 
 console = Console()
@@ -39,10 +41,10 @@ def upgrade_command(
     ] = False,
 ) -> None:
     """Bring the registry to the current schema, with regions and pairings loaded."""
-    from dongxi.store.db import public_url, upgrade
+    from dongxi.services.registry import registry_url, upgrade_registry
 
-    result = upgrade(url, revision, load_reference=not no_reference)
-    where = public_url(_url(url))
+    result = upgrade_registry(url, revision=revision, load_reference=not no_reference)
+    where = registry_url(url)
     console.print(f"registry {where} at revision [bold]{result}[/]")
 
 
@@ -54,39 +56,35 @@ def downgrade_command(
 ) -> None:
     """Migrate the registry down (destructive: needs --yes)."""
     from dongxi.errors import InputError
-    from dongxi.store.db import downgrade
+    from dongxi.services.registry import downgrade_registry
 
     if not yes:
         raise InputError(
             "A downgrade drops tables and their data.",
             fix="Add --yes if you really mean it (take a snapshot first).",
         )
-    result = downgrade(url, revision)
+    result = downgrade_registry(url, revision=revision)
     console.print(f"registry at revision [bold]{result or 'base (empty)'}[/]")
 
 
 @db_app.command("current")
 def current_command(url: UrlOption = None) -> None:
     """Show the registry's schema revision and the newest one available."""
-    from dongxi.store.db import current_revision, head_revision
+    from dongxi.services.registry import schema_state
 
-    current = current_revision(url)
-    head = head_revision()
-    state = "up to date" if current == head else "run 'dongxi db upgrade'"
-    console.print(f"current: [bold]{current or 'none (empty)'}[/]  head: {head}  ({state})")
+    schema = schema_state(url)
+    state = "up to date" if schema.up_to_date else "run 'dongxi db upgrade'"
+    console.print(
+        f"current: [bold]{schema.current or 'none (empty)'}[/]  head: {schema.head}  ({state})"
+    )
 
 
 @db_app.command("load-regions")
 def load_regions_command(url: UrlOption = None) -> None:
     """(Re)load the packaged regions, code changes, pairings and policy parameters."""
-    from dongxi.store._reference import load_reference_data
-    from dongxi.store.db import make_engine
+    from dongxi.services.registry import load_reference
 
-    engine = make_engine(url)
-    try:
-        result = load_reference_data(engine)
-    finally:
-        engine.dispose()
+    result = load_reference(url)
     for table, changed in result.items():
         console.print(f"{table}: {'loaded' if changed else 'already up to date'}")
 
@@ -94,14 +92,9 @@ def load_regions_command(url: UrlOption = None) -> None:
 @db_app.command("verify-log")
 def verify_log_command(url: UrlOption = None) -> None:
     """Recompute the hash chain of the change log (exit status 1 when broken)."""
-    from dongxi.store._changelog import verify_chain
-    from dongxi.store.db import make_engine
+    from dongxi.services.registry import check_change_log
 
-    engine = make_engine(url)
-    try:
-        check = verify_chain(engine)
-    finally:
-        engine.dispose()
+    check = check_change_log(principal=operator(), url=url)
     if check.ok:
         console.print(f"change log intact: {check.entries} entries")
         return
@@ -127,10 +120,8 @@ def rotate_key_command(
     """Re-encrypt every stored ID number with the new encryption key (one transaction)."""
     import os
 
-    from dongxi.cli.imports import _actor
     from dongxi.errors import ConfigError
-    from dongxi.store._rekey import rotate_encryption_key
-    from dongxi.store.db import make_engine
+    from dongxi.services.keys import rotate_key
 
     old_key = os.environ.get(old_key_env)
     if old_key is None:
@@ -138,11 +129,7 @@ def rotate_key_command(
             f"The environment variable {old_key_env} is not set.",
             fix=f"Export the old encryption key as {old_key_env}, or name another variable.",
         )
-    engine = make_engine(url)
-    try:
-        result = rotate_encryption_key(engine, old_key=old_key, actor=_actor(actor))
-    finally:
-        engine.dispose()
+    result = rotate_key(principal=operator(actor), old_key=old_key, url=url)
     console.print(
         f"ID numbers re-encrypted: {result.rotated} of {result.rows} "
         f"({result.already} already under the new key)"
@@ -154,16 +141,10 @@ def verify_snapshot_command(
     folder: Annotated[Path, typer.Argument(help="Folder written by 'dongxi snapshot'.")],
 ) -> None:
     """Recheck the SHA-256 and row count of every file of a snapshot."""
-    from dongxi.store._snapshot import verify_snapshot
+    from dongxi.services.snapshots import check_snapshot
 
-    manifest = verify_snapshot(folder)
+    manifest = check_snapshot(folder)
     console.print(f"snapshot {manifest['snapshot_id']} intact ({len(manifest['tables'])} files)")
-
-
-def _url(url: str | None) -> str:
-    from dongxi.store.db import normalise_url
-
-    return normalise_url(url).render_as_string(hide_password=True)
 
 
 def snapshot_command(
@@ -174,10 +155,9 @@ def snapshot_command(
     ] = None,
     label: Annotated[str | None, typer.Option(help="A label, e.g. 'assessment 2019'.")] = None,
 ) -> None:
-    """Freeze the registry into Parquet files plus manifest.json (SHA-256 per file)."""
+    """Freeze the registry into Parquet files plus manifest.json (SHA-256 per file), verified."""
     from dongxi.errors import InputError
-    from dongxi.store._snapshot import create_snapshot
-    from dongxi.store.db import make_engine
+    from dongxi.services.snapshots import take_snapshot
 
     day = None
     if as_of is not None:
@@ -190,11 +170,7 @@ def snapshot_command(
                 value=as_of,
                 fix="Write it as YYYY-MM-DD.",
             ) from exc
-    engine = make_engine(url)
-    try:
-        info = create_snapshot(engine, folder=out, as_of=day, label=label, actor="cli")
-    finally:
-        engine.dispose()
+    info = take_snapshot(principal=operator(), folder=out, as_of=day, label=label, url=url)
     table = Table(title=f"snapshot {info.snapshot_id}")
     table.add_column("table")
     table.add_column("rows", justify="right")

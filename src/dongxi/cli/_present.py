@@ -1,0 +1,26 @@
+"""Shared helpers of the command modules: who acts, and small presentation pieces.
+
+Nothing here imports a heavy library at module level (``dongxi --help`` stays fast).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from dongxi.services import Principal
+
+__all__ = ["operator"]
+
+
+def operator(actor: str | None = None) -> Principal:
+    """The local operator (OS user, role ``admin``, every row), or the name given by ``--actor``.
+
+    The command line runs with the rights of whoever can open the registry, so its principal is
+    the administrator with the explicit scope of everything.
+    """
+    from dongxi.services import Principal, Scope
+
+    if actor:
+        return Principal(name=actor, role="admin", scope=Scope.everything())
+    return Principal.local_operator()
