@@ -5,12 +5,14 @@ Nothing here imports a heavy library at module level (``dongxi --help`` stays fa
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from dongxi.services import Principal
 
-__all__ = ["operator"]
+__all__ = ["new_table", "operator"]
 
 
 def operator(actor: str | None = None) -> Principal:
@@ -24,3 +26,10 @@ def operator(actor: str | None = None) -> Principal:
     if actor:
         return Principal(name=actor, role="admin", scope=Scope.everything())
     return Principal.local_operator()
+
+
+def new_table(title: str, **options: Any) -> Table:
+    """A Rich table (``rich.table`` is imported on first use, not at start-up)."""
+    from rich.table import Table
+
+    return Table(title=title, **options)

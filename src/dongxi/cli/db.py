@@ -12,9 +12,8 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from dongxi.cli._present import operator
+from dongxi.cli._present import new_table, operator
 
 __all__ = ["register"]
 
@@ -171,7 +170,7 @@ def snapshot_command(
                 fix="Write it as YYYY-MM-DD.",
             ) from exc
     info = take_snapshot(principal=operator(), folder=out, as_of=day, label=label, url=url)
-    table = Table(title=f"snapshot {info.snapshot_id}")
+    table = new_table(f"snapshot {info.snapshot_id}")
     table.add_column("table")
     table.add_column("rows", justify="right")
     table.add_column("sha256")

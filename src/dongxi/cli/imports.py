@@ -14,9 +14,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from dongxi.cli._present import operator
+from dongxi.cli._present import new_table, operator
 from dongxi.services.imports import KINDS
 
 if TYPE_CHECKING:
@@ -31,13 +30,13 @@ _KIND_HELP = "Kind of table: " + ", ".join(KINDS) + " (detected from the headers
 
 def _summary(errors: list[RowError], *, shown: int = 10) -> None:
     counts = Counter(e.rule for e in errors)
-    table = Table(title="被拒绝的单元格 / rejected cells by rule")
+    table = new_table("被拒绝的单元格 / rejected cells by rule")
     table.add_column("rule")
     table.add_column("count", justify="right")
     for rule, n in counts.most_common():
         table.add_row(rule, str(n))
     console.print(table)
-    first = Table(title=f"前 {min(shown, len(errors))} 个错误 / first errors")
+    first = new_table(f"前 {min(shown, len(errors))} 个错误 / first errors")
     for name in ("row", "column", "value", "message"):
         first.add_column(name)
     for e in errors[:shown]:

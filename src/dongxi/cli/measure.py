@@ -12,16 +12,12 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from dongxi.cli._present import operator
-
-if TYPE_CHECKING:
-    import pandas as pd
+from dongxi.cli._present import new_table, operator
 
 __all__ = ["register"]
 
@@ -36,15 +32,13 @@ def _fmt(value: Any, digits: int = 4) -> str:
     return str(value)
 
 
-def _show(result: pd.DataFrame, *, limit: int) -> None:
-    main = result[result["measure"].isin(["M0", "H", "A", "FGT0", "FGT1", "FGT2", "Watts", "Gini"])]
-    table = Table(title="Poverty measures (estimate, 95% CI)", show_lines=False)
+def _show(main: list[dict[str, Any]], *, rows: int, limit: int) -> None:
+    table = new_table("Poverty measures (estimate, 95% CI)", show_lines=False)
     for col in ("by", "group", "k", "measure", "estimate", "se", "95% CI", "n"):
         table.add_column(
             col, justify="right" if col in ("k", "estimate", "se", "n") else "left", no_wrap=True
         )
-    shown = main.head(limit)
-    for rec in shown.to_dict("records"):
+    for rec in main[:limit]:
         low, high = float(rec["ci_low"]), float(rec["ci_high"])
         ci = "" if math.isnan(low) else f"[{low:.4f}, {high:.4f}]"
         table.add_row(
@@ -61,8 +55,7 @@ def _show(result: pd.DataFrame, *, limit: int) -> None:
     if len(main) > limit:
         console.print(f"… {len(main) - limit} more rows; write them all with --out FILE.")
     console.print(
-        f"{len(result)} rows in all (also hd, hdk, actb, pctb, popsh); --out FILE writes "
-        "the full table."
+        f"{rows} rows in all (also hd, hdk, actb, pctb, popsh); --out FILE writes the full table."
     )
 
 
@@ -129,7 +122,7 @@ def measure(
         out=out,
         units_out=households_out,
     )
-    _show(outcome.result, limit=limit)
+    _show(outcome.headline(), rows=len(outcome.result), limit=limit)
     if outcome.out is not None:
         console.print(f"Wrote {len(outcome.result)} rows to {outcome.out}.")
     if outcome.units_out is not None and outcome.units is not None:

@@ -7,9 +7,8 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from dongxi.policy import describe_parameters, get_parameter, load_overrides
+from dongxi.cli._present import new_table
 
 __all__ = ["register"]
 
@@ -35,9 +34,11 @@ def list_parameters(
     policy_file: PolicyFile = None,
 ) -> None:
     """List every policy figure with its years, scope, status and source."""
+    from dongxi.policy import describe_parameters, load_overrides
+
     overrides = load_overrides(policy_file) if policy_file else []
     frame = describe_parameters(name=name, overrides=overrides)
-    table = Table(title="dongxi policy parameters")
+    table = new_table("dongxi policy parameters")
     for column in ("name", "scope", "years", "value", "unit", "status", "source"):
         table.add_column(column, overflow="fold")
     for rec in frame.itertuples(index=False):
@@ -63,6 +64,8 @@ def show_parameter(
     policy_file: PolicyFile = None,
 ) -> None:
     """Show the figure of one parameter that applies to a year and a region."""
+    from dongxi.policy import get_parameter, load_overrides
+
     overrides = load_overrides(policy_file) if policy_file else []
     value = get_parameter(name, year=year, scope=scope, overrides=overrides)
     console = Console()

@@ -12,7 +12,8 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
+
+from dongxi.cli._present import new_table
 
 __all__ = ["register"]
 
@@ -87,7 +88,7 @@ def synth(
             rounds=rounds,
             phase=status.update,
         )
-    table = Table(title=f"dongxi synth → {out}")
+    table = new_table(f"dongxi synth → {out}")
     table.add_column("table")
     table.add_column("rows", justify="right")
     for name, rows in outcome.rows.items():

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EXAMPLE",
+    "HEADLINE",
     "MeasureOutcome",
     "load_measure_data",
     "measure_change",
@@ -39,6 +40,8 @@ __all__ = [
 
 #: ``--data example``: the bundled synthetic example.
 EXAMPLE = "example"
+#: The measures a summary shows first (the rest: decomposition, popsh, … are in the full table).
+HEADLINE = ("M0", "H", "A", "FGT0", "FGT1", "FGT2", "Watts", "Gini")
 #: The tables of a snapshot a measurement reads.
 SNAPSHOT_TABLES = ("households", "people", "income")
 
@@ -53,6 +56,11 @@ class MeasureOutcome:
     units: pd.DataFrame | None = None
     out: Path | None = None
     units_out: Path | None = None
+
+    def headline(self) -> list[dict[str, Any]]:
+        """The rows of the headline measures (:data:`HEADLINE`), in the result's order."""
+        rows = self.result[self.result["measure"].isin(HEADLINE)]
+        return [{str(k): v for k, v in rec.items()} for rec in rows.to_dict("records")]
 
 
 def read_snapshot(folder: Path) -> dict[str, pd.DataFrame]:
