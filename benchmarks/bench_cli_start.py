@@ -3,7 +3,9 @@
 Measures the wall time of fresh processes — ``python -m dongxi --help``, ``--version`` and
 ``import --help`` — over N runs each (median and 90th percentile), against two floors measured in
 the same run and the same order: ``python -c pass`` (the interpreter) and
-``python -c "import typer"`` (the CLI framework). Runs are interleaved (one of each command per
+``python -c "import typer"`` (the CLI framework), and a two-command Typer app's ``--help`` and
+``a --help`` (what Typer itself spends rendering help: Rich, and pydantic for a command's
+options). Runs are interleaved (one of each command per
 round) so a change in the machine's load touches every command alike.
 
 Byte-code caching is on for the children (``PYTHONDONTWRITEBYTECODE`` is removed from their
@@ -27,9 +29,23 @@ import subprocess
 import sys
 import time
 
+#: A two-command Typer app with one Path option: what Typer itself costs to render help.
+_TINY_APP = (
+    "import sys, typer\n"
+    "from pathlib import Path\n"
+    "app = typer.Typer()\n"
+    "@app.command()\n"
+    "def a(file: Path, out: Path = Path('x')) -> None: ...\n"
+    "@app.command()\n"
+    "def b() -> None: ...\n"
+    "app(sys.argv[1:])\n"
+)
+
 COMMANDS: dict[str, list[str]] = {
     "python -c pass (floor)": ["-c", "pass"],
     'python -c "import typer" (floor)': ["-c", "import typer"],
+    "two-command Typer app --help (floor)": ["-c", _TINY_APP, "--help"],
+    "two-command Typer app a --help (floor)": ["-c", _TINY_APP, "a", "--help"],
     "dongxi --help": ["-m", "dongxi", "--help"],
     "dongxi --version": ["-m", "dongxi", "--version"],
     "dongxi import --help": ["-m", "dongxi", "import", "--help"],
@@ -38,7 +54,9 @@ COMMANDS: dict[str, list[str]] = {
 
 def _once(args: list[str], env: dict[str, str]) -> float:
     start = time.perf_counter()
-    subprocess.run([sys.executable, *args], check=True, capture_output=True, env=env)
+    done = subprocess.run([sys.executable, *args], capture_output=True, env=env)
+    if done.returncode not in (0,):
+        raise SystemExit(f"{args} failed: {done.stderr.decode(errors='replace')[-400:]}")
     return time.perf_counter() - start
 
 

@@ -5,14 +5,16 @@ Nothing here imports a heavy library at module level (``dongxi --help`` stays fa
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from rich.table import Table
 
     from dongxi.services import Principal
 
-__all__ = ["new_table", "operator"]
+__all__ = ["console", "new_table", "operator"]
 
 
 def operator(actor: str | None = None) -> Principal:
@@ -33,3 +35,12 @@ def new_table(title: str, **options: Any) -> Table:
     from rich.table import Table
 
     return Table(title=title, **options)
+
+
+@cache
+def console(*, stderr: bool = False) -> Console:
+    """The Rich console of standard output (or error), made on first use (``rich.console`` is
+    not imported at start-up)."""
+    from rich.console import Console
+
+    return Console(stderr=stderr)

@@ -11,13 +11,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from dongxi.cli._present import new_table, operator
+from dongxi.cli._present import console, new_table, operator
 
 __all__ = ["register"]
-
-console = Console()
 
 UrlOption = Annotated[
     str | None,
@@ -44,7 +41,7 @@ def upgrade_command(
 
     result = upgrade_registry(url, revision=revision, load_reference=not no_reference)
     where = registry_url(url)
-    console.print(f"registry {where} at revision [bold]{result}[/]")
+    console().print(f"registry {where} at revision [bold]{result}[/]")
 
 
 @db_app.command("downgrade")
@@ -63,7 +60,7 @@ def downgrade_command(
             fix="Add --yes if you really mean it (take a snapshot first).",
         )
     result = downgrade_registry(url, revision=revision)
-    console.print(f"registry at revision [bold]{result or 'base (empty)'}[/]")
+    console().print(f"registry at revision [bold]{result or 'base (empty)'}[/]")
 
 
 @db_app.command("current")
@@ -73,7 +70,7 @@ def current_command(url: UrlOption = None) -> None:
 
     schema = schema_state(url)
     state = "up to date" if schema.up_to_date else "run 'dongxi db upgrade'"
-    console.print(
+    console().print(
         f"current: [bold]{schema.current or 'none (empty)'}[/]  head: {schema.head}  ({state})"
     )
 
@@ -85,7 +82,7 @@ def load_regions_command(url: UrlOption = None) -> None:
 
     result = load_reference(url)
     for table, changed in result.items():
-        console.print(f"{table}: {'loaded' if changed else 'already up to date'}")
+        console().print(f"{table}: {'loaded' if changed else 'already up to date'}")
 
 
 @db_app.command("verify-log")
@@ -95,9 +92,9 @@ def verify_log_command(url: UrlOption = None) -> None:
 
     check = check_change_log(principal=operator(), url=url)
     if check.ok:
-        console.print(f"change log intact: {check.entries} entries")
+        console().print(f"change log intact: {check.entries} entries")
         return
-    console.print(f"[bold red]change log broken[/] at entry {check.broken_at}: {check.reason}")
+    console().print(f"[bold red]change log broken[/] at entry {check.broken_at}: {check.reason}")
     raise typer.Exit(1)
 
 
@@ -129,7 +126,7 @@ def rotate_key_command(
             fix=f"Export the old encryption key as {old_key_env}, or name another variable.",
         )
     result = rotate_key(principal=operator(actor), old_key=old_key, url=url)
-    console.print(
+    console().print(
         f"ID numbers re-encrypted: {result.rotated} of {result.rows} "
         f"({result.already} already under the new key)"
     )
@@ -143,7 +140,7 @@ def verify_snapshot_command(
     from dongxi.services.snapshots import check_snapshot
 
     manifest = check_snapshot(folder)
-    console.print(f"snapshot {manifest['snapshot_id']} intact ({len(manifest['tables'])} files)")
+    console().print(f"snapshot {manifest['snapshot_id']} intact ({len(manifest['tables'])} files)")
 
 
 def snapshot_command(
@@ -176,8 +173,8 @@ def snapshot_command(
     table.add_column("sha256")
     for name, entry in info.manifest["tables"].items():
         table.add_row(name, str(entry["rows"]), entry["sha256"][:16] + "…")
-    console.print(table)
-    console.print(f"written to {info.folder}")
+    console().print(table)
+    console().print(f"written to {info.folder}")
 
 
 def register(app: typer.Typer) -> None:

@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
+from dongxi.cli._present import console as present_console
 from dongxi.cli._present import new_table
 
 
@@ -31,7 +31,7 @@ def demo(
 
     from dongxi.demo import DEFAULT_HOUSEHOLDS, DEFAULT_SEED, run_demo
 
-    console = Console()
+    console = present_console()
     bar = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),

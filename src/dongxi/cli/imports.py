@@ -13,17 +13,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
-from dongxi.cli._present import new_table, operator
+from dongxi.cli._present import console, new_table, operator
 from dongxi.services.imports import KINDS
 
 if TYPE_CHECKING:
     from dongxi.errors import RowError
 
 __all__ = ["register"]
-
-console = Console()
 
 _KIND_HELP = "Kind of table: " + ", ".join(KINDS) + " (detected from the headers when absent)."
 
@@ -35,13 +32,13 @@ def _summary(errors: list[RowError], *, shown: int = 10) -> None:
     table.add_column("count", justify="right")
     for rule, n in counts.most_common():
         table.add_row(rule, str(n))
-    console.print(table)
+    console().print(table)
     first = new_table(f"前 {min(shown, len(errors))} 个错误 / first errors")
     for name in ("row", "column", "value", "message"):
         first.add_column(name)
     for e in errors[:shown]:
         first.add_row(str(e.row), e.column or "", e.value or "", f"{e.message_zh}\n{e.message_en}")
-    console.print(first)
+    console().print(first)
 
 
 def register(app: typer.Typer) -> None:
@@ -75,7 +72,7 @@ def register(app: typer.Typer) -> None:
             TextColumn("{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
-            console=console,
+            console=console(),
             transient=True,
         ) as bar:
             task = bar.add_task("导入 import", total=None)
@@ -96,22 +93,22 @@ def register(app: typer.Typer) -> None:
             )
         result, chosen = outcome.result, outcome.kind
         if result.written:
-            console.print(
+            console().print(
                 f"[green]{chosen}[/]: {result.rows} rows — {result.created} created, "
                 f"{result.updated} updated, {result.unchanged} unchanged, "
                 f"{result.rejected_rows} rejected."
             )
         else:
-            console.print(
+            console().print(
                 f"[red]{chosen}: nothing written[/] — {result.rejected_rows} of {result.rows} "
                 "rows rejected (all-or-nothing; fix them, or use --partial to keep the valid rows)."
             )
         if result.errors:
             _summary(result.errors)
             if outcome.report is not None:
-                console.print(f"Report of {len(result.errors)} rejected cells: {report}")
+                console().print(f"Report of {len(result.errors)} rejected cells: {report}")
             else:
-                console.print("Give --report errors.xlsx to get every rejected cell in a file.")
+                console().print("Give --report errors.xlsx to get every rejected cell in a file.")
             raise typer.Exit(1)
 
     @app.command("export")
@@ -131,4 +128,4 @@ def register(app: typer.Typer) -> None:
 
         result = export_table(principal=operator(actor), kind=kind, out=out, unmask=unmask)
         note = " (ID numbers in clear; recorded in the change log)" if result.unmasked else ""
-        console.print(f"{result.rows} {result.kind} rows written to {result.path}{note}.")
+        console().print(f"{result.rows} {result.kind} rows written to {result.path}{note}.")

@@ -15,13 +15,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
-from dongxi.cli._present import new_table, operator
+from dongxi.cli._present import console, new_table, operator
 
 __all__ = ["register"]
-
-console = Console()
 
 
 def _fmt(value: Any, digits: int = 4) -> str:
@@ -51,10 +48,10 @@ def _show(main: list[dict[str, Any]], *, rows: int, limit: int) -> None:
             ci,
             str(rec["n"]),
         )
-    console.print(table)
+    console().print(table)
     if len(main) > limit:
-        console.print(f"… {len(main) - limit} more rows; write them all with --out FILE.")
-    console.print(
+        console().print(f"… {len(main) - limit} more rows; write them all with --out FILE.")
+    console().print(
         f"{rows} rows in all (also hd, hdk, actb, pctb, popsh); --out FILE writes the full table."
     )
 
@@ -124,9 +121,9 @@ def measure(
     )
     _show(outcome.headline(), rows=len(outcome.result), limit=limit)
     if outcome.out is not None:
-        console.print(f"Wrote {len(outcome.result)} rows to {outcome.out}.")
+        console().print(f"Wrote {len(outcome.result)} rows to {outcome.out}.")
     if outcome.units_out is not None and outcome.units is not None:
-        console.print(f"Wrote {len(outcome.units)} households to {outcome.units_out}.")
+        console().print(f"Wrote {len(outcome.units)} households to {outcome.units_out}.")
 
 
 def register(app: typer.Typer) -> None:

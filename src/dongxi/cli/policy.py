@@ -6,9 +6,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from dongxi.cli._present import new_table
+from dongxi.cli._present import console, new_table
 
 __all__ = ["register"]
 
@@ -51,7 +50,7 @@ def list_parameters(
             str(rec.status),
             str(rec.source),
         )
-    Console().print(table)
+    console().print(table)
 
 
 @policy_app.command("show")
@@ -68,12 +67,12 @@ def show_parameter(
 
     overrides = load_overrides(policy_file) if policy_file else []
     value = get_parameter(name, year=year, scope=scope, overrides=overrides)
-    console = Console()
-    console.print(f"[bold]{value.name}[/] {year} {scope}: [bold]{value.value:g}[/] {value.unit}")
-    console.print(f"scope {value.scope}, in force {value.years}, status {value.status}")
-    console.print(f"source: {value.source or '(none recorded)'}", soft_wrap=True)
+    out = console()
+    out.print(f"[bold]{value.name}[/] {year} {scope}: [bold]{value.value:g}[/] {value.unit}")
+    out.print(f"scope {value.scope}, in force {value.years}, status {value.status}")
+    out.print(f"source: {value.source or '(none recorded)'}", soft_wrap=True)
     if value.note:
-        console.print(f"note: {value.note}", soft_wrap=True)
+        out.print(f"note: {value.note}", soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -11,13 +11,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from dongxi.cli._present import new_table
+from dongxi.cli._present import console, new_table
 
 __all__ = ["register"]
-
-console = Console()
 
 
 def _parse_years(text: str) -> list[int]:
@@ -75,7 +72,7 @@ def synth(
     from dongxi.services.synthetic import synthesise
 
     year_list = _parse_years(years)
-    with console.status("synthesising …") as status:
+    with console().status("synthesising …") as status:
         outcome = synthesise(
             out=out,
             households=households,
@@ -93,8 +90,8 @@ def synth(
     table.add_column("rows", justify="right")
     for name, rows in outcome.rows.items():
         table.add_row(name, f"{rows:,}")
-    console.print(table)
-    console.print(
+    console().print(table)
+    console().print(
         f"seed {seed}, years {', '.join(str(y) for y in outcome.years)}, vintage {vintage}",
         highlight=False,
     )
