@@ -121,9 +121,7 @@ def test_demo_default_size(tmp_path: Path) -> None:
         assert 0.0 < h2019 < h2016 < 1.0, spec
     assert 0.5 < values["matched rate (stable)"] <= 1.0
     # the workbook carries the same summary as the tables folder
-    sheet = pd.read_excel(
-        tmp_path / "default" / "report.xlsx", sheet_name=None, engine="openpyxl"
-    )
+    sheet = pd.read_excel(tmp_path / "default" / "report.xlsx", sheet_name=None, engine="openpyxl")
     assert any(
         "households imported" in frame.astype(str).to_numpy().ravel().tolist()
         for frame in sheet.values()

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from dongxi.services import Principal
+    from dongxi.services.measurement import SnapshotTables
     from dongxi.synth import SynthData
 
 __all__ = ["DEFAULT_HOUSEHOLDS", "DEFAULT_SEED", "DemoResult", "Progress", "run_demo"]
@@ -118,9 +119,8 @@ class _Run:
     engine: Engine | None = None
     data: SynthData | None = None
     snapshots: list[dict[str, Any]] = field(default_factory=list)
-    snapshot_tables: dict[int, dict[str, pd.DataFrame]] = field(default_factory=dict)
+    snapshot_tables: dict[int, SnapshotTables] = field(default_factory=dict)
     snapshot_ids: dict[int, str] = field(default_factory=dict)
-    snapshot_folders: dict[int, Path] = field(default_factory=dict)
     measures: list[pd.DataFrame] = field(default_factory=list)
     income: list[pd.DataFrame] = field(default_factory=list)
     income_measures: list[pd.DataFrame] = field(default_factory=list)
@@ -221,12 +221,11 @@ def _snapshot(run: _Run, year: int) -> None:
         )
     run.snapshot_tables[year] = read_snapshot(Path(info.folder))
     run.snapshot_ids[year] = info.snapshot_id
-    run.snapshot_folders[year] = Path(info.folder)
 
 
 def _round_tables(run: _Run, year: int) -> dict[str, pd.DataFrame]:
     """The tables of one round, as frozen in its snapshot."""
-    return run.snapshot_tables[year]
+    return dict(run.snapshot_tables[year].tables)
 
 
 #: The built-in specs the demo identifies with (registry data; ``global_mpi`` needs survey data).
@@ -269,7 +268,7 @@ def _step_identify(run: _Run) -> None:
         for year in ROUNDS:
             outcome = measure_snapshot(
                 principal=run.principal,
-                folder=run.snapshot_folders[year],
+                snapshot=run.snapshot_tables[year],
                 spec=spec,
                 year=year,
                 by=("county_code",),
@@ -295,7 +294,7 @@ def _step_identify(run: _Run) -> None:
         changes.append(
             measure_change(
                 principal=run.principal,
-                snapshots={year: run.snapshot_folders[year] for year in ROUNDS},
+                snapshots={year: run.snapshot_tables[year] for year in ROUNDS},
                 spec=spec,
                 province=PROVINCE,
             )

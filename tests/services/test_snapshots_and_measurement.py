@@ -16,7 +16,12 @@ from dongxi.errors import InputError, PermissionDeniedError
 from dongxi.measure import load_spec
 from dongxi.services import Principal
 from dongxi.services.keys import rotate_key
-from dongxi.services.measurement import measure_change, measure_data, measure_snapshot
+from dongxi.services.measurement import (
+    measure_change,
+    measure_data,
+    measure_snapshot,
+    read_snapshot,
+)
 from dongxi.services.snapshots import check_snapshot, take_snapshot
 from dongxi.settings import get_settings
 
@@ -79,7 +84,7 @@ def test_a_changed_snapshot_is_refused_before_it_is_measured(
     monkeypatch.setattr(pd, "read_parquet", lambda *a, **k: read.append(a))
     spec = load_spec("china_official")
     with pytest.raises(InputError, match="income: SHA-256 differs") as error:
-        measure_snapshot(principal=ANALYST, folder=folder, spec=spec, year=2019)
+        measure_snapshot(principal=ANALYST, snapshot=folder, spec=spec, year=2019)
     assert error.value.rule == "snapshot_hash" and read == []
     with pytest.raises(InputError, match="does not match its manifest"):
         check_snapshot(folder)
@@ -88,7 +93,7 @@ def test_a_changed_snapshot_is_refused_before_it_is_measured(
 def test_measure_data_and_measure_snapshot_agree(snapshots: dict[int, Path]) -> None:
     spec = load_spec("guangxi_rural")
     by_use_case = measure_snapshot(
-        principal=ANALYST, folder=snapshots[2019], spec=spec, year=2019, province="450000"
+        principal=ANALYST, snapshot=snapshots[2019], spec=spec, year=2019, province="450000"
     )
     by_cli_path = measure_data(
         principal=ANALYST,
@@ -114,7 +119,7 @@ def test_change_between_rounds_matches_each_round_measured_alone(
         )
         alone = {
             year: measure_snapshot(
-                principal=ANALYST, folder=snapshots[year], spec=spec, year=year, province="450000"
+                principal=ANALYST, snapshot=snapshots[year], spec=spec, year=year, province="450000"
             ).result
             for year in ROUNDS
         }
@@ -132,6 +137,11 @@ def test_change_between_rounds_matches_each_round_measured_alone(
                 assert rec[column] == pytest.approx(float(row["estimate"].iloc[0]), abs=1e-12)
             assert rec["difference"] == pytest.approx(rec["estimate_to"] - rec["estimate_from"])
             assert rec["se"] > 0 and rec["ci_low"] < rec["difference"] < rec["ci_high"]
+    # tables read once (the demo's way) give the same change as the folders
+    read = {year: read_snapshot(folder) for year, folder in snapshots.items()}
+    pd.testing.assert_frame_equal(
+        measure_change(principal=ANALYST, snapshots=read, spec=spec, province="450000"), change
+    )
 
 
 def test_measure_needs_its_permission(snapshots: dict[int, Path]) -> None:

@@ -29,6 +29,7 @@ __all__ = [
     "EXAMPLE",
     "HEADLINE",
     "MeasureOutcome",
+    "SnapshotTables",
     "load_measure_data",
     "measure_change",
     "measure_data",
@@ -63,7 +64,20 @@ class MeasureOutcome:
         return [{str(k): v for k, v in rec.items()} for rec in rows.to_dict("records")]
 
 
-def read_snapshot(folder: Path) -> dict[str, pd.DataFrame]:
+@dataclass(frozen=True)
+class SnapshotTables:
+    """The tables of a snapshot, read once it matched its manifest (:func:`read_snapshot`).
+
+    The use cases take a folder or this object; passing the object measures one snapshot with
+    several specs without reading and verifying it again.
+    """
+
+    folder: Path
+    manifest: Mapping[str, Any]
+    tables: Mapping[str, pd.DataFrame]
+
+
+def read_snapshot(folder: Path) -> SnapshotTables:
     """The households, people and income of a snapshot, read only once the folder matches its
     manifest (``InputError``/``NotFoundError`` otherwise)."""
     import pandas as pd
@@ -89,7 +103,11 @@ def read_snapshot(folder: Path) -> dict[str, pd.DataFrame]:
                 fix="Write the snapshot again with 'dongxi snapshot'.",
             )
         tables[name] = pd.read_parquet(folder / str(entry["file"]))
-    return tables
+    return SnapshotTables(folder=folder, manifest=manifest, tables=tables)
+
+
+def _tables(snapshot: Path | SnapshotTables) -> SnapshotTables:
+    return snapshot if isinstance(snapshot, SnapshotTables) else read_snapshot(snapshot)
 
 
 def person_frame(tables: Mapping[str, pd.DataFrame], year: int | None) -> pd.DataFrame:
@@ -123,7 +141,7 @@ def load_measure_data(data: str, *, year: int | None) -> tuple[pd.DataFrame, str
             return pd.read_parquet(path), "example", year
     path = Path(data)
     if path.is_dir():
-        tables = read_snapshot(path)
+        tables = read_snapshot(path).tables
         if year is None:
             year = latest_year(tables)
         return person_frame(tables, year), str(path), year
@@ -294,22 +312,24 @@ def measure_data(
 def measure_snapshot(
     *,
     principal: Principal,
-    folder: Path,
+    snapshot: Path | SnapshotTables,
     spec: MeasureSpec,
     year: int | None = None,
     by: Sequence[str] = (),
     province: str | None = None,
     source: str | None = None,
 ) -> MeasureOutcome:
-    """The measures of one snapshot (verified first) for the income ``year`` (default: newest)."""
+    """The measures of one snapshot (a folder, verified before it is read, or the tables
+    :func:`read_snapshot` returned) for the income ``year`` (default: the newest)."""
     principal.require("measure:run")
-    tables = read_snapshot(folder)
+    read = _tables(snapshot)
+    tables = read.tables
     if year is None:
         year = latest_year(tables)
     return _measure(
         person_frame(tables, year),
         spec=spec,
-        source=source or str(folder),
+        source=source or str(read.folder),
         year=year,
         k=None,
         by=by,
@@ -331,11 +351,12 @@ _LINE = "poverty_line"
 def measure_change(
     *,
     principal: Principal,
-    snapshots: Mapping[int, Path],
+    snapshots: Mapping[int, Path | SnapshotTables],
     spec: MeasureSpec,
     province: str | None = None,
 ) -> pd.DataFrame:
-    """Change of M0, H and A between consecutive rounds, one snapshot (verified first) per year.
+    """Change of M0, H and A between consecutive rounds, one snapshot per year (a folder,
+    verified before it is read, or the tables :func:`read_snapshot` returned).
 
     The rounds are pooled and measured once with the spec's survey rounds
     (:class:`dongxi.measure.Rounds`), so the change and its standard error come from
@@ -363,7 +384,7 @@ def measure_change(
     hh = spec.unit.household
     parts = []
     fixed: dict[str, float] | None = None
-    for year, folder in sorted(snapshots.items()):
+    for year, snapshot in sorted(snapshots.items()):
         params = spec_params(spec, year=year, province=province)
         line = params.pop(_LINE, None)
         if fixed is not None and params != fixed:
@@ -374,8 +395,9 @@ def measure_change(
                 fix="Measure the rounds separately; a pooled change needs the same parameters.",
             )
         fixed = params
-        frame = person_frame(read_snapshot(folder), year)
-        frame = add_age(frame, spec, dt.date(year, 12, 31), source=str(folder))
+        read = _tables(snapshot)
+        frame = person_frame(read.tables, year)
+        frame = add_age(frame, spec, dt.date(year, 12, 31), source=str(read.folder))
         if line is not None:
             frame = frame.assign(**{_INCOME: frame[_INCOME].astype(float) / line})
         frame = frame.assign(round=str(year), round_year=year)
