@@ -12,7 +12,6 @@ import sys
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from dongxi import __version__
 from dongxi.errors import DongxiError
@@ -27,13 +26,12 @@ app = typer.Typer(
     add_completion=False,
 )
 
-err_console = Console(stderr=True)
 _state = {"debug": False}
 
 
 def _version(value: bool) -> None:
     if value:
-        Console().print(f"dongxi {__version__}")
+        typer.echo(f"dongxi {__version__}")
         raise typer.Exit()
 
 
@@ -69,7 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     except DongxiError as exc:
         if _state["debug"]:
             raise
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        from dongxi.cli._present import console
+
+        console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         return 2
     except SystemExit as exc:
         code = exc.code
