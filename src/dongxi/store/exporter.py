@@ -5,10 +5,14 @@
 writes it as CSV (UTF-8 with BOM, so Excel shows the Chinese) or XLSX. Importing the file again
 changes nothing (a round trip).
 
-ID numbers are masked (``4501**********1234``) unless ``unmask=True``. A masked export can still
-be edited and re-imported: the importer accepts a masked number for a person already in the
-registry at the same household and member number. An unmasked export decrypts the numbers and
-writes a change-log entry (who, when, which table, how many rows) before returning.
+ID numbers are masked (``4501**************``, first four characters) and birth dates shown as
+their year (``1984-**-**``) unless ``unmask=True``: with the county, sex and household beside
+them, the full date and the last characters would pin the number (``docs/security.md``). Stored
+masks of an older form are re-masked as they are read. A masked export can still be edited and
+re-imported: the importer accepts a masked number for a person already in the registry at the
+same household and member number, and takes the masked birth date from the registry. An unmasked
+export decrypts the numbers and writes a change-log entry (who, when, which table, how many rows)
+before returning.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from sqlalchemy.engine import Engine
 
 from dongxi.errors import InputError
 from dongxi.intake.headers import KINDS, Kind, canonical_columns, localize
+from dongxi.pii.idnumber import mask_ids
 from dongxi.pii.protect import get_protector
 from dongxi.store.db import translate_errors
 from dongxi.tables import write_table
@@ -79,7 +84,7 @@ def _canonical(engine: Engine, kind: Kind, *, unmask: bool) -> pd.DataFrame:
             ids: list[Any] = [protector.decrypt(bytes(b)) for b in frame["id_encrypted"]]
             frame = frame.drop(columns=["id_encrypted", "id_masked"])
         else:
-            ids = list(frame["id_masked"])
+            ids = mask_ids([str(v) for v in frame["id_masked"]])
             frame = frame.drop(columns=["id_masked"])
         frame.insert(2, "id_number", pd.Series(ids, index=frame.index, dtype=object))
     return frame
@@ -94,7 +99,18 @@ def export_frame(engine: Engine, *, kind: Kind, unmask: bool = False) -> pd.Data
         raise InputError(
             f"Unknown kind '{kind}'.", value=kind, rule="kind", fix=f"Use one of {KINDS}."
         )
-    return localize(_canonical(engine, kind, unmask=unmask), kind=kind)
+    frame = localize(_canonical(engine, kind, unmask=unmask), kind=kind)
+    if kind == "people" and not unmask:
+        born = _header(kind, "birth_date")
+        frame[born] = frame[born].map(lambda v: f"{str(v)[:4]}-**-**", na_action="ignore")
+    return frame
+
+
+def _header(kind: Kind, column: str) -> str:
+    """The Chinese header of ``column`` in ``kind``'s import format."""
+    from dongxi.intake.columns import COLUMNS
+
+    return next(c.zh for c in COLUMNS[kind] if c.name == column)
 
 
 def export_file(
