@@ -29,8 +29,8 @@ VISIBLE = 4
 _ID_LIKE = re.compile(
     r"(?<!\d)(?:\d{17}[\dXx]|\d{15}|\d{4}\*{10}\d{3}[\dXx])(?![\dXx*])",
 )
-# quoted text in a foreign exception message ('...' or "...")
-_QUOTED = re.compile(r"'([^'\n]{1,200})'|\"([^\"\n]{1,200})\"")
+# a run of letters beyond ASCII (Chinese text, a name)
+_NON_ASCII_WORD = re.compile(r"(?:(?![\x00-\x7f])\w)+")
 
 
 def mask_id_text(value: str) -> str:
@@ -68,14 +68,6 @@ def report_value(value: object) -> str | None:
 
 
 def scrub_debug(text: str) -> str:
-    """A foreign exception message fit for ``--debug`` output: IDs masked and quoted text with
-    non-ASCII letters (a name in a pandas or driver message) shortened."""
-
-    def quoted(m: re.Match[str]) -> str:
-        inner = m.group(1) if m.group(1) is not None else m.group(2)
-        if _has_letters_beyond_ascii(inner):
-            q = m.group(0)[0]
-            return f"{q}{shorten(inner)}{q}"
-        return m.group(0)
-
-    return _QUOTED.sub(quoted, scrub(text))
+    """A foreign exception message fit for ``--debug`` output: IDs masked and every run of
+    non-ASCII letters (a name in a pandas or driver message) cut to its first character."""
+    return _NON_ASCII_WORD.sub(lambda m: shorten(m.group(0)), scrub(text))

@@ -2,13 +2,19 @@
 
 Each group of commands lives in its own module with a ``register(app)`` function. Errors that
 dongxi raises on purpose are shown as one clear message (no traceback unless ``--debug``) and exit
-with status 2; anything else is a bug and shows its traceback.
+with status 2; anything else is a bug and shows its traceback (status 1).
+
+Tracebacks never carry personal values: the frames (file, line, code) are printed as they are,
+but every exception message in the chain goes through :func:`dongxi.redaction.scrub_debug` (ID
+numbers masked, quoted non-ASCII text such as a name in a pandas message shortened), and the
+registry's engines hide SQL parameters (``hide_parameters``).
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+import traceback
 from typing import Annotated
 
 import typer
@@ -16,6 +22,7 @@ from rich.console import Console
 
 from dongxi import __version__
 from dongxi.errors import DongxiError
+from dongxi.redaction import scrub_debug
 
 __all__ = ["app", "main"]
 
@@ -62,20 +69,44 @@ def _register_all() -> None:
 _register_all()
 
 
+def redacted_traceback(exc: BaseException) -> str:
+    """The traceback of ``exc`` (and its causes) with every exception message redacted."""
+    lines: list[str] = []
+    for item in traceback.TracebackException.from_exception(exc).format():
+        lines.append(item)
+    # format() renders "Type: message" lines; the frames' source lines come from files, not data
+    return "".join(_redact_block(block) for block in lines)
+
+
+def _redact_block(block: str) -> str:
+    if block.startswith("  File ") or block.startswith("Traceback "):
+        return block
+    return scrub_debug(block)
+
+
+def _print_traceback(exc: BaseException) -> None:
+    sys.stderr.write(redacted_traceback(exc))
+    sys.stderr.flush()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``dongxi`` script; returns the exit status."""
     try:
         app(args=argv, prog_name="dongxi")
     except DongxiError as exc:
         if _state["debug"]:
-            raise
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            _print_traceback(exc)
+        else:
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         return 2
     except SystemExit as exc:
         code = exc.code
         if code is None:
             return 0
         return code if isinstance(code, int) else 1
+    except Exception as exc:  # a bug: its traceback, with the messages redacted
+        _print_traceback(exc)
+        return 1
     return 0
 
 
