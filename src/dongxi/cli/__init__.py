@@ -6,7 +6,8 @@ with status 2; anything else is a bug and shows its traceback (status 1).
 
 Tracebacks never carry personal values: the frames (file, line, code) are printed as they are,
 but every exception message in the chain goes through :func:`dongxi.redaction.scrub_debug` (ID
-numbers masked, quoted non-ASCII text such as a name in a pandas message shortened), and the
+numbers masked, every run of non-ASCII letters — a name in a pandas message — cut to its first
+character), and the
 registry's engines hide SQL parameters (``hide_parameters``).
 """
 
@@ -71,11 +72,10 @@ _register_all()
 
 def redacted_traceback(exc: BaseException) -> str:
     """The traceback of ``exc`` (and its causes) with every exception message redacted."""
-    lines: list[str] = []
-    for item in traceback.TracebackException.from_exception(exc).format():
-        lines.append(item)
-    # format() renders "Type: message" lines; the frames' source lines come from files, not data
-    return "".join(_redact_block(block) for block in lines)
+    # format() yields the frames (file, line, source code: not data, printed as they are) and the
+    # "Type: message" blocks of each exception in the chain (redacted)
+    blocks = traceback.TracebackException.from_exception(exc).format()
+    return "".join(_redact_block(block) for block in blocks)
 
 
 def _redact_block(block: str) -> str:

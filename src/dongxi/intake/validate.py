@@ -454,8 +454,11 @@ def _unmask_birth_cells(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
     of their year for typing; returns the frame and the masked cells' years (``<NA>`` elsewhere).
     The people rules then take the real date from the ID number or the registry."""
     cells = frame["birth_date"]
+    none = pd.Series([None] * len(frame), index=frame.index, dtype="Int64")
     if pd.api.types.is_datetime64_any_dtype(cells.dtype):
-        return frame, pd.Series([None] * len(frame), index=frame.index, dtype="Int64")
+        return frame, none
+    if not cells.astype(str).str.contains("*", regex=False).any():  # the usual case, in C
+        return frame, none
     years = cells.astype(object).map(
         lambda v: (
             int(m.group(1)) if isinstance(v, str) and (m := _MASKED_DATE_RE.match(v)) else None
