@@ -116,16 +116,15 @@ def registry_view(
     )
     if kind == "people":
         people = _table("people")
-        cols = [people.c.id_hash, people.c.household_code, people.c.member_no, people.c.id_masked]
+        names = ["id_hash", "household_code", "member_no", "id_masked", "birth_date"]
+        cols = [people.c[n] for n in names]
         hh = _distinct(frame, "household_code")
         total = conn.execute(sa.select(sa.func.count()).select_from(people)).scalar_one()
         found: list[tuple[Any, ...]] = []
         if total == 0:
             pass
         elif len(hh) > 20_000 or total <= 4 * len(hh):
-            found = _select_all(
-                conn, people, ["id_hash", "household_code", "member_no", "id_masked"]
-            )
+            found = _select_all(conn, people, names)
         else:
             for chunk in _chunks(sorted(hh), _CHUNK):
                 found += [
@@ -142,7 +141,6 @@ def registry_view(
                     for r in conn.execute(sa.select(*cols).where(people.c.id_hash.in_(chunk)))
                     if r[1] not in hh
                 ]
-        names = ["id_hash", "household_code", "member_no", "id_masked"]
         data = list(zip(*found, strict=True)) if found else [()] * len(names)
         existing = pd.DataFrame(
             {n: pd.Series(list(v), dtype=object) for n, v in zip(names, data, strict=True)}

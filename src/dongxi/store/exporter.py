@@ -5,14 +5,18 @@
 writes it as CSV (UTF-8 with BOM, so Excel shows the Chinese) or XLSX. Importing the file again
 changes nothing (a round trip).
 
-ID numbers are masked (``4501**********1234``) unless ``unmask=True``. A masked export can still
-be edited and re-imported: the importer accepts a masked number for a person already in the
-registry at the same household and member number. An unmasked export of people decrypts the
-numbers and writes a change-log entry (action ``export_unmasked``: who, when, which table, how
-many rows) before returning, whichever function is called: ``export_frame(unmask=True)`` needs the
-``actor`` and records it itself; :func:`export_file` creates the file readable by its owner only
-(mode 0600). The output path is checked before anything is read or recorded
-(:mod:`dongxi.outputs`); text cells that a spreadsheet would run as formulas are neutralised.
+ID numbers are masked (``4501**************``, first four characters) and birth dates shown as
+their year (``1984-**-**``) unless ``unmask=True``: with the county, sex and household beside
+them, the full date and the last characters would pin the number (``docs/security.md``). Stored
+masks of an older form are re-masked as they are read. A masked export can still be edited and
+re-imported: the importer accepts a masked number for a person already in the registry at the
+same household and member number, and takes the masked birth date from the registry. An unmasked
+export of people decrypts the numbers and writes a change-log entry (action ``export_unmasked``:
+who, when, which table, how many rows) before returning, whichever function is called:
+``export_frame(unmask=True)`` needs the ``actor`` and records it itself; :func:`export_file`
+creates the file readable by its owner only (mode 0600). The output path is checked before
+anything is read or recorded (:mod:`dongxi.outputs`); text cells that a spreadsheet would run as
+formulas are neutralised.
 
 Both take the caller's :class:`~dongxi.store.scope.Scope` (keyword, required): only the rows inside
 it are exported (households by village; people and income by their household; measures by their
@@ -35,6 +39,7 @@ import dongxi.store.all_models  # noqa: F401  (every table in Base.metadata)
 from dongxi.errors import InputError
 from dongxi.intake.headers import KINDS, Kind, canonical_columns, localize
 from dongxi.outputs import output_file
+from dongxi.pii.idnumber import mask_ids
 from dongxi.pii.protect import get_protector
 from dongxi.store._keys import verify_keys
 from dongxi.store.base import Base
@@ -119,7 +124,7 @@ def _canonical(engine: Engine, kind: Kind, *, unmask: bool, scope: Scope) -> pd.
             ]
             frame = frame.drop(columns=["id_encrypted", "id_hash", "id_masked"])
         else:
-            ids = list(frame["id_masked"])
+            ids = mask_ids([str(v) for v in frame["id_masked"]])
             frame = frame.drop(columns=["id_masked"])
         frame.insert(2, "id_number", pd.Series(ids, index=frame.index, dtype=object))
     return frame
@@ -160,6 +165,9 @@ def _frame(
             fix="Pass actor='<user>' (the use case passes the acting principal).",
         )
     frame = localize(_canonical(engine, kind, unmask=unmask, scope=scope), kind=kind)
+    if kind == "people" and not unmask:
+        born = _header(kind, "birth_date")
+        frame[born] = frame[born].map(lambda v: f"{str(v)[:4]}-**-**", na_action="ignore")
     if audited:
         assert actor is not None
         _record_unmasked(engine, kind=kind, actor=actor, rows=len(frame), file=file)
@@ -175,6 +183,13 @@ def export_frame(
     before the clear numbers are returned.
     """
     return _frame(engine, kind=kind, scope=scope, unmask=unmask, actor=actor, file=None)
+
+
+def _header(kind: Kind, column: str) -> str:
+    """The Chinese header of ``column`` in ``kind``'s import format."""
+    from dongxi.intake.columns import COLUMNS
+
+    return next(c.zh for c in COLUMNS[kind] if c.name == column)
 
 
 def export_file(
