@@ -3,11 +3,14 @@
 Steps, each reported to a progress callback:
 
 1. a working folder with a SQLite registry ``dongxi.db`` (left there for ``serve``/``export``),
-   migrated to the current schema (regions and pairings loaded);
+   migrated to the current schema (regions and pairings loaded), and the demo's own key file
+   ``dongxi-keys.toml`` (random keys, mode 0600; never the configured keys: point
+   ``DONGXI_KEY_FILE`` at it to work on the demo registry afterwards);
 2. a synthetic Guangxi dataset (:mod:`dongxi.synth`), several rounds of a household panel;
 3. each round imported into the registry (validated, all-or-nothing) and frozen as a snapshot;
-4. identification on each snapshot with the built-in specs ``china_official`` and
-   ``guangxi_rural`` plus income poverty against the line of the year, and change between rounds;
+4. identification on each snapshot (verified against its manifest first) with the built-in
+   specs ``china_official`` and ``guangxi_rural`` plus income poverty against the line of the
+   year, and the change between rounds as :mod:`dongxi.measure` computes it (rounds pooled);
 5. a matching round at the 2017 scale of the Guangdong–Guangxi labour cooperation
    (23,908 seekers, 859 enterprises, 51,629 positions);
 6. the report (HTML + XLSX) and every table as CSV.
@@ -15,16 +18,18 @@ Steps, each reported to a progress callback:
 A built-in spec that does not exist is skipped and named in the result's ``missing`` list and in
 the report ("Parts not available"); the demo never invents numbers for it.
 
+The steps call the same use cases as the command line (:mod:`dongxi.services`: import,
+snapshot, measure) as :meth:`~dongxi.services.Principal.local_operator`.
+
 Re-running into a folder that already holds a demo is refused unless ``force=True``, which
-removes only what the demo itself wrote (the registry, snapshots, report and tables).
+removes only what a demo itself wrote (the registry and its key file, snapshots, report and tables),
+as listed in the folder's marker file ``.dongxi-demo.json`` (see :mod:`dongxi._demofolder`); a
+registry or a file the demo did not write is never deleted.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import itertools
 import logging
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,11 +41,15 @@ import pandas as pd
 from dongxi.errors import InputError
 from dongxi.intake.headers import Kind
 from dongxi.report import ReportData, build_report
+from dongxi.settings import KEY_FILE_NAME, Settings, use_settings
 from dongxi.tables import write_table
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
+    from dongxi.pii.protect import IdProtector
+    from dongxi.services import Principal
+    from dongxi.services.measurement import SnapshotTables
     from dongxi.synth import SynthData
 
 __all__ = ["DEFAULT_HOUSEHOLDS", "DEFAULT_SEED", "DemoResult", "Progress", "run_demo"]
@@ -52,11 +61,12 @@ DEFAULT_HOUSEHOLDS = 30_000
 DEFAULT_SEED = 2017
 #: The rounds of the panel: the 2016 state (registered poor at their peak) and the 2019 state.
 ROUNDS = (2016, 2019)
-#: What the demo writes into its folder (and what ``force`` removes).
+#: What the demo writes into its folder (``force`` removes what a marker lists under these).
 OUTPUTS = (
     "dongxi.db",
     "dongxi.db-wal",
     "dongxi.db-shm",
+    KEY_FILE_NAME,
     "snapshots",
     "tables",
     "report.html",
@@ -73,6 +83,7 @@ class DemoResult:
 
     folder: Path
     database: Path
+    key_file: Path | None = None  # the demo's own ID-number keys (created in its folder)
     report: Path | None = None
     workbook: Path | None = None
     tables: dict[str, Path] = field(default_factory=dict)
@@ -81,27 +92,10 @@ class DemoResult:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def _prepare(folder: Path, *, force: bool) -> None:
-    if folder.exists() and not folder.is_dir():
-        raise InputError(
-            "The demo folder is a file.",
-            file=str(folder),
-            fix="Give --dir a folder path (it is created when missing).",
-        )
-    present = [name for name in OUTPUTS if (folder / name).exists()]
-    if present and not force:
-        raise InputError(
-            f"The folder already holds a demo ({', '.join(present)}).",
-            file=str(folder),
-            fix="Pass --force to replace it, or choose another folder with --dir.",
-        )
-    for name in present:
-        path = folder / name
-        if path.is_dir():
-            shutil.rmtree(path)
-        else:
-            path.unlink()
-    folder.mkdir(parents=True, exist_ok=True)
+def _prepare(folder: Path, *, force: bool) -> int:
+    from dongxi._demofolder import prepare_folder
+
+    return prepare_folder(folder, OUTPUTS, force=force)
 
 
 @dataclass
@@ -111,10 +105,13 @@ class _Run:
     seed: int
     progress: Progress | None
     result: DemoResult
+    principal: Principal
     engine: Engine | None = None
+    protector: IdProtector | None = None
+    settings: Settings | None = None  # the demo's own keys, in force from the registry step on
     data: SynthData | None = None
     snapshots: list[dict[str, Any]] = field(default_factory=list)
-    snapshot_tables: dict[int, dict[str, pd.DataFrame]] = field(default_factory=dict)
+    snapshot_tables: dict[int, SnapshotTables] = field(default_factory=dict)
     snapshot_ids: dict[int, str] = field(default_factory=dict)
     measures: list[pd.DataFrame] = field(default_factory=list)
     income: list[pd.DataFrame] = field(default_factory=list)
@@ -142,10 +139,22 @@ class _Run:
 
 
 def _step_registry(run: _Run) -> None:
+    from dongxi.pii.keys import create_key_file
+    from dongxi.pii.protect import IdProtector
     from dongxi.store import make_engine, upgrade
+    from dongxi.store._keys import record_keys
 
+    # the demo's own keys, in its folder: never the configured keys of a real registry
+    key_file = create_key_file(run.folder / KEY_FILE_NAME, purpose="dongxi demo")
+    run.result.key_file = key_file
+    run.settings = Settings(key_file=key_file, encryption_key=None, lookup_key=None)
+    keys = run.settings.id_keys()
+    run.protector = IdProtector(encryption_key=keys.encryption, lookup_key=keys.lookup)
+    log.info("demo: created the demo's own key file %s", key_file)
     run.engine = make_engine(f"sqlite:///{run.result.database}")
-    upgrade(run.engine)
+    with use_settings(run.settings):
+        upgrade(run.engine)
+        record_keys(run.engine, run.protector)
 
 
 def _step_synth(run: _Run) -> None:
@@ -157,7 +166,7 @@ def _step_synth(run: _Run) -> None:
 def _import_round(run: _Run, year: int) -> None:
     if run.data is None:
         return
-    from dongxi.store.importer import import_frames
+    from dongxi.services.imports import import_tables
 
     data = run.data
     state = data.rounds[year]
@@ -171,7 +180,10 @@ def _import_round(run: _Run, year: int) -> None:
         frames["partners"] = data.partners
     if year == ROUNDS[-1]:
         frames["measures"] = data.measures
-    results = import_frames(run.registry, frames, actor="dongxi-demo", source_name=f"synth-{year}")
+    # the demo's own keys are in force (use_settings): the importer's protector uses them
+    results = import_tables(
+        principal=run.principal, engine=run.registry, frames=frames, source_name=f"synth-{year}"
+    )
     rejected = {kind: r for kind, r in results.items() if not r.ok}
     if rejected:
         first = next(iter(rejected.values())).errors[0]
@@ -191,13 +203,14 @@ def _import_round(run: _Run, year: int) -> None:
 
 
 def _snapshot(run: _Run, year: int) -> None:
-    from dongxi.store import create_snapshot
+    from dongxi.services.measurement import read_snapshot
+    from dongxi.services.snapshots import take_snapshot
 
-    info = create_snapshot(
-        run.registry,
+    info = take_snapshot(
+        principal=run.principal,
+        engine=run.registry,
         folder=run.folder / "snapshots" / str(year),
         label=f"dongxi demo {year}",
-        actor="dongxi-demo",
     )
     files: dict[str, Any] = info.manifest["tables"]
     for name, entry in files.items():
@@ -211,64 +224,31 @@ def _snapshot(run: _Run, year: int) -> None:
                 "sha256": entry["sha256"],
             }
         )
-    run.snapshot_tables[year] = {
-        name: pd.read_parquet(Path(info.folder) / files[name]["file"])
-        for name in ("households", "people", "income")
-        if name in files
-    }
+    run.snapshot_tables[year] = read_snapshot(Path(info.folder))
     run.snapshot_ids[year] = info.snapshot_id
 
 
 def _round_tables(run: _Run, year: int) -> dict[str, pd.DataFrame]:
     """The tables of one round, as frozen in its snapshot."""
-    return run.snapshot_tables[year]
+    return dict(run.snapshot_tables[year].tables)
 
 
 #: The built-in specs the demo identifies with (registry data; ``global_mpi`` needs survey data).
 DEMO_SPECS = ("china_official", "guangxi_rural")
 
 
-def _person_frame(tables: dict[str, pd.DataFrame], year: int) -> pd.DataFrame:
-    """One row per person with the household's columns and the income of ``year``."""
-    income = tables["income"]
-    income = income[income["year"].astype(int) == year]
-    people = tables["people"].merge(
-        tables["households"], on="household_code", how="left", suffixes=("", "_household")
-    )
-    return people.merge(income, on="household_code", how="left", suffixes=("", "_income"))
-
-
-def _spec_params(spec: Any, year: int) -> dict[str, float]:
-    """The ``{param = …}`` values a spec uses, from policy data for Guangxi in ``year``."""
-    from pydantic import BaseModel
-
-    from dongxi.measure import Param
-    from dongxi.policy import get_parameter
-
-    names: set[str] = set()
-
-    def walk(obj: Any) -> None:
-        if isinstance(obj, Param):
-            names.add(obj.param)
-        elif isinstance(obj, BaseModel):
-            for name in type(obj).model_fields:
-                walk(getattr(obj, name))
-        elif isinstance(obj, list | tuple):
-            for item in obj:
-                walk(item)
-
-    walk(spec)
-    return {
-        name: float(get_parameter(name, year=year, scope="450000").value) for name in sorted(names)
-    }
+#: Policy figures of the demo: Guangxi's (provincial standards where they exist).
+PROVINCE = "450000"
 
 
 def _step_identify(run: _Run) -> None:
     if run.data is None:
         return
     from dongxi.errors import NotFoundError
-    from dongxi.measure import load_spec, measure
+    from dongxi.measure import load_spec
+    from dongxi.services.measurement import measure_change, measure_snapshot
 
+    changes = []
     for name in DEMO_SPECS:
         try:
             spec = load_spec(name)
@@ -291,16 +271,16 @@ def _step_identify(run: _Run) -> None:
             }
         )
         for year in ROUNDS:
-            frame = _person_frame(_round_tables(run, year), year)
-            result = measure(
-                frame,
-                spec,
+            outcome = measure_snapshot(
+                principal=run.principal,
+                snapshot=run.snapshot_tables[year],
+                spec=spec,
+                year=year,
                 by=("county_code",),
-                params=_spec_params(spec, year),
-                reference_date=dt.date(year, 12, 31),
+                province=PROVINCE,
                 source=f"snapshot {run.snapshot_ids.get(year, year)}",
             )
-            result = result.assign(round=str(year))
+            result = outcome.result.assign(round=str(year))
             run.measures.append(result)
             head = result[
                 (result["by"] == "")
@@ -315,47 +295,17 @@ def _step_identify(run: _Run) -> None:
                     f"headcount ratio H {year} ({spec.name}{k_text})",
                     float(head["estimate"].iloc[0]),
                 )
-    run.change = _changes(run.measures)
-
-
-def _changes(measures: list[pd.DataFrame]) -> pd.DataFrame | None:
-    """M0, H and A of the whole population: later round minus earlier round.
-
-    Each round is measured with its own year's policy figures, so the rounds are estimated
-    separately; the standard error of a difference assumes independent rounds, which overstates
-    it for a panel of the same households (the rounds are positively correlated).
-    """
-    if not measures:
-        return None
-    frame = pd.concat(measures, ignore_index=True)
-    frame = frame[
-        (frame["by"] == "") & frame["measure"].isin(["M0", "H", "A"]) & (frame["indicator"] == "")
-    ]
-    rows = []
-    for (spec, k, measure), part in frame.groupby(["spec", "k", "measure"], sort=False):
-        part = part.sort_values("round")
-        values: list[dict[str, Any]] = [
-            {str(key): value for key, value in record.items()} for record in part.to_dict("records")
-        ]
-        for a, b in itertools.pairwise(values):
-            diff = float(b["estimate"]) - float(a["estimate"])
-            se = (float(a["se"]) ** 2 + float(b["se"]) ** 2) ** 0.5
-            rows.append(
-                {
-                    "spec": spec,
-                    "k": k,
-                    "measure": measure,
-                    "from": a["round"],
-                    "to": b["round"],
-                    "estimate_from": float(a["estimate"]),
-                    "estimate_to": float(b["estimate"]),
-                    "difference": diff,
-                    "se": se,
-                    "ci_low": diff - 1.96 * se,
-                    "ci_high": diff + 1.96 * se,
-                }
+        # change between rounds: dongxi.measure's own (pooled rounds, delta method)
+        changes.append(
+            measure_change(
+                principal=run.principal,
+                snapshots={year: run.snapshot_tables[year] for year in ROUNDS},
+                spec=spec,
+                province=PROVINCE,
             )
-    return pd.DataFrame(rows) if rows else None
+        )
+    changes = [frame for frame in changes if len(frame)]
+    run.change = pd.concat(changes, ignore_index=True) if changes else None
 
 
 def _step_income(run: _Run) -> None:
@@ -366,7 +316,7 @@ def _step_income(run: _Run) -> None:
 
     for year in ROUNDS:
         tables = _round_tables(run, year)
-        line = get_parameter("poverty_line", year=year, scope="450000")
+        line = get_parameter("poverty_line", year=year, scope=PROVINCE)
         income = tables["income"]
         income = income[income["year"].astype(int) == year]
         frame = income.merge(
@@ -418,15 +368,18 @@ def _step_income(run: _Run) -> None:
 
 
 def _step_matching(run: _Run) -> None:
-    from dongxi.synth.market import run_demo_market
+    from dongxi.services import Principal
+    from dongxi.services.matching import match_tables
+    from dongxi.synth.market import market_2017
 
     # The 2017 scale of the Guangdong–Guangxi labour cooperation: 23,908 seekers, 859
     # enterprises, 51,629 positions (synthesised at that scale, not drawn from the demo registry,
-    # which is smaller).
-    result = run_demo_market(seed=run.seed)
+    # which is smaller); matched by the same use case as `dongxi match --needs --offers`.
+    seekers, offers = market_2017(seed=run.seed)
+    result = match_tables(Principal.local_operator(), seekers, offers, seed=run.seed)
     tables: dict[str, pd.DataFrame] = dict(result.tables)
     overall: dict[str, Any] = {
-        str(row["engine"]): row for row in tables["overall"].to_dict("records")
+        str(row["method"]): row for row in tables["overall"].to_dict("records")
     }
     stable = overall["stable"]
     cards = [
@@ -449,7 +402,7 @@ def _step_matching(run: _Run) -> None:
         frame = tables.get(name)
         if frame is None:
             continue
-        part = frame[frame["engine"] == "stable"]
+        part = frame[frame["method"] == "stable"]
         by_group.append(
             pd.DataFrame(
                 {
@@ -544,19 +497,35 @@ def run_demo(
             fix="Pass --households 50 or more (default 30,000).",
         )
     root = Path(folder).expanduser().resolve()
-    _prepare(root, force=force)
+    demo_id = _prepare(root, force=force)
+    from dongxi.services import Principal
+
     result = DemoResult(folder=root, database=root / "dongxi.db")
-    run = _Run(folder=root, households=households, seed=seed, progress=progress, result=result)
+    run = _Run(
+        folder=root,
+        households=households,
+        seed=seed,
+        progress=progress,
+        result=result,
+        principal=Principal.local_operator(),
+    )
     try:
         for i, (label, step) in enumerate(_STEPS):
             if progress is not None:
                 progress(label, i, len(_STEPS))
             start = time.perf_counter()
-            step(run)
+            if run.settings is None:
+                step(run)
+            else:
+                with use_settings(run.settings):
+                    step(run)
             result.seconds[label] = time.perf_counter() - start
         if progress is not None:
             progress("完成 done", len(_STEPS), len(_STEPS))
     finally:
         if run.engine is not None:
             run.engine.dispose()
+        from dongxi._demofolder import record_outputs
+
+        record_outputs(root, OUTPUTS, demo_id)
     return result

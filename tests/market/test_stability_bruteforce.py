@@ -1,4 +1,4 @@
-"""Stability checked by brute force, independently of the engine's own blocking-pair helper.
+"""Stability checked by brute force, independently of the market's own blocking-pair helper.
 
 Random instances with tied scores on both sides and capacities are built with
 :func:`dongxi.market.build_instance` (ties broken by a seeded permutation through
@@ -6,7 +6,7 @@ Random instances with tied scores on both sides and capacities are built with
 acceptable pair is tried in plain Python against the raw scores and the tie-break: a pair blocks
 when the seeker strictly prefers the offer to what it holds and the offer has a free place or
 strictly prefers the seeker to one it holds. Ties in the raw scores are resolved only by the
-tie-break, so the check is the same preference the engine is meant to respect, written anew.
+tie-break, so the check is the same preference the stable method is meant to respect, written anew.
 The matching must also be seeker-optimal: no stable matching found by brute force over all
 assignments of small instances gives any seeker a better offer.
 """
@@ -47,7 +47,7 @@ def _random_market(seed: int) -> dict[str, object]:
 
 
 def _solve(m: dict[str, object]) -> dict[int, int]:
-    """Seeker index → offer index of the engine's stable matching."""
+    """Seeker index → offer index of the stable method's matching."""
     acceptable = np.asarray(m["acceptable"])
     s_idx, o_idx = np.nonzero(acceptable)
     inst = build_instance(
@@ -110,7 +110,7 @@ def _feasible(m: dict[str, object], match: dict[int, int]) -> bool:
 
 
 @pytest.mark.parametrize("seed", range(N_RANDOM))
-def test_engine_matching_has_no_blocking_pair(seed: int) -> None:
+def test_stable_method_has_no_blocking_pair(seed: int) -> None:
     m = _random_market(seed)
     match = _solve(m)
     assert _feasible(m, match)
@@ -131,7 +131,7 @@ def _all_stable_matchings(m: dict[str, object]) -> list[dict[int, int]]:
 
 
 @pytest.mark.parametrize("seed", range(60))
-def test_engine_matching_is_seeker_optimal_among_all_stable(seed: int) -> None:
+def test_stable_method_is_seeker_optimal_among_all_stable(seed: int) -> None:
     m = _random_market(10_000 + seed)
     m["n_s"] = min(int(m["n_s"]), 6)  # keep the brute force over all assignments small
     m["acceptable"] = np.asarray(m["acceptable"])[: int(m["n_s"])]

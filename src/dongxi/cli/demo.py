@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+
+from dongxi.cli._present import console as present_console
+from dongxi.cli._present import new_table
 
 
 def demo(
@@ -27,9 +27,11 @@ def demo(
 ) -> None:
     """Run the main job: registry, synthetic data, import, snapshots, identification, matching,
     report (演示：登记、导入、快照、识别、匹配、报告)."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     from dongxi.demo import DEFAULT_HOUSEHOLDS, DEFAULT_SEED, run_demo
 
-    console = Console()
+    console = present_console()
     bar = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -59,7 +61,7 @@ def demo(
     if result.summary is not None and len(result.summary):
         from dongxi.report._labels import format_number
 
-        table = Table(title="摘要 Summary")
+        table = new_table("摘要 Summary")
         table.add_column("项目")
         table.add_column("item")
         table.add_column("value", justify="right", no_wrap=True)
@@ -79,6 +81,13 @@ def demo(
     total = sum(result.seconds.values())
     console.print(f"time 用时: {total:.0f} s", highlight=False)
     console.print(f"registry 登记库: {result.database}", highlight=False, soft_wrap=True)
+    if result.key_file is not None:
+        console.print(
+            f"keys 密钥: {result.key_file} — created for this demo only (random, mode 0600); "
+            f"to use the demo registry later set DONGXI_KEY_FILE={result.key_file}",
+            highlight=False,
+            soft_wrap=True,
+        )
     if result.workbook is not None:
         console.print(f"tables 表格: {result.workbook}", highlight=False, soft_wrap=True)
     if result.report is not None:

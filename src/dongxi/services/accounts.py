@@ -112,22 +112,10 @@ def registry_session(url: str | None = None) -> Iterator[Session]:
 
     Refuses a registry that is not at the current schema (run ``dongxi db upgrade``).
     """
-    from dongxi.errors import BackendError
-    from dongxi.store.db import current_revision, head_revision, make_engine, public_url
+    from dongxi.services._registry import registry
 
-    engine = make_engine(url)
-    try:
-        current = current_revision(engine)
-        if current is None or current != head_revision():
-            raise BackendError(
-                f"The registry at {public_url(engine.url)} is not at the current schema "
-                f"(revision {current}).",
-                fix="Run 'dongxi db upgrade' first (set DONGXI_DATABASE_URL for PostgreSQL).",
-            )
-        with session_scope(engine) as session:
-            yield session
-    finally:
-        engine.dispose()
+    with registry(url) as engine, session_scope(engine) as session:
+        yield session
 
 
 def _sha256(value: str) -> str:

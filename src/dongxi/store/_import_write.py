@@ -116,16 +116,15 @@ def registry_view(
     )
     if kind == "people":
         people = _table("people")
-        cols = [people.c.id_hash, people.c.household_code, people.c.member_no, people.c.id_masked]
+        names = ["id_hash", "household_code", "member_no", "id_masked", "birth_date"]
+        cols = [people.c[n] for n in names]
         hh = _distinct(frame, "household_code")
         total = conn.execute(sa.select(sa.func.count()).select_from(people)).scalar_one()
         found: list[tuple[Any, ...]] = []
         if total == 0:
             pass
         elif len(hh) > 20_000 or total <= 4 * len(hh):
-            found = _select_all(
-                conn, people, ["id_hash", "household_code", "member_no", "id_masked"]
-            )
+            found = _select_all(conn, people, names)
         else:
             for chunk in _chunks(sorted(hh), _CHUNK):
                 found += [
@@ -142,7 +141,6 @@ def registry_view(
                     for r in conn.execute(sa.select(*cols).where(people.c.id_hash.in_(chunk)))
                     if r[1] not in hh
                 ]
-        names = ["id_hash", "household_code", "member_no", "id_masked"]
         data = list(zip(*found, strict=True)) if found else [()] * len(names)
         existing = pd.DataFrame(
             {n: pd.Series(list(v), dtype=object) for n, v in zip(names, data, strict=True)}
@@ -372,14 +370,15 @@ def apply_plan(
     conn: Connection,
     plan: Plan,
     *,
-    encrypt: Callable[[list[str]], list[bytes]] | None = None,
+    encrypt: Callable[[list[str], list[str]], list[bytes]] | None = None,
     clear_ids: dict[str, str] | None = None,
     progress: Callable[[int], None] | None = None,
     meanwhile: Callable[[], None] | None = None,
 ) -> None:
     """Write the plan: bulk insert new rows, bulk update changed rows (bumping ``row_version``).
 
-    ``encrypt`` turns a list of clear ID numbers into their ciphertexts (people only);
+    ``encrypt`` turns a list of clear ID numbers and their keyed hashes into ciphertexts bound
+    to those hashes (people only; :meth:`dongxi.pii.protect.IdProtector.encrypt_many`);
     ``meanwhile`` is work of the caller's that does not touch the database, done while the
     server takes the new rows (see :func:`insert_columns`).
     """
@@ -391,8 +390,9 @@ def apply_plan(
         if plan.kind == "people":
             if encrypt is None or clear_ids is None:
                 raise ValueError("people need the encryption function and the clear ID numbers")
-            clear = [clear_ids[h] for h in columns["id_hash"]]
-            columns = {**columns, "id_encrypted": encrypt(clear)}
+            hashes = [str(h) for h in columns["id_hash"]]
+            clear = [clear_ids[h] for h in hashes]
+            columns = {**columns, "id_encrypted": encrypt(clear, hashes)}
         insert_columns(conn, table, columns, progress, meanwhile=meanwhile, bulk=plan.bulk)
     elif meanwhile is not None:
         meanwhile()

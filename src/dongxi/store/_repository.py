@@ -1,9 +1,12 @@
 """Repository functions: get, list, create and update the main records of the registry.
 
-The CLI and web layers call these; they never build SQL. Every create/update writes a change-log
-entry in the same transaction; updates are optimistic: pass ``expected_version`` (the
-``row_version`` the user saw) to refuse an edit based on a stale copy, and a concurrent commit
-between read and write is refused too (:class:`dongxi.errors.ConflictError` either way).
+The use cases (:mod:`dongxi.services`) call these; they never build SQL. Reads of households and
+people take the caller's :class:`~dongxi.store.scope.Scope` (keyword, required): a row outside it
+raises ``NotFoundError`` exactly like a missing key, and listings leave it out. Every
+create/update writes a change-log entry in the same transaction; updates are optimistic: pass
+``expected_version`` (the ``row_version`` the user saw) to refuse an edit based on a stale copy,
+and a concurrent commit between read and write is refused too
+(:class:`dongxi.errors.ConflictError` either way).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from sqlalchemy.orm import Session
 from dongxi.errors import ConflictError, InputError, NotFoundError
 from dongxi.pii.protect import get_protector
 from dongxi.store._changelog import record_change
+from dongxi.store._keys import verify_keys
 from dongxi.store.base import Base
 from dongxi.store.db import translate_errors
 from dongxi.store.models import (
@@ -29,6 +33,7 @@ from dongxi.store.models import (
     Partner,
     Person,
 )
+from dongxi.store.scope import Scope
 
 __all__ = [
     "ENTITIES",
@@ -95,15 +100,19 @@ def _check_fields(model: type[Base], data: Mapping[str, Any], *, creating: bool)
         )
 
 
+def _not_found(model: type[Base], key: Any) -> NotFoundError:
+    return NotFoundError(
+        f"No {_entity(model)} record with key {key!r}.",
+        fix="Check the key, or list the records first.",
+    )
+
+
 def get_record(session: Session, *, model: type[M], key: Any) -> M:
     """The record of ``model`` with primary key ``key`` (a value or a tuple)."""
     with translate_errors(f"Reading {_entity(model)}"):
         record = session.get(model, key)
     if record is None:
-        raise NotFoundError(
-            f"No {_entity(model)} record with key {key!r}.",
-            fix="Check the key, or list the records first.",
-        )
+        raise _not_found(model, key)
     return record
 
 
@@ -193,22 +202,34 @@ def update_record(
 # --- households -------------------------------------------------------------------------------
 
 
-def get_household(session: Session, *, household_code: str) -> Household:
-    """One household by its code."""
-    return get_record(session, model=Household, key=household_code)
+def get_household(session: Session, *, household_code: str, scope: Scope) -> Household:
+    """One household by its code, if it lies inside ``scope`` (else ``NotFoundError``)."""
+    query = sa.select(Household).where(
+        Household.household_code == household_code, scope.where_region(Household.village_code)
+    )
+    with translate_errors("Reading households"):
+        household = session.scalars(query).one_or_none()
+    if household is None:
+        raise _not_found(Household, household_code)
+    return household
 
 
 def list_households(
     session: Session,
     *,
+    scope: Scope,
     county_code: str | None = None,
     village_code: str | None = None,
     status: str | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> Sequence[Household]:
-    """Households filtered by county/village/status, ordered by code."""
-    query = sa.select(Household).order_by(Household.household_code)
+    """Households inside ``scope`` filtered by county/village/status, ordered by code."""
+    query = (
+        sa.select(Household)
+        .where(scope.where_region(Household.village_code))
+        .order_by(Household.household_code)
+    )
     if county_code:
         query = query.where(Household.village_code.startswith(county_code, autoescape=True))
     if village_code:
@@ -260,7 +281,7 @@ def update_household(
     reason: str | None = None,
 ) -> Household:
     """Change a household; a change of status adds an entry to its status history."""
-    household = get_household(session, household_code=household_code)
+    household = get_record(session, model=Household, key=household_code)
     old_state = (household.status, household.monitoring_category)
     household = update_record(
         session,
@@ -281,22 +302,41 @@ def update_household(
 
 
 def get_person(
-    session: Session, *, id_number: str | None = None, id_hash: str | None = None
+    session: Session, *, scope: Scope, id_number: str | None = None, id_hash: str | None = None
 ) -> Person:
-    """One person by ID number (hashed for the look-up) or by its keyed hash."""
+    """One person by ID number (hashed for the look-up) or by its keyed hash, inside ``scope``.
+
+    A person belongs to the scope of their household's village.
+    """
     if (id_number is None) == (id_hash is None):
         raise InputError(
             "Give exactly one of id_number and id_hash.", fix="Pass one of them, not both."
         )
-    key = id_hash if id_hash is not None else get_protector().hash(str(id_number))
-    return get_record(session, model=Person, key=key)
+    if id_hash is not None:
+        key = id_hash
+    else:
+        protector = get_protector()
+        verify_keys(session.connection(), protector, keys=("lookup",), record=False)
+        key = protector.hash(str(id_number))
+    query = sa.select(Person).where(Person.id_hash == key)
+    if not scope.unrestricted:
+        query = query.join(Household, Household.household_code == Person.household_code).where(
+            scope.where_region(Household.village_code)
+        )
+    with translate_errors("Reading people"):
+        person = session.scalars(query).one_or_none()
+    if person is None:
+        raise _not_found(Person, key)
+    return person
 
 
 def create_person(
     session: Session, *, actor: str, id_number: str, data: Mapping[str, Any]
 ) -> Person:
     """Insert a person: the ID number is validated, encrypted, hashed and masked."""
-    protected = get_protector().protect(id_number, column="id_number")
+    protector = get_protector()
+    verify_keys(session.connection(), protector)  # before anything is written
+    protected = protector.protect(id_number, column="id_number")
     return _create(
         session,
         actor=actor,
@@ -318,7 +358,10 @@ def update_person(
     changes: Mapping[str, Any],
     expected_version: int | None = None,
 ) -> Person:
-    """Change a person's fields (not the ID number: that is a new person)."""
+    """Change a person's fields (not the ID number: that is a new person).
+
+    Refused before writing when the configured keys are not the registry's."""
+    verify_keys(session.connection(), get_protector())
     return update_record(
         session,
         actor=actor,
@@ -338,8 +381,10 @@ def reveal_id_number(session: Session, *, actor: str, id_hash: str, reason: str)
             rule="required",
             fix="Say why the clear number is needed (it is recorded in the change log).",
         )
+    protector = get_protector()
+    verify_keys(session.connection(), protector)
     person = get_record(session, model=Person, key=id_hash)
-    number = get_protector().decrypt(person.id_encrypted)
+    number = protector.decrypt(person.id_encrypted, id_hash=person.id_hash)
     with translate_errors("Recording an ID disclosure"):
         record_change(
             session.connection(),

@@ -1,7 +1,7 @@
 """Accounts of the service: users, API tokens, browser sessions.
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0004
 Create Date: 2026-11-29
 
 Written from ``dongxi.store.account_models``; a test compares the migrated schema with the models.
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005"
-down_revision: str | None = "0002"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
