@@ -12,16 +12,15 @@ from collections.abc import Callable, Iterator
 
 import pytest
 import sqlalchemy as sa
+from api_fixtures import ADMIN, PASSWORD
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from dongxi.api.app import create_app
 from dongxi.services import accounts
-from dongxi.services.principal import Principal
 from dongxi.store.db import make_engine, session_scope, upgrade
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -58,9 +57,6 @@ def client(api_registry: Engine) -> Iterator[TestClient]:
     """An in-process client of the app on the module's registry."""
     with TestClient(create_app(api_registry), base_url="http://testserver") as test_client:
         yield test_client
-
-
-ADMIN = Principal(name="test-admin", role="admin")
 
 
 @pytest.fixture

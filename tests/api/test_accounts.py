@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 import pytest
 import sqlalchemy as sa
+from api_fixtures import ADMIN, PASSWORD
 from sqlalchemy.engine import Engine
 
-from conftest import ADMIN, PASSWORD
 from dongxi.errors import InputError, PermissionDeniedError
 from dongxi.services import accounts
 from dongxi.services.accounts import AuthenticationError

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from api_fixtures import PASSWORD
 from fastapi.testclient import TestClient
 
-from conftest import PASSWORD
 from dongxi.api.app import SECURITY_HEADERS
 from dongxi.api.problems import MEDIA_TYPE
 
