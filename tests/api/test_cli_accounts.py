@@ -115,3 +115,29 @@ def test_serve_answers_on_loopback(url: str) -> None:
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=30)
+
+
+def test_audit_verify_reports_an_intact_log_then_a_broken_one(url: str, tmp_path: Path) -> None:
+    import shutil
+
+    import sqlalchemy as sa
+
+    runner = CliRunner()
+    intact = runner.invoke(app, ["audit", "verify", "--url", url])
+    assert intact.exit_code == 0, intact.output
+    assert "audit log intact" in intact.output
+    # a copy of the registry whose second entry is altered behind the triggers' back
+    copy = tmp_path / "tampered.db"
+    shutil.copy(url.removeprefix("sqlite:///"), copy)
+    engine = sa.create_engine(f"sqlite:///{copy}")
+    with engine.begin() as conn:
+        for (name,) in conn.execute(
+            sa.text("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        ).all():
+            conn.execute(sa.text(f'DROP TRIGGER "{name}"'))
+        seq = conn.execute(sa.text("SELECT min(seq) FROM change_log")).scalar_one()
+        conn.execute(sa.text("UPDATE change_log SET actor = 'mallory' WHERE seq = :s"), {"s": seq})
+    engine.dispose()
+    broken = runner.invoke(app, ["audit", "verify", "--url", f"sqlite:///{copy}"])
+    assert broken.exit_code == 1
+    assert f"audit log broken at entry {seq} (position 1)" in broken.output

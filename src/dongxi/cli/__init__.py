@@ -59,9 +59,20 @@ def _root(
 
 
 def _register_all() -> None:
-    from dongxi.cli import db, demo, imports, market, measure, policy, serve, synth, users
+    from dongxi.cli import (
+        audit,
+        db,
+        demo,
+        imports,
+        market,
+        measure,
+        policy,
+        serve,
+        synth,
+        users,
+    )
 
-    for module in (demo, measure, db, imports, synth, market, policy, serve, users):
+    for module in (demo, measure, db, imports, synth, market, policy, serve, users, audit):
         module.register(app)
 
 

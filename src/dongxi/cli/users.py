@@ -12,12 +12,11 @@ import sys
 from typing import Annotated
 
 import typer
-from rich.console import Console
+
+from dongxi.cli._present import console
 
 __all__ = ["register"]
 
-console = Console()
-err = Console(stderr=True)
 
 UrlOption = Annotated[
     str | None,
@@ -75,7 +74,7 @@ def add_command(
             partner=partner,
         )
     scope = view.region_prefix or view.partner_code or "everything"
-    console.print(f"user {view.username} added: role {view.role}, scope {scope}")
+    console().print(f"user {view.username} added: role {view.role}, scope {scope}")
 
 
 @user_app.command("list")
@@ -94,7 +93,7 @@ def list_command(url: UrlOption = None) -> None:
     for u in users:
         state = "disabled" if u.disabled else ("locked" if u.locked_until else "active")
         table.add_row(u.username, u.role, u.region_prefix or "", u.partner_code or "", state)
-    console.print(table)
+    console().print(table)
 
 
 @user_app.command("disable")
@@ -107,7 +106,7 @@ def disable_command(
 
     with accounts.registry_session(url) as session:
         accounts.disable_user(session, Principal.local_operator(), username=username)
-    console.print(f"user {username} disabled")
+    console().print(f"user {username} disabled")
 
 
 @user_app.command("reset-password")
@@ -125,7 +124,7 @@ def reset_command(
         accounts.reset_password(
             session, Principal.local_operator(), username=username, password=password
         )
-    console.print(f"password of {username} reset")
+    console().print(f"password of {username} reset")
 
 
 @token_app.command("create")
@@ -161,7 +160,7 @@ def token_revoke(
         n = accounts.revoke_tokens(
             session, Principal.local_operator(), username=username, prefix=prefix
         )
-    console.print(f"{n} token(s) of {username} revoked")
+    console().print(f"{n} token(s) of {username} revoked")
 
 
 def register(app: typer.Typer) -> None:
