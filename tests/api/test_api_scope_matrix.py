@@ -9,7 +9,7 @@ every read across counties must be a 404, indistinguishable from a record that d
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -116,97 +116,7 @@ def fresh_login_limiter(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(auth, "_LIMITER", auth._RateLimiter())
 
 
-READERS = {"admin", "county_officer", "village_officer", "auditor"}
-REVEALERS = {"admin", "county_officer"}
-
-
-def _reader(role: str, *, where: str) -> int:
-    if role == "anonymous":
-        return 401
-    if role not in READERS:
-        return 403
-    if where == "away" and role in ("county_officer", "village_officer"):
-        return 404
-    return 200
-
-
-def _revealer(role: str, *, where: str) -> int:
-    if role == "anonymous":
-        return 401
-    if role not in REVEALERS:
-        return 403
-    if where == "away" and role == "county_officer":
-        return 404
-    return 200
-
-
-Request = tuple[str, str, dict[str, Any] | None]
-# (method, route path) → list of (request builder, expected status by role)
-EXPECTED: dict[
-    tuple[str, str], list[tuple[Callable[[dict[str, Any]], Request], Callable[[str], int]]]
-] = {
-    ("GET", "/healthz"): [(lambda w: ("GET", "/healthz", None), lambda r: 200)],
-    ("GET", "/api/docs"): [(lambda w: ("GET", "/api/docs", None), lambda r: 200)],
-    ("GET", "/readyz"): [(lambda w: ("GET", "/readyz", None), lambda r: 200)],
-    ("POST", "/api/v1/auth/login"): [
-        (
-            lambda w: ("POST", "/api/v1/auth/login", {"username": "nobody", "password": "x" * 12}),
-            lambda r: 401,
-        )
-    ],
-    ("POST", "/api/v1/auth/logout"): [
-        (
-            lambda w: ("POST", "/api/v1/auth/logout", None),
-            lambda r: 401 if r == "anonymous" else 204,
-        )
-    ],
-    ("GET", "/api/v1/auth/me"): [
-        (lambda w: ("GET", "/api/v1/auth/me", None), lambda r: 401 if r == "anonymous" else 200)
-    ],
-    ("GET", "/api/v1/households"): [
-        (lambda w: ("GET", "/api/v1/households", None), lambda r: _reader(r, where="home"))
-    ],
-    ("POST", "/api/v1/households/search"): [
-        (
-            lambda w: ("POST", "/api/v1/households/search", {"name": w["home_name"]}),
-            lambda r: _reader(r, where="home"),
-        )
-    ],
-    ("GET", "/api/v1/households/{household_code}"): [
-        (
-            lambda w: ("GET", f"/api/v1/households/{w['home_code']}", None),
-            lambda r: _reader(r, where="home"),
-        ),
-        (
-            lambda w: ("GET", f"/api/v1/households/{w['away_code']}", None),
-            lambda r: _reader(r, where="away"),
-        ),
-        (
-            lambda w: ("GET", "/api/v1/households/NO-SUCH-CODE", None),
-            lambda r: 404 if r in READERS else _reader(r, where="home"),
-        ),
-    ],
-    ("POST", "/api/v1/people/search"): [
-        (
-            lambda w: ("POST", "/api/v1/people/search", {"id_number": w["home_id"]}),
-            lambda r: _reader(r, where="home"),
-        ),
-        (
-            lambda w: ("POST", "/api/v1/people/search", {"id_number": w["away_id"]}),
-            lambda r: _reader(r, where="away"),
-        ),
-    ],
-    ("POST", "/api/v1/people/{id_hash}/reveal"): [
-        (
-            lambda w: ("POST", f"/api/v1/people/{w['home_hash']}/reveal", {"reason": "visit"}),
-            lambda r: _revealer(r, where="home"),
-        ),
-        (
-            lambda w: ("POST", f"/api/v1/people/{w['away_hash']}/reveal", {"reason": "visit"}),
-            lambda r: _revealer(r, where="away"),
-        ),
-    ],
-}
+from api_matrix import EXPECTED  # noqa: E402  (one module per router)
 
 
 def _routes() -> list[tuple[str, str]]:
