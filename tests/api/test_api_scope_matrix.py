@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from api_fixtures import ADMIN
+from api_matrix import EXPECTED
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
@@ -114,9 +115,6 @@ def fresh_login_limiter(monkeypatch: pytest.MonkeyPatch) -> None:
     from dongxi.api.routes import auth
 
     monkeypatch.setattr(auth, "_LIMITER", auth._RateLimiter())
-
-
-from api_matrix import EXPECTED  # noqa: E402  (one module per router)
 
 
 def _routes() -> list[tuple[str, str]]:
