@@ -114,16 +114,14 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option("--actor", help="Who imports (default: the OS user).")
         ] = None,
     ) -> None:
-        """Validate FILE and write it to the registry (all or nothing unless --partial)."""
-        from dongxi.intake.headers import detect_kind, load_mapping
-        from dongxi.store.importer import import_frame
-        from dongxi.tables import read_table
+        """Validate FILE and write it to the registry (all or nothing unless --partial).
 
-        frame = read_table(file, as_text=True)
-        user_map = load_mapping(mapping) if mapping else None
-        chosen: Kind = (
-            _check_kind(kind) if kind else detect_kind([str(c) for c in frame.columns], user_map)
-        )
+        Each sheet of a workbook is imported by its kind (recognised from its headers), all in
+        one transaction; empty sheets are skipped and named.
+        """
+        from dongxi.store.importer import import_frames, plan_file
+
+        plan = plan_file(file, kind=_check_kind(kind) if kind else None, mapping=mapping)
         engine = _engine()
         try:
             with Progress(
@@ -133,39 +131,48 @@ def register(app: typer.Typer) -> None:
                 console=console,
                 transient=True,
             ) as bar:
-                task = bar.add_task(f"导入 import {chosen}", total=None)
+                tasks = {k: bar.add_task(f"导入 import {k}", total=None) for k in plan.frames}
 
-                def progress(_kind: str, done: int, total: int) -> None:
-                    bar.update(task, completed=done, total=total)
+                def progress(kind_: str, done: int, total: int) -> None:
+                    task = tasks.get(kind_)  # type: ignore[call-overload]
+                    if task is not None:
+                        bar.update(task, completed=done, total=total)
 
-                result = import_frame(
+                results = import_frames(
                     engine,
-                    kind=chosen,
-                    frame=frame,
+                    plan.frames,
                     actor=_actor(actor),
                     partial=partial,
-                    source_name=file.name,
-                    mapping=user_map,
+                    source_name=plan.source,
+                    mapping=plan.mapping,
                     progress=progress,
+                    sources=plan.sources,
                 )
         finally:
             engine.dispose()
-        if result.written:
-            console.print(
-                f"[green]{chosen}[/]: {result.rows} rows — {result.created} created, "
-                f"{result.updated} updated, {result.unchanged} unchanged, "
-                f"{result.rejected_rows} rejected."
-            )
-        else:
-            console.print(
-                f"[red]{chosen}: nothing written[/] — {result.rejected_rows} of {result.rows} "
-                "rows rejected (all-or-nothing; fix them, or use --partial to keep the valid rows)."
-            )
-        if result.errors:
-            _summary(result.errors)
+        for ignored in plan.ignored:
+            console.print(f"跳过空工作表 / skipped empty sheet {ignored}")
+        errors: list[RowError] = []
+        for chosen, result in results.items():
+            where = f" ({result.source})" if len(results) > 1 else ""
+            if result.written:
+                console.print(
+                    f"[green]{chosen}[/]{where}: {result.rows} rows — {result.created} created, "
+                    f"{result.updated} updated, {result.unchanged} unchanged, "
+                    f"{result.rejected_rows} rejected."
+                )
+            else:
+                console.print(
+                    f"[red]{chosen}: nothing written[/]{where} — {result.rejected_rows} of "
+                    f"{result.rows} rows rejected (all-or-nothing; fix them, or use --partial to "
+                    "keep the valid rows)."
+                )
+            errors += result.errors
+        if errors:
+            _summary(errors)
             if report is not None:
-                write_report(result.errors, report)
-                console.print(f"Report of {len(result.errors)} rejected cells: {report}")
+                write_report(errors, report)
+                console.print(f"Report of {len(errors)} rejected cells: {report}")
             else:
                 console.print("Give --report errors.xlsx to get every rejected cell in a file.")
             raise typer.Exit(1)
