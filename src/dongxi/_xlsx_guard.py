@@ -120,26 +120,20 @@ def _at_least(n: int, alphabet: str) -> str:
     return "(?:" + "|".join(parts) + ")"
 
 
-def _row_ref_at_least(n: int) -> re.Pattern[bytes]:
+def _cell_beyond(row: int, col: int) -> re.Pattern[bytes]:
+    """Cells ``<c r="…">`` on a row ≥ ``row`` or in a column ≥ ``col``."""
+    rows = _at_least(row, "0123456789").encode()
+    cols = _at_least(col, "ABCDEFGHIJKLMNOPQRSTUVWXYZ").encode()
     return re.compile(
-        rb"\sr\s*=\s*[\"'][A-Za-z]{0,3}0*(" + _at_least(n, "0123456789").encode() + rb")[\"']"
+        b'<c r="(?:([A-Za-z]{0,3})0*(' + rows + b")|(" + cols + b')([0-9]+))"', re.IGNORECASE
     )
 
 
-def _col_ref_at_least(n: int) -> re.Pattern[bytes]:
-    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-    return re.compile(
-        rb"\sr\s*=\s*[\"'](" + _at_least(n, alphabet).encode() + rb")[0-9]+[\"']", re.IGNORECASE
-    )
-
-
-_ROW_TAG = re.compile(rb"<(?:\w+:)?row\b([^>]*)>")
+_CELL_R = re.compile(rb'<c r="([A-Za-z]{0,3})([0-9]+)"')
+_PREFIXED_CELL = re.compile(rb":c[\s>/]")
 _R_ATTR = re.compile(rb"\sr\s*=\s*[\"']([A-Za-z]{0,3})([0-9]+)[\"']")
 _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b[^>]*\sref\s*=\s*[\"']([^\"']*)[\"']")
-_CELL_NO_R = re.compile(rb"<(?:\w+:)?c(?:\s(?![^>]*\sr\s*=)[^>]*)?/?>")
-_ROW_NO_R = re.compile(rb"<(?:\w+:)?row(?:\s(?![^>]*\sr\s*=)[^>]*)?/?>")
 _TAGS = re.compile(rb"<(/?)(?:\w+:)?(row|c)\b([^>]*?)(/?)>")
-_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
 _FORMULA_NO_VALUE = re.compile(
     rb"<(?:\w+:)?c\b([^>]*)>\s*<(?:\w+:)?f\b[^>]*(?:/>|>[^<]*</(?:\w+:)?f>)\s*"
     rb"(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>"
@@ -158,10 +152,9 @@ class _SheetScanner:
         self.first = True
         self.max_row = 0
         self.max_col = 0
-        self.implicit_row = 0  # rows and cells without an r attribute (rare): counted as readers do
+        # rows and cells without an r attribute (rare): placed as readers place them
+        self.implicit_row = 0
         self.implicit_col = 0
-        self.too_many_rows = _row_ref_at_least(limits.max_rows + 1)
-        self.too_many_cols = _col_ref_at_least(limits.max_columns + 1)
 
     def _refuse(self, what: str, value: object, fix: str = _FIX_SIZE) -> None:
         raise InputError(
@@ -211,46 +204,38 @@ class _SheetScanner:
             found = _DIMENSION.search(block, 0, 64 * 1024)
             if found:
                 self._declared(found.group(1).decode("ascii", "replace"))
-        if self.too_many_rows.search(block):
-            row = int(self.too_many_rows.search(block).group(1))  # type: ignore[union-attr]
-            self._check_range(row, max(self.max_col, 1), declared=False)
-        found_col = self.too_many_cols.search(block)
-        if found_col:
-            self._check_range(
-                max(self.max_row, 1), column_number(found_col.group(1).decode()), declared=False
-            )
-        if _CELL_NO_R.search(block) or _ROW_NO_R.search(block) or self.implicit_row:
-            self._scan_slowly(block)
-        else:
+        # Excel, WPS and the usual libraries write every cell as <c r="A1" …>: then a few
+        # searches at C speed find the used range. Anything else (cells without a reference,
+        # namespace prefixes, other spellings of the attribute) is read tag by tag.
+        if block.count(b"<c") == block.count(b'<c r="') and _PREFIXED_CELL.search(block) is None:
             self._scan_fast(block)
+        else:
+            self._scan_slowly(block)
         self._check_range(self.max_row, self.max_col, declared=False)
-        if _FORMULA.search(block):
+        if b"<f" in block or b":f" in block:
             for m in _FORMULA_NO_VALUE.finditer(block):
                 ref = _R_ATTR.search(b" " + m.group(1))
                 where = (ref.group(1) + ref.group(2)).decode() if ref else "?"
                 self.sheet.formulas_without_value.append(where.upper())
 
     def _scan_fast(self, block: bytes) -> None:
-        # the last row of the block is usually its largest; one search proves no cell lies below
-        # it, and one proves no cell lies right of the widest column seen so far
-        pos = block.rfind(b"<row")
-        if pos < 0:
-            pos = 0
-        tail = _R_ATTR.search(block, pos)
+        # cells come row by row, so the last cell of a block is usually on its lowest row: one
+        # search then proves that no cell lies below it, and one that none lies right of the
+        # widest column seen so far
+        pos = block.rfind(b'<c r="')
+        tail = _CELL_R.match(block, pos) if pos >= 0 else None
         if tail:
             self.max_row = max(self.max_row, int(tail.group(2)))
+            self.implicit_row = int(tail.group(2))  # where a later row without reference goes
         while True:
-            below = _row_ref_at_least(self.max_row + 1).search(block)
-            if below is None:
+            beyond = _cell_beyond(self.max_row + 1, self.max_col + 1).search(block)
+            if beyond is None:
                 break
-            self.max_row = int(below.group(1))
-            self._check_range(self.max_row, max(self.max_col, 1), declared=False)
-        while True:
-            right = _col_ref_at_least(self.max_col + 1).search(block)
-            if right is None:
-                break
-            self.max_col = column_number(right.group(1).decode())
-            self._check_range(max(self.max_row, 1), self.max_col, declared=False)
+            letters = (beyond.group(1) or beyond.group(3) or b"").decode()
+            row = int(beyond.group(2) or beyond.group(4))
+            self.max_row = max(self.max_row, row)
+            self.max_col = max(self.max_col, column_number(letters))
+            self._check_range(max(self.max_row, 1), max(self.max_col, 1), declared=False)
 
     def _scan_slowly(self, block: bytes) -> None:
         for m in _TAGS.finditer(block):
@@ -271,7 +256,6 @@ class _SheetScanner:
                 self.max_col = max(self.max_col, self.implicit_col)
             if self.max_row > self.limits.max_rows or self.max_col > self.limits.max_columns:
                 self._check_range(self.max_row, self.max_col, declared=False)
-        self.implicit_row = max(self.implicit_row, 1)
 
     def _declared(self, ref: str) -> None:
         ends = ref.split(":")
