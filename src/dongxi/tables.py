@@ -235,7 +235,7 @@ def _read_csv(p: Path, *, as_text: bool, limits: Limits) -> pd.DataFrame:
         frame = pd.read_csv(source, sep=sep, encoding="utf-8")
         _check_shape(frame, limits, str(p))
         return frame
-    _check_field_counts(body, "utf-8" if text is None else "gb18030", sep, str(p))
+    encoding_ = "utf-8" if text is None else "gb18030"
     # object columns of Python strings straight from the parser (no Arrow strings to convert
     # back), blank cells missing; the header row is read as data so that equal headers are seen
     try:
@@ -250,7 +250,14 @@ def _read_csv(p: Path, *, as_text: bool, limits: Limits) -> pd.DataFrame:
         )
     except pd.errors.EmptyDataError:
         return pd.DataFrame()
+    except pd.errors.ParserError:
+        _check_field_counts(body, encoding_, sep, str(p))  # names the line and what is wrong
+        raise
     _check_shape(grid, limits, str(p))
+    if grid.shape[1] and grid.iloc[:, -1].isna().any():
+        # a row cut short is filled with missing cells at its end: only then are the lines
+        # counted (a row with too many fields already stopped the parser)
+        _check_field_counts(body, encoding_, sep, str(p))
     return _with_header(grid.where(grid.notna(), None), str(p), None)
 
 
