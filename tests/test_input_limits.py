@@ -398,3 +398,29 @@ def test_limits_come_from_settings(limits_env: pytest.MonkeyPatch) -> None:
     assert Limits.from_settings() == Limits(
         max_bytes=2 * 1024**3, max_rows=7, max_columns=8, max_cells=9, max_ratio=10
     )
+
+
+def test_parquet_declaring_too_many_rows_is_refused_from_its_footer(
+    tmp_path: Path, limits_env: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "many.parquet"
+    pd.DataFrame({"户编号": ["H1"] * 5_000}).to_parquet(path)
+    assert path.stat().st_size < 5_000  # run-length encoded
+    _set(limits_env, max_input_rows=1_000)
+    with pytest.raises(InputError, match="declares 5,000 rows") as info:
+        read_table(path, as_text=True)
+    assert info.value.rule == "input_limit"
+
+
+def test_cli_refuses_the_bomb_with_a_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before the limits this command aborted the process (exit 134, a Rust backtrace)."""
+    from dongxi.cli import main
+
+    path = xlsx(
+        tmp_path / "bomb.xlsx",
+        [("S", '<dimension ref="A1:XFD1048576"/><sheetData/>')],
+    )
+    assert main(["import", str(path)]) == 2
+    assert "Sheet 'S' declares 16,384 columns" in capsys.readouterr().err

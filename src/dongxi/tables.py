@@ -170,6 +170,7 @@ def _read(p: Path, *, as_text: bool) -> pd.DataFrame:
             check_xlsx(p, limits)
             frame = pd.read_excel(p, sheet_name=0, engine="calamine")
         elif suffix in (".parquet", ".pq"):
+            _check_parquet(p, limits)
             frame = pd.read_parquet(p)
         elif suffix == ".dta":
             frame = pd.read_stata(p, convert_categoricals=False)
@@ -194,6 +195,29 @@ def _read(p: Path, *, as_text: bool) -> pd.DataFrame:
         frame = _as_text(frame)
         _check_headers([str(c) for c in frame.columns], str(p), None)
     return frame
+
+
+def _check_parquet(p: Path, limits: Limits) -> None:
+    """Rows, columns and unpacked size from a Parquet file's footer, before reading it (a small
+    file of run-length encoded values can declare billions of rows)."""
+    import pyarrow.parquet as pq
+
+    meta = pq.ParquetFile(p).metadata
+    unpacked = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+    if (
+        meta.num_rows > limits.max_rows
+        or meta.num_columns > limits.max_columns
+        or unpacked > limits.max_bytes
+    ):
+        raise InputError(
+            f"The Parquet file declares {meta.num_rows:,} rows, {meta.num_columns:,} columns and "
+            f"{unpacked:,} bytes of data; at most {limits.max_rows:,} rows "
+            f"(DONGXI_MAX_INPUT_ROWS), {limits.max_columns:,} columns (DONGXI_MAX_INPUT_COLUMNS) "
+            f"and {limits.max_bytes:,} bytes (DONGXI_MAX_INPUT_BYTES) are read.",
+            file=str(p),
+            rule="input_limit",
+            fix="Split the file (for example by county), or raise the limits.",
+        )
 
 
 def _check_shape(frame: pd.DataFrame, limits: Limits, file: str) -> None:
