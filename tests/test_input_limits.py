@@ -322,6 +322,14 @@ def test_csv_row_too_long_and_quoted_rows(tmp_path: Path) -> None:
     assert got.to_dict("list") == {"a": ["x, y", "multi\nline"], "b": ["2", "5"], "c": ["3", None]}
 
 
+def test_csv_title_line_above_the_headers_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "title.csv"
+    path.write_text("隆安县2019年收入表\n户编号,年度\nH1,2019\n", encoding="utf-8")
+    with pytest.raises(InputError, match="Row 1 holds only a title") as info:
+        read_table(path, as_text=True)
+    assert (info.value.rule, info.value.row) == ("title_row", 1)
+
+
 def test_gb18030_csv_field_counts(tmp_path: Path) -> None:
     path = tmp_path / "gbk.csv"
     path.write_bytes("户编号,姓名,备注\nH1,张三,好\nH2,李四\n".encode("gb18030"))

@@ -315,6 +315,15 @@ def _check_field_counts(data: bytes, encoding: str, sep: str, file: str) -> None
 
 
 def _refuse_fields(line: int, found: int, width: int, file: str) -> None:
+    if width == 1 and found > 1 and line == 2:
+        raise InputError(
+            "Row 1 holds only a title; the headers are in row 2.",
+            file=file,
+            row=1,
+            rule="title_row",
+            fix="Delete row 1 (the title) so that the headers are the first row, then import "
+            "again.",
+        )
     if found < width:
         message = (
             f"Line {line} has {found} fields but the header has {width}: the row is cut short, "
