@@ -54,8 +54,11 @@ def _engine() -> Engine:
     return engine
 
 
-def write_report(errors: list[RowError], path: Path) -> Path:
-    """Write the rejected cells (row, column, value, rule, zh, en) as CSV (UTF-8 BOM) or XLSX."""
+def write_report(errors: list[RowError], path: Path, *, source: Path | None = None) -> Path:
+    """Write the rejected cells (row, column, value, rule, zh, en) as CSV (UTF-8 BOM) or XLSX.
+
+    ``source`` is the imported file, which the report must not overwrite.
+    """
     from dongxi.tables import write_table
 
     frame = pd.DataFrame(
@@ -73,7 +76,7 @@ def write_report(errors: list[RowError], path: Path) -> Path:
         ],
         columns=["file", "row", "column", "value", "rule", "message_zh", "message_en"],
     )
-    return write_table(frame, path)
+    return write_table(frame, path, option="--report", inputs=[source])
 
 
 def _summary(errors: list[RowError], *, shown: int = 10) -> None:
@@ -120,6 +123,11 @@ def register(app: typer.Typer) -> None:
         one transaction; empty sheets are skipped and named.
         """
         from dongxi.store.importer import import_frames, plan_file
+
+        if report is not None:
+            from dongxi.outputs import output_file
+
+            output_file(report, option="--report", inputs=[file, mapping])
 
         plan = plan_file(file, kind=_check_kind(kind) if kind else None, mapping=mapping)
         engine = _engine()
@@ -171,7 +179,7 @@ def register(app: typer.Typer) -> None:
         if errors:
             _summary(errors)
             if report is not None:
-                write_report(errors, report)
+                write_report(errors, report, source=file)
                 console.print(f"Report of {len(errors)} rejected cells: {report}")
             else:
                 console.print("Give --report errors.xlsx to get every rejected cell in a file.")
