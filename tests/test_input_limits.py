@@ -432,3 +432,34 @@ def test_cli_refuses_the_bomb_with_a_message(
     )
     assert main(["import", str(path)]) == 2
     assert "Sheet 'S' declares 16,384 columns" in capsys.readouterr().err
+
+
+def test_read_table_refuses_a_workbook_of_several_tables(tmp_path: Path) -> None:
+    """read_table gives one table: never a second sheet dropped or a hidden one read silently."""
+    book = openpyxl.Workbook()
+    first = book.active
+    assert first is not None
+    first.append(["户编号"])
+    first.append(["H1"])
+    second = book.create_sheet("收入")
+    second.append(["户编号", "年度"])
+    second.append(["H1", "2019"])
+    styled = book.create_sheet("样式")
+    styled["C9"].number_format = "0.00"  # a formatted but empty cell: not data
+    path = tmp_path / "two.xlsx"
+    book.save(path)
+    with pytest.raises(InputError, match="2 sheets holding data \\('Sheet', '收入'\\)"):
+        read_table(path, as_text=True)
+    assert read_table(path, as_text=True, sheet="收入").to_dict("list") == {
+        "户编号": ["H1"],
+        "年度": ["2019"],
+    }
+    book.remove(second)
+    first.sheet_state = "hidden"
+    book.active = 1
+    book.save(path)
+    with pytest.raises(InputError, match="hidden sheet\\(s\\) holding data: 'Sheet'"):
+        read_table(path, as_text=True)
+    first.sheet_state = "visible"
+    book.save(path)
+    assert read_table(path, as_text=True).to_dict("list") == {"户编号": ["H1"]}

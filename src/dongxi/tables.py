@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from python_calamine import CalamineError
 
-from dongxi._xlsx_guard import Limits, check_xlsx, column_letters
+from dongxi._xlsx_guard import Limits, SheetScan, check_xlsx, column_letters
 from dongxi.errors import InputError
 from dongxi.outputs import atomic_write, output_file
 
@@ -164,7 +164,9 @@ def _check_size(p: Path, limits: Limits) -> None:
         )
 
 
-def read_table(path: str | Path, *, as_text: bool = False, sheet: str | int = 0) -> pd.DataFrame:
+def read_table(
+    path: str | Path, *, as_text: bool = False, sheet: str | int | None = None
+) -> pd.DataFrame:
     """Read a table file into a DataFrame.
 
     ``as_text=True`` keeps every cell as a string (empty cells as ``None``), so that codes keep
@@ -172,10 +174,16 @@ def read_table(path: str | Path, *, as_text: bool = False, sheet: str | int = 0)
     header (a blank header cell becomes ``Unnamed: <i>``; two equal headers are refused). Otherwise
     CSV columns get pandas' usual type inference. Files over the ``DONGXI_MAX_INPUT_*`` limits are
     refused before they are read (XLSX: see :mod:`dongxi._xlsx_guard`).
+
+    A workbook read as text is one table: without ``sheet``, the one sheet holding data is read,
+    and a workbook with several such sheets, or whose only one is hidden, is refused naming them
+    (nothing is dropped silently; :func:`read_sheets` reads them all).
     """
     p = _existing(path)
     suffix = p.suffix.lower()
     if as_text and suffix in (".xlsx", ".xlsm"):
+        if sheet is None:
+            return _one_sheet(p)
         return _read_xlsx(p, only=sheet)[0].frame
     return _read(p, as_text=as_text)
 
@@ -387,12 +395,47 @@ def _refuse_fields(line: int, found: int, width: int, file: str) -> None:
 # --- XLSX --------------------------------------------------------------------------------------
 
 
-def _read_xlsx(p: Path, *, only: str | int | None) -> list[Sheet]:
+def _one_sheet(p: Path) -> pd.DataFrame:
+    """The one sheet of a workbook that holds data (see :func:`read_table`)."""
+    limits = Limits.from_settings()
+    _check_size(p, limits)
+    scans = check_xlsx(p, limits)
+    candidates = [s.name for s in scans if s.rows > 1]  # more than a header row
+    if len(candidates) <= 1 and not any(s.hidden for s in scans if s.name in candidates):
+        return _read_xlsx(p, only=candidates[0] if candidates else 0, scans=scans)[0].frame
+    sheets = _read_xlsx(p, only=None, scans=scans)
+    filled = [s for s in sheets if s.name in candidates and not s.empty]
+    hidden = [s.name for s in filled if s.hidden]
+    if hidden:
+        raise InputError(
+            f"The workbook has hidden sheet(s) holding data: {', '.join(map(repr, hidden))}.",
+            file=str(p),
+            value=", ".join(hidden),
+            rule="hidden_sheet",
+            fix="Unhide them in Excel (right-click a sheet tab → Unhide) to import them too, or "
+            "delete them.",
+        )
+    if len(filled) > 1:
+        raise InputError(
+            f"The workbook has {len(filled)} sheets holding data "
+            f"({', '.join(repr(s.name) for s in filled)}); only one table is read here.",
+            file=str(p),
+            rule="sheets",
+            fix="Import it with 'dongxi import' (store.importer.import_path), which imports every "
+            "sheet by its kind, or keep one sheet.",
+        )
+    return filled[0].frame if filled else sheets[0].frame
+
+
+def _read_xlsx(
+    p: Path, *, only: str | int | None, scans: list[SheetScan] | None = None
+) -> list[Sheet]:
     limits = Limits.from_settings()
     file = str(p)
     try:
-        _check_size(p, limits)
-        scans = check_xlsx(p, limits)
+        if scans is None:
+            _check_size(p, limits)
+            scans = check_xlsx(p, limits)
         if only is None:
             wanted = scans
         elif isinstance(only, int):
