@@ -36,10 +36,10 @@ import pandas as pd
 from dongxi.errors import RowError
 from dongxi.intake._cells import typed
 from dongxi.intake._rules import RULES, Collector
-from dongxi.intake.columns import NATURAL_KEYS, Kind
+from dongxi.intake.columns import Kind
 from dongxi.pii.idnumber import mask_id
 
-__all__ = ["RULES", "RegistryView", "Validated", "natural_key", "validate_frame"]
+__all__ = ["RULES", "RegistryView", "Validated", "validate_frame"]
 
 _MASKED_RE = re.compile(r"^\d{4}\*{10}\d{3}[\dX]$")
 
@@ -459,8 +459,3 @@ def validate_frame(
         _helpers(out, t, view)
     out.errors.sort(key=lambda e: e.row or 0)
     return Validated(kind=kind, frame=t, errors=out.errors)
-
-
-def natural_key(kind: Kind) -> tuple[str, ...]:
-    """The natural key columns of ``kind`` in the validated frame (people: ``id_hash``)."""
-    return ("id_hash",) if kind == "people" else NATURAL_KEYS[kind]

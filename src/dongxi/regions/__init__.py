@@ -15,6 +15,7 @@ from typing import Literal
 import pandas as pd
 
 from dongxi.errors import InputError
+from dongxi.vocab import REGION_LEVELS
 
 __all__ = [
     "LEVELS",
@@ -28,7 +29,8 @@ __all__ = [
 ]
 
 Vintage = Literal[2017, 2023]
-LEVELS = ("province", "prefecture", "county", "township", "village")
+#: The five levels of divisions, from the top (:data:`dongxi.vocab.REGION_LEVELS`).
+LEVELS = REGION_LEVELS.codes
 _PROVINCES = {"44": "guangdong", "45": "guangxi"}
 
 

@@ -30,6 +30,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from dongxi.errors import InputError
+from dongxi.intake.columns import KINDS, TABLE_KINDS, check_kind
 from dongxi.pii.idnumber import is_valid_id, mask_id
 from dongxi.store.db import (
     constraints_rebuilt,
@@ -506,11 +507,19 @@ def record_change(
 
 
 def change_history(connection: Connection, *, entity: str, key: str) -> list[dict[str, Any]]:
-    """The entries of one record, oldest first, with ``before``/``after`` decoded."""
+    """The entries of one record, oldest first, with ``before``/``after`` decoded.
+
+    ``key`` is the record's key as :meth:`dongxi.intake.columns.TableKind.key_text` writes it
+    (``H1|2019``). Entries logged under an older spelling of the same key (imports used to join a
+    composite key with ``/``: ``H1/2019``) are found too; the log itself is never rewritten.
+    """
+    forms: tuple[str, ...] = (key,)
+    if entity in KINDS:
+        forms = TABLE_KINDS[check_kind(entity)].key_forms(key)
     with translate_errors("Reading the change log"):
         result = connection.execute(
             sa.select(_TABLE)
-            .where(_TABLE.c.entity == entity, _TABLE.c.entity_key == key)
+            .where(_TABLE.c.entity == entity, _TABLE.c.entity_key.in_(forms))
             .order_by(_TABLE.c.seq)
         )
         out = []

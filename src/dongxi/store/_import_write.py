@@ -22,7 +22,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from dongxi.intake.headers import Kind, canonical_columns
+from dongxi.intake.columns import TABLE_KINDS, Kind, canonical_columns
 from dongxi.intake.validate import RegistryView
 from dongxi.store.db import constraints_rebuilt, is_bulk_load
 
@@ -49,17 +49,6 @@ def _table(kind: str) -> sa.Table:
     from dongxi.store.base import Base
 
     return Base.metadata.tables[kind]
-
-
-def _key(kind: Kind) -> tuple[str, ...]:
-    return {
-        "households": ("household_code",),
-        "people": ("id_hash",),
-        "income": ("household_code", "year"),
-        "measures": ("measure_code",),
-        "partners": ("partner_code",),
-        "helpers": ("helper_id",),
-    }[kind]
 
 
 def data_columns(kind: Kind) -> list[str]:
@@ -266,7 +255,7 @@ def plan_upsert(conn: Connection, *, kind: Kind, frame: pd.DataFrame) -> Plan:
     """
     table = _table(kind)
     columns = data_columns(kind)
-    key = _key(kind)
+    key = TABLE_KINDS[kind].key
     values = {c: _native(frame[c]) for c in columns}
     keys: list[tuple[Any, ...]] = list(zip(*(values[k] for k in key), strict=True))
     total, existing = _fetch_existing(conn, table, key, columns, keys)
@@ -384,7 +373,7 @@ def apply_plan(
     server takes the new rows (see :func:`insert_columns`).
     """
     table = _table(plan.kind)
-    key = _key(plan.kind)
+    key = TABLE_KINDS[plan.kind].key
     now = dt.datetime.now(dt.UTC)
     if plan.created:
         columns = plan.new

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from dongxi.errors import ConflictError, InputError, NotFoundError
+from dongxi.intake.columns import KINDS, TABLE_KINDS, check_kind, key_text
 from dongxi.pii.protect import get_protector
 from dongxi.store._changelog import record_change
 from dongxi.store.base import Base
@@ -67,6 +68,10 @@ def _columns(model: type[Base]) -> list[str]:
 
 
 def _keys(model: type[Base]) -> list[str]:
+    """The key columns: the kind's key (:data:`TABLE_KINDS`), else the primary key."""
+    entity = _entity(model)
+    if entity in KINDS:
+        return list(TABLE_KINDS[check_kind(entity)].key)
     return [str(c.key) for c in sa.inspect(model).primary_key]
 
 
@@ -76,7 +81,7 @@ def record_values(record: Base) -> dict[str, Any]:
 
 
 def _key_text(record: Base) -> str:
-    return "|".join(str(getattr(record, key)) for key in _keys(type(record)))
+    return key_text([getattr(record, key) for key in _keys(type(record))])
 
 
 def _entity(model: type[Base]) -> str:
@@ -134,7 +139,7 @@ def _create(
         if session.get(model, key if len(key) > 1 else key[0]) is not None:
             raise InputError(
                 f"A {_entity(model)} record with this key exists already.",
-                value="|".join(map(str, key)) if model is not Person else None,
+                value=key_text(key) if model is not Person else None,
                 rule="duplicate",
                 fix="Update the existing record instead of creating it again.",
             )

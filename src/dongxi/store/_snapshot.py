@@ -32,6 +32,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from dongxi import __version__
 from dongxi.errors import InputError, NotFoundError
+from dongxi.intake.columns import TABLE_KINDS
 from dongxi.store._changelog import record_change
 from dongxi.store.db import public_url, translate_errors
 from dongxi.store.models import (
@@ -84,7 +85,7 @@ _HOUSEHOLD_COLUMNS = (
 )
 
 _SPECS: dict[str, _Spec] = {
-    "households": _Spec(Household, _HOUSEHOLD_COLUMNS, ("household_code",)),
+    "households": _Spec(Household, _HOUSEHOLD_COLUMNS, TABLE_KINDS["households"].order),
     "people": _Spec(
         Person,
         (
@@ -110,7 +111,7 @@ _SPECS: dict[str, _Spec] = {
             ("months_worked", _I),
             ("skills", _S),
         ),
-        ("household_code", "member_no"),
+        TABLE_KINDS["people"].order,
     ),
     "income": _Spec(
         Income,
@@ -125,7 +126,7 @@ _SPECS: dict[str, _Spec] = {
             ("household_size", _I),
             ("net_income_per_capita", _F),
         ),
-        ("household_code", "year"),
+        TABLE_KINDS["income"].order,
     ),
     "measures": _Spec(
         Measure,
@@ -144,7 +145,7 @@ _SPECS: dict[str, _Spec] = {
             ("status", _S),
             ("outcome", _S),
         ),
-        ("measure_code",),
+        TABLE_KINDS["measures"].order,
     ),
     "partners": _Spec(
         Partner,
@@ -155,7 +156,7 @@ _SPECS: dict[str, _Spec] = {
             ("region_code", _S),
             ("sector", _S),
         ),
-        ("partner_code",),
+        TABLE_KINDS["partners"].order,
     ),
     "household_status": _Spec(
         HouseholdStatus,

@@ -1,9 +1,9 @@
 """Exports of the registry in exactly the format ``dongxi import`` reads.
 
 :func:`export_frame` returns a table with the Chinese headers and value labels of
-:mod:`dongxi.intake.headers` (what offices write), ordered by natural key; :func:`export_file`
-writes it as CSV (UTF-8 with BOM, so Excel shows the Chinese) or XLSX. Importing the file again
-changes nothing (a round trip).
+:mod:`dongxi.intake.headers` (what offices write), in the row order of the kind's description
+(:data:`dongxi.intake.columns.TABLE_KINDS`); :func:`export_file` writes it as CSV (UTF-8 with
+BOM, so Excel shows the Chinese) or XLSX. Importing the file again changes nothing (a round trip).
 
 ID numbers are masked (``4501**********1234``) unless ``unmask=True``. A masked export can still
 be edited and re-imported: the importer accepts a masked number for a person already in the
@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from dongxi.errors import InputError
-from dongxi.intake.headers import KINDS, Kind, canonical_columns, localize
+from dongxi.intake.headers import KINDS, TABLE_KINDS, Kind, canonical_columns, localize
 from dongxi.pii.protect import get_protector
 from dongxi.store.db import translate_errors
 from dongxi.tables import write_table
@@ -46,17 +46,6 @@ class ExportResult:
     unmasked: bool
 
 
-def _order(kind: Kind) -> tuple[str, ...]:
-    return {
-        "households": ("household_code",),
-        "people": ("household_code", "member_no"),
-        "income": ("household_code", "year"),
-        "measures": ("measure_code",),
-        "partners": ("partner_code",),
-        "helpers": ("helper_id",),
-    }[kind]
-
-
 def _canonical(engine: Engine, kind: Kind, *, unmask: bool) -> pd.DataFrame:
     import dongxi.store.all_models  # noqa: F401
     from dongxi.store.base import Base
@@ -67,7 +56,7 @@ def _canonical(engine: Engine, kind: Kind, *, unmask: bool) -> pd.DataFrame:
     if kind == "people" and not unmask:
         extra = ["id_masked"]
     cols = [table.c[c] for c in [*wanted, *extra]]
-    stmt = sa.select(*cols).order_by(*[table.c[c] for c in _order(kind)])
+    stmt = sa.select(*cols).order_by(*[table.c[c] for c in TABLE_KINDS[kind].order])
     with translate_errors(f"Exporting {kind}"), engine.connect() as conn:
         rows = conn.execute(stmt).all()
     frame = pd.DataFrame(rows, columns=[*wanted, *extra])
