@@ -15,10 +15,8 @@ from typing import Literal
 import pandas as pd
 
 from dongxi.errors import InputError
-from dongxi.vocab import REGION_LEVELS
 
 __all__ = [
-    "LEVELS",
     "Vintage",
     "county_changes",
     "divisions",
@@ -29,8 +27,6 @@ __all__ = [
 ]
 
 Vintage = Literal[2017, 2023]
-#: The five levels of divisions, from the top (:data:`dongxi.vocab.REGION_LEVELS`).
-LEVELS = REGION_LEVELS.codes
 _PROVINCES = {"44": "guangdong", "45": "guangxi"}
 
 

@@ -30,8 +30,6 @@ __all__ = ["TableView", "build_report", "write_workbook"]
 
 log = logging.getLogger(__name__)
 
-_SHARE_MEASURES = {"M0", "H", "A", "hd", "hdk", "pctb", "popsh", "FGT0"}
-
 
 @dataclass(frozen=True)
 class TableView:

@@ -190,17 +190,15 @@ _ENCODER = json.JSONEncoder(
 )
 
 
-def _entry_hash(
-    prev: str,
-    at: str,
-    actor: str,
-    action: str,
-    entity: str,
-    key: str,
-    before: str | None,
-    after: str | None,
-) -> str:
-    text = _SEP.join((prev, at, actor, action, entity, key, before or "", after or ""))
+def _fields_text(at: str, actor: str, action: str, entity: str) -> str:
+    """The part of an entry's hashed text shared by every entry of one write."""
+    return f"{_SEP}{at}{_SEP}{actor}{_SEP}{action}{_SEP}{entity}{_SEP}"
+
+
+def _entry_hash(prev: str, fields: str, key: str, before: str | None, after: str | None) -> str:
+    """``SHA-256(prev ␟ at ␟ actor ␟ action ␟ entity ␟ key ␟ before ␟ after)``; ``fields`` is
+    :func:`_fields_text` of (at, actor, action, entity)."""
+    text = f"{prev}{fields}{key}{_SEP}{before or ''}{_SEP}{after or ''}"
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -277,12 +275,9 @@ def _rows(
     entity: str,
     entries: Iterable[tuple[str, str | None, str | None]],
 ) -> Iterator[tuple[str, str, str, str, str, str | None, str | None, str, str]]:
-    # the same text as _entry_hash: prev, at, actor, action, entity, key, before, after
-    middle = _SEP + _SEP.join((at, actor, action, entity)) + _SEP
-    sha256 = hashlib.sha256
+    fields = _fields_text(at, actor, action, entity)
     for key, before, after in entries:
-        text = f"{prev}{middle}{key}{_SEP}{before or ''}{_SEP}{after or ''}"
-        entry = sha256(text.encode("utf-8")).hexdigest()
+        entry = _entry_hash(prev, fields, key, before, after)
         yield (at, actor, action, entity, key, before, after, prev, entry)
         prev = entry
 
@@ -558,8 +553,6 @@ def verify_chain(source: Engine | Connection) -> ChainCheck:
 def _check_rows(rows: Iterable[tuple[Any, ...]]) -> ChainCheck:
     prev = GENESIS_HASH
     count = 0
-    sha256 = hashlib.sha256
-    sep = _SEP
     for seq, at, actor, action, entity, key, before, after, prev_hash, entry_hash in rows:
         count += 1
         if prev_hash != prev:
@@ -569,9 +562,8 @@ def _check_rows(rows: Iterable[tuple[Any, ...]]) -> ChainCheck:
                 seq,
                 "previous hash does not match: an entry before it was removed or changed",
             )
-        text = f"{prev}{sep}{at}{sep}{actor}{sep}{action}{sep}{entity}{sep}{key}{sep}"
-        text += f"{before or ''}{sep}{after or ''}"
-        if entry_hash != sha256(text.encode("utf-8")).hexdigest():
+        fields = _fields_text(at, actor, action, entity)
+        if entry_hash != _entry_hash(prev, fields, key, before, after):
             return ChainCheck(
                 False, count, seq, "content does not match its hash: the entry was changed"
             )

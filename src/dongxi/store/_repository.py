@@ -88,7 +88,7 @@ def _entity(model: type[Base]) -> str:
     return str(model.__tablename__)
 
 
-def _check_fields(model: type[Base], data: Mapping[str, Any], *, creating: bool) -> None:
+def _check_fields(model: type[Base], data: Mapping[str, Any]) -> None:
     allowed = set(_columns(model)) - {"created_at", "updated_at"} - _PROTECTED
     unknown = sorted(set(data) - allowed)
     if unknown:
@@ -125,7 +125,7 @@ def _create(
     data: Mapping[str, Any],
     internal: Mapping[str, Any],
 ) -> M:
-    _check_fields(model, data, creating=True)
+    _check_fields(model, data)
     fields = {**data, **internal}
     key = tuple(fields.get(k) for k in _keys(model))
     if None in key:
@@ -167,7 +167,7 @@ def update_record(
     expected_version: int | None = None,
 ) -> M:
     """Change fields of one record (optimistic locking) and log before/after."""
-    _check_fields(model, changes, creating=False)
+    _check_fields(model, changes)
     record = get_record(session, model=model, key=key)
     version = getattr(record, "row_version", None)
     if expected_version is not None and version != expected_version:
