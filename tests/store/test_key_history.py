@@ -34,10 +34,15 @@ def _household(registry: Engine, code: str) -> None:
         create_household(session, actor="clerk", data=household(code))
 
 
+def _upsert(registry: Engine, code: str, year: int, **changes: float) -> None:
+    with session_scope(registry) as session:
+        data = income(**changes)
+        upsert_income(session, actor="clerk", household_code=code, year=year, data=data)
+
+
 def test_repository_then_import_is_one_history(registry: Engine) -> None:
     _household(registry, "K1")
-    with session_scope(registry) as session:
-        upsert_income(session, actor="clerk", household_code="K1", year=2019, data=income())
+    _upsert(registry, "K1", 2019)
     changed = _income_frame("K1", 2019, wage_income=20400.0, net_income_per_capita=_NET + 100)
     result = import_frame(registry, kind="income", frame=changed, actor="office")
     assert (result.created, result.updated) == (0, 1)
@@ -54,14 +59,7 @@ def test_import_then_repository_is_one_history(registry: Engine) -> None:
     _household(registry, "K2")
     result = import_frame(registry, kind="income", frame=_income_frame("K2", 2018), actor="office")
     assert result.created == 1
-    with session_scope(registry) as session:
-        upsert_income(
-            session,
-            actor="clerk",
-            household_code="K2",
-            year=2018,
-            data=income(transfer_income=3400.0),
-        )
+    _upsert(registry, "K2", 2018, transfer_income=3400.0)
     with registry.connect() as conn:
         history = change_history(conn, entity="income", key="K2|2018")
     assert [(e["action"], e["actor"], e["entity_key"]) for e in history] == [
@@ -76,8 +74,7 @@ def test_history_under_the_old_import_spelling_is_found(registry: Engine) -> Non
         record_change(
             conn, actor="old", action="create", entity="income", key="K/3/2017", after={"x": 1}
         )
-    with session_scope(registry) as session:
-        upsert_income(session, actor="clerk", household_code="K/3", year=2017, data=income())
+    _upsert(registry, "K/3", 2017)
     with registry.connect() as conn:
         current = change_history(conn, entity="income", key="K/3|2017")
         legacy = change_history(conn, entity="income", key="K/3/2017")
