@@ -106,3 +106,14 @@ def test_income_key_forms_agree_for_either_spelling(code: str, year: int) -> Non
     assert forms[0] == text
     assert f"{code}/{year}" in forms
     assert kind.key_forms(f"{code}/{year}")[0] == text
+
+
+def test_import_order_writes_referenced_kinds_first() -> None:
+    from dongxi.store.importer import IMPORT_ORDER
+
+    assert sorted(IMPORT_ORDER) == sorted(TABLE_KINDS)
+    for kind, description in TABLE_KINDS.items():
+        for ref in description.refers_to:
+            assert IMPORT_ORDER.index(ref) < IMPORT_ORDER.index(kind), (kind, ref)
+            assert len(TABLE_KINDS[ref].key) == 1
+            assert any(c.name == TABLE_KINDS[ref].key[0] for c in description.columns)

@@ -378,7 +378,8 @@ class TableKind:
     ``name`` is the registry's table and the change log's entity. ``file_key`` is the natural key
     in an import file; ``key`` the registry's primary key and the change log's key (they differ
     for people: the ID number in the file, its keyed hash ``id_hash`` in the registry). ``order``
-    is the order of exported and snapshotted rows.
+    is the order of exported and snapshotted rows. ``refers_to`` names the kinds whose key (one
+    column, of the same name) the rows of this kind may hold.
     """
 
     name: Kind
@@ -386,6 +387,7 @@ class TableKind:
     key: tuple[str, ...]
     order: tuple[str, ...]
     columns: tuple[Column, ...]
+    refers_to: tuple[Kind, ...] = ()
 
     @property
     def headers(self) -> dict[str, str]:
@@ -423,19 +425,31 @@ class TableKind:
 
 
 def _kind(
-    name: Kind, file_key: tuple[str, ...], *, key: tuple[str, ...] = (), order: tuple[str, ...] = ()
+    name: Kind,
+    file_key: tuple[str, ...],
+    *,
+    key: tuple[str, ...] = (),
+    order: tuple[str, ...] = (),
+    refers_to: tuple[Kind, ...] = (),
 ) -> TableKind:
-    return TableKind(name, file_key, key or file_key, order or key or file_key, COLUMNS[name])
+    key = key or file_key
+    return TableKind(name, file_key, key, order or key, COLUMNS[name], refers_to)
 
 
 #: The description of each kind of table.
 TABLE_KINDS: dict[Kind, TableKind] = {
-    "households": _kind("households", ("household_code",)),
+    "households": _kind("households", ("household_code",), refers_to=("helpers",)),
     "people": _kind(
-        "people", ("id_number",), key=("id_hash",), order=("household_code", "member_no")
+        "people",
+        ("id_number",),
+        key=("id_hash",),
+        order=("household_code", "member_no"),
+        refers_to=("households",),
     ),
-    "income": _kind("income", ("household_code", "year")),
-    "measures": _kind("measures", ("measure_code",)),
+    "income": _kind("income", ("household_code", "year"), refers_to=("households",)),
+    "measures": _kind(
+        "measures", ("measure_code",), refers_to=("households", "helpers", "partners")
+    ),
     "partners": _kind("partners", ("partner_code",)),
     "helpers": _kind("helpers", ("helper_id",)),
 }

@@ -26,6 +26,7 @@ import pandas as pd
 from scipy import sparse
 
 from dongxi.errors import InputError
+from dongxi.measure._income import OUTPUT_COLUMNS as INCOME_COLUMNS
 from dongxi.measure._label import label as _label
 from dongxi.measure._spec import Cutoff
 from dongxi.measure._variance import VarianceDesign, logit_interval, wald_interval
@@ -35,19 +36,8 @@ __all__ = ["OUTPUT_COLUMNS", "Cells", "estimate", "make_design"]
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-OUTPUT_COLUMNS = [
-    "spec",
-    "k",
-    "by",
-    "group",
-    "measure",
-    "indicator",
-    "estimate",
-    "se",
-    "ci_low",
-    "ci_high",
-    "n",
-]
+#: The long table: the spec and cutoff, then the columns income poverty writes too.
+OUTPUT_COLUMNS = ["spec", "k", *INCOME_COLUMNS]
 
 #: Estimates whose interval is built on the logit scale (proportions), as mpitbR does.
 _LOGIT = frozenset({"M0", "H", "A", "hd", "hdk", "popsh"})

@@ -9,6 +9,7 @@ rows produce neither writes nor change-log entries.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import math
@@ -84,37 +85,28 @@ def registry_view(
             cache["village"] = frozenset(c for c, lvl in rows if lvl == "village")
             cache["all"] = frozenset(c for c, _ in rows)
         village, codes = cache["village"], cache["all"]
-    households: frozenset[str] = frozenset()
-    if kind in ("people", "income", "measures"):
-        households = _existing_keys(conn, "households", "household_code", frame, "household_code")
-        households |= pending.get("households", set())
-    helpers: frozenset[str] = frozenset()
-    if kind in ("households", "measures"):
-        helpers = _existing_keys(conn, "helpers", "helper_id", frame, "helper_id")
-        helpers |= pending.get("helpers", set())
-    partners: frozenset[str] = frozenset()
-    if kind == "measures":
-        partners = _existing_keys(conn, "partners", "partner_code", frame, "partner_code")
-        partners |= pending.get("partners", set())
+    known: dict[Kind, frozenset[str]] = {}
+    for ref in TABLE_KINDS[kind].refers_to:
+        (key,) = TABLE_KINDS[ref].key
+        known[ref] = _existing_keys(conn, ref, key, frame, key) | pending.get(ref, set())
     view = RegistryView(
         village_codes=village,
         region_codes=codes,
-        households=households,
-        helpers=helpers,
-        partners=partners,
+        households=known.get("households", frozenset()),
+        helpers=known.get("helpers", frozenset()),
+        partners=known.get("partners", frozenset()),
     )
     if kind == "people":
         people = _table("people")
-        cols = [people.c.id_hash, people.c.household_code, people.c.member_no, people.c.id_masked]
+        names = ["id_hash", "household_code", "member_no", "id_masked"]
+        cols = [people.c[n] for n in names]
         hh = _distinct(frame, "household_code")
         total = conn.execute(sa.select(sa.func.count()).select_from(people)).scalar_one()
         found: list[tuple[Any, ...]] = []
         if total == 0:
             pass
         elif len(hh) > 20_000 or total <= 4 * len(hh):
-            found = _select_all(
-                conn, people, ["id_hash", "household_code", "member_no", "id_masked"]
-            )
+            found = _select_all(conn, people, names)
         else:
             for chunk in _chunks(sorted(hh), _CHUNK):
                 found += [
@@ -131,19 +123,11 @@ def registry_view(
                     for r in conn.execute(sa.select(*cols).where(people.c.id_hash.in_(chunk)))
                     if r[1] not in hh
                 ]
-        names = ["id_hash", "household_code", "member_no", "id_masked"]
         data = list(zip(*found, strict=True)) if found else [()] * len(names)
         existing = pd.DataFrame(
             {n: pd.Series(list(v), dtype=object) for n, v in zip(names, data, strict=True)}
         ).astype({"member_no": "int64"})
-        view = RegistryView(
-            village_codes=village,
-            region_codes=codes,
-            households=households,
-            helpers=helpers,
-            partners=partners,
-            people=existing,
-        )
+        view = dataclasses.replace(view, people=existing)
     return view
 
 

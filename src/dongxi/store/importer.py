@@ -82,7 +82,7 @@ class ImportResult:
 
 
 #: The kinds whose keys later tables of the same import refer to.
-_REFERENCED: frozenset[Kind] = frozenset({"households", "helpers", "partners"})
+_REFERENCED: frozenset[Kind] = frozenset(r for t in TABLE_KINDS.values() for r in t.refers_to)
 
 
 def _keys_of(kind: Kind, frame: pd.DataFrame) -> set[str]:
