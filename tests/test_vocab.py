@@ -41,7 +41,7 @@ def test_import_columns_take_their_labels_from_the_vocabulary() -> None:
         ("helpers", "side"): vocab.SIDES,
     }
     for (kind, name), expected in by_column.items():
-        col = next(c for c in COLUMNS[kind] if c.name == name)  # type: ignore[index]
+        col = next(c for c in COLUMNS[kind] if c.name == name)
         assert col.vocabulary is expected
         assert dict(col.labels) == dict(expected.zh)
     for columns in COLUMNS.values():

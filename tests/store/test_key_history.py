@@ -87,7 +87,7 @@ def test_history_under_the_old_import_spelling_is_found(registry: Engine) -> Non
 
 @pytest.mark.parametrize("kind", list(TABLE_KINDS))
 def test_single_column_keys_have_one_form(kind: str) -> None:
-    table_kind = TABLE_KINDS[kind]  # type: ignore[index]
+    table_kind = TABLE_KINDS[kind]
     if len(table_kind.key) == 1:
         assert table_kind.key_forms("A/B|C") == ("A/B|C",)
     else:
@@ -117,3 +117,14 @@ def test_import_order_writes_referenced_kinds_first() -> None:
             assert IMPORT_ORDER.index(ref) < IMPORT_ORDER.index(kind), (kind, ref)
             assert len(TABLE_KINDS[ref].key) == 1
             assert any(c.name == TABLE_KINDS[ref].key[0] for c in description.columns)
+
+
+def test_each_kinds_key_is_its_tables_primary_key() -> None:
+    import sqlalchemy as sa
+
+    from dongxi.store import ENTITIES
+
+    assert sorted(ENTITIES) == sorted(TABLE_KINDS)
+    for name, model in ENTITIES.items():
+        primary = tuple(str(c.key) for c in sa.inspect(model).primary_key)
+        assert TABLE_KINDS[name].key == primary, name
