@@ -1,9 +1,9 @@
-"""Matching benchmarks: dongxi's engines against the ``matching`` package, 2017 and national scale.
+"""Matching benchmarks: dongxi's methods against the ``matching`` package, 2017 and national scale.
 
 Run from the repository root::
 
     uv run python benchmarks/bench_match.py peer        # vs matching (HospitalResident), smaller
-    uv run python benchmarks/bench_match.py 2017        # 2017 instance end to end, both engines
+    uv run python benchmarks/bench_match.py 2017        # 2017 instance end to end, both methods
     uv run python benchmarks/bench_match.py national    # 3 M seekers, 100 k enterprises (long)
 
 Every part warms the compiled kernels up first (numba caches them on disk), reports the best of
@@ -122,12 +122,12 @@ def peer(n_seekers: int, repeat: int) -> dict[str, Any]:
 def market2017(repeat: int) -> dict[str, Any]:
     """The 2017 instance end to end (acceptability, preferences, stable match, report)."""
     seekers, offers = market_2017(seed=1)
-    run_market(seekers, offers, seed=1, engines=("stable",))  # warm-up
+    run_market(seekers, offers, seed=1, methods=("stable",))  # warm-up
     best, median, result = _best(
-        lambda: run_market(seekers, offers, seed=1, engines=("stable",)), repeat
+        lambda: run_market(seekers, offers, seed=1, methods=("stable",)), repeat
     )
     cpu = time.process_time()
-    run_market(seekers, offers, seed=1, engines=("stable",))
+    run_market(seekers, offers, seed=1, methods=("stable",))
     e2e_cpu = time.process_time() - cpu
     inst = result.instance
     da_best, _, _ = _best(lambda: deferred_acceptance(inst), repeat)
@@ -162,7 +162,7 @@ def national(n_seekers: int, n_enterprises: int) -> dict[str, Any]:
     seekers, offers = market_national(seed=1, n_seekers=n_seekers, n_enterprises=n_enterprises)
     generate = time.perf_counter() - t
     t, cpu = time.perf_counter(), time.process_time()
-    result = run_market(seekers, offers, seed=1, engines=("stable",))
+    result = run_market(seekers, offers, seed=1, methods=("stable",))
     total, total_cpu = time.perf_counter() - t, time.process_time() - cpu
     overall = result.tables["overall"].iloc[0]
     return {

@@ -4,11 +4,16 @@ PostgreSQL: ``DONGXI_TEST_POSTGRES_URL`` (default ``postgresql+psycopg://postgre
 names a server where the tests may create databases. Each test session (each xdist worker) gets a
 fresh database of its own, dropped at the end, so concurrent runs never see each other's tables.
 Without a server the PostgreSQL tests skip, except under ``CI=true``, where they fail.
+
+ID-number keys: dongxi has no default key, so the suite sets ``DONGXI_ENCRYPTION_KEY`` and
+``DONGXI_LOOKUP_KEY`` for itself, random for each run (each xdist worker: its own keys and its
+own databases). Tests of missing or wrong keys change them with ``monkeypatch``.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +23,10 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 IN_CI = os.environ.get("CI", "").lower() == "true"
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+# session-wide keys, set before any test module reads the settings (subprocesses inherit them)
+os.environ["DONGXI_ENCRYPTION_KEY"] = secrets.token_urlsafe(32)
+os.environ["DONGXI_LOOKUP_KEY"] = secrets.token_urlsafe(32)
 
 
 def _shared_dir() -> Path:

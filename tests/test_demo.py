@@ -59,6 +59,35 @@ def test_demo_writes_registry_report_and_tables(demo_dir: Path) -> None:
     assert int(imported["people imported"]) > 300
 
 
+def test_demo_has_its_own_key_file(demo_dir: Path) -> None:
+    import os
+    import stat
+    import tomllib
+
+    import sqlalchemy as sa
+
+    from dongxi.pii.protect import IdProtector
+
+    path = demo_dir / "dongxi-keys.toml"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    keys = tomllib.loads(path.read_text(encoding="utf-8"))
+    # not the keys of the environment (the test suite's): the demo never uses a real registry's
+    assert keys["encryption_key"] != os.environ["DONGXI_ENCRYPTION_KEY"]
+    assert keys["lookup_key"] != os.environ["DONGXI_LOOKUP_KEY"]
+    protector = IdProtector(encryption_key=keys["encryption_key"], lookup_key=keys["lookup_key"])
+    engine = sa.create_engine(f"sqlite:///{demo_dir / 'dongxi.db'}")
+    try:
+        with engine.connect() as conn:
+            checks = dict(conn.execute(sa.text("SELECT name, check_value FROM key_checks")).all())
+            blob, id_hash = conn.execute(
+                sa.text("SELECT id_encrypted, id_hash FROM people")
+            ).first()
+    finally:
+        engine.dispose()
+    assert checks == protector.check_values
+    assert protector.hash(protector.decrypt(bytes(blob), id_hash=id_hash)) == id_hash
+
+
 def test_report_has_every_section(demo_dir: Path) -> None:
     parsed = _parse(demo_dir / "report.html")
     for section in SECTIONS:
@@ -90,6 +119,8 @@ def test_force_replaces_and_is_deterministic(tmp_path: Path, demo_dir: Path) -> 
     (other / "tables" / "summary.csv").unlink()
     again = run_demo(other, households=300, seed=7, force=True)
     assert again.summary is not None
+    assert again.key_file == other.resolve() / "dongxi-keys.toml"  # new keys for the new registry
+    assert again.key_file.read_bytes() != (demo_dir / "dongxi-keys.toml").read_bytes()
     reference = pd.read_csv(demo_dir / "tables" / "summary.csv", encoding="utf-8-sig")
     assert list(reference["label_en"]) == list(again.summary["label_en"])
     assert list(reference["value"].astype(float)) == pytest.approx(
@@ -106,11 +137,26 @@ def test_too_few_households_is_an_input_error(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_demo_default_size(tmp_path: Path) -> None:
     result = run_demo(tmp_path / "default")
-    assert result.report is not None and result.report.is_file()
+    assert result.report is not None
     assert result.summary is not None
     parsed = _parse(result.report)
     for section in SECTIONS:
         assert section in parsed.text
+    values = result.summary.set_index("label_en")["value"].astype(float)
+    assert values["households imported"] == 30_000
+    # synthetic households have about 3.1 members (docs/synthetic-data.md)
+    assert 2.8 * 30_000 < values["people imported"] < 3.4 * 30_000
+    for spec in ("china_official", "guangxi_rural"):
+        h2016 = values[f"headcount ratio H 2016 ({spec}, k = 20%)"]
+        h2019 = values[f"headcount ratio H 2019 ({spec}, k = 20%)"]
+        assert 0.0 < h2019 < h2016 < 1.0, spec
+    assert 0.5 < values["matched rate (stable)"] <= 1.0
+    # the workbook carries the same summary as the tables folder
+    sheet = pd.read_excel(tmp_path / "default" / "report.xlsx", sheet_name=None, engine="openpyxl")
+    assert any(
+        "households imported" in frame.astype(str).to_numpy().ravel().tolist()
+        for frame in sheet.values()
+    )
 
 
 def test_every_section_has_real_numbers(demo_dir: Path) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import dongxi
-from dongxi.settings import PLACEHOLDER_KEY, Settings, settings_markdown
+from dongxi.settings import Settings, settings_markdown
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -35,13 +35,24 @@ def test_every_setting_is_described() -> None:
         assert info.description, f"setting {name} has no description"
 
 
-def test_placeholder_keys_refused_in_production() -> None:
-    settings = Settings(environment="production")
-    with pytest.raises(dongxi.ConfigError, match="DONGXI_ENCRYPTION_KEY"):
-        settings.check_secrets()
+def test_no_key_in_the_source_and_short_keys_refused_in_production(tmp_path: Path) -> None:
+    import dongxi.settings as settings_module
+
+    assert not hasattr(settings_module, "PLACEHOLDER_KEY")
+    none = Settings(
+        environment="development",
+        encryption_key=None,
+        lookup_key=None,
+        key_file=tmp_path / "absent.toml",
+    )
+    with pytest.raises(dongxi.ConfigError, match="dongxi db upgrade"):
+        none.id_keys()
+    short = Settings(environment="production", encryption_key="x" * 31, lookup_key="y" * 40)
+    with pytest.raises(dongxi.ConfigError, match="encryption key is shorter than 32"):
+        short.id_keys()
     ok = Settings(environment="production", encryption_key="x" * 40, lookup_key="y" * 40)
-    ok.check_secrets()
-    Settings(environment="development", encryption_key=PLACEHOLDER_KEY).check_secrets()
+    assert (ok.id_keys().encryption, ok.id_keys().lookup) == ("x" * 40, "y" * 40)
+    assert "x" * 40 not in repr(ok.id_keys())
 
 
 def test_ruff_clean() -> None:

@@ -3,7 +3,9 @@
 Steps, each reported to a progress callback:
 
 1. a working folder with a SQLite registry ``dongxi.db`` (left there for ``serve``/``export``),
-   migrated to the current schema (regions and pairings loaded);
+   migrated to the current schema (regions and pairings loaded), and the demo's own key file
+   ``dongxi-keys.toml`` (random keys, mode 0600; never the configured keys: point
+   ``DONGXI_KEY_FILE`` at it to work on the demo registry afterwards);
 2. a synthetic Guangxi dataset (:mod:`dongxi.synth`), several rounds of a household panel;
 3. each round imported into the registry (validated, all-or-nothing) and frozen as a snapshot;
 4. identification on each snapshot with the built-in specs ``china_official`` and
@@ -16,7 +18,9 @@ A built-in spec that does not exist is skipped and named in the result's ``missi
 the report ("Parts not available"); the demo never invents numbers for it.
 
 Re-running into a folder that already holds a demo is refused unless ``force=True``, which
-removes only what the demo itself wrote (the registry, snapshots, report and tables).
+removes only what a demo itself wrote (the registry and its key file, snapshots, report and tables),
+as listed in the folder's marker file ``.dongxi-demo.json`` (see :mod:`dongxi._demofolder`); a
+registry or a file the demo did not write is never deleted.
 """
 
 from __future__ import annotations
@@ -24,7 +28,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import logging
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,11 +39,13 @@ import pandas as pd
 from dongxi.errors import InputError
 from dongxi.intake.headers import Kind
 from dongxi.report import ReportData, build_report
+from dongxi.settings import KEY_FILE_NAME, Settings
 from dongxi.tables import write_table
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
+    from dongxi.pii.protect import IdProtector
     from dongxi.synth import SynthData
 
 __all__ = ["DEFAULT_HOUSEHOLDS", "DEFAULT_SEED", "DemoResult", "Progress", "run_demo"]
@@ -52,11 +57,12 @@ DEFAULT_HOUSEHOLDS = 30_000
 DEFAULT_SEED = 2017
 #: The rounds of the panel: the 2016 state (registered poor at their peak) and the 2019 state.
 ROUNDS = (2016, 2019)
-#: What the demo writes into its folder (and what ``force`` removes).
+#: What the demo writes into its folder (``force`` removes what a marker lists under these).
 OUTPUTS = (
     "dongxi.db",
     "dongxi.db-wal",
     "dongxi.db-shm",
+    KEY_FILE_NAME,
     "snapshots",
     "tables",
     "report.html",
@@ -73,6 +79,7 @@ class DemoResult:
 
     folder: Path
     database: Path
+    key_file: Path | None = None  # the demo's own ID-number keys (created in its folder)
     report: Path | None = None
     workbook: Path | None = None
     tables: dict[str, Path] = field(default_factory=dict)
@@ -81,27 +88,10 @@ class DemoResult:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def _prepare(folder: Path, *, force: bool) -> None:
-    if folder.exists() and not folder.is_dir():
-        raise InputError(
-            "The demo folder is a file.",
-            file=str(folder),
-            fix="Give --dir a folder path (it is created when missing).",
-        )
-    present = [name for name in OUTPUTS if (folder / name).exists()]
-    if present and not force:
-        raise InputError(
-            f"The folder already holds a demo ({', '.join(present)}).",
-            file=str(folder),
-            fix="Pass --force to replace it, or choose another folder with --dir.",
-        )
-    for name in present:
-        path = folder / name
-        if path.is_dir():
-            shutil.rmtree(path)
-        else:
-            path.unlink()
-    folder.mkdir(parents=True, exist_ok=True)
+def _prepare(folder: Path, *, force: bool) -> int:
+    from dongxi._demofolder import prepare_folder
+
+    return prepare_folder(folder, OUTPUTS, force=force)
 
 
 @dataclass
@@ -112,6 +102,7 @@ class _Run:
     progress: Progress | None
     result: DemoResult
     engine: Engine | None = None
+    protector: IdProtector | None = None
     data: SynthData | None = None
     snapshots: list[dict[str, Any]] = field(default_factory=list)
     snapshot_tables: dict[int, dict[str, pd.DataFrame]] = field(default_factory=dict)
@@ -142,10 +133,20 @@ class _Run:
 
 
 def _step_registry(run: _Run) -> None:
+    from dongxi.pii.keys import create_key_file
+    from dongxi.pii.protect import IdProtector
     from dongxi.store import make_engine, upgrade
+    from dongxi.store._keys import record_keys
 
+    # the demo's own keys, in its folder: never the configured keys of a real registry
+    key_file = create_key_file(run.folder / KEY_FILE_NAME, purpose="dongxi demo")
+    run.result.key_file = key_file
+    keys = Settings(key_file=key_file, encryption_key=None, lookup_key=None).id_keys()
+    run.protector = IdProtector(encryption_key=keys.encryption, lookup_key=keys.lookup)
+    log.info("demo: created the demo's own key file %s", key_file)
     run.engine = make_engine(f"sqlite:///{run.result.database}")
     upgrade(run.engine)
+    record_keys(run.engine, run.protector)
 
 
 def _step_synth(run: _Run) -> None:
@@ -171,7 +172,13 @@ def _import_round(run: _Run, year: int) -> None:
         frames["partners"] = data.partners
     if year == ROUNDS[-1]:
         frames["measures"] = data.measures
-    results = import_frames(run.registry, frames, actor="dongxi-demo", source_name=f"synth-{year}")
+    results = import_frames(
+        run.registry,
+        frames,
+        actor="dongxi-demo",
+        source_name=f"synth-{year}",
+        protector=run.protector,
+    )
     rejected = {kind: r for kind, r in results.items() if not r.ok}
     if rejected:
         first = next(iter(rejected.values())).errors[0]
@@ -418,15 +425,18 @@ def _step_income(run: _Run) -> None:
 
 
 def _step_matching(run: _Run) -> None:
-    from dongxi.synth.market import run_demo_market
+    from dongxi.services import Principal
+    from dongxi.services.matching import match_tables
+    from dongxi.synth.market import market_2017
 
     # The 2017 scale of the Guangdong–Guangxi labour cooperation: 23,908 seekers, 859
     # enterprises, 51,629 positions (synthesised at that scale, not drawn from the demo registry,
-    # which is smaller).
-    result = run_demo_market(seed=run.seed)
+    # which is smaller); matched by the same use case as `dongxi match --needs --offers`.
+    seekers, offers = market_2017(seed=run.seed)
+    result = match_tables(Principal.local_operator(), seekers, offers, seed=run.seed)
     tables: dict[str, pd.DataFrame] = dict(result.tables)
     overall: dict[str, Any] = {
-        str(row["engine"]): row for row in tables["overall"].to_dict("records")
+        str(row["method"]): row for row in tables["overall"].to_dict("records")
     }
     stable = overall["stable"]
     cards = [
@@ -449,7 +459,7 @@ def _step_matching(run: _Run) -> None:
         frame = tables.get(name)
         if frame is None:
             continue
-        part = frame[frame["engine"] == "stable"]
+        part = frame[frame["method"] == "stable"]
         by_group.append(
             pd.DataFrame(
                 {
@@ -544,7 +554,7 @@ def run_demo(
             fix="Pass --households 50 or more (default 30,000).",
         )
     root = Path(folder).expanduser().resolve()
-    _prepare(root, force=force)
+    demo_id = _prepare(root, force=force)
     result = DemoResult(folder=root, database=root / "dongxi.db")
     run = _Run(folder=root, households=households, seed=seed, progress=progress, result=result)
     try:
@@ -559,4 +569,7 @@ def run_demo(
     finally:
         if run.engine is not None:
             run.engine.dispose()
+        from dongxi._demofolder import record_outputs
+
+        record_outputs(root, OUTPUTS, demo_id)
     return result

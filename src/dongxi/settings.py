@@ -3,10 +3,20 @@
 Every setting is a field of :class:`Settings`, read from ``DONGXI_``-prefixed environment
 variables (or a ``.env`` file in the working directory). Each field carries a description;
 ``docs/settings.md`` is generated from them and a test fails when the two disagree.
+
+The two ID-number keys have no default: :meth:`Settings.id_keys` takes each from the environment
+(``DONGXI_ENCRYPTION_KEY``, ``DONGXI_LOOKUP_KEY``) or else from the key file (``DONGXI_KEY_FILE``,
+by default ``dongxi-keys.toml`` in ``DONGXI_DATA_DIR``, written by ``dongxi db upgrade`` on first
+set-up) and raises :class:`~dongxi.errors.ConfigError` saying how to create them when neither
+holds them.
 """
 
 from __future__ import annotations
 
+import os
+import stat
+import tomllib
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -16,10 +26,25 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dongxi.errors import ConfigError
 
-__all__ = ["PLACEHOLDER_KEY", "Settings", "get_settings", "settings_markdown"]
+__all__ = ["KEY_FILE_NAME", "IdKeys", "Settings", "get_settings", "settings_markdown"]
 
-#: The value the key settings have until someone sets them. Accepted only in development.
-PLACEHOLDER_KEY = "dev-only-insecure-key-change-me"
+#: Name of the key file in ``DONGXI_DATA_DIR`` when ``DONGXI_KEY_FILE`` is unset.
+KEY_FILE_NAME = "dongxi-keys.toml"
+
+#: Fewest characters of a key outside development and test.
+MIN_KEY_LENGTH = 32
+
+
+@dataclass(frozen=True)
+class IdKeys:
+    """The two secrets of ID-number protection and where they came from (never printed)."""
+
+    encryption: str
+    lookup: str
+    source: str  # "environment", the key file's path, or "environment + <path>"
+
+    def __repr__(self) -> str:
+        return f"IdKeys(source={self.source!r})"
 
 
 class Settings(BaseSettings):
@@ -32,7 +57,8 @@ class Settings(BaseSettings):
     environment: Literal["development", "test", "production"] = Field(
         default="development",
         description=(
-            "Where dongxi runs. Outside 'development' and 'test', placeholder keys are refused."
+            "Where dongxi runs. Outside 'development' and 'test', keys shorter than 32 "
+            "characters are refused."
         ),
     )
     database_url: str | None = Field(
@@ -53,18 +79,29 @@ class Settings(BaseSettings):
             "'duckdb:///path.ddb', or 'postgresql://user@host/db'."
         ),
     )
-    encryption_key: SecretStr = Field(
-        default=SecretStr(PLACEHOLDER_KEY),
+    encryption_key: SecretStr | None = Field(
+        default=None,
         description=(
             "Secret from which the AES-256-GCM key for resident ID numbers is derived. "
-            "Must be set (at least 32 characters) outside development."
+            "Unset: taken from the key file (DONGXI_KEY_FILE). At least 32 characters "
+            "outside development and test."
         ),
     )
-    lookup_key: SecretStr = Field(
-        default=SecretStr(PLACEHOLDER_KEY),
+    lookup_key: SecretStr | None = Field(
+        default=None,
         description=(
             "Secret for the keyed hash (HMAC-SHA-256) of ID numbers used for look-up and "
-            "de-duplication. Must be set (at least 32 characters) outside development."
+            "de-duplication. Unset: taken from the key file (DONGXI_KEY_FILE). At least 32 "
+            "characters outside development and test."
+        ),
+    )
+    key_file: Path | None = Field(
+        default=None,
+        description=(
+            "TOML file holding 'encryption_key' and 'lookup_key' (owner-only, mode 0600), read "
+            "for a key that is not in the environment. Unset: 'dongxi-keys.toml' in "
+            "DONGXI_DATA_DIR. 'dongxi db upgrade' creates it with random keys on first set-up "
+            "when no key is configured; keep it apart from the database and back it up."
         ),
     )
     import_bulk_min_rows: int = Field(
@@ -89,18 +126,95 @@ class Settings(BaseSettings):
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'dongxi.db').resolve()}"
 
-    def check_secrets(self) -> None:
-        """Refuse placeholder or short keys outside development and test."""
-        if self.environment in ("development", "test"):
-            return
-        for name in ("encryption_key", "lookup_key"):
-            value = getattr(self, name).get_secret_value()
-            if value == PLACEHOLDER_KEY or len(value) < 32:
+    @property
+    def key_file_path(self) -> Path:
+        """The key file: ``DONGXI_KEY_FILE`` or ``dongxi-keys.toml`` in ``DONGXI_DATA_DIR``."""
+        return self.key_file if self.key_file is not None else self.data_dir / KEY_FILE_NAME
+
+    def keys_configured(self) -> bool:
+        """Whether any key is set in the environment or a key file exists."""
+        return (
+            self.encryption_key is not None
+            or self.lookup_key is not None
+            or self.key_file_path.exists()
+        )
+
+    def id_keys(self) -> IdKeys:
+        """The encryption and look-up keys: environment first, then the key file.
+
+        Raises :class:`ConfigError` when a key is missing (saying how to create the keys), when
+        the key file is unreadable, malformed or readable by others than its owner, and when a
+        key is shorter than 32 characters outside development and test.
+        """
+        env = {
+            "encryption_key": self.encryption_key.get_secret_value()
+            if self.encryption_key is not None
+            else None,
+            "lookup_key": self.lookup_key.get_secret_value()
+            if self.lookup_key is not None
+            else None,
+        }
+        path = self.key_file_path
+        from_file: dict[str, str] = {}
+        if any(v is None for v in env.values()) and path.exists():
+            from_file = _read_key_file(path)
+        values: dict[str, str] = {}
+        for name, value in env.items():
+            chosen = value if value is not None else from_file.get(name)
+            if not chosen:
                 raise ConfigError(
-                    f"The setting DONGXI_{name.upper()} is a placeholder or shorter than 32 "
-                    f"characters while DONGXI_ENVIRONMENT={self.environment}.",
-                    fix=f"Set DONGXI_{name.upper()} to a random secret of at least 32 characters.",
+                    f"No {_LABEL[name]} key is configured: DONGXI_{name.upper()} is not set and "
+                    f"the key file {path} {_absent(path, name)}.",
+                    fix=(
+                        "On first set-up run 'dongxi db upgrade', which creates the key file with "
+                        "random keys; otherwise set DONGXI_ENCRYPTION_KEY and DONGXI_LOOKUP_KEY, "
+                        "or point DONGXI_KEY_FILE at the registry's key file."
+                    ),
                 )
+            if self.environment not in ("development", "test") and len(chosen) < MIN_KEY_LENGTH:
+                raise ConfigError(
+                    f"The {_LABEL[name]} key is shorter than {MIN_KEY_LENGTH} characters while "
+                    f"DONGXI_ENVIRONMENT={self.environment}.",
+                    fix=f"Use a random secret of at least {MIN_KEY_LENGTH} characters.",
+                )
+            values[name] = chosen
+        sources = {"environment" if env[n] is not None else str(path) for n in env}
+        return IdKeys(
+            encryption=values["encryption_key"],
+            lookup=values["lookup_key"],
+            source=" + ".join(sorted(sources)),
+        )
+
+
+_LABEL = {"encryption_key": "encryption", "lookup_key": "look-up"}
+
+
+def _absent(path: Path, name: str) -> str:
+    return f"has no {name}" if path.exists() else "does not exist"
+
+
+def _read_key_file(path: Path) -> dict[str, str]:
+    """The keys of a key file (refused when others than the owner may read it)."""
+    try:
+        if os.name == "posix":
+            mode = stat.S_IMODE(path.stat().st_mode)
+            if mode & 0o077:
+                raise ConfigError(
+                    f"The key file {path} is open to others than its owner (mode {mode:04o}).",
+                    fix=f"Run 'chmod 600 {path}' (and check who has had access to it).",
+                )
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(
+            f"The key file {path} cannot be read ({exc.strerror}).",
+            fix="Check the path (DONGXI_KEY_FILE) and that this user owns the file.",
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            f"The key file {path} is not valid TOML ({exc}).",
+            fix="Restore it from your backup; it must hold encryption_key and lookup_key.",
+        ) from None
+    return {k: v for k, v in data.items() if k in _LABEL and isinstance(v, str)}
 
 
 @lru_cache(maxsize=1)
@@ -123,11 +237,6 @@ def settings_markdown() -> str:
     ]
     for name, info in Settings.model_fields.items():
         default = info.default
-        if isinstance(default, SecretStr):
-            default_text = "(placeholder, development only)"
-        elif default is None:
-            default_text = "(unset)"
-        else:
-            default_text = f"`{default}`"
+        default_text = "(unset)" if default is None else f"`{default}`"
         lines.append(f"| `DONGXI_{name.upper()}` | {default_text} | {info.description} |")
     return "\n".join(lines) + "\n"

@@ -37,7 +37,7 @@ CAPS = "offer_id,capacity\nx,1\ny,1\n"
 
 
 def test_research_mode_stable(tmp_path: Path, capsys: Any) -> None:
-    assert main(["match", "--engine", "stable", *_files(tmp_path, SEEKERS, OFFERS, CAPS)]) == 0
+    assert main(["match", "--method", "stable", *_files(tmp_path, SEEKERS, OFFERS, CAPS)]) == 0
     out = pd.read_csv(tmp_path / "out.csv", dtype=str, keep_default_na=False)
     assert dict(zip(out["seeker_id"], out["offer_id"], strict=True)) == {
         "a": "y",
@@ -51,7 +51,7 @@ def test_research_mode_stable(tmp_path: Path, capsys: Any) -> None:
 
 
 def test_research_mode_optimal(tmp_path: Path) -> None:
-    assert main(["match", "--engine", "optimal", *_files(tmp_path, SEEKERS, OFFERS, CAPS)]) == 0
+    assert main(["match", "--method", "optimal", *_files(tmp_path, SEEKERS, OFFERS, CAPS)]) == 0
     out = pd.read_csv(tmp_path / "out.csv", dtype=str, keep_default_na=False)
     assert (out["offer_id"] != "").sum() == 2
 
@@ -80,6 +80,12 @@ def test_research_mode_bad_input(
     for piece in expected:
         assert piece in err
     assert "Traceback" not in err
+
+
+def test_unknown_method_is_refused(tmp_path: Path, capsys: Any) -> None:
+    assert main(["match", "--method", "greedy", *_files(tmp_path, SEEKERS, OFFERS, CAPS)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "unknown matching method" in err and "greedy" in err and "stable, optimal" in err
 
 
 def test_incomplete_research_options(tmp_path: Path, capsys: Any) -> None:
@@ -161,6 +167,7 @@ def test_registry_mode_and_rounds(tmp_path: Path, capsys: Any) -> None:
     assert main(["match", "--url", url, "--after", run_id]) == 0
     text = capsys.readouterr().out
     run2 = text.split("run ")[1].split(":")[0].strip()
+    assert "round 2" in text and "(1 kept)" in text
     nxt = proposal_history(engine, [run2]).set_index("seeker_id")
     row = history.iloc[0]
     assert nxt.loc[row["seeker_id"], "offer_id"] == row["offer_id"]

@@ -68,8 +68,8 @@ def test_national_generator_small() -> None:
 def test_matched_pairs_obey_hard_rules(small_market: Any) -> None:
     seekers, offers = small_market
     result = run_market(seekers, offers, seed=5)
-    for engine in ("stable", "optimal"):
-        pairs = result.proposals(engine)
+    for method in ("stable", "optimal"):
+        pairs = result.proposals(method)
         joined = pairs.merge(seekers, on="seeker_id").merge(offers, on="offer_id")
         assert len(joined) == len(pairs) > 0
         assert (joined["monthly_wage"] + joined["subsidy"] >= joined["min_wage"]).all()
@@ -92,7 +92,7 @@ def test_matched_pairs_obey_hard_rules(small_market: Any) -> None:
         assert all(in_places)
         fill = pairs.groupby("offer_id").size()
         assert (fill <= offers.set_index("offer_id").loc[fill.index, "positions"]).all()
-    overall = result.tables["overall"].set_index("engine")
+    overall = result.tables["overall"].set_index("method")
     assert overall.loc["stable", "blocking_pairs"] == 0
     assert overall.loc["optimal", "total_welfare"] >= overall.loc["stable", "total_welfare"] - 1e-6
     assert set(result.tables) >= {"overall", "by_county", "by_status", "comparison", "timings"}
@@ -114,7 +114,7 @@ def test_sex_and_ethnicity_change_nothing(small_market: Any) -> None:
 
 def test_explanations(small_market: Any) -> None:
     seekers, offers = small_market
-    result = run_market(seekers, offers, seed=5, engines=("stable",))
+    result = run_market(seekers, offers, seed=5, methods=("stable",))
     stable = result.matchings["stable"]
     ids = result.instance.seeker_ids
     ranks = stable.seeker_rank()
@@ -237,7 +237,7 @@ def test_demo_market_from_a_registry_population() -> None:
     assert 0 < len(seekers) < 600
     assert seekers["county_code"].isin(counties).all()
     result = run_demo_market(
-        seed=3, households_frame=households, people_frame=people, engines=("stable",)
+        seed=3, households_frame=households, people_frame=people, methods=("stable",)
     )
     assert result.instance.n_seekers == len(seekers)
     assert result.instance.n_offers == ENTERPRISES_2017

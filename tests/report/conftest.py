@@ -103,7 +103,7 @@ def report_data() -> ReportData:
             }
         ),
         "welfare": pd.DataFrame(
-            {"engine": ["stable", "optimal"], "welfare": [1234.5, 1300.25], "matched": [10, 11]}
+            {"method": ["stable", "optimal"], "welfare": [1234.5, 1300.25], "matched": [10, 11]}
         ),
     }
     snapshots = pd.DataFrame(

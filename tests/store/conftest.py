@@ -28,6 +28,7 @@ _MUTABLE = (
     "households",
     "partners",
     "helpers",
+    "key_checks",
 )
 
 

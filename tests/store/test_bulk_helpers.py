@@ -440,11 +440,19 @@ PROTECTOR = IdProtector(encryption_key="k" * 32, lookup_key="l" * 32)
 @given(values=st.lists(st.one_of(valid_ids, valid_ids.map(str.lower)), max_size=20))
 def test_encrypt_many_and_hash_many(values: list[str]) -> None:
     blobs = PROTECTOR.encrypt_many(values)
+    hashes = PROTECTOR.hash_many(values)
     assert len(blobs) == len(values)
-    assert [PROTECTOR.decrypt(b) for b in blobs] == [normalise_id(v) for v in values]
+    assert [PROTECTOR.decrypt(b, id_hash=h) for b, h in zip(blobs, hashes, strict=True)] == [
+        normalise_id(v) for v in values
+    ]
+    # with the caller's hashes: the same bound form
+    given_hashes = PROTECTOR.encrypt_many(values, hashes)
+    assert [PROTECTOR.decrypt(b, id_hash=h) for b, h in zip(given_hashes, hashes, strict=True)] == [
+        normalise_id(v) for v in values
+    ]
     nonces = [b[1:13] for b in blobs]
     assert len(set(nonces)) == len(nonces)
-    assert all(b[:1] == b"\x01" for b in blobs)
+    assert all(b[:1] == b"\x02" for b in blobs)
     assert all(normalise_id(v).encode() not in b for v, b in zip(values, blobs, strict=True))
     assert PROTECTOR.hash_many(values) == [PROTECTOR.hash(v) for v in values]
 
@@ -454,7 +462,8 @@ def test_encrypt_many_nonces_fresh_for_repeated_numbers() -> None:
     blobs = PROTECTOR.encrypt_many([number] * 50)
     assert len(set(blobs)) == 50
     assert len({b[1:13] for b in blobs}) == 50
-    assert {PROTECTOR.decrypt(b) for b in blobs} == {number}
+    id_hash = PROTECTOR.hash(number)
+    assert {PROTECTOR.decrypt(b, id_hash=id_hash) for b in blobs} == {number}
     assert PROTECTOR.encrypt_many([]) == []
     assert PROTECTOR.hash_many([]) == []
     assert len(set(PROTECTOR.hash_many([number, number.lower(), f" {number} "]))) == 1

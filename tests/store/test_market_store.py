@@ -61,12 +61,12 @@ def test_round_trip_with_history_and_rounds(registry: Engine) -> None:
     got_offers = current_offers(registry)
     assert got_offers["positions"].sum() == offers["positions"].sum()
 
-    result = run_market(needs, got_offers, seed=4, engines=("stable",))
+    result = run_market(needs, got_offers, seed=4, methods=("stable",))
     proposals = result.proposals("stable")
     overall = result.tables["overall"].iloc[0].to_dict() | {"offers": len(got_offers)}
     run_id = record_run(
         registry,
-        engine_name="stable",
+        method="stable",
         kind="job",
         seed=4,
         actor="cadre-1",
@@ -123,7 +123,7 @@ def test_round_trip_with_history_and_rounds(registry: Engine) -> None:
     )
     run2 = record_run(
         registry,
-        engine_name="stable",
+        method="stable",
         kind="job",
         seed=4,
         actor="cadre-1",

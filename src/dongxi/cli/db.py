@@ -38,12 +38,35 @@ def upgrade_command(
         bool, typer.Option("--no-reference", help="Do not load regions and pairings.")
     ] = False,
 ) -> None:
-    """Bring the registry to the current schema, with regions and pairings loaded."""
-    from dongxi.store.db import public_url, upgrade
+    """Bring the registry to the current schema, with regions and pairings loaded.
 
-    result = upgrade(url, revision, load_reference=not no_reference)
+    On first set-up (no key in the environment, no key file, no ID number in the registry) it
+    creates the key file with random keys (mode 0600); it records the keys' check values."""
+    from dongxi.pii.protect import get_protector
+    from dongxi.settings import get_settings
+    from dongxi.store._keys import ensure_keys, record_keys
+    from dongxi.store.db import head_revision, make_engine, public_url, upgrade
+
+    settings = get_settings()
+    engine = make_engine(url)
+    try:
+        created = ensure_keys(engine, settings)
+        result = upgrade(engine, revision, load_reference=not no_reference)
+        if result == head_revision():
+            record_keys(engine, get_protector(settings))
+    finally:
+        engine.dispose()
     where = public_url(_url(url))
     console.print(f"registry {where} at revision [bold]{result}[/]")
+    if created is not None:
+        console.print(
+            f"[bold]created the key file {created}[/] (new random ID-number keys, mode 0600): "
+            "keep it secret and apart from the database, and back it up — without it the "
+            "stored ID numbers can never be read again.",
+            soft_wrap=True,
+        )
+    else:
+        console.print(f"ID-number keys from {settings.id_keys().source}", soft_wrap=True)
 
 
 @db_app.command("downgrade")

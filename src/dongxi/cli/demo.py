@@ -79,6 +79,13 @@ def demo(
     total = sum(result.seconds.values())
     console.print(f"time 用时: {total:.0f} s", highlight=False)
     console.print(f"registry 登记库: {result.database}", highlight=False, soft_wrap=True)
+    if result.key_file is not None:
+        console.print(
+            f"keys 密钥: {result.key_file} — created for this demo only (random, mode 0600); "
+            f"to use the demo registry later set DONGXI_KEY_FILE={result.key_file}",
+            highlight=False,
+            soft_wrap=True,
+        )
     if result.workbook is not None:
         console.print(f"tables 表格: {result.workbook}", highlight=False, soft_wrap=True)
     if result.report is not None:

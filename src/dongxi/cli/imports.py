@@ -54,8 +54,11 @@ def _engine() -> Engine:
     return engine
 
 
-def write_report(errors: list[RowError], path: Path) -> Path:
-    """Write the rejected cells (row, column, value, rule, zh, en) as CSV (UTF-8 BOM) or XLSX."""
+def write_report(errors: list[RowError], path: Path, *, source: Path | None = None) -> Path:
+    """Write the rejected cells (row, column, value, rule, zh, en) as CSV (UTF-8 BOM) or XLSX.
+
+    ``source`` is the imported file, which the report must not overwrite.
+    """
     from dongxi.tables import write_table
 
     frame = pd.DataFrame(
@@ -73,7 +76,7 @@ def write_report(errors: list[RowError], path: Path) -> Path:
         ],
         columns=["file", "row", "column", "value", "rule", "message_zh", "message_en"],
     )
-    return write_table(frame, path)
+    return write_table(frame, path, option="--report", inputs=[source])
 
 
 def _summary(errors: list[RowError], *, shown: int = 10) -> None:
@@ -119,6 +122,10 @@ def register(app: typer.Typer) -> None:
         from dongxi.store.importer import import_frame
         from dongxi.tables import read_table
 
+        if report is not None:
+            from dongxi.outputs import output_file
+
+            output_file(report, option="--report", inputs=[file, mapping])
         frame = read_table(file, as_text=True)
         user_map = load_mapping(mapping) if mapping else None
         chosen: Kind = (
@@ -164,7 +171,7 @@ def register(app: typer.Typer) -> None:
         if result.errors:
             _summary(result.errors)
             if report is not None:
-                write_report(result.errors, report)
+                write_report(result.errors, report, source=file)
                 console.print(f"Report of {len(result.errors)} rejected cells: {report}")
             else:
                 console.print("Give --report errors.xlsx to get every rejected cell in a file.")

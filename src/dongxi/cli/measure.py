@@ -236,11 +236,11 @@ def measure(
     )
     _show(result, limit=limit)
     if out is not None:
-        written = write_table(result, out)
+        written = write_table(result, out, option="--out", inputs=[data])
         console.print(f"Wrote {len(result)} rows to {written}.")
     if households_out is not None:
         units = identify(frame, sp, k=k or None, params=params, reference_date=ref, source=name)
-        written = write_table(units, households_out)
+        written = write_table(units, households_out, option="--households-out", inputs=[data])
         console.print(f"Wrote {len(units)} households to {written}.")
 
 

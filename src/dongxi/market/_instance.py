@@ -4,7 +4,7 @@ An :class:`Instance` holds only *acceptable* pairs (both sides agree the pair is
 seekers' lists are stored best first as one flat array of offer indices (``seeker_offer``) cut by
 ``seeker_ptr`` (seeker ``s`` ranks ``seeker_offer[seeker_ptr[s]:seeker_ptr[s + 1]]``). For every
 entry, ``offer_rank`` holds the rank the *offer* gives that seeker (0 = the offer's favourite) and
-``welfare`` the pair's welfare for the optimal engine. That is all the engines need; the offers'
+``welfare`` the pair's welfare for the optimal method. That is all the methods need; the offers'
 own lists can be rebuilt from these arrays (:meth:`Instance.offer_lists`).
 
 Building the arrays is vectorised: a frame of candidate pairs with numeric keys is ranked on both

@@ -1,4 +1,4 @@
-"""One market run: needs and offers in, both engines, report tables and explanations out."""
+"""One market run: needs and offers in, both methods, report tables and explanations out."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal, cast
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -14,25 +14,24 @@ import pandas as pd
 from dongxi.errors import InputError
 from dongxi.market._instance import Instance
 from dongxi.market._jobs import JobPosts, OfferArrays, SeekerArrays
-from dongxi.market._optimal import welfare_optimal
 from dongxi.market._reasons import REASON_BY_CODE, decode_reasons
-from dongxi.market._report import Matching, compare_engines, summarise
-from dongxi.market._stable import deferred_acceptance
+from dongxi.market._report import Matching, MethodName, compare_methods, method_name, summarise
+from dongxi.market._rounds import rematch
+from dongxi.market._solve import solve
 
 __all__ = ["MarketResult", "run_market"]
 
 log = logging.getLogger(__name__)
-EngineName = Literal["stable", "optimal"]
 
 
 @dataclass(eq=False)
 class MarketResult:
     """Everything one run produced. ``tables`` holds the report as DataFrames:
 
-    - ``overall``: one row per engine (seekers, matched, match_rate, positions, blocking_pairs,
+    - ``overall``: one row per method (seekers, matched, match_rate, positions, blocking_pairs,
       total_welfare, mean_rank, first_choice);
-    - ``by_county`` / ``by_status``: seekers, matched, match_rate, welfare per value and engine;
-    - ``comparison``: what each engine gives up against the other (when both ran);
+    - ``by_county`` / ``by_status``: seekers, matched, match_rate, welfare per value and method;
+    - ``comparison``: what each method gives up against the other (when both ran);
     - ``timings``: seconds per step.
     """
 
@@ -46,19 +45,19 @@ class MarketResult:
     _seeker_arrays: SeekerArrays = field(repr=False)
     _offer_arrays: OfferArrays = field(repr=False)
 
-    def proposals(self, engine: EngineName = "stable") -> pd.DataFrame:
-        """Matched pairs of one engine: seeker_id, offer_id, seeker_rank, offer_rank, welfare."""
-        pairs = self._matching(engine).pairs()
+    def proposals(self, method: MethodName = "stable") -> pd.DataFrame:
+        """Matched pairs of one method: seeker_id, offer_id, seeker_rank, offer_rank, welfare."""
+        pairs = self._matching(method).pairs()
         return pairs[pairs["offer_id"].notna()].reset_index(drop=True)
 
-    def _matching(self, engine: str) -> Matching:
-        if engine not in self.matchings:
+    def _matching(self, method: str) -> Matching:
+        if method not in self.matchings:
             raise InputError(
-                f"engine {engine!r} was not run.", fix=f"Use one of {sorted(self.matchings)}."
+                f"method {method!r} was not run.", fix=f"Use one of {sorted(self.matchings)}."
             )
-        return self.matchings[engine]
+        return self.matchings[method]
 
-    def explain(self, seeker_ids: Sequence[str], *, engine: EngineName = "stable") -> pd.DataFrame:
+    def explain(self, seeker_ids: Sequence[str], *, method: MethodName = "stable") -> pd.DataFrame:
         """Why each named seeker got what they got.
 
         One row per offer the seeker would take (passes the seeker's own place, wage and
@@ -69,7 +68,7 @@ class MarketResult:
         ``reason_codes``, ``reason_zh``, ``reason_en`` and the score parts (``seeker_score, wage,
         subsidy, living, travel, sector_bonus, offer_score, priority_tier, fit``).
         """
-        matching = self._matching(engine)
+        matching = self._matching(method)
         index = pd.Index(self.instance.seeker_ids)
         pos = index.get_indexer(pd.Index(pd.unique(np.asarray(list(seeker_ids), dtype=object))))
         if (pos < 0).any():
@@ -107,7 +106,7 @@ class MarketResult:
                     outcome, codes = "not_acceptable", reasons
                 elif cap[o] <= 0:
                     outcome, codes = "no_capacity", [REASON_BY_CODE["no_capacity"]]
-                elif engine == "stable" or fill[o] >= cap[o]:
+                elif method == "stable" or fill[o] >= cap[o]:
                     outcome, codes = "full", [REASON_BY_CODE["full"]]
                 else:
                     outcome, codes = "not_chosen", [REASON_BY_CODE["not_chosen"]]
@@ -149,25 +148,32 @@ def run_market(
     *,
     seed: int,
     kind: JobPosts | None = None,
-    engines: Sequence[EngineName] = ("stable", "optimal"),
+    methods: Sequence[MethodName] = ("stable", "optimal"),
+    history: pd.DataFrame | None = None,
 ) -> MarketResult:
-    """Acceptability, preferences, the chosen engines and the report, in one call."""
+    """Acceptability, preferences, the chosen methods and the report, in one call.
+
+    ``history`` (the current state of every pair of earlier rounds, ``seeker_id, offer_id,
+    state``, see :func:`dongxi.market.current_states`) makes this the next round: each method
+    keeps the accepted placements and matches the others again without the struck pairs
+    (:func:`dongxi.market.rematch`); the report describes the whole round, kept pairs included.
+    """
     kind = kind or JobPosts()
-    unknown = set(engines) - {"stable", "optimal"}
-    if unknown or not engines:
-        raise InputError(
-            "unknown engine.", value=sorted(unknown), fix="Use 'stable' and/or 'optimal'."
-        )
+    if not methods:
+        raise InputError("no matching method chosen.", fix="Use 'stable' and/or 'optimal'.")
+    methods = [method_name(m) for m in methods]
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     instance, s_arrays, o_arrays = kind.instance(seekers, offers, seed=seed)
     timings["acceptability_and_preferences"] = time.perf_counter() - t0
     matchings: dict[str, Matching] = {}
-    for engine in engines:
+    for method in methods:
         t = time.perf_counter()
-        entry = deferred_acceptance(instance) if engine == "stable" else welfare_optimal(instance)
-        matchings[engine] = Matching(engine, instance, entry)
-        timings[engine] = time.perf_counter() - t
+        if history is not None:
+            matchings[method], _ = rematch(instance, history, method=method)
+        else:
+            matchings[method] = Matching(method, instance, solve(instance, method))
+        timings[method] = time.perf_counter() - t
     t = time.perf_counter()
     groups = seekers.reset_index(drop=True)
     by = [c for c in ("county_code", "status") if c in groups.columns]
@@ -177,13 +183,13 @@ def run_market(
         tables = summarise(matching, groups=groups, by=by)
         overall.append(tables["overall"])
         for c in by:
-            grouped[c].append(tables[f"by_{c}"].assign(engine=name_))
+            grouped[c].append(tables[f"by_{c}"].assign(method=name_))
     report = {"overall": pd.concat(overall, ignore_index=True)}
     for c in by:
         name = "by_county" if c == "county_code" else f"by_{c}"
         report[name] = pd.concat(grouped[c], ignore_index=True)
     if "stable" in matchings and "optimal" in matchings:
-        report["comparison"] = compare_engines(matchings["stable"], matchings["optimal"])
+        report["comparison"] = compare_methods(matchings["stable"], matchings["optimal"])
     timings["report"] = time.perf_counter() - t
     report["timings"] = pd.DataFrame({"step": list(timings), "seconds": list(timings.values())})
     log.info(

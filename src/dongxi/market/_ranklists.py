@@ -7,13 +7,17 @@ both sides list it. Every rule broken is reported with file, row (the header is 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
 from dongxi.errors import InputError
 from dongxi.market._instance import Instance, build_instance
+from dongxi.market._report import Matching, MethodName, method_name, summarise
+from dongxi.market._solve import solve
 
-__all__ = ["instance_from_rank_lists", "unmatched_reasons"]
+__all__ = ["RankListMatch", "instance_from_rank_lists", "match_rank_lists", "unmatched_reasons"]
 
 
 def _require(frame: pd.DataFrame, columns: tuple[str, ...], file: str) -> pd.DataFrame:
@@ -176,7 +180,7 @@ def unmatched_reasons(
     instance: Instance,
     match_entry: np.ndarray,
     *,
-    engine: str = "stable",
+    method: str = "stable",
     listed: np.ndarray | None = None,
 ) -> pd.Series:
     """Per seeker, why unmatched (empty string when matched), in English.
@@ -197,8 +201,54 @@ def unmatched_reasons(
         reasons[empty] = "unmatched, because no mutually acceptable offer"
     reasons[unmatched & (lengths > 0)] = (
         "unmatched, because every acceptable offer is full with seekers it ranks higher"
-        if engine == "stable"
+        if method == "stable"
         else "unmatched, because the welfare-optimal assignment gives every acceptable place "
         "to others"
     )
     return pd.Series(reasons, index=instance.seeker_ids, dtype="string", name="reason")
+
+
+@dataclass(frozen=True, eq=False)
+class RankListMatch:
+    """The result of matching explicit rank lists.
+
+    ``pairs``: one row per seeker, ``seeker_id, offer_id`` (empty string when unmatched);
+    ``reasons``: per seeker, why unmatched (empty when matched); ``overall``: the one-row report
+    of :func:`dongxi.market.summarise`.
+    """
+
+    matching: Matching
+    pairs: pd.DataFrame
+    reasons: pd.Series
+    overall: pd.DataFrame
+
+
+def match_rank_lists(
+    seeker_ranks: pd.DataFrame,
+    offer_ranks: pd.DataFrame,
+    capacities: pd.DataFrame,
+    *,
+    method: MethodName = "stable",
+    files: tuple[str, str, str] = ("seeker-ranks", "offer-ranks", "capacities"),
+) -> RankListMatch:
+    """Validate the three rank-list tables, match them with ``method`` and explain the unmatched."""
+    method = method_name(method)
+    instance = instance_from_rank_lists(seeker_ranks, offer_ranks, capacities, files=files)
+    entry = solve(instance, method)
+    matching = Matching(method, instance, entry)
+    named = _require(seeker_ranks, ("seeker_id",), files[0])["seeker_id"]
+    listed = (
+        named.astype("string")
+        .str.strip()
+        .value_counts()
+        .reindex(pd.Index(instance.seeker_ids), fill_value=0)
+        .to_numpy()
+    )
+    reasons = unmatched_reasons(instance, entry, method=method, listed=np.asarray(listed))
+    pairs = matching.pairs()
+    table = pd.DataFrame(
+        {"seeker_id": pairs["seeker_id"], "offer_id": pairs["offer_id"].fillna("")}
+    )
+    return RankListMatch(
+        matching=matching, pairs=table, reasons=reasons, overall=summarise(matching)["overall"]
+    )

@@ -1,7 +1,7 @@
 """Reason codes for "why not this offer", with Chinese and English text.
 
 Acceptability reasons are bits, so that one pair can fail several rules at once; the matching
-reasons (``full``, ``not_chosen``) come from the engines, not from a kind.
+reasons (``full``, ``not_chosen``) come from the matching methods, not from a kind.
 """
 
 from __future__ import annotations

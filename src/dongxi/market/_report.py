@@ -1,4 +1,4 @@
-"""What a matching gives: pairs, blocking pairs, welfare, counts by group, engines compared."""
+"""What a matching gives: pairs, blocking pairs, welfare, counts by group, methods compared."""
 
 from __future__ import annotations
 
@@ -14,9 +14,32 @@ import pandas as pd
 from dongxi.errors import InputError
 from dongxi.market._instance import Instance, IntArray
 
-__all__ = ["Matching", "blocking_mask", "compare_engines", "summarise"]
+__all__ = [
+    "METHODS",
+    "Matching",
+    "MethodName",
+    "blocking_mask",
+    "compare_methods",
+    "method_name",
+    "summarise",
+]
 
-Engine = Literal["stable", "optimal"]
+#: The matching methods: ``stable`` (deferred acceptance) and ``optimal`` (maximum welfare).
+MethodName = Literal["stable", "optimal"]
+METHODS: tuple[MethodName, ...] = ("stable", "optimal")
+
+
+def method_name(value: str) -> MethodName:
+    """``value`` as a method name; :class:`InputError` unless it is one of :data:`METHODS`."""
+    for method in METHODS:
+        if value == method:
+            return method
+    raise InputError(
+        "unknown matching method.",
+        column="method",
+        value=value,
+        fix=f"Use one of: {', '.join(METHODS)}.",
+    )
 
 
 def blocking_mask(instance: Instance, match_entry: IntArray) -> npt.NDArray[np.bool_]:
@@ -79,9 +102,9 @@ def _count_blocking(
 
 @dataclass(frozen=True, eq=False)
 class Matching:
-    """The result of one engine on one instance."""
+    """The result of one method on one instance."""
 
-    engine: Engine
+    method: MethodName
     instance: Instance
     match_entry: IntArray
 
@@ -166,7 +189,7 @@ def summarise(
 ) -> dict[str, pd.DataFrame]:
     """Report tables of one matching.
 
-    ``overall``: one row (engine, seekers, matched, match_rate, positions, filled, blocking_pairs,
+    ``overall``: one row (method, seekers, matched, match_rate, positions, filled, blocking_pairs,
     total_welfare, mean_rank). With ``groups`` (one row per seeker, same order as the instance)
     and ``by`` (its columns, e.g. ``county_code``, ``status``): ``by_<column>`` tables with
     seekers, matched and match_rate per value.
@@ -176,7 +199,7 @@ def summarise(
     overall = pd.DataFrame(
         [
             {
-                "engine": matching.engine,
+                "method": matching.method,
                 "seekers": matching.instance.n_seekers,
                 "matched": int(m.sum()),
                 "match_rate": float(m.mean()) if len(m) else 0.0,
@@ -213,10 +236,10 @@ def summarise(
     return out
 
 
-def compare_engines(stable: Matching, optimal: Matching) -> pd.DataFrame:
-    """What each engine gives up against the other, as one table (metric, stable, optimal, note)."""
+def compare_methods(stable: Matching, optimal: Matching) -> pd.DataFrame:
+    """What each method gives up against the other, as one table (metric, stable, optimal, note)."""
     if stable.instance is not optimal.instance:
-        raise InputError("compare_engines needs two matchings of the same instance.")
+        raise InputError("compare_methods needs two matchings of the same instance.")
     rs, ro = stable.seeker_rank(), optimal.seeker_rank()
     ms, mo = stable.matched, optimal.matched
     both = ms & mo
@@ -240,7 +263,7 @@ def compare_engines(stable: Matching, optimal: Matching) -> pd.DataFrame:
             "seekers_better_off",
             better_stable,
             better_optimal,
-            "seekers who get a better-ranked offer (or any offer) under this engine",
+            "seekers who get a better-ranked offer (or any offer) under this method",
         ),
         (
             "mean_seeker_rank",

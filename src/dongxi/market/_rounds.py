@@ -13,12 +13,15 @@ checks and computes (pure).
        └─system─► superseded (re-matched elsewhere in a later round)
 
 A new round (:func:`rematch`) strikes every declined or expired pair, keeps the seekers whose
-proposal was accepted, confirmed or hired (and their places), and re-runs the engine on the rest.
+proposal was accepted, confirmed or hired (and their places), and re-runs the method on the rest.
+The history of a chain of rounds is reduced to one current state per pair by
+:func:`current_states` (so a pair declined in any earlier round stays struck), and
+:func:`carried_states` gives the state each pair of the next round starts in.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -26,18 +29,20 @@ import pandas as pd
 
 from dongxi.errors import InputError
 from dongxi.market._instance import Instance
-from dongxi.market._optimal import welfare_optimal
-from dongxi.market._report import Matching
-from dongxi.market._stable import deferred_acceptance
+from dongxi.market._report import Matching, MethodName
+from dongxi.market._solve import solve
 
 __all__ = [
     "ACTORS",
     "FINAL_STATES",
+    "INITIAL_STATE",
     "KEPT_STATES",
     "STATES",
     "STRUCK_STATES",
     "TRANSITIONS",
+    "carried_states",
     "check_transition",
+    "current_states",
     "rematch",
 ]
 
@@ -52,6 +57,8 @@ STATES = (
     "hired",
     "not_hired",
 )
+#: The state of a pair a round proposes for the first time.
+INITIAL_STATE = "proposed"
 ACTORS = ("seeker", "partner", "cadre", "system")
 #: (from, to) → roles allowed to make that change.
 TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
@@ -98,11 +105,57 @@ def check_transition(current: str, new: str, role: str) -> None:
         )
 
 
+def current_states(history: pd.DataFrame, *, order: Sequence[str] = ()) -> pd.DataFrame:
+    """One row per (seeker, offer) pair of a chain of rounds: the pair's latest state.
+
+    ``history`` holds every proposal of the earlier rounds (``seeker_id, offer_id, state``); a
+    pair proposed in several rounds appears several times. ``order`` names the columns that sort
+    the rows from oldest to newest change (e.g. ``updated_at, proposal_id``); the last row of each
+    pair wins, except that a pair struck in any round (declined, expired, not hired) stays struck:
+    a declined pair is never proposed again.
+    """
+    missing = ({"seeker_id", "offer_id", "state"} | set(order)) - set(history.columns)
+    if missing:
+        raise InputError(
+            f"history lacks column(s) {', '.join(sorted(missing))}.",
+            fix="Pass seeker_id, offer_id and state of every earlier proposal.",
+        )
+    frame = history.sort_values(list(order), kind="stable") if order else history
+    frame = frame[["seeker_id", "offer_id", "state"]].astype({"seeker_id": str, "offer_id": str})
+    latest = frame.drop_duplicates(["seeker_id", "offer_id"], keep="last")
+    struck = frame[frame["state"].isin(STRUCK_STATES)].drop_duplicates(
+        ["seeker_id", "offer_id"], keep="last"
+    )
+    out = pd.concat([latest, struck], ignore_index=True).drop_duplicates(
+        ["seeker_id", "offer_id"], keep="last"
+    )
+    return out.sort_values(["seeker_id", "offer_id"], kind="stable").reset_index(drop=True)
+
+
+def carried_states(pairs: pd.DataFrame, history: pd.DataFrame) -> pd.Series:
+    """The state each pair of a new round starts in.
+
+    A pair whose current state (``history`` as from :func:`current_states`) is kept (accepted,
+    confirmed, hired) carries that state into the new round; every other pair is proposed anew
+    (:data:`INITIAL_STATE`). ``pairs`` has ``seeker_id, offer_id``; the result is aligned to it.
+    """
+    key = pd.MultiIndex.from_arrays([pairs["seeker_id"].astype(str), pairs["offer_id"].astype(str)])
+    kept = history[history["state"].isin(KEPT_STATES)]
+    known = pd.Series(
+        kept["state"].to_numpy(dtype=object),
+        index=pd.MultiIndex.from_arrays(
+            [kept["seeker_id"].astype(str), kept["offer_id"].astype(str)]
+        ),
+    )
+    states = known.reindex(key).fillna(INITIAL_STATE).to_numpy(dtype=object)
+    return pd.Series(states, index=pairs.index, dtype=object, name="state")
+
+
 def rematch(
     instance: Instance,
     history: pd.DataFrame,
     *,
-    engine: Literal["stable", "optimal"] = "stable",
+    method: MethodName = "stable",
 ) -> tuple[Matching, npt.NDArray[np.bool_]]:
     """The next round's matching, given the states of all earlier proposals.
 
@@ -170,7 +223,7 @@ def rematch(
             fix="Decline the extra proposals.",
         )
     rest = instance.restrict(keep=keep, capacity=instance.capacity - taken)
-    sub = deferred_acceptance(rest) if engine == "stable" else welfare_optimal(rest)
+    sub = solve(rest, method)
     # map the sub-instance's entries back to the full instance
     full_entry_of_sub = np.flatnonzero(keep)
     match = np.full(n_s, -1, dtype=np.int64)
@@ -178,4 +231,4 @@ def rematch(
     match[got] = full_entry_of_sub[sub[got]]
     kept_entries = np.flatnonzero(entry_kept)
     match[seeker[kept_entries]] = kept_entries
-    return Matching(engine, instance, match), kept_seekers
+    return Matching(method, instance, match), kept_seekers

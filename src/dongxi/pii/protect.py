@@ -1,20 +1,29 @@
 """Protection of resident ID numbers: AES-256-GCM encryption and a keyed look-up hash.
 
 - **Encryption**: the AES-256 key is derived with HKDF-SHA-256 from ``DONGXI_ENCRYPTION_KEY``;
-  each value gets a fresh 96-bit nonce. Stored form: ``b"\\x01" + nonce + ciphertext_and_tag``
-  (the first byte is the format version). The associated data binds the ciphertext to its use.
+  each value gets a fresh 96-bit nonce. Stored form: ``b"\\x02" + nonce + ciphertext_and_tag``
+  (the first byte is the format version). The associated data binds the ciphertext to its use
+  **and to its row**: it includes the person's keyed hash (``id_hash``), so a ciphertext copied
+  or swapped into another person's row fails authentication on decryption. Format 1 (unbound,
+  before migration 0004) is no longer read here; the migration re-encrypts it.
 - **Look-up hash**: HMAC-SHA-256 keyed with a key derived (HKDF) from ``DONGXI_LOOKUP_KEY``, hex.
   The same number always gives the same hash, so it serves as the natural key of ``people`` and
   for de-duplication; without the key it cannot be reversed by trying all numbers.
 - **Masking**: :func:`dongxi.pii.idnumber.mask_id`.
 
-Placeholder keys are refused outside development/test (``Settings.check_secrets``). The clear
-number is never logged and never put into an error message.
+- **Key check values**: :attr:`IdProtector.check_values` gives, per key, HMAC-SHA-256 of a fixed
+  label under a key derived (HKDF) with its own ``info``: it identifies the key without
+  revealing it or the derived keys; the registry stores them (``key_checks``) and refuses
+  processes whose keys differ (:mod:`dongxi.store._keys`).
+
+The keys come from :meth:`dongxi.settings.Settings.id_keys` (environment or key file; there is
+no default key). The clear number is never logged and never put into an error message.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,10 +38,14 @@ from dongxi.errors import ConfigError, InputError
 from dongxi.pii.idnumber import normalise_id, validate_id
 from dongxi.settings import Settings, get_settings
 
-__all__ = ["IdProtector", "ProtectedId", "get_protector"]
+__all__ = ["KEY_NAMES", "IdProtector", "ProtectedId", "get_protector"]
 
-_VERSION = b"\x01"
-_AAD = b"dongxi:people.id_number:v1"
+_VERSION = b"\x02"
+_AAD = b"dongxi:people.id_number:v2:"  # + the row's id_hash
+_CHECK_LABEL = b"dongxi key check value"
+
+#: The keys with a check value, and the environment variable of each.
+KEY_NAMES = {"encryption": "DONGXI_ENCRYPTION_KEY", "lookup": "DONGXI_LOOKUP_KEY"}
 
 
 @dataclass(frozen=True)
@@ -60,6 +73,14 @@ class IdProtector:
                 fix="Set DONGXI_ENCRYPTION_KEY and DONGXI_LOOKUP_KEY.",
             )
         self._aes = AESGCM(_derive(encryption_key, b"dongxi id-number encryption v1"))
+        self.check_values: dict[str, str] = {
+            name: hmac.new(
+                _derive(secret, b"dongxi key check v1 " + name.encode()),
+                _CHECK_LABEL,
+                hashlib.sha256,
+            ).hexdigest()
+            for name, secret in (("encryption", encryption_key), ("lookup", lookup_key))
+        }
         # HMAC (RFC 2104) with the padded keys hashed once: each look-up hash then copies two
         # prepared SHA-256 states instead of building an HMAC object (same result, half the time)
         mac_key = _derive(lookup_key, b"dongxi id-number lookup v1").ljust(64, b"\0")
@@ -68,13 +89,9 @@ class IdProtector:
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> IdProtector:
-        """The protector of the configured keys (placeholders refused outside development)."""
-        current = settings or get_settings()
-        current.check_secrets()
-        return cls(
-            encryption_key=current.encryption_key.get_secret_value(),
-            lookup_key=current.lookup_key.get_secret_value(),
-        )
+        """The protector of the configured keys (:meth:`Settings.id_keys`)."""
+        keys = (settings or get_settings()).id_keys()
+        return cls(encryption_key=keys.encryption, lookup_key=keys.lookup)
 
     def hash(self, id_number: str) -> str:
         """The keyed HMAC-SHA-256 (hex) of the normalised number."""
@@ -88,50 +105,81 @@ class IdProtector:
         return outer.hexdigest()
 
     def encrypt(self, id_number: str) -> bytes:
-        """AES-256-GCM ciphertext of the normalised number (fresh nonce each call)."""
-        return self._encrypt(normalise_id(id_number))
+        """AES-256-GCM ciphertext of the normalised number, bound to its keyed hash (fresh
+        nonce each call)."""
+        value = normalise_id(id_number)
+        return self._encrypt(value, self._hash(value))
 
-    def _encrypt(self, value: str, nonce: bytes | None = None) -> bytes:
+    def _encrypt(self, value: str, id_hash: str, nonce: bytes | None = None) -> bytes:
         nonce = os.urandom(12) if nonce is None else nonce
-        return _VERSION + nonce + self._aes.encrypt(nonce, value.encode("ascii", "replace"), _AAD)
+        aad = _AAD + id_hash.encode("ascii")
+        return _VERSION + nonce + self._aes.encrypt(nonce, value.encode("ascii", "replace"), aad)
 
     def hash_many(self, id_numbers: Sequence[str]) -> list[str]:
         """:meth:`hash` of many numbers."""
         normalise, digest = normalise_id, self._hash
         return [digest(normalise(v)) for v in id_numbers]
 
-    def encrypt_many(self, id_numbers: Sequence[str]) -> list[bytes]:
-        """:meth:`encrypt` of many numbers (each with its own fresh nonce)."""
+    def encrypt_many(
+        self, id_numbers: Sequence[str], id_hashes: Sequence[str] | None = None
+    ) -> list[bytes]:
+        """:meth:`encrypt` of many numbers (each with its own fresh nonce), bound to their keyed
+        hashes: ``id_hashes`` when the caller has them already (``hash_many`` of the same
+        numbers, in the same order), otherwise computed here."""
         if not id_numbers:
             return []
-        nonces = os.urandom(12 * len(id_numbers))  # one system call for all the nonces
-        seal = self._encrypt
-        return [
-            seal(normalise_id(value), nonces[12 * i : 12 * i + 12])
-            for i, value in enumerate(id_numbers)
-        ]
+        values = [normalise_id(v) for v in id_numbers]
+        if id_hashes is None:
+            digest = self._hash
+            id_hashes = [digest(v) for v in values]
+        elif len(id_hashes) != len(values):
+            raise ValueError("encrypt_many needs one id_hash per ID number")
+        nonces = os.urandom(12 * len(values))  # one system call for all the nonces
+        seal, version, prefix = self._aes.encrypt, _VERSION, _AAD
+        out: list[bytes] = []
+        for i, (value, id_hash) in enumerate(zip(values, id_hashes, strict=True)):
+            nonce = nonces[12 * i : 12 * i + 12]
+            sealed = seal(nonce, value.encode("ascii", "replace"), prefix + id_hash.encode())
+            out.append(version + nonce + sealed)
+        return out
 
-    def decrypt_strict(self, blob: bytes) -> str:
-        """:meth:`decrypt`, but a wrong key raises ``cryptography``'s ``InvalidTag`` (for callers
-        that try several keys)."""
+    def decrypt_strict(self, blob: bytes, *, id_hash: str) -> str:
+        """:meth:`decrypt`, but a wrong key, another row's ciphertext or an unknown format
+        raises ``cryptography``'s ``InvalidTag`` (for callers that try several keys)."""
         if len(blob) < 1 + 12 + 16 or blob[:1] != _VERSION:
             raise InvalidTag
-        return self._aes.decrypt(blob[1:13], blob[13:], _AAD).decode("ascii")
+        aad = _AAD + id_hash.encode("ascii")
+        return self._aes.decrypt(blob[1:13], blob[13:], aad).decode("ascii")
 
-    def decrypt(self, blob: bytes) -> str:
-        """The clear number of a stored ciphertext."""
+    def decrypt(self, blob: bytes, *, id_hash: str) -> str:
+        """The clear number of the ciphertext stored in the row of ``id_hash``.
+
+        Raises :class:`InputError` for an unknown or old format and :class:`ConfigError` when
+        the ciphertext fails authentication: written under another key, altered, or belonging
+        to another row (the message names the row's keyed hash, never the number).
+        """
         if len(blob) < 1 + 12 + 16 or blob[:1] != _VERSION:
+            old = blob[:1] == b"\x01"
             raise InputError(
-                "A stored ID ciphertext has an unknown format.",
+                "A stored ID ciphertext is in the old unbound format (1)."
+                if old
+                else "A stored ID ciphertext has an unknown format.",
+                value=id_hash[:16],
                 rule="id_ciphertext",
-                fix="Re-import the person's record.",
+                fix="Run 'dongxi db upgrade' (migration 0004 re-encrypts old ciphertexts)."
+                if old
+                else "Re-import the person's record.",
             )
         try:
-            return self.decrypt_strict(blob)
+            return self.decrypt_strict(blob, id_hash=id_hash)
         except InvalidTag as exc:
             raise ConfigError(
-                "A stored ID number cannot be decrypted with the configured key.",
-                fix="Set DONGXI_ENCRYPTION_KEY to the key the registry was written with.",
+                f"The stored ID number of the person with keyed hash {id_hash[:16]}… fails "
+                "authentication: it was written under another encryption key, altered, or "
+                "copied from another person's row.",
+                fix="Check DONGXI_ENCRYPTION_KEY is the registry's key (the key check passed "
+                "if you got this far through the registry); otherwise restore the row from a "
+                "snapshot and look at the change log for who changed it.",
             ) from exc
 
     def protect(
@@ -144,9 +192,10 @@ class IdProtector:
     ) -> ProtectedId:
         """Validate (GB 11643) and return the hash, ciphertext and masked form."""
         value = validate_id(id_number, file=file, row=row, column=column)
+        id_hash = self._hash(value)
         return ProtectedId(
-            id_hash=self._hash(value),
-            id_encrypted=self._encrypt(value),
+            id_hash=id_hash,
+            id_encrypted=self._encrypt(value, id_hash),
             id_masked=value[:4] + "**********" + value[14:],
         )
 
@@ -157,7 +206,7 @@ def _cached(encryption_key: str, lookup_key: str) -> IdProtector:
 
 
 def get_protector(settings: Settings | None = None) -> IdProtector:
-    """The protector for the configured keys (cached; placeholders refused outside development)."""
-    current = settings or get_settings()
-    current.check_secrets()
-    return _cached(current.encryption_key.get_secret_value(), current.lookup_key.get_secret_value())
+    """The protector for the configured keys (cached per pair of keys; :class:`ConfigError`
+    saying how to create them when none are configured)."""
+    keys = (settings or get_settings()).id_keys()
+    return _cached(keys.encryption, keys.lookup)

@@ -323,19 +323,15 @@ def _sheet_name(name: str, used: set[str]) -> str:
 
 
 def write_workbook(tables: Mapping[str, pd.DataFrame], path: Path) -> Path:
-    """Write tables as the sheets of one XLSX file (names cut to Excel's 31 characters)."""
+    """Write tables as the sheets of one XLSX file (names cut to Excel's 31 characters).
+
+    Text cells are written as text, never as formulas (:func:`dongxi.tables.write_sheets`).
+    """
+    from dongxi.tables import write_sheets
+
     used: set[str] = set()
-    try:
-        with pd.ExcelWriter(path, engine="openpyxl") as writer:
-            for name, frame in tables.items():
-                frame.to_excel(writer, sheet_name=_sheet_name(name, used), index=False)
-    except OSError as exc:
-        raise InputError(
-            "Cannot write the report workbook.",
-            file=str(path),
-            fix="Choose a folder you can write to, and close the file if Excel has it open.",
-        ) from exc
-    return path
+    sheets = {_sheet_name(name, used): frame for name, frame in tables.items()}
+    return write_sheets(sheets, path, option="report workbook")
 
 
 def build_report(data: ReportData, *, folder: str | Path, name: str = "report") -> Path:

@@ -78,7 +78,7 @@ COLUMN_LABELS: Mapping[str, tuple[str, str]] = {
     "to": ("终止轮次", "to"),
     "estimate_from": ("起始估计值", "estimate (from)"),
     "estimate_to": ("终止估计值", "estimate (to)"),
-    "engine": ("匹配算法", "engine"),
+    "method": ("匹配算法", "method"),
     "seekers": ("求职者", "seekers"),
     "matched": ("已匹配", "matched"),
     "match_rate": ("匹配率", "matched rate"),

@@ -345,14 +345,15 @@ def apply_plan(
     conn: Connection,
     plan: Plan,
     *,
-    encrypt: Callable[[list[str]], list[bytes]] | None = None,
+    encrypt: Callable[[list[str], list[str]], list[bytes]] | None = None,
     clear_ids: dict[str, str] | None = None,
     progress: Callable[[int], None] | None = None,
     meanwhile: Callable[[], None] | None = None,
 ) -> None:
     """Write the plan: bulk insert new rows, bulk update changed rows (bumping ``row_version``).
 
-    ``encrypt`` turns a list of clear ID numbers into their ciphertexts (people only);
+    ``encrypt`` turns a list of clear ID numbers and their keyed hashes into ciphertexts bound
+    to those hashes (people only; :meth:`dongxi.pii.protect.IdProtector.encrypt_many`);
     ``meanwhile`` is work of the caller's that does not touch the database, done while the
     server takes the new rows (see :func:`insert_columns`).
     """
@@ -364,8 +365,9 @@ def apply_plan(
         if plan.kind == "people":
             if encrypt is None or clear_ids is None:
                 raise ValueError("people need the encryption function and the clear ID numbers")
-            clear = [clear_ids[h] for h in columns["id_hash"]]
-            columns = {**columns, "id_encrypted": encrypt(clear)}
+            hashes = [str(h) for h in columns["id_hash"]]
+            clear = [clear_ids[h] for h in hashes]
+            columns = {**columns, "id_encrypted": encrypt(clear, hashes)}
         insert_columns(conn, table, columns, progress, meanwhile=meanwhile, bulk=plan.bulk)
     elif meanwhile is not None:
         meanwhile()

@@ -19,6 +19,7 @@ from dongxi.errors import ConflictError, InputError, NotFoundError
 from dongxi.intake.columns import KINDS, TABLE_KINDS, check_kind, key_text
 from dongxi.pii.protect import get_protector
 from dongxi.store._changelog import record_change
+from dongxi.store._keys import verify_keys
 from dongxi.store.base import Base
 from dongxi.store.db import translate_errors
 from dongxi.store.models import (
@@ -293,15 +294,20 @@ def get_person(
         raise InputError(
             "Give exactly one of id_number and id_hash.", fix="Pass one of them, not both."
         )
-    key = id_hash if id_hash is not None else get_protector().hash(str(id_number))
-    return get_record(session, model=Person, key=key)
+    if id_hash is not None:
+        return get_record(session, model=Person, key=id_hash)
+    protector = get_protector()
+    verify_keys(session.connection(), protector, keys=("lookup",), record=False)
+    return get_record(session, model=Person, key=protector.hash(str(id_number)))
 
 
 def create_person(
     session: Session, *, actor: str, id_number: str, data: Mapping[str, Any]
 ) -> Person:
     """Insert a person: the ID number is validated, encrypted, hashed and masked."""
-    protected = get_protector().protect(id_number, column="id_number")
+    protector = get_protector()
+    verify_keys(session.connection(), protector)  # before anything is written
+    protected = protector.protect(id_number, column="id_number")
     return _create(
         session,
         actor=actor,
@@ -323,7 +329,10 @@ def update_person(
     changes: Mapping[str, Any],
     expected_version: int | None = None,
 ) -> Person:
-    """Change a person's fields (not the ID number: that is a new person)."""
+    """Change a person's fields (not the ID number: that is a new person).
+
+    Refused before writing when the configured keys are not the registry's."""
+    verify_keys(session.connection(), get_protector())
     return update_record(
         session,
         actor=actor,
@@ -343,8 +352,10 @@ def reveal_id_number(session: Session, *, actor: str, id_hash: str, reason: str)
             rule="required",
             fix="Say why the clear number is needed (it is recorded in the change log).",
         )
+    protector = get_protector()
+    verify_keys(session.connection(), protector)
     person = get_record(session, model=Person, key=id_hash)
-    number = get_protector().decrypt(person.id_encrypted)
+    number = protector.decrypt(person.id_encrypted, id_hash=person.id_hash)
     with translate_errors("Recording an ID disclosure"):
         record_change(
             session.connection(),

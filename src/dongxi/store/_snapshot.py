@@ -33,6 +33,7 @@ from sqlalchemy.engine import Connection, Engine
 from dongxi import __version__
 from dongxi.errors import InputError, NotFoundError
 from dongxi.intake.columns import TABLE_KINDS
+from dongxi.outputs import output_folder
 from dongxi.store._changelog import record_change
 from dongxi.store.db import public_url, translate_errors
 from dongxi.store.models import (
@@ -303,15 +304,17 @@ def create_snapshot(
     """Write the registry to ``folder`` (new or empty) as Parquet files plus ``manifest.json``."""
     from dongxi.store.db import current_revision
 
-    target = Path(folder)
-    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+    registry = engine.url.database if engine.dialect.name == "sqlite" else None
+    target = output_folder(folder, option="--out", inputs=[registry], create=False)
+    if target.exists() and any(target.iterdir()):
         raise InputError(
             "The snapshot folder exists and is not empty.",
             file=str(target),
+            column="--out",
             rule="snapshot_folder",
             fix="Give a new folder (snapshots are never overwritten).",
         )
-    target.mkdir(parents=True, exist_ok=True)
+    output_folder(target, option="--out")
     created = dt.datetime.now(dt.UTC)
     snapshot_id = f"{created:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
     revision = current_revision(engine)

@@ -5,7 +5,7 @@ Alembic's environment and the tests import this module. Add one line per new mod
 
 from __future__ import annotations
 
-from dongxi.store import market_models, models  # noqa: F401
+from dongxi.store import key_models, market_models, models  # noqa: F401
 from dongxi.store.base import Base
 
 __all__ = ["Base", "metadata"]

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -93,21 +94,35 @@ def _sqlite_begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN")
 
 
+def _create_private_on_connect(engine: Engine, path: Path) -> None:
+    from dongxi.outputs import create_private_file
+
+    def before_connect(*_args: Any) -> None:
+        if not path.exists():
+            create_private_file(path)
+
+    event.listen(engine, "do_connect", before_connect)
+
+
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     """An engine for the registry at ``url`` (``None``: the configured registry)."""
     parsed = normalise_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
+        event_path: Path | None = None
         if database and database != ":memory:" and not database.startswith("file:"):
-            from pathlib import Path
-
             folder = Path(database).expanduser().resolve().parent
             if not folder.is_dir():
                 raise ConfigError(
                     f"The folder of the SQLite registry does not exist: {folder}.",
                     fix="Create the folder or set DONGXI_DATA_DIR / DONGXI_DATABASE_URL.",
                 )
+            # the registry holds personal data: a new file is created readable by its owner
+            # only (SQLite gives its -wal and -shm files the same mode)
+            event_path = Path(database).expanduser()
         engine = sa.create_engine(parsed, **kwargs)
+        if event_path is not None:
+            _create_private_on_connect(engine, event_path)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
     else:

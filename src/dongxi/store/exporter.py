@@ -7,8 +7,10 @@ BOM, so Excel shows the Chinese) or XLSX. Importing the file again changes nothi
 
 ID numbers are masked (``4501**********1234``) unless ``unmask=True``. A masked export can still
 be edited and re-imported: the importer accepts a masked number for a person already in the
-registry at the same household and member number. An unmasked export decrypts the numbers and
-writes a change-log entry (who, when, which table, how many rows) before returning.
+registry at the same household and member number. An unmasked export decrypts the numbers,
+writes a change-log entry (who, when, which table, how many rows) and creates the file readable by
+its owner only (mode 0600). The output path is checked before anything is read or recorded
+(:mod:`dongxi.outputs`); text cells that a spreadsheet would run as formulas are neutralised.
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ from sqlalchemy.engine import Engine
 
 from dongxi.errors import InputError
 from dongxi.intake.headers import KINDS, TABLE_KINDS, Kind, canonical_columns, localize
+from dongxi.outputs import output_file
 from dongxi.pii.protect import get_protector
+from dongxi.store._keys import verify_keys
 from dongxi.store.db import translate_errors
 from dongxi.tables import write_table
 
@@ -52,7 +56,7 @@ def _canonical(engine: Engine, kind: Kind, *, unmask: bool) -> pd.DataFrame:
 
     table = Base.metadata.tables[kind]
     wanted = [c for c in canonical_columns(kind) if c in table.c]
-    extra = ["id_masked", "id_encrypted"] if kind == "people" else []
+    extra = ["id_masked", "id_hash", "id_encrypted"] if kind == "people" else []
     if kind == "people" and not unmask:
         extra = ["id_masked"]
     cols = [table.c[c] for c in [*wanted, *extra]]
@@ -65,8 +69,13 @@ def _canonical(engine: Engine, kind: Kind, *, unmask: bool) -> pd.DataFrame:
     if kind == "people":
         if unmask:
             protector = get_protector()
-            ids: list[Any] = [protector.decrypt(bytes(b)) for b in frame["id_encrypted"]]
-            frame = frame.drop(columns=["id_encrypted", "id_masked"])
+            with translate_errors("Checking the registry's keys"), engine.connect() as conn:
+                verify_keys(conn, protector, keys=("encryption",), record=False)
+            ids: list[Any] = [
+                protector.decrypt(bytes(b), id_hash=str(h))
+                for h, b in zip(frame["id_hash"], frame["id_encrypted"], strict=True)
+            ]
+            frame = frame.drop(columns=["id_encrypted", "id_hash", "id_masked"])
         else:
             ids = list(frame["id_masked"])
             frame = frame.drop(columns=["id_masked"])
@@ -95,12 +104,16 @@ def export_file(
     the change log (action ``export_unmasked``) before the file is written.
     """
     path = Path(out)
-    if path.suffix.lower() not in EXPORT_FORMATS:
+    if path.suffix.lower() not in EXPORT_FORMATS and not path.is_dir():
         raise InputError(
             f"Exports are written as CSV or XLSX, not '{path.suffix}'.",
             file=str(path),
             fix="Give an output file ending in .csv or .xlsx.",
         )
+    # checked before anything is read or recorded: a folder, an unwritable place or the
+    # registry file itself is refused here
+    registry = engine.url.database if engine.dialect.name == "sqlite" else None
+    output_file(path, option="--out", inputs=[registry])
     frame = export_frame(engine, kind=kind, unmask=unmask)
     if unmask and kind == "people":
         from dongxi.store._changelog import record_change
@@ -114,6 +127,6 @@ def export_file(
                 key=f"export {dt.datetime.now(dt.UTC):%Y-%m-%dT%H:%M:%SZ}",
                 after={"rows": len(frame), "file": path.name, "unmasked": True},
             )
-    write_table(frame, path)
+    write_table(frame, path, option="--out", inputs=[registry], private=unmask)
     log.info("exported %d %s rows to %s (unmasked=%s)", len(frame), kind, path.name, unmask)
     return ExportResult(kind=kind, path=path, rows=len(frame), unmasked=unmask)

@@ -34,9 +34,10 @@ from dongxi.errors import InputError, RowError
 from dongxi.intake.columns import TABLE_KINDS
 from dongxi.intake.headers import KINDS, Kind, detect_kind, load_mapping, to_canonical
 from dongxi.intake.validate import Validated, validate_frame
-from dongxi.pii.protect import get_protector
+from dongxi.pii.protect import IdProtector, get_protector
 from dongxi.store._changelog import Prepared, prepare_created
 from dongxi.store._import_write import Plan, apply_plan, bulk_insert, plan_upsert, registry_view
+from dongxi.store._keys import verify_keys
 from dongxi.store.db import translate_errors
 from dongxi.tables import read_table
 
@@ -172,22 +173,23 @@ def _import_one(
     pending: dict[str, set[str]],
     regions_cache: dict[str, frozenset[str]],
     progress: Progress | None,
+    protector: IdProtector | None,
 ) -> tuple[ImportResult, Plan | None, Validated]:
-    protector = get_protector()
+    hasher = protector.hash if kind == "people" and protector is not None else None
     view = registry_view(
         conn,
         kind=kind,
         frame=frame,
         pending=pending,
         regions_cache=regions_cache,
-        hasher=protector.hash,
+        hasher=hasher,
     )
     checked = validate_frame(
         frame,
         kind=kind,
         registry=view,
         headers=headers,
-        hasher=protector.hash if kind == "people" else None,
+        hasher=hasher,
         file=source,
     )
     result = ImportResult(kind=kind, source=source, rows=len(frame), errors=checked.errors)
@@ -220,7 +222,7 @@ def _import_one(
     apply_plan(
         conn,
         plan,
-        encrypt=protector.encrypt_many,
+        encrypt=protector.encrypt_many if protector is not None else None,
         clear_ids=clear,
         progress=step,
         meanwhile=render,
@@ -259,11 +261,15 @@ def import_frames(
     source_name: str = "frame",
     mapping: Mapping[str, str] | None = None,
     progress: Progress | None = None,
+    protector: IdProtector | None = None,
 ) -> dict[Kind, ImportResult]:
     """Import several kinds in one transaction (in :data:`IMPORT_ORDER`).
 
     Without ``partial``, any rejected row in any table means nothing at all is written.
     Columns may be canonical names or Chinese headers. Returns one result per kind.
+    People need the ID-number keys: ``protector``, or the configured keys; they are checked
+    against the registry's key check values before anything is written
+    (:func:`dongxi.store._keys.verify_keys`).
     """
     for kind in frames:
         if kind not in KINDS:
@@ -273,12 +279,16 @@ def import_frames(
     results: dict[Kind, ImportResult] = {}
     pending: dict[str, set[str]] = {}
     regions_cache: dict[str, frozenset[str]] = {}
+    if "people" in frames and protector is None:
+        protector = get_protector()  # no keys: refused here, saying how to create them
     with translate_errors("Importing into the registry"):
         conn = engine.connect()
         cache_size = _widen_sqlite_cache(conn)
         try:
             trans = conn.begin()
             try:
+                if "people" in frames and protector is not None:
+                    verify_keys(conn, protector)  # before any row is written
                 failed = False
                 for kind in IMPORT_ORDER:
                     if kind not in frames:
@@ -297,6 +307,7 @@ def import_frames(
                         pending=pending,
                         regions_cache=regions_cache,
                         progress=progress,
+                        protector=protector,
                     )
                     results[kind] = result
                     if result.errors and not partial:

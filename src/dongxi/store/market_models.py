@@ -5,7 +5,8 @@
   and kind is the row with ``valid_to IS NULL``.
 - ``market_offers`` — offers from eastern partners (job posts, training seats, workshop places,
   projects, purchase commitments, expert visits), with history the same way.
-- ``match_runs`` — one row per engine run (round), with its report as JSON.
+- ``match_runs`` — one row per run of a matching method (a round), with its report as JSON.
+  The method is kept in the column ``engine`` (its name in migration 0002).
 - ``match_proposals`` — the pairs a run proposed, with their current state.
 - ``match_transitions`` — every state change of a proposal: from, to, time, actor and role
   (append-only; the allowed changes are :data:`dongxi.market.TRANSITIONS`).
@@ -21,17 +22,20 @@ import datetime as dt
 import json
 import uuid
 from collections.abc import Iterable, Sequence
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, aliased, mapped_column
 
 from dongxi.errors import InputError, NotFoundError
 from dongxi.store.base import Base, utcnow
 from dongxi.store.db import session_scope, translate_errors
+
+if TYPE_CHECKING:
+    from dongxi.store.scope import Scope
 
 __all__ = [
     "NEED_KINDS",
@@ -44,10 +48,13 @@ __all__ = [
     "MatchTransition",
     "current_needs",
     "current_offers",
+    "next_run_of_proposal",
     "proposal_history",
+    "proposal_in_scope",
     "record_outcome",
     "record_run",
     "record_transition",
+    "run_lineage",
     "save_needs",
     "save_offers",
 ]
@@ -155,7 +162,7 @@ class MarketOffer(Base):
 
 
 class MatchRun(Base):
-    """One run of an engine (one round)."""
+    """One run of a matching method (one round); ``engine`` holds the method's name."""
 
     __tablename__ = "match_runs"
     __table_args__ = (_in("engine", ("stable", "optimal"), "engine"),)
@@ -351,7 +358,7 @@ def current_offers(engine: Engine, *, kind: str = "job") -> pd.DataFrame:
 def record_run(
     engine: Engine,
     *,
-    engine_name: str,
+    method: str,
     kind: str,
     seed: int,
     actor: str,
@@ -375,7 +382,7 @@ def record_run(
                 run_id=run_id,
                 parent_run_id=parent_run_id,
                 round_no=round_no,
-                engine=engine_name,
+                engine=method,
                 kind=kind,
                 seed=seed,
                 created_at=now,
@@ -505,14 +512,102 @@ def record_outcome(
 
 
 def proposal_history(engine: Engine, run_ids: Iterable[str]) -> pd.DataFrame:
-    """``proposal_id, run_id, seeker_id, offer_id, state`` of the proposals of the given runs."""
+    """``proposal_id, run_id, seeker_id, offer_id, state, updated_at`` of the given runs' proposals.
+
+    Ordered by ``proposal_id`` (the order they were proposed).
+    """
     ids = list(run_ids)
-    query = sa.select(
-        MatchProposal.proposal_id,
-        MatchProposal.run_id,
-        MatchProposal.seeker_id,
-        MatchProposal.offer_id,
-        MatchProposal.state,
-    ).where(MatchProposal.run_id.in_(ids))
+    query = (
+        sa.select(
+            MatchProposal.proposal_id,
+            MatchProposal.run_id,
+            MatchProposal.seeker_id,
+            MatchProposal.offer_id,
+            MatchProposal.state,
+            MatchProposal.updated_at,
+        )
+        .where(MatchProposal.run_id.in_(ids))
+        .order_by(MatchProposal.proposal_id)
+    )
     with translate_errors("Reading proposals"), engine.connect() as conn:
         return pd.read_sql(query, conn)
+
+
+def run_lineage(engine: Engine, run_id: str) -> list[str]:
+    """The ids of a run and of every earlier round it continues, oldest first.
+
+    Raises :class:`NotFoundError` when ``run_id`` (or a parent it names) does not exist.
+    """
+    chain: list[str] = []
+    with translate_errors("Reading match runs"), engine.connect() as conn:
+        current: str | None = run_id
+        while current is not None:
+            row = conn.execute(
+                sa.select(MatchRun.run_id, MatchRun.parent_run_id).where(MatchRun.run_id == current)
+            ).first()
+            if row is None:
+                raise NotFoundError(f"match run {current} does not exist.", fix="Check the run id.")
+            chain.append(current)
+            current = row.parent_run_id
+    return chain[::-1]
+
+
+def proposal_in_scope(
+    engine: Engine,
+    proposal_id: int,
+    *,
+    scope: Scope,
+    by: Literal["seeker_region", "offer_partner"],
+) -> bool:
+    """Whether the proposal exists and lies inside ``scope``.
+
+    ``by="seeker_region"``: the seeker's current need must lie in the scope's region (the village
+    of the need's household when it names one, else the need's county);
+    ``by="offer_partner"``: the offer's current version must belong to the scope's partner.
+    """
+    from dongxi.store.models import Household
+
+    proposal = MatchProposal.__table__
+    if by == "seeker_region":
+        need = MarketNeed.__table__
+        household = Household.__table__
+        place = sa.func.coalesce(household.c.village_code, need.c.county_code)
+        inside = sa.exists(
+            sa.select(need.c.need_id)
+            .select_from(
+                need.outerjoin(household, household.c.household_code == need.c.household_code)
+            )
+            .where(
+                need.c.seeker_id == proposal.c.seeker_id,
+                need.c.valid_to.is_(None),
+                scope.where_region(place),
+            )
+        )
+    else:
+        offer = MarketOffer.__table__
+        inside = sa.exists(
+            sa.select(offer.c.offer_row_id).where(
+                offer.c.offer_id == proposal.c.offer_id,
+                offer.c.valid_to.is_(None),
+                scope.where_partner(offer.c.partner_code),
+            )
+        )
+    query = sa.select(proposal.c.proposal_id).where(
+        proposal.c.proposal_id == proposal_id, sa.true() if scope.unrestricted else inside
+    )
+    with translate_errors("Reading proposals"), engine.connect() as conn:
+        return conn.execute(query).first() is not None
+
+
+def next_run_of_proposal(engine: Engine, proposal_id: int) -> str | None:
+    """The id of a later round continuing the run of this proposal (None when there is none)."""
+    later = aliased(MatchRun)
+    query = (
+        sa.select(later.run_id)
+        .join(MatchProposal, MatchProposal.run_id == later.parent_run_id)
+        .where(MatchProposal.proposal_id == proposal_id)
+        .order_by(later.created_at, later.run_id)
+        .limit(1)
+    )
+    with translate_errors("Reading match runs"), engine.connect() as conn:
+        return conn.execute(query).scalar_one_or_none()

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Literal
 import pandas as pd
 
 from dongxi.errors import InputError
+from dongxi.outputs import output_folder
 from dongxi.tables import write_table
 
 if TYPE_CHECKING:
@@ -56,13 +57,12 @@ def write_files(
             )
         r = data.rounds[year]
         tables.update(households=r.households, people=r.people, income=r.income)
-    out = Path(folder)
-    out.mkdir(parents=True, exist_ok=True)
+    out = output_folder(folder, option="--out")
     paths: dict[str, Path] = {}
     for name in FILE_TABLES:
         frame = tables[name]
         if headers == "zh":
             frame = _localize(frame, name)
-        paths[name] = write_table(frame, out / f"{name}.{fmt}")
+        paths[name] = write_table(frame, out / f"{name}.{fmt}", option="--out")
         logger.info("wrote %s (%d rows)", paths[name], len(frame))
     return paths

@@ -317,9 +317,9 @@ def run_demo_market(
     seed: int,
     households_frame: pd.DataFrame | None = None,
     people_frame: pd.DataFrame | None = None,
-    engines: tuple[Literal["stable", "optimal"], ...] = ("stable", "optimal"),
+    methods: tuple[Literal["stable", "optimal"], ...] = ("stable", "optimal"),
 ) -> MarketResult:
-    """The demo's market: 2017-scale needs and offers, both engines, report and explanations.
+    """The demo's market: 2017-scale needs and offers, both methods, report and explanations.
 
     With ``households_frame`` and ``people_frame`` (the demo's synthetic registry), the seekers
     are drawn from that population (at most 23,908); otherwise they are synthesised. The
@@ -330,4 +330,4 @@ def run_demo_market(
         drawn = seekers_from_people(people_frame, households_frame, seed=seed, limit=SEEKERS_2017)
         if len(drawn):
             seekers = drawn
-    return run_market(seekers, offers, seed=seed, engines=engines)
+    return run_market(seekers, offers, seed=seed, methods=methods)

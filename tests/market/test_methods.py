@@ -1,4 +1,4 @@
-"""The stable and optimal engines against independent oracles."""
+"""The stable and optimal methods against independent oracles."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from scipy.optimize import linear_sum_assignment
 from dongxi.market import (
     Matching,
     blocking_mask,
-    compare_engines,
+    compare_methods,
     deferred_acceptance,
     instance_from_rank_lists,
     welfare_optimal,
@@ -144,11 +144,11 @@ def test_optimal_welfare_equals_linear_sum_assignment(seed: int, rank_lists: Any
     assert auto.total_welfare() == pytest.approx(_lsa_welfare(inst), abs=1e-4)
 
 
-def test_compare_engines_table(rank_lists: Any) -> None:
+def test_compare_methods_table(rank_lists: Any) -> None:
     inst = instance_from_rank_lists(*rank_lists(7, 40, 6, density=0.5))
     st_ = Matching("stable", inst, deferred_acceptance(inst))
     op = Matching("optimal", inst, welfare_optimal(inst))
     assert op.blocking_pairs() == int(blocking_mask(inst, op.match_entry).sum())
-    table = compare_engines(st_, op).set_index("metric")
+    table = compare_methods(st_, op).set_index("metric")
     assert table.loc["blocking_pairs", "stable"] == 0
     assert table.loc["total_welfare", "optimal"] >= table.loc["total_welfare", "stable"] - 1e-6

@@ -1,0 +1,359 @@
+"""Use cases of the two-sided market: matching rounds, answers, outcomes and re-matching.
+
+Every use case takes the acting :class:`Principal` first and checks its permission before it
+reads anything:
+
+- :func:`run_round` (``market:run``) — a round on the registry's current needs and job offers,
+  stored as a run with its proposals; ``after=`` a previous run makes it the next round of that
+  chain: accepted, confirmed and hired placements are kept, and a pair declined (or expired, or
+  not hired) in *any* earlier round of the chain is never proposed again.
+- :func:`rematch` (``market:run``) — the next round of a run: those left are matched again.
+- :func:`match_tables` (``market:run``) — needs and offers given as tables or files; nothing is
+  stored.
+- :func:`match_rank_lists` (``market:run``) — research mode: explicit rank lists and capacities.
+- :func:`answer_proposal` — a proposal's answer (accept, decline, confirm, …) checked against
+  the life cycle of :mod:`dongxi.market` (``TRANSITIONS``); the permission follows the side that
+  answers (:data:`SIDE_PERMISSIONS`), and so does the scope (:data:`SIDE_SCOPES`): a seeker-side
+  answer needs the seeker inside the principal's region, a partner's the offer of its partner.
+- :func:`record_outcome` — what a confirmed placement became (hired, wage, retention).
+
+A registry round matches every current need with every current offer, so it needs an
+unrestricted scope; a proposal outside the principal's scope does not exist for it
+(``NotFoundError``).
+
+The life cycle itself (states, who may move a proposal where, which states are kept or struck)
+is data in :mod:`dongxi.market`; nothing here restates it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import pandas as pd
+
+from dongxi.errors import InputError, NotFoundError, PermissionDeniedError
+from dongxi.services.principal import Permission, Principal
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from dongxi.market import MarketResult, MethodName, RankListMatch
+
+__all__ = [
+    "SIDE_PERMISSIONS",
+    "SIDE_SCOPES",
+    "RoundResult",
+    "answer_proposal",
+    "match_rank_lists",
+    "match_tables",
+    "record_outcome",
+    "rematch",
+    "run_round",
+]
+
+#: The permission a principal needs to move a proposal for each side of the state machine
+#: (``dongxi.market.ACTORS``): a cadre answers for the seekers of its area.
+SIDE_PERMISSIONS: dict[str, Permission] = {
+    "seeker": "market:answer_seeker",
+    "cadre": "market:answer_seeker",
+    "partner": "market:answer_partner",
+    "system": "market:run",
+}
+#: Where a proposal must lie in the principal's scope for each side to move it: the seeker's
+#: region, the offer's partner, or (system moves) an unrestricted scope.
+SIDE_SCOPES: dict[str, Literal["seeker_region", "offer_partner", "everything"]] = {
+    "seeker": "seeker_region",
+    "cadre": "seeker_region",
+    "partner": "offer_partner",
+    "system": "everything",
+}
+#: The kinds of need and offer a registry round matches (job posts).
+_NEED_KIND = "employment"
+_OFFER_KIND = "job"
+
+
+@dataclass(frozen=True, eq=False)
+class RoundResult:
+    """A round stored in the registry.
+
+    ``proposals``: the pairs of the round (``seeker_id, offer_id, seeker_rank, offer_rank,
+    welfare, state``): kept placements carry their state, new pairs are proposed.
+    ``tables``: the report of :class:`dongxi.market.MarketResult` (``overall``, ``by_county``, …).
+    """
+
+    run_id: str
+    round_no: int
+    method: MethodName
+    proposals: pd.DataFrame
+    tables: dict[str, pd.DataFrame]
+
+    @property
+    def overall(self) -> pd.DataFrame:
+        """The one-row summary of the round (seekers, matched, blocking pairs, welfare, …)."""
+        return self.tables["overall"]
+
+    @property
+    def kept(self) -> int:
+        """How many placements of earlier rounds the round kept."""
+        from dongxi.market import INITIAL_STATE
+
+        return int((self.proposals["state"] != INITIAL_STATE).sum())
+
+
+def run_round(
+    principal: Principal,
+    registry: Engine,
+    *,
+    method: str = "stable",
+    seed: int = 2017,
+    after: str | None = None,
+) -> RoundResult:
+    """Match the registry's current needs with its current job offers and store the round.
+
+    With ``after`` (the id of a previous run), the round continues that run's chain: the
+    history of every earlier round is reduced to each pair's current state
+    (:func:`dongxi.market.current_states`), accepted placements keep their places and state,
+    struck pairs are left out, and the rest are matched again.
+    """
+    principal.require("market:run")
+    _require_everything(principal, "run a matching round on the registry")
+    from dongxi.market import (
+        INITIAL_STATE,
+        carried_states,
+        current_states,
+        method_name,
+        run_market,
+    )
+
+    name = method_name(method)
+    from dongxi.store.market_models import (
+        current_needs,
+        current_offers,
+        proposal_history,
+        record_run,
+        run_lineage,
+    )
+
+    lineage = run_lineage(registry, after) if after is not None else []
+    needs = current_needs(registry, kind=_NEED_KIND)
+    offers = current_offers(registry, kind=_OFFER_KIND)
+    if needs.empty or offers.empty:
+        raise InputError(
+            "the registry holds no current needs or no current job offers.",
+            rule="market_round",
+            fix="Import needs and offers first (or match needs and offers files).",
+        )
+    history = None
+    if lineage:
+        history = current_states(
+            proposal_history(registry, lineage), order=("updated_at", "proposal_id")
+        )
+    result = run_market(needs, offers, seed=seed, methods=(name,), history=history)
+    proposals = result.proposals(name)
+    if history is not None:
+        proposals = proposals.assign(state=carried_states(proposals, history))
+    else:
+        proposals = proposals.assign(state=INITIAL_STATE)
+    overall = {str(k): v for k, v in result.tables["overall"].iloc[0].items()}
+    overall["offers"] = len(offers)
+    run_id = record_run(
+        registry,
+        method=name,
+        kind=_OFFER_KIND,
+        seed=seed,
+        actor=principal.actor,
+        proposals=proposals,
+        overall=overall,
+        report={k: v.to_dict("records") for k, v in result.tables.items()},
+        parent_run_id=after,
+    )
+    return RoundResult(
+        run_id=run_id,
+        round_no=len(lineage) + 1,
+        method=name,
+        proposals=proposals,
+        tables=dict(result.tables),
+    )
+
+
+def rematch(
+    principal: Principal,
+    registry: Engine,
+    run_id: str,
+    *,
+    method: str = "stable",
+    seed: int = 2017,
+) -> RoundResult:
+    """The next round of ``run_id``: keep the accepted placements, match those left again."""
+    return run_round(principal, registry, method=method, seed=seed, after=run_id)
+
+
+def _frame(table: pd.DataFrame | Path) -> tuple[pd.DataFrame, str | None]:
+    if isinstance(table, Path):
+        from dongxi.tables import read_table
+
+        return read_table(table, as_text=True), table.name
+    return table, None
+
+
+def match_tables(
+    principal: Principal,
+    needs: pd.DataFrame | Path,
+    offers: pd.DataFrame | Path,
+    *,
+    seed: int = 2017,
+    methods: Sequence[str] = ("stable", "optimal"),
+) -> MarketResult:
+    """Match needs with job offers given as tables (or CSV/XLSX/Parquet files); nothing stored."""
+    principal.require("market:run")
+    from dongxi.market import method_name, run_market
+
+    names = [method_name(m) for m in methods]
+    seekers_frame, _ = _frame(needs)
+    offers_frame, _ = _frame(offers)
+    return run_market(seekers_frame, offers_frame, seed=seed, methods=names)
+
+
+def match_rank_lists(
+    principal: Principal,
+    seeker_ranks: pd.DataFrame | Path,
+    offer_ranks: pd.DataFrame | Path,
+    capacities: pd.DataFrame | Path,
+    *,
+    method: str = "stable",
+) -> RankListMatch:
+    """Research mode: match explicit rank lists and capacities, and explain the unmatched."""
+    principal.require("market:run")
+    from dongxi.market import match_rank_lists as match
+    from dongxi.market import method_name
+
+    name = method_name(method)
+
+    frames = [_frame(t) for t in (seeker_ranks, offer_ranks, capacities)]
+    defaults = ("seeker-ranks", "offer-ranks", "capacities")
+    files = tuple(n or d for (_, n), d in zip(frames, defaults, strict=True))
+    return match(
+        *(f for f, _ in frames),
+        method=name,
+        files=(files[0], files[1], files[2]),
+    )
+
+
+def _require_everything(principal: Principal, what: str) -> None:
+    if not principal.scope.unrestricted:
+        raise PermissionDeniedError(
+            f"A principal whose scope is restricted may not {what}.",
+            fix="Ask an administrator (or an officer with an unrestricted scope) to do it.",
+        )
+
+
+def _in_scope(principal: Principal, registry: Engine, proposal_id: int, side: str) -> bool:
+    where = SIDE_SCOPES[side]
+    if where == "everything":
+        _require_everything(principal, f"move proposals as '{side}'")
+        return True
+    from dongxi.store.market_models import proposal_in_scope
+
+    return proposal_in_scope(registry, proposal_id, scope=principal.scope, by=where)
+
+
+def _not_found(proposal_id: int) -> NotFoundError:
+    return NotFoundError(
+        f"proposal {proposal_id} does not exist (or lies outside your scope).",
+        fix="List the proposals of a run you may see.",
+    )
+
+
+def _side_permission(side: str) -> Permission:
+    from dongxi.market import ACTORS
+
+    if side not in SIDE_PERMISSIONS:
+        raise InputError(
+            "unknown side of a proposal.",
+            column="role",
+            value=side,
+            fix=f"Use one of: {', '.join(ACTORS)}.",
+        )
+    return SIDE_PERMISSIONS[side]
+
+
+def answer_proposal(
+    principal: Principal,
+    registry: Engine,
+    proposal_id: int,
+    *,
+    to_state: str,
+    side: str,
+    note: str | None = None,
+) -> None:
+    """Move a proposal to ``to_state`` for one side (seeker, cadre, partner, system).
+
+    The principal needs the permission of that side (:data:`SIDE_PERMISSIONS`) and the proposal
+    must lie in its scope for that side (:data:`SIDE_SCOPES`). Only the latest round of a chain
+    takes answers (a kept placement is carried into the next round, where it is answered); the
+    state machine then decides whether that side may make that move from the proposal's state.
+    """
+    principal.require(_side_permission(side))
+    if not _in_scope(principal, registry, proposal_id, side):
+        raise _not_found(proposal_id)
+    from dongxi.store.market_models import next_run_of_proposal, record_transition
+
+    later = next_run_of_proposal(registry, proposal_id)
+    if later is not None:
+        raise InputError(
+            "this proposal's round has been followed by a later round.",
+            value=proposal_id,
+            rule="latest_round",
+            fix=f"Answer the proposals of the latest round (run {later} or its successors).",
+        )
+
+    record_transition(
+        registry, proposal_id, to_state=to_state, actor=principal.actor, role=side, note=note
+    )
+
+
+def record_outcome(
+    principal: Principal,
+    registry: Engine,
+    proposal_id: int,
+    *,
+    hired: bool,
+    start_date: dt.date | None = None,
+    monthly_wage: float | None = None,
+    retained_3m: bool | None = None,
+    retained_6m: bool | None = None,
+) -> None:
+    """Record what a confirmed placement became.
+
+    Allowed to the sides the state machine lets decide a hire (``confirmed → hired``): the
+    principal needs the permission of one of them, and the proposal must lie in its scope for
+    that side.
+    """
+    from dongxi.market import TRANSITIONS
+
+    sides = sorted(TRANSITIONS[("confirmed", "hired")])
+    mine = [side for side in sides if principal.can(_side_permission(side))]
+    if not mine:
+        needed = sorted({_side_permission(side) for side in sides})
+        raise PermissionDeniedError(
+            f"The role '{principal.role}' may not record outcomes ({' or '.join(needed)}).",
+            fix="Ask an administrator for a role that includes one of these permissions.",
+        )
+    if not any(_in_scope(principal, registry, proposal_id, side) for side in mine):
+        raise _not_found(proposal_id)
+    from dongxi.store.market_models import record_outcome as store_outcome
+
+    store_outcome(
+        registry,
+        proposal_id,
+        hired=hired,
+        actor=principal.actor,
+        start_date=start_date,
+        monthly_wage=monthly_wage,
+        retained_3m=retained_3m,
+        retained_6m=retained_6m,
+    )
