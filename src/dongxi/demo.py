@@ -39,7 +39,7 @@ import pandas as pd
 from dongxi.errors import InputError
 from dongxi.intake.headers import Kind
 from dongxi.report import ReportData, build_report
-from dongxi.settings import KEY_FILE_NAME, Settings
+from dongxi.settings import KEY_FILE_NAME, Settings, use_settings
 from dongxi.tables import write_table
 
 if TYPE_CHECKING:
@@ -103,6 +103,7 @@ class _Run:
     result: DemoResult
     engine: Engine | None = None
     protector: IdProtector | None = None
+    settings: Settings | None = None  # the demo's own keys, in force from the registry step on
     data: SynthData | None = None
     snapshots: list[dict[str, Any]] = field(default_factory=list)
     snapshot_tables: dict[int, dict[str, pd.DataFrame]] = field(default_factory=dict)
@@ -141,12 +142,14 @@ def _step_registry(run: _Run) -> None:
     # the demo's own keys, in its folder: never the configured keys of a real registry
     key_file = create_key_file(run.folder / KEY_FILE_NAME, purpose="dongxi demo")
     run.result.key_file = key_file
-    keys = Settings(key_file=key_file, encryption_key=None, lookup_key=None).id_keys()
+    run.settings = Settings(key_file=key_file, encryption_key=None, lookup_key=None)
+    keys = run.settings.id_keys()
     run.protector = IdProtector(encryption_key=keys.encryption, lookup_key=keys.lookup)
     log.info("demo: created the demo's own key file %s", key_file)
     run.engine = make_engine(f"sqlite:///{run.result.database}")
-    upgrade(run.engine)
-    record_keys(run.engine, run.protector)
+    with use_settings(run.settings):
+        upgrade(run.engine)
+        record_keys(run.engine, run.protector)
 
 
 def _step_synth(run: _Run) -> None:
@@ -562,7 +565,11 @@ def run_demo(
             if progress is not None:
                 progress(label, i, len(_STEPS))
             start = time.perf_counter()
-            step(run)
+            if run.settings is None:
+                step(run)
+            else:
+                with use_settings(run.settings):
+                    step(run)
             result.seconds[label] = time.perf_counter() - start
         if progress is not None:
             progress("完成 done", len(_STEPS), len(_STEPS))

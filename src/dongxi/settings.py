@@ -16,6 +16,9 @@ from __future__ import annotations
 import os
 import stat
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -26,7 +29,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dongxi.errors import ConfigError
 
-__all__ = ["KEY_FILE_NAME", "IdKeys", "Settings", "get_settings", "settings_markdown"]
+__all__ = [
+    "KEY_FILE_NAME",
+    "IdKeys",
+    "Settings",
+    "get_settings",
+    "settings_markdown",
+    "use_settings",
+]
 
 #: Name of the key file in ``DONGXI_DATA_DIR`` when ``DONGXI_KEY_FILE`` is unset.
 KEY_FILE_NAME = "dongxi-keys.toml"
@@ -112,6 +122,15 @@ class Settings(BaseSettings):
             "many rows to a table, and no fewer than the table held, re-creates the table's "
             "constraints after its COPY instead of checking them row by row (faster; readers "
             "of the table wait until the import commits). A very large value turns it off."
+        ),
+    )
+    import_lock_wait: float = Field(
+        default=600.0,
+        gt=0,
+        description=(
+            "Seconds an import waits for another import of the same kind (PostgreSQL) or any "
+            "other writer (SQLite) to finish before it gives up with a message saying so. "
+            "Imports queue: the second starts when the first has committed."
         ),
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
@@ -218,9 +237,37 @@ def _read_key_file(path: Path) -> dict[str, str]:
 
 
 @lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    """The settings of this process (read once; call ``get_settings.cache_clear()`` in tests)."""
+def _from_environment() -> Settings:
     return Settings()
+
+
+_ACTIVE: ContextVar[Settings | None] = ContextVar("dongxi_active_settings", default=None)
+
+
+class _SettingsGetter:
+    """``get_settings()``: the settings in force (an override of :func:`use_settings`, else the
+    process's settings read once from the environment; ``get_settings.cache_clear()`` re-reads)."""
+
+    def __call__(self) -> Settings:
+        active = _ACTIVE.get()
+        return active if active is not None else _from_environment()
+
+    def cache_clear(self) -> None:
+        """Forget the settings read from the environment (tests change the environment)."""
+        _from_environment.cache_clear()
+
+
+get_settings = _SettingsGetter()
+
+
+@contextmanager
+def use_settings(settings: Settings) -> Iterator[Settings]:
+    """Run a block with ``settings`` in force (the demo works under its own key file)."""
+    token = _ACTIVE.set(settings)
+    try:
+        yield settings
+    finally:
+        _ACTIVE.reset(token)
 
 
 def settings_markdown() -> str:

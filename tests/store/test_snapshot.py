@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
@@ -117,3 +118,95 @@ def test_existing_folder_never_overwritten(registry: Engine, tmp_path: Path) -> 
     (tmp_path / "busy" / "x.txt").write_text("keep", encoding="utf-8")
     with pytest.raises(InputError, match="not empty"):
         create_snapshot(registry, folder=tmp_path / "busy")
+
+
+def _manifest(folder: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    return data
+
+
+def _rewrite(folder: Path, manifest: object) -> None:
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+
+
+def test_manifest_checked_against_the_registry_record(registry: Engine, tmp_path: Path) -> None:
+    folder = tmp_path / "snap"
+    info = create_snapshot(registry, folder=folder, label="first")
+    assert verify_snapshot(folder, engine=registry)["snapshot_id"] == info.snapshot_id
+    with registry.connect() as conn:
+        row = conn.execute(
+            sa.text("SELECT log_seq, log_head FROM snapshots WHERE snapshot_id = :i"),
+            {"i": info.snapshot_id},
+        ).one()
+    head = info.manifest["change_log_head"]
+    assert tuple(row) == (head["seq"], head["entry_hash"])
+    assert head["position"] >= 1 and len(head["seal"]) == 64
+    # the same files, a relabelled manifest: intact as files, refused against the registry
+    _rewrite(folder, _manifest(folder) | {"label": "second"})
+    assert verify_snapshot(folder)["label"] == "second"
+    with pytest.raises(InputError, match="differs from the one recorded") as raised:
+        verify_snapshot(folder, engine=registry)
+    assert raised.value.rule == "snapshot_record"
+    _rewrite(folder, _manifest(folder) | {"snapshot_id": "20990101T000000Z-unknown"})
+    with pytest.raises(InputError, match="no record of snapshot") as raised:
+        verify_snapshot(folder, engine=registry)
+    assert raised.value.rule == "snapshot_record"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda m: m | {"tables": {}}, "lists no files"),
+        (lambda m: [m], "has no snapshot_id"),
+        (lambda m: m | {"tables": ["households.parquet"]}, "has no 'tables' object"),
+        (lambda m: m | {"tables": {"people": m["tables"]["people"]}}, "lacks the tables"),
+        (
+            lambda m: m | {"tables": m["tables"] | {"people": {"file": "people.parquet"}}},
+            "entry 'people' needs",
+        ),
+        (
+            lambda m: (
+                m | {"tables": m["tables"] | {"income": m["tables"]["income"] | {"rows": "3"}}}
+            ),
+            "entry 'income' needs",
+        ),
+    ],
+    ids=["emptied", "not-an-object", "tables-a-list", "tables-missing", "no-hash", "rows-text"],
+)
+def test_malformed_or_emptied_manifest_refused(
+    registry: Engine, tmp_path: Path, change: Any, message: str
+) -> None:
+    folder = tmp_path / "snap"
+    create_snapshot(registry, folder=folder)
+    _rewrite(folder, change(_manifest(folder)))
+    with pytest.raises(InputError, match=message) as raised:
+        verify_snapshot(folder)
+    assert raised.value.rule == "snapshot_manifest"
+
+
+def test_manifest_that_is_not_json_refused(registry: Engine, tmp_path: Path) -> None:
+    folder = tmp_path / "snap"
+    create_snapshot(registry, folder=folder)
+    (folder / "manifest.json").write_bytes(b"\xff\xfe{not json")
+    with pytest.raises(InputError, match="cannot be read as JSON") as raised:
+        verify_snapshot(folder)
+    assert raised.value.rule == "snapshot_manifest"
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["../../etc/passwd", "/etc/passwd", "sub/../../outside.parquet", "C:\\x.parquet", "link"],
+)
+def test_paths_leaving_the_folder_refused(registry: Engine, tmp_path: Path, name: str) -> None:
+    folder = tmp_path / "snap"
+    create_snapshot(registry, folder=folder)
+    outside = tmp_path / "outside.parquet"
+    outside.write_bytes((folder / "income.parquet").read_bytes())
+    (folder / "link").symlink_to(outside)
+    manifest = _manifest(folder)
+    manifest["tables"]["income"]["file"] = name
+    _rewrite(folder, manifest)
+    with pytest.raises(InputError, match="outside the snapshot folder") as raised:
+        verify_snapshot(folder)
+    assert raised.value.rule == "snapshot_path"
+    assert "income" in str(raised.value)

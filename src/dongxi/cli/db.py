@@ -115,21 +115,79 @@ def load_regions_command(url: UrlOption = None) -> None:
 
 
 @db_app.command("verify-log")
-def verify_log_command(url: UrlOption = None) -> None:
-    """Recompute the hash chain of the change log (exit status 1 when broken)."""
+def verify_log_command(
+    url: UrlOption = None,
+    anchor: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--anchor",
+            help="An anchor file ('dongxi db anchor --out') or a snapshot's manifest.json: the "
+            "chain must still hold its signed head at its position (repeatable).",
+        ),
+    ] = None,
+) -> None:
+    """Check the change log: hashes, keyed seals, snapshot heads, anchors (exit 1 when broken)."""
     from dongxi.store._changelog import verify_chain
+    from dongxi.store._seal import load_anchor
     from dongxi.store.db import make_engine
 
+    anchors = [load_anchor(path) for path in anchor or []]
     engine = make_engine(url)
     try:
-        check = verify_chain(engine)
+        check = verify_chain(engine, anchors=anchors)
     finally:
         engine.dispose()
     if check.ok:
-        console.print(f"change log intact: {check.entries} entries")
+        console.print(
+            f"change log intact: {check.entries} entries, {check.seals} seals, "
+            f"{check.anchors} recorded heads checked"
+        )
         return
-    console.print(f"[bold red]change log broken[/] at entry {check.broken_at}: {check.reason}")
+    console.print(
+        f"[bold red]change log broken[/] at entry {check.broken_at} "
+        f"(position {check.position}): {check.reason}"
+    )
     raise typer.Exit(1)
+
+
+@db_app.command("anchor")
+def anchor_command(
+    out: Annotated[Path, typer.Option("--out", help="File to write (must not exist).")],
+    url: UrlOption = None,
+) -> None:
+    """Write the change log's signed head to a file to keep outside the database."""
+    import json
+
+    from dongxi.errors import InputError
+    from dongxi.store._changelog import anchor_of
+    from dongxi.store.db import make_engine, public_url
+
+    if out.exists():
+        raise InputError(
+            "The anchor file exists already.",
+            file=str(out),
+            rule="anchor_file",
+            fix="Give a new file name (anchors are never overwritten).",
+        )
+    engine = make_engine(url)
+    try:
+        head = anchor_of(engine)
+        where = public_url(engine.url)
+    finally:
+        engine.dispose()
+    if head is None:
+        raise InputError(
+            "The change log is empty: there is no head to anchor.",
+            rule="anchor_file",
+            fix="Anchor the log once something has been written.",
+        )
+    document = {
+        "change_log_head": head.as_dict(),
+        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "registry_url": where,
+    }
+    out.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    console.print(f"anchor of entry {head.seq} (position {head.position}) written to {out}")
 
 
 @db_app.command("rotate-key")
@@ -175,12 +233,31 @@ def rotate_key_command(
 @db_app.command("verify-snapshot")
 def verify_snapshot_command(
     folder: Annotated[Path, typer.Argument(help="Folder written by 'dongxi snapshot'.")],
+    url: UrlOption = None,
+    no_registry: Annotated[
+        bool,
+        typer.Option(
+            "--no-registry",
+            help="Check the files against the manifest only, not the manifest against the "
+            "registry's record (for a snapshot away from its registry).",
+        ),
+    ] = False,
 ) -> None:
-    """Recheck the SHA-256 and row count of every file of a snapshot."""
+    """Recheck a snapshot: its manifest against the registry's record, every file's SHA-256
+    and row count against the manifest."""
     from dongxi.store._snapshot import verify_snapshot
+    from dongxi.store.db import make_engine
 
-    manifest = verify_snapshot(folder)
-    console.print(f"snapshot {manifest['snapshot_id']} intact ({len(manifest['tables'])} files)")
+    engine = None if no_registry else make_engine(url)
+    try:
+        manifest = verify_snapshot(folder, engine=engine)
+    finally:
+        if engine is not None:
+            engine.dispose()
+    against = "manifest only" if no_registry else "manifest and registry record"
+    console.print(
+        f"snapshot {manifest['snapshot_id']} intact ({len(manifest['tables'])} files; {against})"
+    )
 
 
 def _url(url: str | None) -> str:

@@ -8,6 +8,11 @@ later hash; :func:`verify_chain` recomputes them. ``prev_hash`` is unique, so tw
 fork the chain (the second fails), and database triggers refuse UPDATE/DELETE. There is no update
 or delete function here.
 
+Every write also stores a keyed seal of the new head (``change_log_seals``,
+:mod:`dongxi.store._seal`) in the same transaction; :func:`verify_chain` checks the seals, the
+heads recorded with snapshots and any anchors kept outside the database, so a re-hashed or
+shortened chain is reported too.
+
 :func:`record_changes` is the bulk API for imports: it runs inside the caller's transaction and
 uses PostgreSQL ``COPY`` (or one ``executemany`` on SQLite). The chain's head is read under a lock
 (a PostgreSQL advisory lock; SQLite's write lock), so concurrent writers queue instead of forking.
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -32,19 +38,22 @@ from sqlalchemy.engine import Connection, Engine
 from dongxi.errors import InputError
 from dongxi.intake.columns import KINDS, TABLE_KINDS, check_kind
 from dongxi.pii.idnumber import is_valid_id, mask_id
+from dongxi.store._seal import Anchor, anchor_mac, seal_key, seal_mac
 from dongxi.store.db import (
     constraints_rebuilt,
     is_bulk_load,
     table_rows_estimate,
     translate_errors,
 )
-from dongxi.store.models import ChangeLogEntry
+from dongxi.store.models import ChangeLogEntry, ChangeLogSeal, Snapshot
 
 __all__ = [
     "GENESIS_HASH",
+    "Anchor",
     "ChainCheck",
     "Change",
     "Prepared",
+    "anchor_of",
     "canonical_json",
     "canonical_json_columns",
     "change_history",
@@ -82,12 +91,21 @@ class Change:
 
 @dataclass(frozen=True)
 class ChainCheck:
-    """Result of :func:`verify_chain`."""
+    """Result of :func:`verify_chain`.
+
+    ``broken_at`` is the ``seq`` of the first entry found changed, missing or unsealed, and
+    ``position`` its place in the chain (1 = the first entry; a deleted entry's place is where it
+    should be). ``seals`` counts the seals checked, ``anchors`` the heads checked from snapshots
+    and anchor files.
+    """
 
     ok: bool
     entries: int
     broken_at: int | None = None
     reason: str | None = None
+    position: int | None = None
+    seals: int = 0
+    anchors: int = 0
 
 
 def _shorten(value: Any) -> Any:
@@ -399,8 +417,57 @@ def _append(
                 written = _copy_postgres(connection, rows)
         else:
             written = _insert_sqlite(connection, rows)
+        if written:
+            _seal_head(connection, stamp)
     log.info("change log: %d %s entries for %s", written, action, entity)
     return written
+
+
+def _head(connection: Connection) -> tuple[int, str] | None:
+    row = connection.execute(
+        sa.select(_TABLE.c.seq, _TABLE.c.entry_hash).order_by(_TABLE.c.seq.desc()).limit(1)
+    ).first()
+    return None if row is None else (int(row[0]), str(row[1]))
+
+
+def _seal_head(connection: Connection, stamp: str) -> None:
+    """Store the keyed seal of the chain's head (inside the writer's lock and transaction)."""
+    head = _head(connection)
+    assert head is not None
+    seq, entry_hash = head
+    connection.execute(
+        sa.insert(ChangeLogSeal).values(
+            seq=seq,
+            entry_hash=entry_hash,
+            mac=seal_mac(seal_key(), seq, entry_hash),
+            sealed_at=stamp,
+        )
+    )
+
+
+def anchor_of(source: Engine | Connection, *, key: bytes | None = None) -> Anchor | None:
+    """The signed head of the change log (``None`` when it is empty): an anchor to keep outside
+    the database (``dongxi db anchor``; every snapshot manifest carries one)."""
+    if isinstance(source, Engine):
+        with source.connect() as connection:
+            return anchor_of(connection, key=key)
+    with translate_errors("Reading the change log's head"):
+        head = _head(source)
+        if head is None:
+            return None
+        seq, entry_hash = head
+        position = int(
+            source.execute(
+                sa.select(sa.func.count()).select_from(_TABLE).where(_TABLE.c.seq <= seq)
+            ).scalar_one()
+        )
+    signing = key if key is not None else seal_key()
+    return Anchor(
+        seq=seq,
+        position=position,
+        entry_hash=entry_hash,
+        seal=anchor_mac(signing, seq, position, entry_hash),
+    )
 
 
 def _insert_sqlite(connection: Connection, rows: Iterator[tuple[Any, ...]]) -> int:
@@ -527,45 +594,213 @@ def change_history(connection: Connection, *, entity: str, key: str) -> list[dic
 
 
 _VERIFY_SQL = (
-    "SELECT seq, at, actor, action, entity, entity_key, before, after, prev_hash, entry_hash "
-    "FROM change_log ORDER BY seq"
+    "SELECT c.seq, c.at, c.actor, c.action, c.entity, c.entity_key, c.before, c.after, "
+    "c.prev_hash, c.entry_hash, s.entry_hash, s.mac "
+    "FROM change_log c LEFT JOIN change_log_seals s ON s.seq = c.seq ORDER BY c.seq"
+)
+_ORPHAN_SQL = (
+    "SELECT s.seq FROM change_log_seals s WHERE NOT EXISTS "
+    "(SELECT 1 FROM change_log c WHERE c.seq = s.seq) ORDER BY s.seq"
 )
 
 
-def verify_chain(source: Engine | Connection) -> ChainCheck:
-    """Recompute every hash of the change log; report the first entry that does not match."""
+@dataclass(frozen=True)
+class _Expected:
+    """A head the chain must still hold: from a snapshot record or an anchor."""
+
+    what: str
+    seq: int
+    entry_hash: str
+    position: int | None
+
+
+def verify_chain(
+    source: Engine | Connection,
+    *,
+    anchors: Sequence[Anchor] = (),
+    key: bytes | None = None,
+) -> ChainCheck:
+    """Check the change log; report the first entry that is changed, missing or unsealed.
+
+    1. every hash is recomputed and every link to the previous entry checked;
+    2. every seal must verify with the seal key (``key``, default: derived from
+       ``DONGXI_LOOKUP_KEY``) and match the entry it seals; the last entry must be sealed; a
+       seal without its entry means entries were deleted;
+    3. the heads recorded with snapshots (``snapshots.log_seq``/``log_head``) and the signed
+       ``anchors`` (files kept outside the database) must still be in the chain, an anchor at
+       its position.
+    """
     if isinstance(source, Engine):
         with source.connect() as connection:
-            return verify_chain(connection)
+            return verify_chain(connection, anchors=anchors, key=key)
+    signing = key if key is not None else seal_key()
+    for anchor in anchors:
+        if not anchor.signed_by(signing):
+            return ChainCheck(
+                False,
+                0,
+                anchor.seq,
+                f"the anchor of seq {anchor.seq} does not verify with the seal key: the anchor "
+                "was altered, or DONGXI_LOOKUP_KEY is not the key it was made with",
+                anchor.position,
+            )
     with translate_errors("Verifying the change log"):
+        expected = _snapshot_heads(source) + [
+            _Expected(f"anchor (position {a.position})", a.seq, a.entry_hash, a.position)
+            for a in anchors
+        ]
         # plain SQL, streamed (a server-side cursor on PostgreSQL), rows unpacked as tuples
         # (options for this statement only: Connection.execution_options would change the
         # caller's connection)
+        orphan = source.exec_driver_sql(_ORPHAN_SQL).first()
         result = source.exec_driver_sql(
             _VERIFY_SQL, execution_options={"stream_results": True, "yield_per": _CHUNK}
         )
         try:
-            return _check_rows(result)
+            return _check_rows(
+                result, signing, expected, None if orphan is None else int(orphan[0])
+            )
         finally:
             result.close()
 
 
-def _check_rows(rows: Iterable[tuple[Any, ...]]) -> ChainCheck:
+def _snapshot_heads(connection: Connection) -> list[_Expected]:
+    table = Snapshot.__table__
+    rows = connection.execute(
+        sa.select(table.c.snapshot_id, table.c.log_seq, table.c.log_head)
+        .where(table.c.log_seq.is_not(None))
+        .order_by(table.c.log_seq)
+    ).all()
+    return [_Expected(f"snapshot {sid}", int(seq), str(head), None) for sid, seq, head in rows]
+
+
+def _check_rows(
+    rows: Iterable[tuple[Any, ...]],
+    key: bytes,
+    expected: Sequence[_Expected],
+    orphan: int | None,
+) -> ChainCheck:
+    """The chain, its seals and the expected heads; ``orphan`` is the first ``seq`` of a seal
+    whose entry is missing. A failure's ``position`` is the place of the entry at fault (of a
+    deleted one: where it should be)."""
     prev = GENESIS_HASH
     count = 0
-    for seq, at, actor, action, entity, key, before, after, prev_hash, entry_hash in rows:
+    seals = 0
+    sealed_through = 0  # seq of the last sealed entry
+    first_unsealed: tuple[int, int] | None = None  # (seq, position) after the last seal
+    heads: dict[int, list[_Expected]] = {}
+    for item in expected:
+        heads.setdefault(item.seq, []).append(item)
+    found: set[int] = set()
+    before_orphan = 0  # entries before the missing one
+    for row in rows:
+        seq, at, actor, action, entity, key_text, before, after, prev_hash, entry_hash = row[:10]
+        seal_hash, mac = row[10], row[11]
         count += 1
         if prev_hash != prev:
             return ChainCheck(
                 False,
                 count,
                 seq,
-                "previous hash does not match: an entry before it was removed or changed",
+                f"entry {seq} (position {count}): previous hash does not match: an entry before "
+                "it was removed or changed",
+                count,
+                seals,
             )
         fields = _fields_text(at, actor, action, entity)
-        if entry_hash != _entry_hash(prev, fields, key, before, after):
+        if entry_hash != _entry_hash(prev, fields, key_text, before, after):
             return ChainCheck(
-                False, count, seq, "content does not match its hash: the entry was changed"
+                False,
+                count,
+                seq,
+                f"entry {seq} (position {count}): content does not match its hash: the entry was "
+                "changed",
+                count,
+                seals,
             )
+        if seal_hash is not None:
+            if not hmac.compare_digest(str(mac), seal_mac(key, seq, str(seal_hash))):
+                return ChainCheck(
+                    False,
+                    count,
+                    seq,
+                    f"entry {seq} (position {count}): its seal does not verify with the seal key: "
+                    "the seal was forged or altered, or DONGXI_LOOKUP_KEY is not the key the log "
+                    "was written with",
+                    count,
+                    seals,
+                )
+            if seal_hash != entry_hash:
+                return ChainCheck(
+                    False,
+                    count,
+                    seq,
+                    f"entry {seq} (position {count}) differs from its seal: the chain was "
+                    f"rewritten after entry {sealed_through} and up to this one",
+                    count,
+                    seals,
+                )
+            seals += 1
+            sealed_through = seq
+            first_unsealed = None
+        elif first_unsealed is None:
+            first_unsealed = (seq, count)
+        for item in heads.get(seq, ()):
+            if item.entry_hash != entry_hash or (
+                item.position is not None and item.position != count
+            ):
+                where = "" if item.position is None else f" at position {item.position}"
+                return ChainCheck(
+                    False,
+                    count,
+                    seq,
+                    f"entry {seq} (position {count}) is not the head recorded by the {item.what}"
+                    f"{where}: the chain was rewritten, or entries before it were deleted",
+                    count,
+                    seals,
+                )
+            found.add(seq)
         prev = entry_hash
-    return ChainCheck(True, count)
+        if orphan is not None and seq < orphan:
+            before_orphan += 1
+    checked = sum(len(v) for k, v in heads.items() if k in found)
+    if orphan is not None:
+        return ChainCheck(
+            False,
+            count,
+            orphan,
+            f"entry {orphan} is missing but its seal remains: entries were deleted from "
+            f"position {before_orphan + 1} on (the chain ends after position {count})"
+            if before_orphan == count
+            else f"entry {orphan} is missing but its seal remains: entries were deleted at "
+            f"position {before_orphan + 1}",
+            before_orphan + 1,
+            seals,
+            checked,
+        )
+    missing = [item for k, v in sorted(heads.items()) if k not in found for item in v]
+    if missing:
+        item = missing[0]
+        return ChainCheck(
+            False,
+            count,
+            item.seq,
+            f"the head recorded by the {item.what} (entry {item.seq}) is no longer in the chain, "
+            f"which ends after position {count}: entries were deleted",
+            item.position if item.position is not None else count + 1,
+            seals,
+            checked,
+        )
+    if first_unsealed is not None:
+        seq, position = first_unsealed
+        return ChainCheck(
+            False,
+            count,
+            seq,
+            f"entries from {seq} (position {position}) on are not sealed: they were written "
+            "without the seal key, or their seals were deleted",
+            position,
+            seals,
+            checked,
+        )
+    return ChainCheck(True, count, seals=seals, anchors=checked)

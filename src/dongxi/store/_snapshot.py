@@ -6,7 +6,11 @@ SQLite read transaction) and writes one Parquet file per table with exactly the 
 ``id_hash``), partners without their contact — plus ``manifest.json``: snapshot id, creation time,
 as-of date, registry URL without password, schema revision, the head of the change log, and per
 file the row count and SHA-256. A row in the ``snapshots`` table and a change-log entry record it.
-``verify_snapshot`` rechecks every file against the manifest.
+The manifest's ``change_log_head`` is signed (``seq``, ``position``, ``entry_hash``, ``seal``:
+an anchor, :mod:`dongxi.store._seal`), and the ``snapshots`` row keeps the head and the manifest's
+SHA-256. ``verify_snapshot`` refuses a malformed or emptied manifest and any file name that leaves
+the folder, rechecks every file against the manifest and, given the registry, the manifest against
+the registry's record of the snapshot.
 
 ``as_of`` (a date) freezes the registry as it stood that day as far as the data allow: status
 history up to that date (and each household's status from it), income years up to that year,
@@ -34,10 +38,9 @@ from dongxi import __version__
 from dongxi.errors import InputError, NotFoundError
 from dongxi.intake.columns import TABLE_KINDS
 from dongxi.outputs import output_folder
-from dongxi.store._changelog import record_change
+from dongxi.store._changelog import anchor_of, record_change
 from dongxi.store.db import public_url, translate_errors
 from dongxi.store.models import (
-    ChangeLogEntry,
     Household,
     HouseholdStatus,
     Income,
@@ -285,14 +288,6 @@ def _read_all(connection: Connection, as_of: dt.date | None) -> dict[str, pa.Tab
     return tables
 
 
-def _log_head(connection: Connection) -> dict[str, Any] | None:
-    table = ChangeLogEntry.__table__
-    row = connection.execute(
-        sa.select(table.c.seq, table.c.entry_hash).order_by(table.c.seq.desc()).limit(1)
-    ).first()
-    return None if row is None else {"seq": int(row[0]), "entry_hash": str(row[1])}
-
-
 def create_snapshot(
     engine: Engine,
     *,
@@ -327,7 +322,7 @@ def create_snapshot(
             connection.begin(),
         ):
             tables = _read_all(connection, as_of)
-            head = _log_head(connection)
+            head = anchor_of(connection)
     files: dict[str, dict[str, Any]] = {}
     for name, table in tables.items():
         path = target / f"{name}.parquet"
@@ -340,7 +335,7 @@ def create_snapshot(
         "as_of": as_of.isoformat() if as_of else None,
         "registry_url": public_url(engine.url),
         "schema_revision": revision,
-        "change_log_head": head,
+        "change_log_head": None if head is None else head.as_dict(),
         "dongxi_version": __version__,
         "tables": files,
     }
@@ -359,6 +354,8 @@ def create_snapshot(
                 schema_revision=revision,
                 row_counts={name: info["rows"] for name, info in files.items()},
                 manifest_sha256=_sha256(manifest_path),
+                log_seq=None if head is None else head.seq,
+                log_head=None if head is None else head.entry_hash,
             )
         )
         record_change(
@@ -373,10 +370,69 @@ def create_snapshot(
     return SnapshotInfo(snapshot_id=snapshot_id, folder=target, manifest=manifest)
 
 
-def verify_snapshot(folder: Path | str) -> dict[str, Any]:
+def _manifest_error(path: Path, what: str) -> InputError:
+    return InputError(
+        f"The snapshot manifest {what}.",
+        file=str(path),
+        rule="snapshot_manifest",
+        fix="Restore manifest.json from a backup of the snapshot, or take a new snapshot.",
+    )
+
+
+def _read_manifest(manifest_path: Path) -> dict[str, Any]:
+    """The manifest, checked for shape: every table of :data:`SNAPSHOT_TABLES` with a file
+    name, a row count and a SHA-256."""
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise _manifest_error(manifest_path, "cannot be read as JSON") from exc
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("snapshot_id"), str):
+        raise _manifest_error(manifest_path, "has no snapshot_id")
+    entries = manifest.get("tables")
+    if not isinstance(entries, dict):
+        raise _manifest_error(manifest_path, "has no 'tables' object")
+    if not entries:
+        raise _manifest_error(manifest_path, "lists no files (it was emptied)")
+    missing = [name for name in SNAPSHOT_TABLES if name not in entries]
+    if missing:
+        raise _manifest_error(manifest_path, f"lacks the tables {', '.join(missing)}")
+    for name, info in entries.items():
+        if not (
+            isinstance(info, dict)
+            and isinstance(info.get("file"), str)
+            and isinstance(info.get("rows"), int)
+            and not isinstance(info.get("rows"), bool)
+            and isinstance(info.get("sha256"), str)
+        ):
+            raise _manifest_error(
+                manifest_path, f"entry '{name}' needs a file name, a row count and a SHA-256"
+            )
+    return manifest
+
+
+def _inside(target: Path, name: str) -> Path | None:
+    """``target / name`` when ``name`` is a plain relative path that stays in ``target``."""
+    from pathlib import PurePosixPath, PureWindowsPath
+
+    if not name or PurePosixPath(name).is_absolute() or PureWindowsPath(name).is_absolute():
+        return None
+    if PureWindowsPath(name).drive or ".." in PurePosixPath(name.replace("\\", "/")).parts:
+        return None
+    path = target / name
+    try:
+        path.resolve().relative_to(target.resolve())
+    except ValueError:  # a symbolic link out of the folder
+        return None
+    return path
+
+
+def verify_snapshot(folder: Path | str, *, engine: Engine | None = None) -> dict[str, Any]:
     """Recheck every file of a snapshot against its manifest; returns the manifest.
 
-    Raises :class:`InputError` naming every missing, changed or miscounted file.
+    Raises :class:`InputError` for a malformed or emptied manifest, a file name that is absolute
+    or leaves the folder, and (naming every one) missing, changed or miscounted files. With
+    ``engine``, the manifest must also be the one recorded in the registry when the snapshot
+    was taken (same SHA-256).
     """
     target = Path(folder)
     manifest_path = target / "manifest.json"
@@ -385,19 +441,23 @@ def verify_snapshot(folder: Path | str) -> dict[str, Any]:
             f"No snapshot manifest in {target}.",
             fix="Give the folder written by 'dongxi snapshot --out'.",
         )
-    try:
-        manifest: dict[str, Any] = json.loads(manifest_path.read_text(encoding="utf-8"))
-        entries = manifest["tables"]
-    except (ValueError, KeyError, TypeError) as exc:
+    manifest = _read_manifest(manifest_path)
+    entries: dict[str, dict[str, Any]] = manifest["tables"]
+    outside = [name for name, info in entries.items() if _inside(target, info["file"]) is None]
+    if outside:
         raise InputError(
-            "The snapshot manifest cannot be read.",
+            "The snapshot manifest names files outside the snapshot folder (tables "
+            + ", ".join(outside)
+            + ").",
             file=str(manifest_path),
-            rule="snapshot_manifest",
-            fix="Restore manifest.json from a backup of the snapshot.",
-        ) from exc
+            rule="snapshot_path",
+            fix="Do not use this manifest: it was altered. Restore the snapshot from a backup.",
+        )
+    if engine is not None:
+        _check_record(engine, manifest, manifest_path)
     problems = []
     for name, info in entries.items():
-        path = target / str(info["file"])
+        path = target / info["file"]
         if not path.is_file():
             problems.append(f"{name}: file {info['file']} is missing")
             continue
@@ -415,3 +475,29 @@ def verify_snapshot(folder: Path | str) -> dict[str, Any]:
             fix="Use an intact copy of the snapshot, or take a new one.",
         )
     return manifest
+
+
+def _check_record(engine: Engine, manifest: dict[str, Any], manifest_path: Path) -> None:
+    """The manifest is the one the registry recorded for its snapshot id."""
+    snapshot_id = manifest["snapshot_id"]
+    with translate_errors("Reading the registry's snapshot records"), engine.connect() as conn:
+        recorded = conn.execute(
+            sa.select(Snapshot.manifest_sha256).where(Snapshot.snapshot_id == snapshot_id)
+        ).scalar_one_or_none()
+    if recorded is None:
+        raise InputError(
+            f"The registry has no record of snapshot {snapshot_id[:40]}.",
+            file=str(manifest_path),
+            value=snapshot_id[:40],
+            rule="snapshot_record",
+            fix="Check against the registry the snapshot was taken from (--url), or use "
+            "--no-registry to check the files against the manifest only.",
+        )
+    if recorded != _sha256(manifest_path):
+        raise InputError(
+            f"The manifest of snapshot {snapshot_id} differs from the one recorded in the "
+            "registry when it was taken.",
+            file=str(manifest_path),
+            rule="snapshot_record",
+            fix="Do not use this manifest: it was altered. Restore the snapshot from a backup.",
+        )

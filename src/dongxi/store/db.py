@@ -90,8 +90,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+#: Execution option of a SQLite connection whose transactions begin with ``BEGIN IMMEDIATE``
+#: (the write lock is taken at once, so a writer that reads first cannot be refused later).
+SQLITE_BEGIN_IMMEDIATE = "dongxi_sqlite_begin_immediate"
+
+
 def _sqlite_begin(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+    if connection.get_execution_options().get(SQLITE_BEGIN_IMMEDIATE):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        connection.exec_driver_sql("BEGIN")
 
 
 def _create_private_on_connect(engine: Engine, path: Path) -> None:

@@ -10,6 +10,11 @@ every row (:mod:`dongxi.intake.validate`) and writes in **one transaction**:
 * upsert by natural key: new records are inserted, changed ones updated (``row_version`` bumped),
   unchanged ones left alone, so re-importing the same file changes nothing;
 * every created or updated record gets a change-log entry (``record_changes``);
+* imports queue: the transaction takes its lock before it reads anything (SQLite: ``BEGIN
+  IMMEDIATE``, the database's write lock; PostgreSQL: a transaction-level advisory lock per kind
+  imported), so a second import of the same data waits for the first to commit, then finds its
+  rows unchanged. After ``DONGXI_IMPORT_LOCK_WAIT`` seconds of waiting it gives up with
+  :class:`~dongxi.errors.ConflictError` ("another import is running");
 * ID numbers are stored encrypted with a keyed hash (:mod:`dongxi.pii.protect`); households
   get a ``household_status`` history entry when created or when their status changes.
 
@@ -28,17 +33,18 @@ from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, RootTransaction
 
-from dongxi.errors import InputError, RowError
+from dongxi.errors import ConflictError, InputError, RowError
 from dongxi.intake.columns import TABLE_KINDS
 from dongxi.intake.headers import KINDS, Kind, detect_kind, load_mapping, to_canonical
 from dongxi.intake.validate import Validated, validate_frame
 from dongxi.pii.protect import IdProtector, get_protector
+from dongxi.settings import get_settings
 from dongxi.store._changelog import Prepared, prepare_created
 from dongxi.store._import_write import Plan, apply_plan, bulk_insert, plan_upsert, registry_view
 from dongxi.store._keys import verify_keys
-from dongxi.store.db import translate_errors
+from dongxi.store.db import SQLITE_BEGIN_IMMEDIATE, translate_errors
 from dongxi.tables import read_table
 
 __all__ = ["IMPORT_ORDER", "ImportResult", "import_file", "import_frame", "import_frames"]
@@ -252,6 +258,65 @@ def _widen_sqlite_cache(conn: Connection) -> int | None:
     return int(before)
 
 
+#: First key of the PostgreSQL advisory locks of imports ("dxim"); the second is the kind's
+#: place in :data:`IMPORT_ORDER`.
+_PG_IMPORT_LOCK = 0x6478696D
+_SQLITE_BUSY = 5
+
+
+def _busy(kinds: list[Kind], waited: float) -> ConflictError:
+    return ConflictError(
+        f"Another import is running ({', '.join(kinds)}): this one waited {waited:g} s for it "
+        "to finish and gave up. Nothing was written.",
+        fix="Run the import again when the other one has finished, or wait longer "
+        "(DONGXI_IMPORT_LOCK_WAIT, in seconds).",
+    )
+
+
+def _begin_locked(conn: Connection, kinds: list[Kind]) -> RootTransaction:
+    """Begin the import's transaction holding its lock (imports queue; see the module doc)."""
+    wait = get_settings().import_lock_wait
+    log.info("import of %s: waiting for other imports to finish", ", ".join(kinds))
+    trans = _begin_waiting(conn, kinds, wait)
+    log.info("import of %s: lock taken", ", ".join(kinds))
+    return trans
+
+
+def _begin_waiting(conn: Connection, kinds: list[Kind], wait: float) -> RootTransaction:
+    if conn.dialect.name == "sqlite":
+        previous = conn.exec_driver_sql("PRAGMA busy_timeout").scalar_one()
+        conn.exec_driver_sql(f"PRAGMA busy_timeout={int(wait * 1000)}")
+        conn.commit()
+        conn.execution_options(**{SQLITE_BEGIN_IMMEDIATE: True})
+        try:
+            return conn.begin()
+        except sa.exc.OperationalError as exc:
+            if getattr(exc.orig, "sqlite_errorcode", None) == _SQLITE_BUSY:
+                raise _busy(kinds, wait) from exc
+            raise
+        finally:
+            conn.execution_options(**{SQLITE_BEGIN_IMMEDIATE: False})
+            conn.exec_driver_sql(f"PRAGMA busy_timeout={int(previous)}")
+    trans = conn.begin()
+    try:
+        previous = conn.exec_driver_sql("SHOW lock_timeout").scalar_one()
+        conn.execute(
+            sa.text("SELECT set_config('lock_timeout', :v, true)"), {"v": f"{int(wait * 1000)}ms"}
+        )
+        for kind in kinds:  # always in IMPORT_ORDER: two imports never wait for each other
+            conn.execute(
+                sa.text("SELECT pg_advisory_xact_lock(:a, :b)"),
+                {"a": _PG_IMPORT_LOCK, "b": IMPORT_ORDER.index(kind)},
+            )
+        conn.execute(sa.text("SELECT set_config('lock_timeout', :v, true)"), {"v": previous})
+    except sa.exc.OperationalError as exc:
+        trans.rollback()
+        if getattr(exc.orig, "sqlstate", None) == "55P03":  # lock_not_available
+            raise _busy(kinds, wait) from exc
+        raise
+    return trans
+
+
 def import_frames(
     engine: Engine,
     frames: Mapping[Kind, pd.DataFrame],
@@ -285,7 +350,7 @@ def import_frames(
         conn = engine.connect()
         cache_size = _widen_sqlite_cache(conn)
         try:
-            trans = conn.begin()
+            trans = _begin_locked(conn, [k for k in IMPORT_ORDER if k in frames])
             try:
                 if "people" in frames and protector is not None:
                     verify_keys(conn, protector)  # before any row is written

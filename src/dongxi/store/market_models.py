@@ -14,11 +14,18 @@
   and 6 months.
 
 Sex and ethnicity are deliberately absent from the needs: they are never matching criteria.
+
+Every write here also goes into the hash-chained change log (:mod:`dongxi.store._changelog`), in
+the same transaction: new and replaced versions of needs and offers (``create``/``update``, the
+replaced version as ``before``), runs (their report by SHA-256), proposals, transitions (each
+``create``, and the proposal's ``update`` of state) and outcomes. ``match_transitions`` is
+append-only in the database (triggers, migration 0003).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import uuid
 from collections.abc import Iterable, Sequence
@@ -27,10 +34,11 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Mapped, aliased, mapped_column
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 
 from dongxi.errors import InputError, NotFoundError
+from dongxi.store._changelog import Change, record_changes
 from dongxi.store.base import Base, utcnow
 from dongxi.store.db import session_scope, translate_errors
 
@@ -270,6 +278,22 @@ def _records(
     return rows
 
 
+def _log(
+    connection: Connection,
+    *,
+    actor: str,
+    entity: str,
+    changes: Sequence[Change],
+) -> None:
+    """Change-log entries: ``create`` for changes without ``before``, ``update`` for the rest."""
+    created = [c for c in changes if c.before is None]
+    updated = [c for c in changes if c.before is not None]
+    if created:
+        record_changes(connection, actor=actor, action="create", entity=entity, changes=created)
+    if updated:
+        record_changes(connection, actor=actor, action="update", entity=entity, changes=updated)
+
+
 def _save_versions(
     engine: Engine,
     model: Any,
@@ -279,7 +303,9 @@ def _save_versions(
 ) -> int:
     now = utcnow()
     table = model.__table__
+    fields = [c for c in table.columns if c.name not in _BOOKKEEPING]
     with session_scope(engine) as session:
+        connection = session.connection()
         for start in range(0, len(rows), 5000):
             chunk = rows[start : start + 5000]
             if len(key) == 1:
@@ -288,11 +314,30 @@ def _save_versions(
                 cond = sa.tuple_(*[table.c[k] for k in key]).in_(
                     [tuple(r[k] for k in key) for r in chunk]
                 )
+            current = {
+                tuple(m[k] for k in key): dict(m)
+                for m in connection.execute(
+                    sa.select(*fields).where(cond, table.c.valid_to.is_(None))
+                ).mappings()
+            }
             session.execute(
                 sa.update(table).where(cond, table.c.valid_to.is_(None)).values(valid_to=now)
             )
             session.execute(
                 sa.insert(table), [{**r, "valid_from": now, "recorded_by": actor} for r in chunk]
+            )
+            _log(
+                connection,
+                actor=actor,
+                entity=table.name,
+                changes=[
+                    Change(
+                        key="/".join(str(r[k]) for k in key),
+                        before=current.get(tuple(r[k] for k in key)),
+                        after=r,
+                    )
+                    for r in chunk
+                ],
             )
     return len(rows)
 
@@ -412,11 +457,14 @@ def record_run(
         ]
         if rows:
             session.execute(sa.insert(MatchProposal), rows)
-        ids = session.execute(
-            sa.select(MatchProposal.proposal_id, MatchProposal.state).where(
-                MatchProposal.run_id == run_id
-            )
-        ).all()
+        proposal_table = MatchProposal.__table__
+        written = session.execute(
+            sa.select(proposal_table)
+            .where(proposal_table.c.run_id == run_id)
+            .order_by(proposal_table.c.proposal_id)
+        ).mappings()
+        logged = [Change(key=str(r["proposal_id"]), after=dict(r)) for r in written]
+        ids = [(int(c.key), str(c.after["state"])) for c in logged if c.after is not None]
         if ids:
             session.execute(
                 sa.insert(MatchTransition),
@@ -433,7 +481,39 @@ def record_run(
                     for pid, state in ids
                 ],
             )
+        _log_run(session, run_id=run_id, actor=actor, proposals=logged)
     return run_id
+
+
+def _log_run(session: Session, *, run_id: str, actor: str, proposals: Sequence[Change]) -> None:
+    """The change-log entries of a run: the run (its report by SHA-256), its proposals and
+    their first transitions."""
+    connection = session.connection()
+    runs = MatchRun.__table__
+    run = dict(connection.execute(sa.select(runs).where(runs.c.run_id == run_id)).mappings().one())
+    report = str(run.pop("report_json"))
+    run["report_sha256"] = hashlib.sha256(report.encode("utf-8")).hexdigest()
+    record_changes(
+        connection,
+        actor=actor,
+        action="create",
+        entity="match_runs",
+        changes=[Change(key=run_id, after=run)],
+    )
+    _log(connection, actor=actor, entity="match_proposals", changes=proposals)
+    transitions = MatchTransition.__table__
+    ids = sa.select(MatchProposal.proposal_id).where(MatchProposal.run_id == run_id)
+    rows = connection.execute(
+        sa.select(transitions)
+        .where(transitions.c.proposal_id.in_(ids))
+        .order_by(transitions.c.transition_id)
+    ).mappings()
+    _log(
+        connection,
+        actor=actor,
+        entity="match_transitions",
+        changes=[Change(key=str(r["transition_id"]), after=dict(r)) for r in rows],
+    )
 
 
 def record_transition(
@@ -456,19 +536,45 @@ def record_transition(
             )
         check_transition(proposal.state, to_state, role)
         now = utcnow()
-        session.add(
-            MatchTransition(
-                proposal_id=proposal_id,
-                from_state=proposal.state,
-                to_state=to_state,
-                at=now,
-                actor=actor,
-                role=role,
-                note=note,
-            )
+        before = {"state": proposal.state, "updated_at": proposal.updated_at}
+        transition = MatchTransition(
+            proposal_id=proposal_id,
+            from_state=proposal.state,
+            to_state=to_state,
+            at=now,
+            actor=actor,
+            role=role,
+            note=note,
         )
+        session.add(transition)
         proposal.state = to_state
         proposal.updated_at = now
+        session.flush()
+        table = MatchTransition.__table__
+        connection = session.connection()
+        _log(
+            connection,
+            actor=actor,
+            entity="match_transitions",
+            changes=[
+                Change(
+                    key=str(transition.transition_id),
+                    after={c.name: getattr(transition, c.name) for c in table.columns},
+                )
+            ],
+        )
+        _log(
+            connection,
+            actor=actor,
+            entity="match_proposals",
+            changes=[
+                Change(
+                    key=str(proposal_id),
+                    before=before,
+                    after={"state": to_state, "updated_at": now},
+                )
+            ],
+        )
 
 
 def record_outcome(
@@ -500,7 +606,12 @@ def record_outcome(
                 "retained at 6 months but not at 3 months.",
                 fix="Correct the 3-month retention or the 6-month one.",
             )
-        outcome = session.get(MatchOutcome, proposal_id) or MatchOutcome(proposal_id=proposal_id)
+        table = MatchOutcome.__table__
+        existing = session.get(MatchOutcome, proposal_id)
+        before = (
+            None if existing is None else {c.name: getattr(existing, c.name) for c in table.columns}
+        )
+        outcome = existing or MatchOutcome(proposal_id=proposal_id)
         outcome.hired = hired
         outcome.start_date = start_date
         outcome.monthly_wage = monthly_wage
@@ -509,6 +620,19 @@ def record_outcome(
         outcome.recorded_at = utcnow()
         outcome.recorded_by = actor
         session.add(outcome)
+        session.flush()
+        _log(
+            session.connection(),
+            actor=actor,
+            entity="match_outcomes",
+            changes=[
+                Change(
+                    key=str(proposal_id),
+                    before=before,
+                    after={c.name: getattr(outcome, c.name) for c in table.columns},
+                )
+            ],
+        )
 
 
 def proposal_history(engine: Engine, run_ids: Iterable[str]) -> pd.DataFrame:

@@ -41,6 +41,7 @@ from dongxi.vocab import (
 
 __all__ = [
     "ChangeLogEntry",
+    "ChangeLogSeal",
     "Helper",
     "Household",
     "HouseholdStatus",
@@ -376,6 +377,24 @@ class ChangeLogEntry(Base):
     entry_hash: Mapped[str] = mapped_column(sa.String(64))
 
 
+class ChangeLogSeal(Base):
+    """A keyed seal of the change log's head, written by every write transaction (append-only).
+
+    ``mac`` is HMAC-SHA-256 over ``seq`` and ``entry_hash`` with a key derived from
+    ``DONGXI_LOOKUP_KEY`` (:mod:`dongxi.store._seal`): re-hashing the chain without the key no
+    longer matches the seals. Database triggers refuse UPDATE and DELETE.
+    """
+
+    __tablename__ = "change_log_seals"
+
+    seq: Mapped[int] = mapped_column(
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=False
+    )
+    entry_hash: Mapped[str] = mapped_column(sa.String(64))
+    mac: Mapped[str] = mapped_column(sa.String(64))
+    sealed_at: Mapped[str] = mapped_column(sa.String(32))
+
+
 class Snapshot(Base):
     """A frozen copy of the registry written as Parquet (see ``create_snapshot``)."""
 
@@ -389,3 +408,6 @@ class Snapshot(Base):
     schema_revision: Mapped[str | None] = mapped_column(sa.String(40))
     row_counts: Mapped[Any] = mapped_column(sa.JSON)
     manifest_sha256: Mapped[str] = mapped_column(sa.String(64))
+    #: the change log's head when the snapshot was read (``verify_chain`` checks it is still there)
+    log_seq: Mapped[int | None] = mapped_column(sa.BigInteger)
+    log_head: Mapped[str | None] = mapped_column(sa.String(64))

@@ -17,6 +17,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from dongxi.store._append_only import append_only_sql, drop_append_only_sql
+
 revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
@@ -493,44 +495,15 @@ def upgrade() -> None:
     _protect_change_log()
 
 
-_PG_FUNCTION = """
-CREATE FUNCTION dongxi_change_log_append_only() RETURNS trigger AS $$
-BEGIN
-    RAISE EXCEPTION 'change_log is append-only: % refused', TG_OP
-        USING ERRCODE = 'insufficient_privilege';
-END;
-$$ LANGUAGE plpgsql
-"""
-
-
 def _protect_change_log() -> None:
     """Refuse UPDATE and DELETE on change_log at the database level."""
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute(_PG_FUNCTION)
-        op.execute(
-            "CREATE TRIGGER change_log_append_only BEFORE UPDATE OR DELETE ON change_log "
-            "FOR EACH ROW EXECUTE FUNCTION dongxi_change_log_append_only()"
-        )
-        op.execute(
-            "CREATE TRIGGER change_log_no_truncate BEFORE TRUNCATE ON change_log "
-            "FOR EACH STATEMENT EXECUTE FUNCTION dongxi_change_log_append_only()"
-        )
-    else:
-        for verb in ("UPDATE", "DELETE"):
-            op.execute(
-                f"CREATE TRIGGER change_log_no_{verb.lower()} BEFORE {verb} ON change_log "
-                f"BEGIN SELECT RAISE(ABORT, 'change_log is append-only: {verb} refused'); END"
-            )
+    for statement in append_only_sql("change_log", op.get_bind().dialect.name):
+        op.execute(statement)
 
 
 def _unprotect_change_log() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute("DROP TRIGGER IF EXISTS change_log_append_only ON change_log")
-        op.execute("DROP TRIGGER IF EXISTS change_log_no_truncate ON change_log")
-        op.execute("DROP FUNCTION IF EXISTS dongxi_change_log_append_only()")
-    else:
-        op.execute("DROP TRIGGER IF EXISTS change_log_no_update")
-        op.execute("DROP TRIGGER IF EXISTS change_log_no_delete")
+    for statement in drop_append_only_sql("change_log", op.get_bind().dialect.name):
+        op.execute(statement)
 
 
 def downgrade() -> None:

@@ -1,7 +1,7 @@
 """Key check values, and ID ciphertexts bound to their row.
 
 Revision ID: 0004
-Revises: 0002 (becomes 0003 at integration)
+Revises: 0003
 Create Date: 2026-11-29
 
 - New table ``key_checks``: the check value of the encryption and of the look-up key
@@ -34,7 +34,7 @@ from dongxi.pii.protect import IdProtector, _derive
 from dongxi.settings import get_settings
 
 revision: str = "0004"
-down_revision: str | None = "0002"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
