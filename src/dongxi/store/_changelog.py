@@ -208,14 +208,27 @@ _ENCODER = json.JSONEncoder(
 )
 
 
+def _entry_hash(
+    prev: str,
+    at: str,
+    actor: str,
+    action: str,
+    entity: str,
+    key: str,
+    before: str | None,
+    after: str | None,
+) -> str:
+    """``SHA-256(prev ␟ at ␟ actor ␟ action ␟ entity ␟ key ␟ before ␟ after)``: an entry's hash."""
+    return _hash(prev, _fields_text(at, actor, action, entity), key, before, after)
+
+
 def _fields_text(at: str, actor: str, action: str, entity: str) -> str:
-    """The part of an entry's hashed text shared by every entry of one write."""
+    """The part of an entry's hashed text that every entry of one write shares."""
     return f"{_SEP}{at}{_SEP}{actor}{_SEP}{action}{_SEP}{entity}{_SEP}"
 
 
-def _entry_hash(prev: str, fields: str, key: str, before: str | None, after: str | None) -> str:
-    """``SHA-256(prev ␟ at ␟ actor ␟ action ␟ entity ␟ key ␟ before ␟ after)``; ``fields`` is
-    :func:`_fields_text` of (at, actor, action, entity)."""
+def _hash(prev: str, fields: str, key: str, before: str | None, after: str | None) -> str:
+    """:func:`_entry_hash` with the shared part (:func:`_fields_text`) built once per write."""
     text = f"{prev}{fields}{key}{_SEP}{before or ''}{_SEP}{after or ''}"
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -295,7 +308,7 @@ def _rows(
 ) -> Iterator[tuple[str, str, str, str, str, str | None, str | None, str, str]]:
     fields = _fields_text(at, actor, action, entity)
     for key, before, after in entries:
-        entry = _entry_hash(prev, fields, key, before, after)
+        entry = _hash(prev, fields, key, before, after)
         yield (at, actor, action, entity, key, before, after, prev, entry)
         prev = entry
 
@@ -707,8 +720,7 @@ def _check_rows(
                 count,
                 seals,
             )
-        fields = _fields_text(at, actor, action, entity)
-        if entry_hash != _entry_hash(prev, fields, key_text, before, after):
+        if entry_hash != _entry_hash(prev, at, actor, action, entity, key_text, before, after):
             return ChainCheck(
                 False,
                 count,
