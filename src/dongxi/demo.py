@@ -8,14 +8,18 @@ Steps, each reported to a progress callback:
    ``DONGXI_KEY_FILE`` at it to work on the demo registry afterwards);
 2. a synthetic Guangxi dataset (:mod:`dongxi.synth`), several rounds of a household panel;
 3. each round imported into the registry (validated, all-or-nothing) and frozen as a snapshot;
-4. identification on each snapshot with the built-in specs ``china_official`` and
-   ``guangxi_rural`` plus income poverty against the line of the year, and change between rounds;
+4. identification on each snapshot (verified against its manifest first) with the built-in
+   specs ``china_official`` and ``guangxi_rural`` plus income poverty against the line of the
+   year, and the change between rounds as :mod:`dongxi.measure` computes it (rounds pooled);
 5. a matching round at the 2017 scale of the Guangdong–Guangxi labour cooperation
    (23,908 seekers, 859 enterprises, 51,629 positions);
 6. the report (HTML + XLSX) and every table as CSV.
 
 A built-in spec that does not exist is skipped and named in the result's ``missing`` list and in
 the report ("Parts not available"); the demo never invents numbers for it.
+
+The steps call the same use cases as the command line (:mod:`dongxi.services`: import,
+snapshot, measure) as :meth:`~dongxi.services.Principal.local_operator`.
 
 Re-running into a folder that already holds a demo is refused unless ``force=True``, which
 removes only what a demo itself wrote (the registry and its key file, snapshots, report and tables),
@@ -25,8 +29,6 @@ registry or a file the demo did not write is never deleted.
 
 from __future__ import annotations
 
-import datetime as dt
-import itertools
 import logging
 import time
 from collections.abc import Callable
@@ -46,6 +48,8 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from dongxi.pii.protect import IdProtector
+    from dongxi.services import Principal
+    from dongxi.services.measurement import SnapshotTables
     from dongxi.synth import SynthData
 
 __all__ = ["DEFAULT_HOUSEHOLDS", "DEFAULT_SEED", "DemoResult", "Progress", "run_demo"]
@@ -101,12 +105,13 @@ class _Run:
     seed: int
     progress: Progress | None
     result: DemoResult
+    principal: Principal
     engine: Engine | None = None
     protector: IdProtector | None = None
     settings: Settings | None = None  # the demo's own keys, in force from the registry step on
     data: SynthData | None = None
     snapshots: list[dict[str, Any]] = field(default_factory=list)
-    snapshot_tables: dict[int, dict[str, pd.DataFrame]] = field(default_factory=dict)
+    snapshot_tables: dict[int, SnapshotTables] = field(default_factory=dict)
     snapshot_ids: dict[int, str] = field(default_factory=dict)
     measures: list[pd.DataFrame] = field(default_factory=list)
     income: list[pd.DataFrame] = field(default_factory=list)
@@ -161,7 +166,7 @@ def _step_synth(run: _Run) -> None:
 def _import_round(run: _Run, year: int) -> None:
     if run.data is None:
         return
-    from dongxi.store.importer import import_frames
+    from dongxi.services.imports import import_tables
 
     data = run.data
     state = data.rounds[year]
@@ -175,12 +180,9 @@ def _import_round(run: _Run, year: int) -> None:
         frames["partners"] = data.partners
     if year == ROUNDS[-1]:
         frames["measures"] = data.measures
-    results = import_frames(
-        run.registry,
-        frames,
-        actor="dongxi-demo",
-        source_name=f"synth-{year}",
-        protector=run.protector,
+    # the demo's own keys are in force (use_settings): the importer's protector uses them
+    results = import_tables(
+        principal=run.principal, engine=run.registry, frames=frames, source_name=f"synth-{year}"
     )
     rejected = {kind: r for kind, r in results.items() if not r.ok}
     if rejected:
@@ -201,13 +203,14 @@ def _import_round(run: _Run, year: int) -> None:
 
 
 def _snapshot(run: _Run, year: int) -> None:
-    from dongxi.store import create_snapshot
+    from dongxi.services.measurement import read_snapshot
+    from dongxi.services.snapshots import take_snapshot
 
-    info = create_snapshot(
-        run.registry,
+    info = take_snapshot(
+        principal=run.principal,
+        engine=run.registry,
         folder=run.folder / "snapshots" / str(year),
         label=f"dongxi demo {year}",
-        actor="dongxi-demo",
     )
     files: dict[str, Any] = info.manifest["tables"]
     for name, entry in files.items():
@@ -221,64 +224,31 @@ def _snapshot(run: _Run, year: int) -> None:
                 "sha256": entry["sha256"],
             }
         )
-    run.snapshot_tables[year] = {
-        name: pd.read_parquet(Path(info.folder) / files[name]["file"])
-        for name in ("households", "people", "income")
-        if name in files
-    }
+    run.snapshot_tables[year] = read_snapshot(Path(info.folder))
     run.snapshot_ids[year] = info.snapshot_id
 
 
 def _round_tables(run: _Run, year: int) -> dict[str, pd.DataFrame]:
     """The tables of one round, as frozen in its snapshot."""
-    return run.snapshot_tables[year]
+    return dict(run.snapshot_tables[year].tables)
 
 
 #: The built-in specs the demo identifies with (registry data; ``global_mpi`` needs survey data).
 DEMO_SPECS = ("china_official", "guangxi_rural")
 
 
-def _person_frame(tables: dict[str, pd.DataFrame], year: int) -> pd.DataFrame:
-    """One row per person with the household's columns and the income of ``year``."""
-    income = tables["income"]
-    income = income[income["year"].astype(int) == year]
-    people = tables["people"].merge(
-        tables["households"], on="household_code", how="left", suffixes=("", "_household")
-    )
-    return people.merge(income, on="household_code", how="left", suffixes=("", "_income"))
-
-
-def _spec_params(spec: Any, year: int) -> dict[str, float]:
-    """The ``{param = …}`` values a spec uses, from policy data for Guangxi in ``year``."""
-    from pydantic import BaseModel
-
-    from dongxi.measure import Param
-    from dongxi.policy import get_parameter
-
-    names: set[str] = set()
-
-    def walk(obj: Any) -> None:
-        if isinstance(obj, Param):
-            names.add(obj.param)
-        elif isinstance(obj, BaseModel):
-            for name in type(obj).model_fields:
-                walk(getattr(obj, name))
-        elif isinstance(obj, list | tuple):
-            for item in obj:
-                walk(item)
-
-    walk(spec)
-    return {
-        name: float(get_parameter(name, year=year, scope="450000").value) for name in sorted(names)
-    }
+#: Policy figures of the demo: Guangxi's (provincial standards where they exist).
+PROVINCE = "450000"
 
 
 def _step_identify(run: _Run) -> None:
     if run.data is None:
         return
     from dongxi.errors import NotFoundError
-    from dongxi.measure import load_spec, measure
+    from dongxi.measure import load_spec
+    from dongxi.services.measurement import measure_change, measure_snapshot
 
+    changes = []
     for name in DEMO_SPECS:
         try:
             spec = load_spec(name)
@@ -301,16 +271,16 @@ def _step_identify(run: _Run) -> None:
             }
         )
         for year in ROUNDS:
-            frame = _person_frame(_round_tables(run, year), year)
-            result = measure(
-                frame,
-                spec,
+            outcome = measure_snapshot(
+                principal=run.principal,
+                snapshot=run.snapshot_tables[year],
+                spec=spec,
+                year=year,
                 by=("county_code",),
-                params=_spec_params(spec, year),
-                reference_date=dt.date(year, 12, 31),
+                province=PROVINCE,
                 source=f"snapshot {run.snapshot_ids.get(year, year)}",
             )
-            result = result.assign(round=str(year))
+            result = outcome.result.assign(round=str(year))
             run.measures.append(result)
             head = result[
                 (result["by"] == "")
@@ -325,47 +295,17 @@ def _step_identify(run: _Run) -> None:
                     f"headcount ratio H {year} ({spec.name}{k_text})",
                     float(head["estimate"].iloc[0]),
                 )
-    run.change = _changes(run.measures)
-
-
-def _changes(measures: list[pd.DataFrame]) -> pd.DataFrame | None:
-    """M0, H and A of the whole population: later round minus earlier round.
-
-    Each round is measured with its own year's policy figures, so the rounds are estimated
-    separately; the standard error of a difference assumes independent rounds, which overstates
-    it for a panel of the same households (the rounds are positively correlated).
-    """
-    if not measures:
-        return None
-    frame = pd.concat(measures, ignore_index=True)
-    frame = frame[
-        (frame["by"] == "") & frame["measure"].isin(["M0", "H", "A"]) & (frame["indicator"] == "")
-    ]
-    rows = []
-    for (spec, k, measure), part in frame.groupby(["spec", "k", "measure"], sort=False):
-        part = part.sort_values("round")
-        values: list[dict[str, Any]] = [
-            {str(key): value for key, value in record.items()} for record in part.to_dict("records")
-        ]
-        for a, b in itertools.pairwise(values):
-            diff = float(b["estimate"]) - float(a["estimate"])
-            se = (float(a["se"]) ** 2 + float(b["se"]) ** 2) ** 0.5
-            rows.append(
-                {
-                    "spec": spec,
-                    "k": k,
-                    "measure": measure,
-                    "from": a["round"],
-                    "to": b["round"],
-                    "estimate_from": float(a["estimate"]),
-                    "estimate_to": float(b["estimate"]),
-                    "difference": diff,
-                    "se": se,
-                    "ci_low": diff - 1.96 * se,
-                    "ci_high": diff + 1.96 * se,
-                }
+        # change between rounds: dongxi.measure's own (pooled rounds, delta method)
+        changes.append(
+            measure_change(
+                principal=run.principal,
+                snapshots={year: run.snapshot_tables[year] for year in ROUNDS},
+                spec=spec,
+                province=PROVINCE,
             )
-    return pd.DataFrame(rows) if rows else None
+        )
+    changes = [frame for frame in changes if len(frame)]
+    run.change = pd.concat(changes, ignore_index=True) if changes else None
 
 
 def _step_income(run: _Run) -> None:
@@ -376,7 +316,7 @@ def _step_income(run: _Run) -> None:
 
     for year in ROUNDS:
         tables = _round_tables(run, year)
-        line = get_parameter("poverty_line", year=year, scope="450000")
+        line = get_parameter("poverty_line", year=year, scope=PROVINCE)
         income = tables["income"]
         income = income[income["year"].astype(int) == year]
         frame = income.merge(
@@ -558,8 +498,17 @@ def run_demo(
         )
     root = Path(folder).expanduser().resolve()
     demo_id = _prepare(root, force=force)
+    from dongxi.services import Principal
+
     result = DemoResult(folder=root, database=root / "dongxi.db")
-    run = _Run(folder=root, households=households, seed=seed, progress=progress, result=result)
+    run = _Run(
+        folder=root,
+        households=households,
+        seed=seed,
+        progress=progress,
+        result=result,
+        principal=Principal.local_operator(),
+    )
     try:
         for i, (label, step) in enumerate(_STEPS):
             if progress is not None:

@@ -14,7 +14,9 @@ built-in exception a Python user would expect::
      └── BackendError(RuntimeError)    a database or engine failure, translated at the boundary
 
 Messages say what is wrong, the value seen and what to do next. They never contain ID numbers or
-names: cite the row and a keyed hash instead.
+names: cite the row and a keyed hash instead. As a safety net, the text of every error and the
+value of every :class:`RowError` go through :func:`dongxi.redaction.scrub` (any ID-like token
+masked, wherever it sits).
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from dongxi.redaction import scrub
 
 __all__ = [
     "BackendError",
@@ -47,8 +51,8 @@ class DongxiError(Exception):
 
     def __str__(self) -> str:
         if self.fix:
-            return f"{self.message} Fix: {self.fix}"
-        return self.message
+            return scrub(f"{self.message} Fix: {self.fix}")
+        return scrub(self.message)
 
 
 class InputError(DongxiError, ValueError):
@@ -91,7 +95,7 @@ class InputError(DongxiError, ValueError):
             text += f" (value: {self.value!r})"
         if self.fix:
             text += f" Fix: {self.fix}"
-        return text
+        return scrub(text)
 
 
 class SpecError(InputError):
@@ -110,6 +114,10 @@ class RowError:
     message_en: str
     file: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.value is not None:  # an ID number never reaches a report, whatever the column
+            object.__setattr__(self, "value", scrub(self.value))
 
 
 class ValidationReportError(InputError):

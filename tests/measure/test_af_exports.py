@@ -11,7 +11,7 @@ def test_measure_exports() -> None:
         [
             "OUTPUT_COLUMNS", "Aggregate", "Comparison", "Cutoff", "Design", "Dimension",
             "IncomeSpec", "Indicator", "MeasureSpec", "Param", "Rounds", "Unit",
-            "builtin_specs", "count_table", "identify", "load_spec", "measure",
+            "add_age", "builtin_specs", "count_table", "identify", "load_spec", "measure",
         ]
     )  # fmt: skip
     for name in dongxi.measure.__all__:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -60,7 +61,16 @@ def _snapshot(folder: Path) -> Path:
     households.to_parquet(folder / "households.parquet")
     people.to_parquet(folder / "people.parquet")
     income.to_parquet(folder / "income.parquet")
-    (folder / "manifest.json").write_text(json.dumps({"snapshot": "test"}), encoding="utf-8")
+    tables = {
+        name: {
+            "file": f"{name}.parquet",
+            "rows": len(frame),
+            "sha256": hashlib.sha256((folder / f"{name}.parquet").read_bytes()).hexdigest(),
+        }
+        for name, frame in (("households", households), ("people", people), ("income", income))
+    }
+    manifest = {"snapshot_id": "test", "tables": tables}
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     return folder
 
 
@@ -96,3 +106,16 @@ def test_not_a_snapshot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     (tmp_path / "empty").mkdir()
     assert main(["measure", "--spec", "global_mpi", "--data", str(tmp_path / "empty")]) == 2
     assert "manifest.json" in capsys.readouterr().err
+
+
+def test_a_changed_snapshot_is_refused_before_it_is_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    snap = _snapshot(tmp_path / "snap")
+    people = pd.read_parquet(snap / "people.parquet")
+    people.loc[people["household_code"] == "h1", "school_status"] = "primary"  # a quiet edit
+    people.to_parquet(snap / "people.parquet")
+    args = ["measure", "--spec", "china_official", "--data", str(snap), "--year", "2020"]
+    assert main([*args, "--no-se"]) == 2
+    err = capsys.readouterr().err
+    assert "does not match its manifest" in err and "people: SHA-256 differs" in err

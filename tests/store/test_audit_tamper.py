@@ -306,7 +306,7 @@ def test_upgrade_to_0003_seals_the_existing_head(empty_url: str) -> None:
                     dict(zip("abcdefg", row, strict=True)) | {"p": prev, "h": entry},
                 )
                 prev = entry
-        assert upgrade(engine, load_reference=False) == "0003"
+        assert upgrade(engine, "0003", load_reference=False) == "0003"
         check = verify_chain(engine)
         assert check.ok, check
         assert (check.entries, check.seals) == (3, 1)

@@ -10,6 +10,9 @@ from store_factories import BACKENDS
 
 from dongxi.errors import BackendError, ConfigError, InputError
 from dongxi.store import get_household, make_engine, session_scope, verify_chain
+from dongxi.store.scope import Scope
+
+EVERYTHING = Scope.everything()
 
 
 @pytest.mark.parametrize("empty_url", BACKENDS, indirect=True)
@@ -17,7 +20,7 @@ def test_registry_without_schema_gives_backend_error(empty_url: str) -> None:
     engine = make_engine(empty_url)
     try:
         with pytest.raises(BackendError, match="dongxi db upgrade"), session_scope(engine) as s:
-            get_household(s, household_code="H1")
+            get_household(s, scope=EVERYTHING, household_code="H1")
         with pytest.raises(BackendError):
             verify_chain(engine)
     finally:

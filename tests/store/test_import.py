@@ -24,6 +24,9 @@ from dongxi.intake.validate import RegistryView, validate_frame
 from dongxi.pii.idnumber import build_id
 from dongxi.store.exporter import export_file, export_frame
 from dongxi.store.importer import import_file, import_frame, import_frames
+from dongxi.store.scope import Scope
+
+EVERYTHING = Scope.everything()
 
 
 @cache
@@ -407,7 +410,9 @@ def test_round_trip_changes_nothing(registry: Engine, tmp_path: Path, suffix: st
     load_all(registry, tmp_path)
     before = counts(registry)
     for kind in ("households", "people", "income"):
-        out = export_file(registry, kind=kind, out=tmp_path / f"out_{kind}{suffix}", actor="t")
+        out = export_file(
+            registry, scope=EVERYTHING, kind=kind, out=tmp_path / f"out_{kind}{suffix}", actor="t"
+        )
         result = import_file(registry, out.path, kind=kind, actor="test")
         assert result.ok, result.errors[:3]
         assert (result.created, result.updated, result.unchanged) == (0, 0, out.rows)
@@ -418,10 +423,17 @@ def test_export_masks_ids_unless_unmasked_which_is_audited(
     registry: Engine, tmp_path: Path
 ) -> None:
     _, pp = load_all(registry, tmp_path)
-    masked = export_frame(registry, kind="people")
+    masked = export_frame(registry, scope=EVERYTHING, kind="people")
     assert masked["身份证号"].str.contains(r"\*{10}").all()
     before = counts(registry)["change_log"]
-    out = export_file(registry, kind="people", out=tmp_path / "p.csv", unmask=True, actor="auditor")
+    out = export_file(
+        registry,
+        scope=EVERYTHING,
+        kind="people",
+        out=tmp_path / "p.csv",
+        unmask=True,
+        actor="auditor",
+    )
     assert counts(registry)["change_log"] == before + 1
     clear = pd.read_csv(out.path, dtype=str, encoding="utf-8-sig")
     assert set(clear["身份证号"]) == set(pp["身份证号"])
@@ -432,9 +444,29 @@ def test_export_masks_ids_unless_unmasked_which_is_audited(
     assert (actor, action) == ("auditor", "export_unmasked")
 
 
+def test_export_frame_unmasked_from_python_is_audited(registry: Engine, tmp_path: Path) -> None:
+    _, pp = load_all(registry, tmp_path)
+    before = counts(registry)["change_log"]
+    with pytest.raises(InputError, match="needs the name of who exports"):
+        export_frame(registry, scope=EVERYTHING, kind="people", unmask=True)
+    assert counts(registry)["change_log"] == before
+    clear = export_frame(registry, scope=EVERYTHING, kind="people", unmask=True, actor="analyst")
+    assert set(clear["身份证号"]) == set(pp["身份证号"])
+    assert counts(registry)["change_log"] == before + 1
+    with registry.connect() as conn:
+        actor, action, entity = conn.execute(
+            sa.text("SELECT actor, action, entity FROM change_log ORDER BY seq DESC LIMIT 1")
+        ).one()
+    assert (actor, action, entity) == ("analyst", "export_unmasked", "people")
+    # a masked read and an unmasked read of a table without ID numbers write nothing
+    export_frame(registry, scope=EVERYTHING, kind="people")
+    export_frame(registry, scope=EVERYTHING, kind="households", unmask=True)
+    assert counts(registry)["change_log"] == before + 1
+
+
 def test_masked_id_for_unknown_person_is_rejected(registry: Engine, tmp_path: Path) -> None:
     load_all(registry, tmp_path)
-    frame = export_frame(registry, kind="people")
+    frame = export_frame(registry, scope=EVERYTHING, kind="people")
     frame.loc[0, "成员序号"] = "7"
     frame.loc[0, "与户主关系"] = "子女"
     result = import_frame(registry, kind="people", frame=frame.iloc[[0]], actor="test")

@@ -10,6 +10,9 @@ from store_factories import household
 from dongxi.errors import ConflictError
 from dongxi.store import create_household, get_household, session_scope, update_household
 from dongxi.store.models import Household
+from dongxi.store.scope import Scope
+
+EVERYTHING = Scope.everything()
 
 
 def test_second_commit_of_a_stale_copy_conflicts(registry: Engine) -> None:
@@ -33,7 +36,7 @@ def test_second_commit_of_a_stale_copy_conflicts(registry: Engine) -> None:
         second.rollback()
         second.close()
     with session_scope(registry) as session:
-        saved = get_household(session, household_code="H1")
+        saved = get_household(session, scope=EVERYTHING, household_code="H1")
         assert saved.housing_grade == "C"
         assert saved.row_version == 2
 
@@ -42,12 +45,12 @@ def test_session_scope_translates_stale_data(registry: Engine) -> None:
     with session_scope(registry) as session:
         create_household(session, actor="setup", data=household("H2"))
     with pytest.raises(ConflictError), session_scope(registry) as stale:
-        copy = get_household(stale, household_code="H2")
+        copy = get_household(stale, scope=EVERYTHING, household_code="H2")
         with session_scope(registry) as other:
             update_household(other, actor="b", household_code="H2", changes={"housing_grade": "A"})
         copy.housing_grade = "D"
     with session_scope(registry) as session:
-        assert get_household(session, household_code="H2").housing_grade == "A"
+        assert get_household(session, scope=EVERYTHING, household_code="H2").housing_grade == "A"
 
 
 def test_expected_version_checked(registry: Engine) -> None:

@@ -66,7 +66,7 @@ def _run(engine: Engine) -> tuple[str, list[int]]:
     }
     run_id = record_run(
         engine,
-        engine_name="stable",
+        method="stable",
         kind="job",
         seed=1,
         actor="cadre-1",

@@ -71,7 +71,11 @@ def test_round_trip_and_verification(registry: Engine, tmp_path: Path) -> None:
     people = pq.read_table(folder / "people.parquet")
     assert "name" not in people.column_names
     assert "id_number" not in people.column_names
-    assert {"id_masked", "id_hash", "birth_date"} <= set(people.column_names)
+    assert {"id_masked", "id_hash", "birth_year"} <= set(people.column_names)
+    assert "birth_date" not in people.column_names  # the year only (docs/security.md)
+    rows = people.to_pylist()
+    assert [r["birth_year"] for r in rows] == [1970, 1970]
+    assert [r["id_masked"] for r in rows] == [number[:4] + "*" * 14, "4501" + "*" * 14]
     for path in folder.iterdir():
         assert number.encode() not in path.read_bytes()
         assert "测试人".encode() not in path.read_bytes()

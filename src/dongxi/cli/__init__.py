@@ -2,22 +2,27 @@
 
 Each group of commands lives in its own module with a ``register(app)`` function. Errors that
 dongxi raises on purpose are shown as one clear message (no traceback unless ``--debug``) and exit
-with status 2; anything else is a bug and shows its traceback.
+with status 2; anything else is a bug and shows its traceback (status 1).
+
+Tracebacks never carry personal values: the frames (file, line, code) are printed as they are,
+but every exception message in the chain goes through :func:`dongxi.redaction.scrub_debug` (ID
+numbers masked, every run of non-ASCII letters — a name in a pandas message — cut to its first
+character), and the
+registry's engines hide SQL parameters (``hide_parameters``).
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+import traceback
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
-from rich.console import Console
 
 from dongxi import __version__
 from dongxi.errors import ConfigError, DongxiError
-from dongxi.settings import get_settings
+from dongxi.redaction import scrub_debug
 
 __all__ = ["app", "main"]
 
@@ -29,13 +34,12 @@ app = typer.Typer(
     add_completion=False,
 )
 
-err_console = Console(stderr=True)
 _state = {"debug": False}
 
 
 def _version(value: bool) -> None:
     if value:
-        Console().print(f"dongxi {__version__}")
+        typer.echo(f"dongxi {__version__}")
         raise typer.Exit()
 
 
@@ -60,6 +64,10 @@ def _root(
 
 def _configured_level() -> int:
     """The logging level of ``DONGXI_LOG_LEVEL``."""
+    from pydantic import ValidationError
+
+    from dongxi.settings import get_settings
+
     try:
         return logging.getLevelName(get_settings().log_level)  # type: ignore[no-any-return]
     except ValidationError as exc:
@@ -81,20 +89,47 @@ def _register_all() -> None:
 _register_all()
 
 
+def redacted_traceback(exc: BaseException) -> str:
+    """The traceback of ``exc`` (and its causes) with every exception message redacted."""
+    # format() yields the frames (file, line, source code: not data, printed as they are) and the
+    # "Type: message" blocks of each exception in the chain (redacted)
+    blocks = traceback.TracebackException.from_exception(exc).format()
+    return "".join(_redact_block(block) for block in blocks)
+
+
+def _redact_block(block: str) -> str:
+    if block.startswith("  File ") or block.startswith("Traceback "):
+        return block
+    return scrub_debug(block)
+
+
+def _print_traceback(exc: BaseException) -> None:
+    sys.stderr.write(redacted_traceback(exc))
+    sys.stderr.flush()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``dongxi`` script; returns the exit status."""
     try:
         app(args=argv, prog_name="dongxi")
     except DongxiError as exc:
         if _state["debug"]:
-            raise
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            _print_traceback(exc)
+        else:
+            from dongxi.cli._present import console
+
+            console(stderr=True).print(
+                f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True
+            )
         return 2
     except SystemExit as exc:
         code = exc.code
         if code is None:
             return 0
         return code if isinstance(code, int) else 1
+    except Exception as exc:  # a bug: its traceback, with the messages redacted
+        _print_traceback(exc)
+        return 1
     return 0
 
 

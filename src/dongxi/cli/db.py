@@ -11,12 +11,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
+
+from dongxi.cli._present import console, new_table, operator
 
 __all__ = ["register"]
-
-console = Console()
 
 UrlOption = Annotated[
     str | None,
@@ -42,31 +40,20 @@ def upgrade_command(
 
     On first set-up (no key in the environment, no key file, no ID number in the registry) it
     creates the key file with random keys (mode 0600); it records the keys' check values."""
-    from dongxi.pii.protect import get_protector
-    from dongxi.settings import get_settings
-    from dongxi.store._keys import ensure_keys, record_keys
-    from dongxi.store.db import head_revision, make_engine, public_url, upgrade
+    from dongxi.services.registry import registry_url, upgrade_registry
 
-    settings = get_settings()
-    engine = make_engine(url)
-    try:
-        created = ensure_keys(engine, settings)
-        result = upgrade(engine, revision, load_reference=not no_reference)
-        if result == head_revision():
-            record_keys(engine, get_protector(settings))
-    finally:
-        engine.dispose()
-    where = public_url(_url(url))
-    console.print(f"registry {where} at revision [bold]{result}[/]")
-    if created is not None:
-        console.print(
-            f"[bold]created the key file {created}[/] (new random ID-number keys, mode 0600): "
-            "keep it secret and apart from the database, and back it up — without it the "
-            "stored ID numbers can never be read again.",
+    result = upgrade_registry(url, revision=revision, load_reference=not no_reference)
+    out = console()
+    out.print(f"registry {registry_url(url)} at revision [bold]{result.revision}[/]")
+    if result.key_file_created is not None:
+        out.print(
+            f"[bold]created the key file {result.key_file_created}[/] (new random ID-number "
+            "keys, mode 0600): keep it secret and apart from the database, and back it up — "
+            "without it the stored ID numbers can never be read again.",
             soft_wrap=True,
         )
     else:
-        console.print(f"ID-number keys from {settings.id_keys().source}", soft_wrap=True)
+        out.print(f"ID-number keys from {result.key_source}", soft_wrap=True)
 
 
 @db_app.command("downgrade")
@@ -77,41 +64,37 @@ def downgrade_command(
 ) -> None:
     """Migrate the registry down (destructive: needs --yes)."""
     from dongxi.errors import InputError
-    from dongxi.store.db import downgrade
+    from dongxi.services.registry import downgrade_registry
 
     if not yes:
         raise InputError(
             "A downgrade drops tables and their data.",
             fix="Add --yes if you really mean it (take a snapshot first).",
         )
-    result = downgrade(url, revision)
-    console.print(f"registry at revision [bold]{result or 'base (empty)'}[/]")
+    result = downgrade_registry(url, revision=revision)
+    console().print(f"registry at revision [bold]{result or 'base (empty)'}[/]")
 
 
 @db_app.command("current")
 def current_command(url: UrlOption = None) -> None:
     """Show the registry's schema revision and the newest one available."""
-    from dongxi.store.db import current_revision, head_revision
+    from dongxi.services.registry import schema_state
 
-    current = current_revision(url)
-    head = head_revision()
-    state = "up to date" if current == head else "run 'dongxi db upgrade'"
-    console.print(f"current: [bold]{current or 'none (empty)'}[/]  head: {head}  ({state})")
+    schema = schema_state(url)
+    state = "up to date" if schema.up_to_date else "run 'dongxi db upgrade'"
+    console().print(
+        f"current: [bold]{schema.current or 'none (empty)'}[/]  head: {schema.head}  ({state})"
+    )
 
 
 @db_app.command("load-regions")
 def load_regions_command(url: UrlOption = None) -> None:
     """(Re)load the packaged regions, code changes, pairings and policy parameters."""
-    from dongxi.store._reference import load_reference_data
-    from dongxi.store.db import make_engine
+    from dongxi.services.registry import load_reference
 
-    engine = make_engine(url)
-    try:
-        result = load_reference_data(engine)
-    finally:
-        engine.dispose()
+    result = load_reference(url)
     for table, changed in result.items():
-        console.print(f"{table}: {'loaded' if changed else 'already up to date'}")
+        console().print(f"{table}: {'loaded' if changed else 'already up to date'}")
 
 
 @db_app.command("verify-log")
@@ -127,23 +110,16 @@ def verify_log_command(
     ] = None,
 ) -> None:
     """Check the change log: hashes, keyed seals, snapshot heads, anchors (exit 1 when broken)."""
-    from dongxi.store._changelog import verify_chain
-    from dongxi.store._seal import load_anchor
-    from dongxi.store.db import make_engine
+    from dongxi.services.registry import check_change_log
 
-    anchors = [load_anchor(path) for path in anchor or []]
-    engine = make_engine(url)
-    try:
-        check = verify_chain(engine, anchors=anchors)
-    finally:
-        engine.dispose()
+    check = check_change_log(principal=operator(), url=url, anchors=anchor or [])
     if check.ok:
-        console.print(
+        console().print(
             f"change log intact: {check.entries} entries, {check.seals} seals, "
             f"{check.anchors} recorded heads checked"
         )
         return
-    console.print(
+    console().print(
         f"[bold red]change log broken[/] at entry {check.broken_at} "
         f"(position {check.position}): {check.reason}"
     )
@@ -156,38 +132,10 @@ def anchor_command(
     url: UrlOption = None,
 ) -> None:
     """Write the change log's signed head to a file to keep outside the database."""
-    import json
+    from dongxi.services.registry import write_anchor
 
-    from dongxi.errors import InputError
-    from dongxi.store._changelog import anchor_of
-    from dongxi.store.db import make_engine, public_url
-
-    if out.exists():
-        raise InputError(
-            "The anchor file exists already.",
-            file=str(out),
-            rule="anchor_file",
-            fix="Give a new file name (anchors are never overwritten).",
-        )
-    engine = make_engine(url)
-    try:
-        head = anchor_of(engine)
-        where = public_url(engine.url)
-    finally:
-        engine.dispose()
-    if head is None:
-        raise InputError(
-            "The change log is empty: there is no head to anchor.",
-            rule="anchor_file",
-            fix="Anchor the log once something has been written.",
-        )
-    document = {
-        "change_log_head": head.as_dict(),
-        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "registry_url": where,
-    }
-    out.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-    console.print(f"anchor of entry {head.seq} (position {head.position}) written to {out}")
+    head = write_anchor(principal=operator(), out=out, url=url)
+    console().print(f"anchor of entry {head.seq} (position {head.position}) written to {out}")
 
 
 @db_app.command("rotate-key")
@@ -208,10 +156,8 @@ def rotate_key_command(
     """Re-encrypt every stored ID number with the new encryption key (one transaction)."""
     import os
 
-    from dongxi.cli.imports import _actor
     from dongxi.errors import ConfigError
-    from dongxi.store._rekey import rotate_encryption_key
-    from dongxi.store.db import make_engine
+    from dongxi.services.keys import rotate_key
 
     old_key = os.environ.get(old_key_env)
     if old_key is None:
@@ -219,12 +165,8 @@ def rotate_key_command(
             f"The environment variable {old_key_env} is not set.",
             fix=f"Export the old encryption key as {old_key_env}, or name another variable.",
         )
-    engine = make_engine(url)
-    try:
-        result = rotate_encryption_key(engine, old_key=old_key, actor=_actor(actor))
-    finally:
-        engine.dispose()
-    console.print(
+    result = rotate_key(principal=operator(actor), old_key=old_key, url=url)
+    console().print(
         f"ID numbers re-encrypted: {result.rotated} of {result.rows} "
         f"({result.already} already under the new key)"
     )
@@ -245,25 +187,13 @@ def verify_snapshot_command(
 ) -> None:
     """Recheck a snapshot: its manifest against the registry's record, every file's SHA-256
     and row count against the manifest."""
-    from dongxi.store._snapshot import verify_snapshot
-    from dongxi.store.db import make_engine
+    from dongxi.services.snapshots import check_snapshot
 
-    engine = None if no_registry else make_engine(url)
-    try:
-        manifest = verify_snapshot(folder, engine=engine)
-    finally:
-        if engine is not None:
-            engine.dispose()
+    manifest = check_snapshot(folder, url=url, against_registry=not no_registry)
     against = "manifest only" if no_registry else "manifest and registry record"
-    console.print(
+    console().print(
         f"snapshot {manifest['snapshot_id']} intact ({len(manifest['tables'])} files; {against})"
     )
-
-
-def _url(url: str | None) -> str:
-    from dongxi.store.db import normalise_url
-
-    return normalise_url(url).render_as_string(hide_password=True)
 
 
 def snapshot_command(
@@ -274,10 +204,9 @@ def snapshot_command(
     ] = None,
     label: Annotated[str | None, typer.Option(help="A label, e.g. 'assessment 2019'.")] = None,
 ) -> None:
-    """Freeze the registry into Parquet files plus manifest.json (SHA-256 per file)."""
+    """Freeze the registry into Parquet files plus manifest.json (SHA-256 per file), verified."""
     from dongxi.errors import InputError
-    from dongxi.store._snapshot import create_snapshot
-    from dongxi.store.db import make_engine
+    from dongxi.services.snapshots import take_snapshot
 
     day = None
     if as_of is not None:
@@ -290,19 +219,15 @@ def snapshot_command(
                 value=as_of,
                 fix="Write it as YYYY-MM-DD.",
             ) from exc
-    engine = make_engine(url)
-    try:
-        info = create_snapshot(engine, folder=out, as_of=day, label=label, actor="cli")
-    finally:
-        engine.dispose()
-    table = Table(title=f"snapshot {info.snapshot_id}")
+    info = take_snapshot(principal=operator(), folder=out, as_of=day, label=label, url=url)
+    table = new_table(f"snapshot {info.snapshot_id}")
     table.add_column("table")
     table.add_column("rows", justify="right")
     table.add_column("sha256")
     for name, entry in info.manifest["tables"].items():
         table.add_row(name, str(entry["rows"]), entry["sha256"][:16] + "…")
-    console.print(table)
-    console.print(f"written to {info.folder}")
+    console().print(table)
+    console().print(f"written to {info.folder}")
 
 
 def register(app: typer.Typer) -> None:

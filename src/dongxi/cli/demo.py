@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+
+from dongxi.cli._present import console as present_console
+from dongxi.cli._present import new_table
 
 
 def demo(
@@ -27,9 +27,11 @@ def demo(
 ) -> None:
     """Run the main job: registry, synthetic data, import, snapshots, identification, matching,
     report (演示：登记、导入、快照、识别、匹配、报告)."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     from dongxi.demo import DEFAULT_HOUSEHOLDS, DEFAULT_SEED, run_demo
 
-    console = Console()
+    console = present_console()
     bar = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -59,7 +61,7 @@ def demo(
     if result.summary is not None and len(result.summary):
         from dongxi.report._labels import format_number
 
-        table = Table(title="摘要 Summary")
+        table = new_table("摘要 Summary")
         table.add_column("项目")
         table.add_column("item")
         table.add_column("value", justify="right", no_wrap=True)

@@ -8,91 +8,37 @@ have been created with ``dongxi db upgrade`` first (an import never changes the 
 
 from __future__ import annotations
 
-import getpass
 from collections import Counter
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-from rich.table import Table
-from sqlalchemy.engine import Engine
 
-from dongxi.errors import BackendError, InputError, RowError
-from dongxi.intake.headers import KINDS, Kind
+from dongxi.cli._present import console, new_table, operator
+from dongxi.services.imports import KINDS
 
-__all__ = ["register", "write_report"]
+if TYPE_CHECKING:
+    from dongxi.errors import RowError
 
-console = Console()
+__all__ = ["register"]
 
 _KIND_HELP = "Kind of table: " + ", ".join(KINDS) + " (detected from the headers when absent)."
 
 
-def _actor(value: str | None) -> str:
-    if value:
-        return value
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):
-        return "cli"
-
-
-def _engine() -> Engine:
-    from dongxi.store.db import current_revision, head_revision, make_engine, public_url
-
-    engine = make_engine()
-    current = current_revision(engine)
-    if current is None or current != head_revision():
-        url = public_url(engine.url)
-        engine.dispose()
-        raise BackendError(
-            f"The registry at {url} is not at the current schema (revision {current}).",
-            fix="Run 'dongxi db upgrade' first (set DONGXI_DATABASE_URL for PostgreSQL).",
-        )
-    return engine
-
-
-def write_report(errors: list[RowError], path: Path, *, source: Path | None = None) -> Path:
-    """Write the rejected cells (row, column, value, rule, zh, en) as CSV (UTF-8 BOM) or XLSX.
-
-    ``source`` is the imported file, which the report must not overwrite.
-    """
-    from dongxi.tables import write_table
-
-    frame = pd.DataFrame(
-        [
-            {
-                "file": e.file,
-                "row": e.row,
-                "column": e.column,
-                "value": e.value,
-                "rule": e.rule,
-                "message_zh": e.message_zh,
-                "message_en": e.message_en,
-            }
-            for e in errors
-        ],
-        columns=["file", "row", "column", "value", "rule", "message_zh", "message_en"],
-    )
-    return write_table(frame, path, option="--report", inputs=[source])
-
-
 def _summary(errors: list[RowError], *, shown: int = 10) -> None:
     counts = Counter(e.rule for e in errors)
-    table = Table(title="被拒绝的单元格 / rejected cells by rule")
+    table = new_table("被拒绝的单元格 / rejected cells by rule")
     table.add_column("rule")
     table.add_column("count", justify="right")
     for rule, n in counts.most_common():
         table.add_row(rule, str(n))
-    console.print(table)
-    first = Table(title=f"前 {min(shown, len(errors))} 个错误 / first errors")
+    console().print(table)
+    first = new_table(f"前 {min(shown, len(errors))} 个错误 / first errors")
     for name in ("row", "column", "value", "message"):
         first.add_column(name)
     for e in errors[:shown]:
         first.add_row(str(e.row), e.column or "", e.value or "", f"{e.message_zh}\n{e.message_en}")
-    console.print(first)
+    console().print(first)
 
 
 def register(app: typer.Typer) -> None:
@@ -118,63 +64,51 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Validate FILE and write it to the registry (all or nothing unless --partial)."""
-        from dongxi.intake.headers import detect_kind, load_mapping
-        from dongxi.store.importer import import_frame
-        from dongxi.tables import read_table
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-        if report is not None:
-            from dongxi.outputs import output_file
+        from dongxi.services.imports import import_file
 
-            output_file(report, option="--report", inputs=[file, mapping])
-        frame = read_table(file, as_text=True)
-        user_map = load_mapping(mapping) if mapping else None
-        chosen: Kind = (
-            _check_kind(kind) if kind else detect_kind([str(c) for c in frame.columns], user_map)
-        )
-        engine = _engine()
-        try:
-            with Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                console=console,
-                transient=True,
-            ) as bar:
-                task = bar.add_task(f"导入 import {chosen}", total=None)
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=console(),
+            transient=True,
+        ) as bar:
+            task = bar.add_task("导入 import", total=None)
 
-                def progress(_kind: str, done: int, total: int) -> None:
-                    bar.update(task, completed=done, total=total)
-
-                result = import_frame(
-                    engine,
-                    kind=chosen,
-                    frame=frame,
-                    actor=_actor(actor),
-                    partial=partial,
-                    source_name=file.name,
-                    mapping=user_map,
-                    progress=progress,
+            def progress(done_kind: str, done: int, total: int) -> None:
+                bar.update(
+                    task, description=f"导入 import {done_kind}", completed=done, total=total
                 )
-        finally:
-            engine.dispose()
+
+            outcome = import_file(
+                principal=operator(actor),
+                file=file,
+                kind=kind,
+                partial=partial,
+                report=report,
+                mapping=mapping,
+                progress=progress,
+            )
+        result, chosen = outcome.result, outcome.kind
         if result.written:
-            console.print(
+            console().print(
                 f"[green]{chosen}[/]: {result.rows} rows — {result.created} created, "
                 f"{result.updated} updated, {result.unchanged} unchanged, "
                 f"{result.rejected_rows} rejected."
             )
         else:
-            console.print(
+            console().print(
                 f"[red]{chosen}: nothing written[/] — {result.rejected_rows} of {result.rows} "
                 "rows rejected (all-or-nothing; fix them, or use --partial to keep the valid rows)."
             )
         if result.errors:
             _summary(result.errors)
-            if report is not None:
-                write_report(result.errors, report, source=file)
-                console.print(f"Report of {len(result.errors)} rejected cells: {report}")
+            if outcome.report is not None:
+                console().print(f"Report of {len(result.errors)} rejected cells: {report}")
             else:
-                console.print("Give --report errors.xlsx to get every rejected cell in a file.")
+                console().print("Give --report errors.xlsx to get every rejected cell in a file.")
             raise typer.Exit(1)
 
     @app.command("export")
@@ -190,23 +124,8 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Write a registry table in the format 'dongxi import' reads (IDs masked by default)."""
-        from dongxi.store.exporter import export_file
+        from dongxi.services.exports import export_table
 
-        engine = _engine()
-        try:
-            result = export_file(
-                engine, kind=_check_kind(kind), out=out, unmask=unmask, actor=_actor(actor)
-            )
-        finally:
-            engine.dispose()
+        result = export_table(principal=operator(actor), kind=kind, out=out, unmask=unmask)
         note = " (ID numbers in clear; recorded in the change log)" if result.unmasked else ""
-        console.print(f"{result.rows} {result.kind} rows written to {result.path}{note}.")
-
-
-def _check_kind(kind: str) -> Kind:
-    for known in KINDS:
-        if kind == known:
-            return known
-    raise InputError(
-        f"Unknown kind '{kind}'.", value=kind, rule="kind", fix=f"Use one of: {', '.join(KINDS)}."
-    )
+        console().print(f"{result.rows} {result.kind} rows written to {result.path}{note}.")

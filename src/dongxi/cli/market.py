@@ -19,15 +19,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
+
+from dongxi.cli._present import console, new_table
 
 if TYPE_CHECKING:
     from dongxi.services import Principal
 
 __all__ = ["register"]
 
-console = Console()
 
 proposal_app = typer.Typer(
     name="proposal",
@@ -51,7 +50,7 @@ def _principal(actor: str | None) -> Principal:
 
 
 def _show_overall(overall: Any) -> None:
-    table = Table(title="match report")
+    table = new_table("match report")
     for column in ("method", "seekers", "matched", "match_rate", "blocking_pairs", "total_welfare"):
         table.add_column(column)
     for row in overall.to_dict("records"):
@@ -63,7 +62,7 @@ def _show_overall(overall: Any) -> None:
             str(row["blocking_pairs"]),
             f"{row['total_welfare']:.2f}",
         )
-    console.print(table)
+    console().print(table)
 
 
 def _write_tables(tables: dict[str, Any], folder: Path) -> None:
@@ -72,7 +71,7 @@ def _write_tables(tables: dict[str, Any], folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for name, table in tables.items():
         write_table(table, folder / f"{name}.csv")
-    console.print(f"report tables written to {folder}")
+    console().print(f"report tables written to {folder}")
 
 
 def match_command(
@@ -118,17 +117,15 @@ def match_command(
         _show_overall(ranked.overall)
         unmatched = ranked.reasons[ranked.reasons != ""]
         for reason, n in unmatched.value_counts().items():
-            console.print(f"{n} seeker(s) {reason}")
-        console.print(f"wrote {len(ranked.pairs)} rows to {out}")
+            console().print(f"{n} seeker(s) {reason}")
+        console().print(f"wrote {len(ranked.pairs)} rows to {out}")
         return
     if (needs is None) != (offers is None):
         raise InputError(
             "table mode needs both --needs and --offers.", fix="Give both table files."
         )
     if needs is not None and offers is not None:
-        from dongxi.market import method_name
-
-        chosen = method_name(method)
+        chosen = matching.parse_method(method)
         result = matching.match_tables(principal, needs, offers, seed=seed)
         _show_overall(result.tables["overall"])
         if report is not None:
@@ -139,15 +136,10 @@ def match_command(
             pairs = result.matchings[chosen].pairs()
             write_table(pairs[["seeker_id", "offer_id"]].fillna({"offer_id": ""}), out)
         return
-    from dongxi.store.db import make_engine
-
-    db = make_engine(url)
-    try:
+    with matching.open_registry(url) as db:
         round_ = matching.run_round(principal, db, method=method, seed=seed, after=after)
-    finally:
-        db.dispose()
     _show_overall(round_.overall)
-    console.print(
+    console().print(
         f"run [bold]{round_.run_id}[/]: round {round_.round_no}, "
         f"{len(round_.proposals)} proposals stored ({round_.kept} kept)"
     )
@@ -174,16 +166,12 @@ def respond_command(
 ) -> None:
     """Move a proposal to a new state (checked against the state machine)."""
     from dongxi.services import matching
-    from dongxi.store.db import make_engine
 
-    db = make_engine(url)
-    try:
+    with matching.open_registry(url) as db:
         matching.answer_proposal(
             _principal(actor), db, proposal_id, to_state=state, side=role, note=note
         )
-    finally:
-        db.dispose()
-    console.print(f"proposal {proposal_id} → {state}")
+    console().print(f"proposal {proposal_id} → {state}")
 
 
 @proposal_app.command("outcome")
@@ -198,10 +186,8 @@ def outcome_command(
 ) -> None:
     """Record what a confirmed placement became (hired, wage, retention at 3 and 6 months)."""
     from dongxi.services import matching
-    from dongxi.store.db import make_engine
 
-    db = make_engine(url)
-    try:
+    with matching.open_registry(url) as db:
         matching.record_outcome(
             _principal(actor),
             db,
@@ -211,9 +197,7 @@ def outcome_command(
             retained_3m=retained_3m,
             retained_6m=retained_6m,
         )
-    finally:
-        db.dispose()
-    console.print(f"outcome of proposal {proposal_id} recorded")
+    console().print(f"outcome of proposal {proposal_id} recorded")
 
 
 def register(app: typer.Typer) -> None:

@@ -2,118 +2,23 @@
 
 ``--data`` is a table file (CSV, XLSX, Parquet, Stata ``.dta``), a registry snapshot folder
 (``manifest.json`` with ``households.parquet``, ``people.parquet``, ``income.parquet``: joined into
-one person-level table, income of ``--year``), or ``example`` (the bundled synthetic example).
+one person-level table, income of ``--year``; verified against its manifest before any file is
+read), or ``example`` (the bundled synthetic example).
 Spec parameters written ``{ param = "name" }`` are filled from policy data for ``--year`` and
 ``--province``.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import math
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
 
-import pandas as pd
 import typer
-from rich.console import Console
-from rich.table import Table
 
-__all__ = ["load_measure_data", "register", "spec_params"]
+from dongxi.cli._present import console, new_table, operator
 
-console = Console()
-
-EXAMPLE = "example"
-
-
-def load_measure_data(data: str, *, year: int | None) -> tuple[pd.DataFrame, str, int | None]:
-    """Read ``--data``: a file, a snapshot folder or ``example``. Returns (frame, name, year)."""
-    from dongxi.errors import InputError, NotFoundError
-    from dongxi.tables import read_table
-
-    if data == EXAMPLE:
-        ref = resources.files("dongxi.measure") / "data" / "example.parquet"
-        with resources.as_file(ref) as path:
-            return pd.read_parquet(path), "example", year
-    path = Path(data)
-    if path.is_dir():
-        manifest = path / "manifest.json"
-        if not manifest.is_file():
-            raise InputError(
-                "The folder is not a registry snapshot (no manifest.json).",
-                file=str(path),
-                rule="snapshot",
-                fix="Give a table file, a folder written by 'dongxi snapshot', or 'example'.",
-            )
-        json.loads(manifest.read_text(encoding="utf-8"))
-        tables = {}
-        for name in ("households", "people", "income"):
-            f = path / f"{name}.parquet"
-            if not f.is_file():
-                raise InputError(
-                    f"The snapshot has no {name}.parquet.",
-                    file=str(path),
-                    rule="snapshot",
-                    fix="Write the snapshot again with 'dongxi snapshot'.",
-                )
-            tables[name] = pd.read_parquet(f)
-        income = tables["income"]
-        if year is None and len(income):
-            year = int(income["year"].max())
-        if year is not None:
-            income = income[income["year"] == year]
-        people = tables["people"].merge(
-            tables["households"], on="household_code", how="left", suffixes=("", "_household")
-        )
-        frame = people.merge(income, on="household_code", how="left", suffixes=("", "_income"))
-        return frame, str(path), year
-    if not path.is_file():
-        raise NotFoundError(
-            f"Data file {path} does not exist.",
-            fix="Check the path, or use --data example for the bundled example.",
-        )
-    return read_table(path), str(path), year
-
-
-def _params_of(obj: Any, out: set[str]) -> None:
-    from pydantic import BaseModel
-
-    from dongxi.measure import Param
-
-    if isinstance(obj, Param):
-        out.add(obj.param)
-    elif isinstance(obj, BaseModel):
-        for name in type(obj).model_fields:
-            _params_of(getattr(obj, name), out)
-    elif isinstance(obj, list | tuple):
-        for item in obj:
-            _params_of(item, out)
-
-
-def spec_params(spec: Any, *, year: int | None, province: str | None) -> dict[str, float]:
-    """Values of the spec's ``{param = …}`` from policy data for the year and province."""
-    from dongxi.errors import InputError
-
-    names: set[str] = set()
-    _params_of(spec, names)
-    if not names:
-        return {}
-    if year is None:
-        raise InputError(
-            f"The spec uses policy parameters ({', '.join(sorted(names))}) that depend on the "
-            "year.",
-            column="--year",
-            rule="param",
-            fix="Give --year, e.g. --year 2020 (and --province 450000 for a provincial standard).",
-        )
-    from dongxi.policy import get_parameter
-
-    return {
-        name: float(get_parameter(name, year=year, scope=province or "national").value)
-        for name in sorted(names)
-    }
+__all__ = ["register"]
 
 
 def _fmt(value: Any, digits: int = 4) -> str:
@@ -124,15 +29,13 @@ def _fmt(value: Any, digits: int = 4) -> str:
     return str(value)
 
 
-def _show(result: pd.DataFrame, *, limit: int) -> None:
-    main = result[result["measure"].isin(["M0", "H", "A", "FGT0", "FGT1", "FGT2", "Watts", "Gini"])]
-    table = Table(title="Poverty measures (estimate, 95% CI)", show_lines=False)
+def _show(main: list[dict[str, Any]], *, rows: int, limit: int) -> None:
+    table = new_table("Poverty measures (estimate, 95% CI)", show_lines=False)
     for col in ("by", "group", "k", "measure", "estimate", "se", "95% CI", "n"):
         table.add_column(
             col, justify="right" if col in ("k", "estimate", "se", "n") else "left", no_wrap=True
         )
-    shown = main.head(limit)
-    for rec in shown.to_dict("records"):
+    for rec in main[:limit]:
         low, high = float(rec["ci_low"]), float(rec["ci_high"])
         ci = "" if math.isnan(low) else f"[{low:.4f}, {high:.4f}]"
         table.add_row(
@@ -145,12 +48,11 @@ def _show(result: pd.DataFrame, *, limit: int) -> None:
             ci,
             str(rec["n"]),
         )
-    console.print(table)
+    console().print(table)
     if len(main) > limit:
-        console.print(f"… {len(main) - limit} more rows; write them all with --out FILE.")
-    console.print(
-        f"{len(result)} rows in all (also hd, hdk, actb, pctb, popsh); --out FILE writes "
-        "the full table."
+        console().print(f"… {len(main) - limit} more rows; write them all with --out FILE.")
+    console().print(
+        f"{rows} rows in all (also hd, hdk, actb, pctb, popsh); --out FILE writes the full table."
     )
 
 
@@ -201,47 +103,27 @@ def measure(
     limit: Annotated[int, typer.Option("--limit", help="Rows shown in the terminal.")] = 40,
 ) -> None:
     """Multidimensional (Alkire–Foster) and income poverty measures with 95% intervals."""
-    from dongxi.errors import InputError
-    from dongxi.measure import identify, load_spec
-    from dongxi.measure import measure as run_measure
-    from dongxi.settings import get_settings
-    from dongxi.tables import write_table
+    from dongxi.services.measurement import measure_data
 
-    sp = load_spec(spec)
-    frame, name, year = load_measure_data(data, year=year)
-    ref: dt.date | None = None
-    if reference_date:
-        try:
-            ref = dt.date.fromisoformat(reference_date)
-        except ValueError:
-            raise InputError(
-                "The reference date is not a date.",
-                column="--reference-date",
-                value=reference_date,
-                fix="Write it as YYYY-MM-DD.",
-            ) from None
-    elif year is not None and sp.reference_date is None:
-        ref = dt.date(year, 12, 31)
-    params = spec_params(sp, year=year, province=province)
-    result = run_measure(
-        frame,
-        sp,
+    outcome = measure_data(
+        principal=operator(),
+        spec=spec,
+        data=data,
         k=k or None,
         by=by or (),
-        params=params,
-        backend=backend or get_settings().analytics_url,
+        year=year,
+        province=province,
+        reference_date=reference_date,
+        backend=backend,
         se=not no_se,
-        reference_date=ref,
-        source=name,
+        out=out,
+        units_out=households_out,
     )
-    _show(result, limit=limit)
-    if out is not None:
-        written = write_table(result, out, option="--out", inputs=[data])
-        console.print(f"Wrote {len(result)} rows to {written}.")
-    if households_out is not None:
-        units = identify(frame, sp, k=k or None, params=params, reference_date=ref, source=name)
-        written = write_table(units, households_out, option="--households-out", inputs=[data])
-        console.print(f"Wrote {len(units)} households to {written}.")
+    _show(outcome.headline(), rows=len(outcome.result), limit=limit)
+    if outcome.out is not None:
+        console().print(f"Wrote {len(outcome.result)} rows to {outcome.out}.")
+    if outcome.units_out is not None and outcome.units is not None:
+        console().print(f"Wrote {len(outcome.units)} households to {outcome.units_out}.")
 
 
 def register(app: typer.Typer) -> None:

@@ -6,10 +6,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from dongxi.policy import describe_parameters, get_parameter, load_overrides
+from dongxi.cli._present import console, new_table
 
 __all__ = ["register"]
 
@@ -35,9 +33,11 @@ def list_parameters(
     policy_file: PolicyFile = None,
 ) -> None:
     """List every policy figure with its years, scope, status and source."""
+    from dongxi.policy import describe_parameters, load_overrides
+
     overrides = load_overrides(policy_file) if policy_file else []
     frame = describe_parameters(name=name, overrides=overrides)
-    table = Table(title="dongxi policy parameters")
+    table = new_table("dongxi policy parameters")
     for column in ("name", "scope", "years", "value", "unit", "status", "source"):
         table.add_column(column, overflow="fold")
     for rec in frame.itertuples(index=False):
@@ -50,7 +50,7 @@ def list_parameters(
             str(rec.status),
             str(rec.source),
         )
-    Console().print(table)
+    console().print(table)
 
 
 @policy_app.command("show")
@@ -63,14 +63,16 @@ def show_parameter(
     policy_file: PolicyFile = None,
 ) -> None:
     """Show the figure of one parameter that applies to a year and a region."""
+    from dongxi.policy import get_parameter, load_overrides
+
     overrides = load_overrides(policy_file) if policy_file else []
     value = get_parameter(name, year=year, scope=scope, overrides=overrides)
-    console = Console()
-    console.print(f"[bold]{value.name}[/] {year} {scope}: [bold]{value.value:g}[/] {value.unit}")
-    console.print(f"scope {value.scope}, in force {value.years}, status {value.status}")
-    console.print(f"source: {value.source or '(none recorded)'}", soft_wrap=True)
+    out = console()
+    out.print(f"[bold]{value.name}[/] {year} {scope}: [bold]{value.value:g}[/] {value.unit}")
+    out.print(f"scope {value.scope}, in force {value.years}, status {value.status}")
+    out.print(f"source: {value.source or '(none recorded)'}", soft_wrap=True)
     if value.note:
-        console.print(f"note: {value.note}", soft_wrap=True)
+        out.print(f"note: {value.note}", soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -8,15 +8,13 @@ year's round goes into its own sub-folder ``<out>/<year>/`` and the current stat
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
+
+from dongxi.cli._present import console, new_table
 
 __all__ = ["register"]
-
-console = Console()
 
 
 def _parse_years(text: str) -> list[int]:
@@ -71,43 +69,30 @@ def synth(
     ] = True,
 ) -> None:
     """Synthesise a realistic registry of Guangxi's 33 paired poverty counties (Guangdong help)."""
-    from dongxi.errors import InputError
-    from dongxi.synth import SCALES, generate, write_files
+    from dongxi.services.synthetic import synthesise
 
-    if scale is not None and scale not in SCALES:
-        raise InputError(
-            "Unknown scale.", column="--scale", value=scale, fix=f"Use one of {', '.join(SCALES)}."
-        )
-    if fmt not in ("csv", "xlsx", "parquet"):
-        raise InputError(
-            "Unknown format.", column="--format", value=fmt, fix="Use csv, xlsx or parquet."
-        )
-    if headers not in ("zh", "en"):
-        raise InputError("Unknown headers.", column="--headers", value=headers, fix="Use zh or en.")
     year_list = _parse_years(years)
-    with console.status("synthesising …"):
-        data = generate(
+    with console().status("synthesising …") as status:
+        outcome = synthesise(
+            out=out,
             households=households,
             scale=scale,
             seed=seed,
             years=year_list,
             vintage=vintage,
+            fmt=fmt,
+            headers=headers,
+            rounds=rounds,
+            phase=status.update,
         )
-    fmt_l: Literal["csv", "xlsx", "parquet"] = fmt  # type: ignore[assignment]
-    hdr: Literal["zh", "en"] = headers  # type: ignore[assignment]
-    with console.status(f"writing {fmt} files …"):
-        write_files(data, out, fmt=fmt_l, headers=hdr)
-        if rounds and len(data.years) > 1:
-            for year in data.years:
-                write_files(data, out / str(year), fmt=fmt_l, headers=hdr, year=year)
-    table = Table(title=f"dongxi synth → {out}")
+    table = new_table(f"dongxi synth → {out}")
     table.add_column("table")
     table.add_column("rows", justify="right")
-    for name, frame in data.tables().items():
-        table.add_row(name, f"{len(frame):,}")
-    console.print(table)
-    console.print(
-        f"seed {seed}, years {', '.join(str(y) for y in data.years)}, vintage {vintage}",
+    for name, rows in outcome.rows.items():
+        table.add_row(name, f"{rows:,}")
+    console().print(table)
+    console().print(
+        f"seed {seed}, years {', '.join(str(y) for y in outcome.years)}, vintage {vintage}",
         highlight=False,
     )
 

@@ -1,5 +1,10 @@
 """The rules of import validation, their messages in Chinese and English, and the collector
-that turns a failing mask of rows into :class:`dongxi.errors.RowError` records."""
+that turns a failing mask of rows into :class:`dongxi.errors.RowError` records.
+
+The cells a report shows go through :func:`dongxi.redaction.report_value`: an ID-like value is
+masked and text with Chinese (non-ASCII) letters is cut to its first character, whatever the
+column — in a file whose columns are missing, swapped or shifted, an ID number or a name can sit
+under any header. Columns of personal text (name, contact) show no value at all."""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ import pandas as pd
 
 from dongxi.errors import RowError
 from dongxi.intake.columns import Kind
+from dongxi.redaction import report_value, scrub
 
 __all__ = ["RULES", "Collector"]
 
@@ -43,6 +49,12 @@ RULES: dict[str, tuple[str, str]] = {
     "id_sex": (
         "身份证号第 17 位（性别位）与“性别”不一致。",
         "The sex digit (17th) of the ID number does not match the sex column.",
+    ),
+    "birth_masked": (
+        "脱敏的出生日期（如 1984-**-**）只能用于身份证号或登记库能给出出生日期的成员，"
+        "且年份须一致。",
+        "A masked birth date (such as 1984-**-**) is accepted only when the clear ID number or "
+        "the registry gives the date, in the same year.",
     ),
     "id_masked_unknown": (
         "脱敏的身份证号只能用于登记库中已有的同户同序号成员。",
@@ -158,13 +170,13 @@ class Collector:
         for i in idx:
             args = dict(fixed)
             for k, v in per_row.items():
-                args[k] = v[i]
+                args[k] = scrub(str(v[i]))
             value = None if shown is None else shown[i]
             self.errors.append(
                 RowError(
                     row=int(self.rows[i]),
                     column=header,
-                    value=None if value is None else str(value),
+                    value=report_value(value),
                     rule=rule,
                     message_zh=zh.format(**args) if args else zh,
                     message_en=en.format(**args) if args else en,

@@ -17,6 +17,7 @@ Pure: no database, no files except the user mapping.
 
 from __future__ import annotations
 
+import re
 import tomllib
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -205,6 +206,14 @@ def detect_kind(headers: Sequence[str], mapping: Mapping[str, str] | None = None
         if required <= set(found.values()):
             fits.append((len(found), kind))
     if not fits:
+        if _looks_like_data(headers):
+            # a file without a header row: its "headers" are the first person's cells
+            raise InputError(
+                "The first row holds data (numbers, codes or dates), not headers: the file seems "
+                "to have no header row.",
+                rule="kind",
+                fix="Add the header row (see docs/data-dictionary.md) or give --mapping.",
+            )
         raise InputError(
             "The kind of table could not be recognised from its headers.",
             value=", ".join(str(h) for h in headers[:12]),
@@ -220,6 +229,16 @@ def detect_kind(headers: Sequence[str], mapping: Mapping[str, str] | None = None
             fix=f"Pass --kind {fits[0][1]} or --kind {fits[1][1]}.",
         )
     return fits[0][1]
+
+
+_DATA_CELL = re.compile(r"[\d\s.,:/\-*XxTZ+]+")
+
+
+def _looks_like_data(headers: Sequence[str]) -> bool:
+    """True when some "header" is a number, code, date or ID number (a row of data)."""
+    return any(
+        _DATA_CELL.fullmatch(str(h).strip()) and any(c.isdigit() for c in str(h)) for h in headers
+    )
 
 
 def _mapping_for(kind: Kind, mapping: Mapping[str, str] | None) -> dict[str, str] | None:

@@ -8,8 +8,10 @@ canonical frame and every :class:`dongxi.errors.RowError` found. Checks, in orde
 1. types and value domains per column (numbers, dates, yes/no, enumerations with Chinese labels),
    required fields, text lengths (from the registry's column sizes);
 2. resident ID numbers: format, GB 11643 check digit, consistency with birth date and sex digit;
-   a masked number (``4501**********1234``, as ``dongxi export`` writes by default) is accepted
-   for a person already in the registry at the same household and member number;
+   a masked number (``4501**************``, as ``dongxi export`` writes by default; the older
+   ``4501**********1234`` too) is accepted for a person already in the registry at the same
+   household and member number, and a masked birth date (``1984-**-**``) for a person whose
+   clear ID number or registry record gives the date (of the same year);
 3. regions: the village code exists and is a village, of the given county;
 4. cross-field rules: status ↔ monitoring category ↔ years, disability grade iff disabled,
    head iff member 1, income identity to ±1 yuan, measure target and dates;
@@ -41,14 +43,16 @@ from dongxi.pii.idnumber import mask_id
 
 __all__ = ["RULES", "RegistryView", "Validated", "validate_frame"]
 
-_MASKED_RE = re.compile(r"^\d{4}\*{10}\d{3}[\dX]$")
+_MASKED_RE = re.compile(r"^\d{4}(?:\*{14}|\*{10}\d{3}[\dX])$")
+_MASKED_DATE_RE = re.compile(r"^\s*(\d{4})-\*\*-\*\*\s*$")
 
 
 @dataclass(frozen=True)
 class RegistryView:
     """What validation needs to know about the registry (and earlier parts of the same import).
 
-    ``people`` has columns ``id_hash, household_code, member_no, id_masked`` (may be empty).
+    ``people`` has columns ``id_hash, household_code, member_no, id_masked`` and optionally
+    ``birth_date`` (may be empty).
     ``check_regions=False`` skips region existence checks (for tests without region data).
     """
 
@@ -185,6 +189,7 @@ def _people(
     t: pd.DataFrame,
     view: RegistryView,
     hasher: Callable[[str], str] | None,
+    masked_birth: pd.Series,
 ) -> None:
     from dongxi.pii import idnumber
 
@@ -210,6 +215,11 @@ def _people(
     out.add(problem == "id_checksum", "id_checksum", "id_number", shown)
     good = clear & problem.isna()
     birth = pd.to_datetime(text.str.slice(6, 14), format="%Y%m%d", errors="coerce")
+    # a masked birth date takes the date inside a clear ID number
+    hidden = masked_birth.notna()
+    from_id = hidden & good
+    if from_id.any():
+        t.loc[from_id, "birth_date"] = birth[from_id]
     birth_bad = good & t["birth_date"].notna() & (birth != t["birth_date"]).fillna(True)
     out.add(birth_bad, "id_birth_date", "birth_date", t["birth_date"].dt.strftime("%Y-%m-%d"))
     sex_digit = pd.to_numeric(text.str.slice(16, 17), errors="coerce")
@@ -228,8 +238,9 @@ def _people(
         id_masked.loc[masked] = text[masked]
     if masked.any():
         reg = view.people
+        # stored masks may be of the older form: both sides are compared re-masked
         lookup = {
-            (str(h), int(m), str(k)): str(x)
+            (str(h), int(m), mask_id(str(k))): str(x)
             for h, m, k, x in zip(
                 reg["household_code"],
                 reg["member_no"],
@@ -245,9 +256,28 @@ def _people(
             code, no = codes[i], numbers[i]
             found = None
             if code is not None and isinstance(no, float) and no == no:
-                found = lookup.get((str(code), int(no), str(texts[i])))
+                found = lookup.get((str(code), int(no), mask_id(str(texts[i]))))
             id_hash.iat[i] = found
         out.add(masked & id_hash.isna(), "id_masked_unknown", "id_number", shown)
+        id_masked = id_masked.map(mask_id, na_action="ignore")
+    # a masked birth date of a person known by a masked ID number: the registry's date
+    from_registry = hidden & masked & id_hash.notna()
+    if from_registry.any() and "birth_date" in view.people.columns:
+        reg = view.people
+        dates = pd.Series(
+            pd.to_datetime(reg["birth_date"], errors="coerce").to_numpy(),
+            index=reg["id_hash"].astype(str).to_numpy(),
+        )
+        dates = dates[~dates.index.duplicated()]
+        t.loc[from_registry, "birth_date"] = id_hash[from_registry].map(dates)
+    year_of = t["birth_date"].dt.year
+    unresolved = hidden & (t["birth_date"].isna() | (year_of != masked_birth).fillna(True))
+    out.add(
+        unresolved & ~(masked & id_hash.isna()),
+        "birth_masked",
+        "birth_date",
+        masked_birth.map(lambda y: f"{int(y)}-**-**", na_action="ignore"),
+    )
     t["id_hash"] = id_hash
     t["id_masked"] = id_masked
     t["id_number"] = ids.where(good, None)
@@ -419,6 +449,30 @@ def _helpers(out: Collector, t: pd.DataFrame, view: RegistryView) -> None:
     _duplicates(out, t, ["helper_id"], "duplicate_key", "helper_id")
 
 
+def _unmask_birth_cells(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    """Masked birth dates (``1984-**-**``, as masked exports write them) replaced by 1 January
+    of their year for typing; returns the frame and the masked cells' years (``<NA>`` elsewhere).
+    The people rules then take the real date from the ID number or the registry."""
+    cells = frame["birth_date"]
+    none = pd.Series([None] * len(frame), index=frame.index, dtype="Int64")
+    if pd.api.types.is_datetime64_any_dtype(cells.dtype):
+        return frame, none
+    if not cells.astype(str).str.contains("*", regex=False).any():  # the usual case, in C
+        return frame, none
+    years = cells.astype(object).map(
+        lambda v: (
+            int(m.group(1)) if isinstance(v, str) and (m := _MASKED_DATE_RE.match(v)) else None
+        )
+    )
+    years = pd.Series(years.to_numpy(dtype=object), index=frame.index).astype("Int64")
+    if not years.notna().any():
+        return frame, years
+    frame = frame.copy()
+    hidden = years.notna()
+    frame.loc[hidden, "birth_date"] = years[hidden].map(lambda y: f"{y:04d}-01-01")
+    return frame, years
+
+
 def validate_frame(
     frame: pd.DataFrame,
     *,
@@ -443,12 +497,15 @@ def validate_frame(
     else:
         rows = np.arange(first_row, first_row + len(frame), dtype=np.int64)
     out = Collector(rows, dict(headers or {}), file, kind)
+    masked_birth = pd.Series([None] * len(frame), index=frame.index, dtype="Int64")
+    if kind == "people" and "birth_date" in frame.columns:
+        frame, masked_birth = _unmask_birth_cells(frame)
     t, _ = typed(frame, kind, out)
     t["_row"] = rows
     if kind == "households":
         _households(out, t, view)
     elif kind == "people":
-        _people(out, t, view, hasher)
+        _people(out, t, view, hasher, masked_birth)
     elif kind == "income":
         _income(out, t, view)
     elif kind == "measures":

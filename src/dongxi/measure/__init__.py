@@ -23,6 +23,7 @@ from dongxi.measure._spec import (
     builtin_specs,
     load_spec,
 )
+from dongxi.measure._validate import add_age
 
 __all__ = [
     "OUTPUT_COLUMNS",
@@ -37,6 +38,7 @@ __all__ = [
     "Param",
     "Rounds",
     "Unit",
+    "add_age",
     "builtin_specs",
     "count_table",
     "identify",

@@ -27,12 +27,20 @@ def _row(frame: pd.DataFrame, pos: int) -> int:
 def add_age(
     frame: pd.DataFrame, spec: MeasureSpec, ref: dt.date | None, *, source: str | None
 ) -> pd.DataFrame:
-    """Add ``age`` in whole years at ``ref`` from the spec's birth-date column, when needed."""
+    """Add ``age`` in whole years at ``ref`` from the spec's birth-date column, when needed.
+
+    Without a birth-date column, a ``birth_year`` column (registry snapshots hold the year only,
+    ``docs/security.md``) gives the age reached in the reference year, ``ref.year - birth_year``:
+    exact at the default reference date, 31 December.
+    """
     bcol = spec.birth_date
-    if "age" in frame.columns or bcol not in frame.columns:
+    if "age" in frame.columns or ref is None:
         return frame
-    if ref is None:
-        return frame
+    if bcol not in frame.columns:
+        if "birth_year" not in frame.columns:
+            return frame
+        years = pd.to_numeric(frame["birth_year"], errors="coerce").astype("Float64")
+        return frame.assign(age=ref.year - years)
     born = pd.to_datetime(frame[bcol], errors="coerce")
     bad = born.isna() & frame[bcol].notna()
     if bad.any():
@@ -58,7 +66,7 @@ def validate(
     missing = [c for c in needed if c not in frame.columns]
     if missing:
         hint = ""
-        if "age" in missing and spec.birth_date in frame.columns:
+        if "age" in missing and (spec.birth_date in frame.columns or "birth_year" in frame.columns):
             hint = " Age is derived from the birth date only when a reference date is given."
         raise InputError(
             f"The data has no column '{missing[0]}' that the spec or --by needs.{hint}",

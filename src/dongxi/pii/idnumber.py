@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from dongxi.errors import InputError
+from dongxi.redaction import mask_id_text
 
 __all__ = [
     "IdInfo",
@@ -80,11 +81,10 @@ def normalise_id(text: str) -> str:
 
 
 def mask_id(text: str) -> str:
-    """The masked form shown everywhere by default: ``4501**********1234``."""
-    value = normalise_id(text)
-    if len(value) <= 8:
-        return "*" * len(value)
-    return value[:4] + "*" * (len(value) - 8) + value[-4:]
+    """The masked form shown everywhere by default: ``4501**************`` (first four characters;
+    see :func:`dongxi.redaction.mask_id_text` and ``docs/security.md``). Masking an older masked
+    form (``4501**********1234``) gives the current one."""
+    return mask_id_text(text)
 
 
 _LAST_DAY_SEEN = dt.date.today()
@@ -175,9 +175,13 @@ def id_problems(values: Sequence[str], *, today: dt.date | None = None) -> list[
     return out
 
 
+_MASK_TAIL = "*" * 14
+
+
 def mask_ids(values: Sequence[str]) -> list[str]:
     """:func:`mask_id` of many **normalised** 18-character numbers (or already masked ones)."""
-    return [v[:4] + "**********" + v[14:] if len(v) == 18 else mask_id(v) for v in values]
+    tail = _MASK_TAIL
+    return [v[:4] + tail if len(v) == 18 else mask_id(v) for v in values]
 
 
 def is_valid_id(text: str) -> bool:

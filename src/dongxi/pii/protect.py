@@ -35,7 +35,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from dongxi.errors import ConfigError, InputError
-from dongxi.pii.idnumber import normalise_id, validate_id
+from dongxi.pii.idnumber import mask_id, normalise_id, validate_id
 from dongxi.settings import Settings, get_settings
 
 __all__ = ["KEY_NAMES", "IdProtector", "ProtectedId", "get_protector"]
@@ -196,7 +196,7 @@ class IdProtector:
         return ProtectedId(
             id_hash=id_hash,
             id_encrypted=self._encrypt(value, id_hash),
-            id_masked=value[:4] + "**********" + value[14:],
+            id_masked=mask_id(value),
         )
 
 

@@ -28,7 +28,8 @@ is data in :mod:`dongxi.market`; nothing here restates it.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -357,3 +358,20 @@ def record_outcome(
         retained_3m=retained_3m,
         retained_6m=retained_6m,
     )
+
+
+@contextmanager
+def open_registry(url: str | None = None) -> Iterator[Engine]:
+    """The registry at ``url`` (the configured one when ``None``) for a caller that holds only a
+    URL (the command line), at the current schema; disposed of at the end."""
+    from dongxi.services._registry import registry
+
+    with registry(url) as engine:
+        yield engine
+
+
+def parse_method(value: str) -> MethodName:
+    """``stable`` or ``optimal`` (``InputError`` naming the choices otherwise)."""
+    from dongxi.market import method_name
+
+    return method_name(value)

@@ -1,12 +1,12 @@
 """The append-only, hash-chained change log (who, when, what).
 
 Every entry holds the actor, the time (UTC, ISO 8601), the action, the entity and its key, and the
-record before and after the change as canonical JSON (sorted keys; ID numbers masked, names
-reduced to their first character, ciphertexts left out). ``entry_hash`` is the SHA-256 of the
-previous entry's hash and the entry's own fields, so changing or removing any entry breaks every
-later hash; :func:`verify_chain` recomputes them. ``prev_hash`` is unique, so two writers cannot
-fork the chain (the second fails), and database triggers refuse UPDATE/DELETE. There is no update
-or delete function here.
+record before and after the change as canonical JSON (sorted keys; ID numbers masked, birth
+dates cut to the year, names reduced to their first character, ciphertexts left out).
+``entry_hash`` is the SHA-256 of the previous entry's hash and the entry's own fields, so changing
+or removing any entry breaks every later hash; :func:`verify_chain` recomputes them.
+``prev_hash`` is unique, so two writers cannot fork the chain (the second fails), and database
+triggers refuse UPDATE/DELETE. There is no update or delete function here.
 
 Every write also stores a keyed seal of the new head (``change_log_seals``,
 :mod:`dongxi.store._seal`) in the same transaction; :func:`verify_chain` checks the seals, the
@@ -73,7 +73,8 @@ _TABLE = ChangeLogEntry.__table__
 assert isinstance(_TABLE, sa.Table)
 _SEP = "\x1f"
 _CHUNK = 20_000
-_ID_FIELDS = frozenset({"id_number", "身份证号"})
+_ID_FIELDS = frozenset({"id_number", "身份证号", "id_masked"})
+_BIRTH_FIELDS = frozenset({"birth_date", "出生日期"})
 _NAME_FIELDS = frozenset({"name", "contact", "姓名", "联系人"})
 _DROP_FIELDS = frozenset({"id_encrypted"})
 _SQLITE_CACHE_KIB = -131_072  # 128 MiB (negative: KiB)
@@ -115,8 +116,16 @@ def _shorten(value: Any) -> Any:
     return text[:1] + "*" * max(len(text) - 1, 0)
 
 
+def _birth_year(value: Any) -> Any:
+    """A birth date as the change log keeps it: its year only (``1984-**-**``)."""
+    if value is None:
+        return None
+    text = value.isoformat() if isinstance(value, dt.date) else str(value)
+    return f"{text[:4]}-**-**"
+
+
 # per set of keys (in the record's order): (key, stored name, treatment), sorted by stored name
-_PLAIN, _ID, _NAME = 0, 1, 2
+_PLAIN, _ID, _NAME, _BIRTH = 0, 1, 2, 3
 _Plan = tuple[tuple[Any, str, int], ...]
 _PLANS: dict[tuple[Any, ...], _Plan] = {}
 _PLAN_LIMIT = 4096
@@ -132,7 +141,15 @@ def _plan(keys: tuple[Any, ...]) -> _Plan:
         if name in _DROP_FIELDS:
             named.pop(name, None)
             continue
-        kind = _ID if name in _ID_FIELDS else _NAME if name in _NAME_FIELDS else _PLAIN
+        kind = (
+            _ID
+            if name in _ID_FIELDS
+            else _NAME
+            if name in _NAME_FIELDS
+            else _BIRTH
+            if name in _BIRTH_FIELDS
+            else _PLAIN
+        )
         named[name] = (key, name, kind)
     plan = tuple(named[name] for name in sorted(named))
     if len(_PLANS) >= _PLAN_LIMIT:
@@ -152,7 +169,9 @@ def _maybe_id(value: str) -> bool:
 
 
 def redact(record: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    """A copy of ``record`` safe for the change log (IDs masked, names shortened).
+    """A copy of ``record`` safe for the change log (IDs masked, names shortened, birth dates cut
+    to the year: with the masked ID, sex and household beside it, a full date would narrow the
+    number to a few hundred candidates; ``docs/security.md``).
 
     Keys become strings and come out sorted; ``id_encrypted`` is left out. Values of other
     columns that are valid ID numbers are masked too (a safety net for unexpected names).
@@ -168,6 +187,8 @@ def redact(record: Mapping[str, Any] | None) -> dict[str, Any] | None:
         elif kind == _ID:
             if value is not None:
                 value = mask_id(str(value))
+        elif kind == _BIRTH:
+            value = _birth_year(value)
         else:
             value = _shorten(value)
         out[name] = value
@@ -257,6 +278,8 @@ def _redact_column(kind: int, values: Sequence[Any]) -> Sequence[Any]:
         return [None if v is None else mask_id(str(v)) for v in values]
     if kind == _NAME:
         return [_shorten(v) for v in values]
+    if kind == _BIRTH:
+        return [_birth_year(v) for v in values]
     # the safety net of plain columns: look at each distinct value once (equal values of str
     # subclasses such as numpy.str_ count as one: the masked form is the same)
     try:

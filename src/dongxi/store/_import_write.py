@@ -98,7 +98,7 @@ def registry_view(
     )
     if kind == "people":
         people = _table("people")
-        names = ["id_hash", "household_code", "member_no", "id_masked"]
+        names = ["id_hash", "household_code", "member_no", "id_masked", "birth_date"]
         cols = [people.c[n] for n in names]
         hh = _distinct(frame, "household_code")
         total = conn.execute(sa.select(sa.func.count()).select_from(people)).scalar_one()

@@ -4,6 +4,11 @@ Called by :func:`dongxi.store.db.upgrade` after the schema migration (a post-upg
 than a data migration, so that a newer dongxi with corrected region files refreshes them without a
 new revision). Each table is compared with the packaged rows by count and reloaded only when they
 differ, so a second ``dongxi db upgrade`` does nothing.
+
+The same step re-masks stored ``people.id_masked`` values of an older masked form
+(``4501**********1234``) to the current one (``4501**************``, ``docs/security.md``): the new
+form only drops characters of the old one, so no key is needed; the count is recorded in the change
+log. A registry already re-masked is left alone.
 """
 
 from __future__ import annotations
@@ -18,8 +23,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from dongxi import regions
+from dongxi.pii.idnumber import mask_id
 from dongxi.store.db import translate_errors
-from dongxi.store.models import Pairing, PolicyParameter, Region, RegionChange
+from dongxi.store.models import Pairing, Person, PolicyParameter, Region, RegionChange
 
 __all__ = [
     "load_policy_parameters",
@@ -27,6 +33,7 @@ __all__ = [
     "pairing_rows",
     "policy_rows",
     "region_rows",
+    "remask_ids",
 ]
 
 log = logging.getLogger(__name__)
@@ -233,10 +240,38 @@ def _tables(models: Iterable[Any]) -> list[sa.Table]:
     return out
 
 
-def load_reference_data(engine: Engine) -> dict[str, bool | int]:
-    """Load regions, region changes, pairings and policy parameters where missing.
+def remask_ids(connection: Connection) -> int:
+    """Rewrite masked ID numbers of an older form to the current mask; returns how many.
 
-    Returns, per table, whether it was (re)loaded (policy: the number of rows added).
+    Runs in the caller's transaction; one change-log entry records the count (not the values).
+    """
+    from dongxi.store._changelog import record_change
+
+    (people,) = _tables((Person,))
+    current = mask_id("0" * 18)[4:]  # the masked tail of an 18-character number
+    col = people.c.id_masked
+    new = sa.func.substr(col, 1, 4).concat(current)
+    stale = sa.and_(sa.func.length(col) == 18, col != new)
+    n = int(connection.execute(sa.update(people).where(stale).values(id_masked=new)).rowcount)
+    if n:
+        record_change(
+            connection,
+            actor="dongxi db upgrade",
+            action="remask_ids",
+            entity="people",
+            key="id_masked",
+            after={"rows": n, "mask": mask_id("450000000000000000")},
+        )
+        log.info("re-masked %d stored ID numbers", n)
+    return n
+
+
+def load_reference_data(engine: Engine) -> dict[str, bool | int]:
+    """Load regions, region changes, pairings and policy parameters where missing, and re-mask
+    stored ID numbers of an older masked form (:func:`remask_ids`).
+
+    Returns, per table, whether it was (re)loaded (policy: the number of rows added;
+    ``people_masks``: the number of masks rewritten).
     """
     region_table, change_table, pairing_table = _tables((Region, RegionChange, Pairing))
     changes = [
@@ -254,5 +289,6 @@ def load_reference_data(engine: Engine) -> dict[str, bool | int]:
             "region_changes": _refresh(connection, change_table, changes),
             "pairings": _refresh(connection, pairing_table, pairing_rows()),
             "policy_parameters": load_policy_parameters(connection),
+            "people_masks": remask_ids(connection),
         }
     return result

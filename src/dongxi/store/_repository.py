@@ -1,9 +1,12 @@
 """Repository functions: get, list, create and update the main records of the registry.
 
-The CLI and web layers call these; they never build SQL. Every create/update writes a change-log
-entry in the same transaction; updates are optimistic: pass ``expected_version`` (the
-``row_version`` the user saw) to refuse an edit based on a stale copy, and a concurrent commit
-between read and write is refused too (:class:`dongxi.errors.ConflictError` either way).
+The use cases (:mod:`dongxi.services`) call these; they never build SQL. Reads of households and
+people take the caller's :class:`~dongxi.store.scope.Scope` (keyword, required): a row outside it
+raises ``NotFoundError`` exactly like a missing key, and listings leave it out. Every
+create/update writes a change-log entry in the same transaction; updates are optimistic: pass
+``expected_version`` (the ``row_version`` the user saw) to refuse an edit based on a stale copy,
+and a concurrent commit between read and write is refused too
+(:class:`dongxi.errors.ConflictError` either way).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from dongxi.store.models import (
     Partner,
     Person,
 )
+from dongxi.store.scope import Scope
 
 __all__ = [
     "ENTITIES",
@@ -101,15 +105,19 @@ def _check_fields(model: type[Base], data: Mapping[str, Any]) -> None:
         )
 
 
+def _not_found(model: type[Base], key: Any) -> NotFoundError:
+    return NotFoundError(
+        f"No {_entity(model)} record with key {key!r}.",
+        fix="Check the key, or list the records first.",
+    )
+
+
 def get_record(session: Session, *, model: type[M], key: Any) -> M:
     """The record of ``model`` with primary key ``key`` (a value or a tuple)."""
     with translate_errors(f"Reading {_entity(model)}"):
         record = session.get(model, key)
     if record is None:
-        raise NotFoundError(
-            f"No {_entity(model)} record with key {key!r}.",
-            fix="Check the key, or list the records first.",
-        )
+        raise _not_found(model, key)
     return record
 
 
@@ -199,22 +207,34 @@ def update_record(
 # --- households -------------------------------------------------------------------------------
 
 
-def get_household(session: Session, *, household_code: str) -> Household:
-    """One household by its code."""
-    return get_record(session, model=Household, key=household_code)
+def get_household(session: Session, *, household_code: str, scope: Scope) -> Household:
+    """One household by its code, if it lies inside ``scope`` (else ``NotFoundError``)."""
+    query = sa.select(Household).where(
+        Household.household_code == household_code, scope.where_region(Household.village_code)
+    )
+    with translate_errors("Reading households"):
+        household = session.scalars(query).one_or_none()
+    if household is None:
+        raise _not_found(Household, household_code)
+    return household
 
 
 def list_households(
     session: Session,
     *,
+    scope: Scope,
     county_code: str | None = None,
     village_code: str | None = None,
     status: str | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> Sequence[Household]:
-    """Households filtered by county/village/status, ordered by code."""
-    query = sa.select(Household).order_by(Household.household_code)
+    """Households inside ``scope`` filtered by county/village/status, ordered by code."""
+    query = (
+        sa.select(Household)
+        .where(scope.where_region(Household.village_code))
+        .order_by(Household.household_code)
+    )
     if county_code:
         query = query.where(Household.village_code.startswith(county_code, autoescape=True))
     if village_code:
@@ -266,7 +286,7 @@ def update_household(
     reason: str | None = None,
 ) -> Household:
     """Change a household; a change of status adds an entry to its status history."""
-    household = get_household(session, household_code=household_code)
+    household = get_record(session, model=Household, key=household_code)
     old_state = (household.status, household.monitoring_category)
     household = update_record(
         session,
@@ -287,18 +307,32 @@ def update_household(
 
 
 def get_person(
-    session: Session, *, id_number: str | None = None, id_hash: str | None = None
+    session: Session, *, scope: Scope, id_number: str | None = None, id_hash: str | None = None
 ) -> Person:
-    """One person by ID number (hashed for the look-up) or by its keyed hash."""
+    """One person by ID number (hashed for the look-up) or by its keyed hash, inside ``scope``.
+
+    A person belongs to the scope of their household's village.
+    """
     if (id_number is None) == (id_hash is None):
         raise InputError(
             "Give exactly one of id_number and id_hash.", fix="Pass one of them, not both."
         )
     if id_hash is not None:
-        return get_record(session, model=Person, key=id_hash)
-    protector = get_protector()
-    verify_keys(session.connection(), protector, keys=("lookup",), record=False)
-    return get_record(session, model=Person, key=protector.hash(str(id_number)))
+        key = id_hash
+    else:
+        protector = get_protector()
+        verify_keys(session.connection(), protector, keys=("lookup",), record=False)
+        key = protector.hash(str(id_number))
+    query = sa.select(Person).where(Person.id_hash == key)
+    if not scope.unrestricted:
+        query = query.join(Household, Household.household_code == Person.household_code).where(
+            scope.where_region(Household.village_code)
+        )
+    with translate_errors("Reading people"):
+        person = session.scalars(query).one_or_none()
+    if person is None:
+        raise _not_found(Person, key)
+    return person
 
 
 def create_person(

@@ -3,7 +3,8 @@
 ``create_snapshot`` reads every table in one transaction (REPEATABLE READ on PostgreSQL, one
 SQLite read transaction) and writes one Parquet file per table with exactly the columns of
 ``docs/data-dictionary.md`` — people without name or clear ID (only ``id_masked`` and
-``id_hash``), partners without their contact — plus ``manifest.json``: snapshot id, creation time,
+``id_hash``) and with their birth year instead of the birth date (``docs/security.md``), partners
+without their contact — plus ``manifest.json``: snapshot id, creation time,
 as-of date, registry URL without password, schema revision, the head of the change log, and per
 file the row count and SHA-256. A row in the ``snapshots`` table and a change-log entry record it.
 The manifest's ``change_log_head`` is signed (``seq``, ``position``, ``entry_hash``, ``seal``:
@@ -30,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -38,6 +40,7 @@ from dongxi import __version__
 from dongxi.errors import InputError, NotFoundError
 from dongxi.intake.columns import TABLE_KINDS
 from dongxi.outputs import output_folder
+from dongxi.pii.idnumber import mask_ids
 from dongxi.store._changelog import anchor_of, record_change
 from dongxi.store.db import public_url, translate_errors
 from dongxi.store.models import (
@@ -285,7 +288,20 @@ def _read_all(connection: Connection, as_of: dt.date | None) -> dict[str, pa.Tab
         type=_S,
     )
     tables["households"] = tables["households"].add_column(2, "county_code", counties)
+    tables["people"] = _people_for_analysts(tables["people"])
     return tables
+
+
+def _people_for_analysts(people: pa.Table) -> pa.Table:
+    """Birth year instead of the birth date, and the current masked ID form (stored masks of an
+    older form re-masked): with the county, sex and household beside them, no row narrows an ID
+    number to fewer than ~180,000 candidates (``docs/security.md``)."""
+    at = people.schema.get_field_index("birth_date")
+    years = pc.year(people["birth_date"]).cast(_I)
+    people = people.set_column(at, "birth_year", years)
+    at = people.schema.get_field_index("id_masked")
+    masked = pa.array(mask_ids([str(v) for v in people["id_masked"].to_pylist()]), type=_S)
+    return people.set_column(at, "id_masked", masked)
 
 
 def create_snapshot(

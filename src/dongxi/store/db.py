@@ -113,8 +113,13 @@ def _create_private_on_connect(engine: Engine, path: Path) -> None:
 
 
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
-    """An engine for the registry at ``url`` (``None``: the configured registry)."""
+    """An engine for the registry at ``url`` (``None``: the configured registry).
+
+    Statement parameters are left out of SQLAlchemy's logs and exception messages
+    (``hide_parameters``): they hold names and encrypted or masked ID numbers.
+    """
     parsed = normalise_url(url)
+    kwargs.setdefault("hide_parameters", True)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         event_path: Path | None = None

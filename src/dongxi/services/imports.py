@@ -1,0 +1,135 @@
+"""Use case: import a file (or frames) into the registry, with the report of rejected cells.
+
+Permission ``registry:import``. The importer writes one change-log entry per created or changed
+row under the principal's :attr:`~dongxi.services.Principal.actor`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from dongxi.errors import InputError, RowError
+from dongxi.intake.columns import KINDS
+from dongxi.services._registry import registry
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from sqlalchemy.engine import Engine
+
+    from dongxi.intake.headers import Kind
+    from dongxi.services.principal import Principal
+    from dongxi.store.importer import ImportResult, Progress
+
+__all__ = ["KINDS", "ImportOutcome", "import_file", "import_tables", "parse_kind", "write_report"]
+
+REPORT_COLUMNS = ("file", "row", "column", "value", "rule", "message_zh", "message_en")
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    """What an import did: the importer's result and the report file written (if any)."""
+
+    kind: Kind
+    result: ImportResult
+    report: Path | None = None
+
+
+def parse_kind(kind: str) -> Kind:
+    """The kind of table named ``kind`` (``InputError`` listing the kinds otherwise)."""
+    for known in KINDS:
+        if kind == known:
+            return known
+    raise InputError(
+        f"Unknown kind '{kind}'.", value=kind, rule="kind", fix=f"Use one of: {', '.join(KINDS)}."
+    )
+
+
+def write_report(errors: list[RowError], path: Path, *, inputs: Sequence[Path | None] = ()) -> Path:
+    """Write the rejected cells (row, column, value, rule, zh, en) as CSV (UTF-8 BOM) or XLSX.
+
+    ``inputs`` are the files of the import, which the report must never overwrite."""
+    import pandas as pd
+
+    from dongxi.tables import write_table
+
+    frame = pd.DataFrame(
+        [
+            {
+                "file": e.file,
+                "row": e.row,
+                "column": e.column,
+                "value": e.value,
+                "rule": e.rule,
+                "message_zh": e.message_zh,
+                "message_en": e.message_en,
+            }
+            for e in errors
+        ],
+        columns=list(REPORT_COLUMNS),
+    )
+    return write_table(frame, path, option="--report", inputs=list(inputs))
+
+
+def import_file(
+    *,
+    principal: Principal,
+    file: Path,
+    kind: str | None = None,
+    partial: bool = False,
+    report: Path | None = None,
+    mapping: Path | None = None,
+    url: str | None = None,
+    engine: Engine | None = None,
+    progress: Progress | None = None,
+) -> ImportOutcome:
+    """Validate ``file`` and write it to the registry (all or nothing unless ``partial``).
+
+    The kind is detected from the headers unless given; ``mapping`` is a CSV/TOML file of
+    ``source_header,column``. When rows are rejected and ``report`` is given, every rejected
+    cell is written there.
+    """
+    principal.require("registry:import")
+    from dongxi.intake.headers import detect_kind, load_mapping
+    from dongxi.outputs import output_file
+    from dongxi.store.importer import import_frame
+    from dongxi.tables import read_table
+
+    if report is not None:  # checked before anything is read or written
+        output_file(report, option="--report", inputs=[file, mapping])
+    frame = read_table(file, as_text=True)
+    user_map = load_mapping(mapping) if mapping else None
+    chosen = parse_kind(kind) if kind else detect_kind([str(c) for c in frame.columns], user_map)
+    with registry(url, engine=engine) as opened:
+        result = import_frame(
+            opened,
+            kind=chosen,
+            frame=frame,
+            actor=principal.actor,
+            partial=partial,
+            source_name=file.name,
+            mapping=user_map,
+            progress=progress,
+        )
+    written = None
+    if result.errors and report is not None:
+        written = write_report(result.errors, report, inputs=[file, mapping])
+    return ImportOutcome(kind=chosen, result=result, report=written)
+
+
+def import_tables(
+    *,
+    principal: Principal,
+    frames: Mapping[Kind, pd.DataFrame],
+    source_name: str,
+    url: str | None = None,
+    engine: Engine | None = None,
+) -> dict[Kind, ImportResult]:
+    """Import several tables in dependency order in one transaction (all or nothing)."""
+    principal.require("registry:import")
+    from dongxi.store.importer import import_frames
+
+    with registry(url, engine=engine) as opened:
+        return import_frames(opened, dict(frames), actor=principal.actor, source_name=source_name)

@@ -1,0 +1,454 @@
+"""Use cases: measure poverty on a table, a registry snapshot or the bundled example, and the
+change between snapshots.
+
+Permission ``measure:run``. A snapshot folder is verified against its manifest (every file's
+SHA-256 and row count) BEFORE any of its files is read, so a measurement never rests on a
+changed or truncated snapshot. The tables of a snapshot are joined into one row per person
+(households' columns and the income of the year), the same way for the command line and the
+demo (:func:`person_frame`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dongxi.errors import InputError, NotFoundError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from dongxi.measure import MeasureSpec
+    from dongxi.services.principal import Principal
+
+__all__ = [
+    "EXAMPLE",
+    "HEADLINE",
+    "MeasureOutcome",
+    "SnapshotTables",
+    "load_measure_data",
+    "measure_change",
+    "measure_data",
+    "measure_snapshot",
+    "person_frame",
+    "read_snapshot",
+    "spec_params",
+]
+
+#: ``--data example``: the bundled synthetic example.
+EXAMPLE = "example"
+#: The measures a summary shows first (the rest: decomposition, popsh, … are in the full table).
+HEADLINE = ("M0", "H", "A", "FGT0", "FGT1", "FGT2", "Watts", "Gini")
+#: The tables of a snapshot a measurement reads.
+SNAPSHOT_TABLES = ("households", "people", "income")
+
+
+@dataclass(frozen=True)
+class MeasureOutcome:
+    """A measurement: the tidy result, each unit's profile (when asked) and the files written."""
+
+    result: pd.DataFrame
+    source: str
+    year: int | None
+    units: pd.DataFrame | None = None
+    out: Path | None = None
+    units_out: Path | None = None
+
+    def headline(self) -> list[dict[str, Any]]:
+        """The rows of the headline measures (:data:`HEADLINE`), in the result's order."""
+        rows = self.result[self.result["measure"].isin(HEADLINE)]
+        return [{str(k): v for k, v in rec.items()} for rec in rows.to_dict("records")]
+
+
+@dataclass(frozen=True)
+class SnapshotTables:
+    """The tables of a snapshot, read once it matched its manifest (:func:`read_snapshot`).
+
+    The use cases take a folder or this object; passing the object measures one snapshot with
+    several specs without reading and verifying it again.
+    """
+
+    folder: Path
+    manifest: Mapping[str, Any]
+    tables: Mapping[str, pd.DataFrame]
+
+
+def read_snapshot(folder: Path) -> SnapshotTables:
+    """The households, people and income of a snapshot, read only once the folder matches its
+    manifest (``InputError``/``NotFoundError`` otherwise)."""
+    import pandas as pd
+
+    from dongxi.store._snapshot import verify_snapshot
+
+    if not (folder / "manifest.json").is_file():
+        raise InputError(
+            "The folder is not a registry snapshot (no manifest.json).",
+            file=str(folder),
+            rule="snapshot",
+            fix="Give a table file, a folder written by 'dongxi snapshot', or 'example'.",
+        )
+    manifest = verify_snapshot(folder)
+    tables: dict[str, pd.DataFrame] = {}
+    for name in SNAPSHOT_TABLES:
+        entry = manifest["tables"].get(name)
+        if entry is None:
+            raise InputError(
+                f"The snapshot has no {name} table.",
+                file=str(folder),
+                rule="snapshot",
+                fix="Write the snapshot again with 'dongxi snapshot'.",
+            )
+        tables[name] = pd.read_parquet(folder / str(entry["file"]))
+    return SnapshotTables(folder=folder, manifest=manifest, tables=tables)
+
+
+def _tables(snapshot: Path | SnapshotTables) -> SnapshotTables:
+    return snapshot if isinstance(snapshot, SnapshotTables) else read_snapshot(snapshot)
+
+
+def person_frame(tables: Mapping[str, pd.DataFrame], year: int | None) -> pd.DataFrame:
+    """One row per person with the household's columns and the income of ``year`` (all years
+    when ``None``)."""
+    income = tables["income"]
+    if year is not None:
+        income = income[income["year"].astype(int) == year]
+    people = tables["people"].merge(
+        tables["households"], on="household_code", how="left", suffixes=("", "_household")
+    )
+    return people.merge(income, on="household_code", how="left", suffixes=("", "_income"))
+
+
+def latest_year(tables: Mapping[str, pd.DataFrame]) -> int | None:
+    """The newest income year of a snapshot (``None`` without income)."""
+    income = tables["income"]
+    return int(income["year"].max()) if len(income) else None
+
+
+def load_measure_data(data: str, *, year: int | None) -> tuple[pd.DataFrame, str, int | None]:
+    """Read ``data``: a table file, a snapshot folder or ``example``. Returns (frame, name, year);
+    for a snapshot the year defaults to its newest income year."""
+    import pandas as pd
+
+    from dongxi.tables import read_table
+
+    if data == EXAMPLE:
+        ref = resources.files("dongxi.measure") / "data" / "example.parquet"
+        with resources.as_file(ref) as path:
+            return pd.read_parquet(path), "example", year
+    path = Path(data)
+    if path.is_dir():
+        tables = read_snapshot(path).tables
+        if year is None:
+            year = latest_year(tables)
+        return person_frame(tables, year), str(path), year
+    if not path.is_file():
+        raise NotFoundError(
+            f"Data file {path} does not exist.",
+            fix="Check the path, or use --data example for the bundled example.",
+        )
+    return read_table(path), str(path), year
+
+
+def _params_of(obj: Any, out: set[str]) -> None:
+    from pydantic import BaseModel
+
+    from dongxi.measure import Param
+
+    if isinstance(obj, Param):
+        out.add(obj.param)
+    elif isinstance(obj, BaseModel):
+        for name in type(obj).model_fields:
+            _params_of(getattr(obj, name), out)
+    elif isinstance(obj, list | tuple):
+        for item in obj:
+            _params_of(item, out)
+
+
+def spec_params(spec: MeasureSpec, *, year: int | None, province: str | None) -> dict[str, float]:
+    """Values of the spec's ``{param = …}`` from policy data for the year and province."""
+    names: set[str] = set()
+    _params_of(spec, names)
+    if not names:
+        return {}
+    if year is None:
+        raise InputError(
+            f"The spec uses policy parameters ({', '.join(sorted(names))}) that depend on the "
+            "year.",
+            column="--year",
+            rule="param",
+            fix="Give --year, e.g. --year 2020 (and --province 450000 for a provincial standard).",
+        )
+    from dongxi.policy import get_parameter
+
+    return {
+        name: float(get_parameter(name, year=year, scope=province or "national").value)
+        for name in sorted(names)
+    }
+
+
+def _reference_date(
+    value: str | dt.date | None, *, year: int | None, spec: MeasureSpec
+) -> dt.date | None:
+    if isinstance(value, dt.date):
+        return value
+    if value:
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise InputError(
+                "The reference date is not a date.",
+                column="--reference-date",
+                value=value,
+                fix="Write it as YYYY-MM-DD.",
+            ) from None
+    if year is not None and spec.reference_date is None:
+        return dt.date(year, 12, 31)
+    return None
+
+
+def _measure(
+    frame: pd.DataFrame,
+    *,
+    spec: MeasureSpec,
+    source: str,
+    year: int | None,
+    k: Sequence[float | str] | None,
+    by: Sequence[str],
+    province: str | None,
+    reference_date: str | dt.date | None,
+    backend: str | None,
+    se: bool,
+    units: bool,
+    out: Path | None,
+    units_out: Path | None,
+    inputs: Sequence[Path] = (),
+) -> MeasureOutcome:
+    from dongxi.measure import identify, measure
+    from dongxi.settings import get_settings
+    from dongxi.tables import write_table
+
+    ref = _reference_date(reference_date, year=year, spec=spec)
+    params = spec_params(spec, year=year, province=province)
+    result = measure(
+        frame,
+        spec,
+        k=k or None,
+        by=by,
+        params=params,
+        backend=backend or get_settings().analytics_url,
+        se=se,
+        reference_date=ref,
+        source=source,
+    )
+    profiles = None
+    if units or units_out is not None:
+        profiles = identify(
+            frame, spec, k=k or None, params=params, reference_date=ref, source=source
+        )
+    written = (
+        write_table(result, out, option="--out", inputs=list(inputs)) if out is not None else None
+    )
+    units_written = (
+        write_table(profiles, units_out, option="--households-out", inputs=list(inputs))
+        if (units_out is not None and profiles is not None)
+        else None
+    )
+    return MeasureOutcome(
+        result=result,
+        source=source,
+        year=year,
+        units=profiles,
+        out=written,
+        units_out=units_written,
+    )
+
+
+def measure_data(
+    *,
+    principal: Principal,
+    spec: str | Path,
+    data: str,
+    k: Sequence[float | str] | None = None,
+    by: Sequence[str] = (),
+    year: int | None = None,
+    province: str | None = None,
+    reference_date: str | dt.date | None = None,
+    backend: str | None = None,
+    se: bool = True,
+    units: bool = False,
+    out: Path | None = None,
+    units_out: Path | None = None,
+) -> MeasureOutcome:
+    """Alkire–Foster (and income) measures of ``data`` (a file, a snapshot folder or
+    ``example``) under ``spec`` (a TOML file or a built-in name).
+
+    Policy parameters are taken for ``year`` and ``province``; ages at ``reference_date``
+    (default: 31 December of ``year`` unless the spec names a date). ``out`` and ``units_out``
+    receive the full table and each unit's profile.
+    """
+    principal.require("measure:run")
+    from dongxi.measure import load_spec
+    from dongxi.outputs import output_file
+
+    inputs = [] if data == "example" else [Path(data)]
+    if out is not None:  # checked before the (possibly long) measurement
+        output_file(out, option="--out", inputs=inputs)
+    if units_out is not None:
+        output_file(units_out, option="--households-out", inputs=inputs)
+    sp = load_spec(spec)
+    frame, name, year = load_measure_data(data, year=year)
+    return _measure(
+        frame,
+        spec=sp,
+        source=name,
+        year=year,
+        k=k,
+        by=by,
+        province=province,
+        reference_date=reference_date,
+        backend=backend,
+        se=se,
+        units=units,
+        out=out,
+        units_out=units_out,
+        inputs=inputs,
+    )
+
+
+def measure_snapshot(
+    *,
+    principal: Principal,
+    snapshot: Path | SnapshotTables,
+    spec: MeasureSpec,
+    year: int | None = None,
+    by: Sequence[str] = (),
+    province: str | None = None,
+    source: str | None = None,
+) -> MeasureOutcome:
+    """The measures of one snapshot (a folder, verified before it is read, or the tables
+    :func:`read_snapshot` returned) for the income ``year`` (default: the newest)."""
+    principal.require("measure:run")
+    read = _tables(snapshot)
+    tables = read.tables
+    if year is None:
+        year = latest_year(tables)
+    return _measure(
+        person_frame(tables, year),
+        spec=spec,
+        source=source or str(read.folder),
+        year=year,
+        k=None,
+        by=by,
+        province=province,
+        reference_date=None,
+        backend=None,
+        se=True,
+        units=False,
+        out=None,
+        units_out=None,
+    )
+
+
+#: The income column whose line varies by year (the only parameter allowed to vary by round).
+_INCOME = "net_income_per_capita"
+_LINE = "poverty_line"
+
+
+def measure_change(
+    *,
+    principal: Principal,
+    snapshots: Mapping[int, Path | SnapshotTables],
+    spec: MeasureSpec,
+    province: str | None = None,
+) -> pd.DataFrame:
+    """Change of M0, H and A between consecutive rounds, one snapshot per year (a folder,
+    verified before it is read, or the tables :func:`read_snapshot` returned).
+
+    The rounds are pooled and measured once with the spec's survey rounds
+    (:class:`dongxi.measure.Rounds`), so the change and its standard error come from
+    :mod:`dongxi.measure` (delta method, covariance of the rounds from the design). Each round is
+    identified with its own year's policy figures: ages at 31 December of its year, and the
+    income poverty line of its year, applied by expressing income in multiples of that line
+    (``income < line`` ⇔ ``income / line < 1``); any other parameter must be the same in every
+    round. Columns: spec, k, measure, from, to, estimate_from, estimate_to, difference, se,
+    ci_low, ci_high.
+    """
+    principal.require("measure:run")
+    import pandas as pd
+
+    from dongxi.measure import Rounds, add_age, measure
+
+    if len(snapshots) < 2:
+        raise InputError(
+            "A change needs at least two rounds.",
+            rule="rounds",
+            fix="Give one snapshot per round, for two or more years.",
+        )
+    pooled_spec = spec.model_copy(
+        update={"rounds": Rounds(column="round", year="round_year"), "income": None}
+    )
+    hh = spec.unit.household
+    parts = []
+    fixed: dict[str, float] | None = None
+    for year, snapshot in sorted(snapshots.items()):
+        params = spec_params(spec, year=year, province=province)
+        line = params.pop(_LINE, None)
+        if fixed is not None and params != fixed:
+            raise InputError(
+                "The spec's policy parameters other than the poverty line differ between rounds.",
+                value=str(sorted(set(params.items()) ^ set(fixed.items()))),
+                rule="rounds",
+                fix="Measure the rounds separately; a pooled change needs the same parameters.",
+            )
+        fixed = params
+        read = _tables(snapshot)
+        frame = person_frame(read.tables, year)
+        frame = add_age(frame, spec, dt.date(year, 12, 31), source=str(read.folder))
+        if line is not None:
+            frame = frame.assign(**{_INCOME: frame[_INCOME].astype(float) / line})
+        frame = frame.assign(round=str(year), round_year=year)
+        if hh is not None:  # a household of two rounds is two units
+            frame = frame.assign(**{hh: frame[hh].astype(str) + f"@{year}"})
+        parts.append(frame)
+    params = dict(fixed or {})
+    if any(_LINE in spec_params(spec, year=y, province=province) for y in snapshots):
+        params[_LINE] = 1.0
+    result = measure(
+        pd.concat(parts, ignore_index=True),
+        pooled_spec,
+        by=("round",),
+        params=params,
+        source="snapshots " + ", ".join(str(y) for y in sorted(snapshots)),
+    )
+    return _change_table(result)
+
+
+def _change_table(result: pd.DataFrame) -> pd.DataFrame:
+    import pandas as pd
+
+    rows = result[(result["by"] == "round") & (result["indicator"] == "")]
+    level = rows.set_index(["k", "measure", "group"])["estimate"]
+    out = []
+    for rec in rows[rows["measure"].str.endswith("_abs_change")].to_dict("records"):
+        measure = str(rec["measure"]).removesuffix("_abs_change")
+        start, end = str(rec["group"]).split("->")
+        out.append(
+            {
+                "spec": rec["spec"],
+                "k": rec["k"],
+                "measure": measure,
+                "from": start,
+                "to": end,
+                "estimate_from": float(level[(rec["k"], measure, start)]),
+                "estimate_to": float(level[(rec["k"], measure, end)]),
+                "difference": float(rec["estimate"]),
+                "se": float(rec["se"]),
+                "ci_low": float(rec["ci_low"]),
+                "ci_high": float(rec["ci_high"]),
+            }
+        )
+    return pd.DataFrame(out)
