@@ -38,7 +38,6 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 
 from dongxi.errors import InputError, NotFoundError
-from dongxi.intake.columns import key_text
 from dongxi.store._changelog import Change, record_changes
 from dongxi.store.base import Base, utcnow
 from dongxi.store.db import session_scope, translate_errors
@@ -333,7 +332,7 @@ def _save_versions(
                 entity=table.name,
                 changes=[
                     Change(
-                        key=key_text([r[k] for k in key]),
+                        key="/".join(str(r[k]) for k in key),
                         before=current.get(tuple(r[k] for k in key)),
                         after=r,
                     )
