@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from dongxi.cli import main
+from dongxi.store import SNAPSHOT_TABLES
 
 
 def _snapshot(folder: Path) -> Path:
@@ -61,13 +62,19 @@ def _snapshot(folder: Path) -> Path:
     households.to_parquet(folder / "households.parquet")
     people.to_parquet(folder / "people.parquet")
     income.to_parquet(folder / "income.parquet")
+    frames = {"households": households, "people": people, "income": income}
+    # a manifest lists every table of a snapshot; the others are empty here
+    for name in SNAPSHOT_TABLES:
+        if name not in frames:
+            frames[name] = pd.DataFrame({"unused": pd.Series([], dtype="int64")})
+            frames[name].to_parquet(folder / f"{name}.parquet")
     tables = {
         name: {
             "file": f"{name}.parquet",
             "rows": len(frame),
             "sha256": hashlib.sha256((folder / f"{name}.parquet").read_bytes()).hexdigest(),
         }
-        for name, frame in (("households", households), ("people", people), ("income", income))
+        for name, frame in frames.items()
     }
     manifest = {"snapshot_id": "test", "tables": tables}
     (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")

@@ -22,6 +22,7 @@ from dongxi.cli import main
 from dongxi.intake.headers import localize
 from dongxi.settings import get_settings
 from dongxi.store.importer import import_frames
+from dongxi.store.scope import Scope
 
 EVIL_NAMES = ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\t=x", "'=kept"]
 
@@ -176,7 +177,18 @@ def test_bad_output_paths_are_one_clear_error(
     assert "Traceback" not in err
     assert blocker.read_text(encoding="utf-8") == "mine"
     assert sorted(p.name for p in folder.iterdir()) == ["keep.txt"]
-    assert counts(registry) == before
+    after = counts(registry)
+    if args[0] == "export":
+        # every export is audited, a refused one too: one entry saying it failed, nothing else
+        assert after == {**before, "change_log": before["change_log"] + 1}
+        with registry.connect() as conn:
+            action, entry = conn.execute(
+                sa.text("SELECT action, after FROM change_log ORDER BY seq DESC LIMIT 1")
+            ).one()
+        assert action == "export"
+        assert '"failed"' in entry
+    else:
+        assert after == before
 
 
 def test_snapshot_into_the_registry_file_is_refused(
@@ -203,7 +215,7 @@ def test_export_into_the_registry_file_is_refused(registry: Engine, tmp_path: Pa
     alias.symlink_to(database)
     size = database.stat().st_size
     with pytest.raises(InputError, match="--out path is the input file itself"):
-        export_file(registry, kind="households", out=alias, actor="test")
+        export_file(registry, kind="households", out=alias, actor="test", scope=Scope.everything())
     assert database.stat().st_size == size
     alias.unlink()
 

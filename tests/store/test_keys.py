@@ -31,6 +31,7 @@ from dongxi.store._keys import KeyMismatchError
 from dongxi.store.db import current_revision, downgrade, head_revision, make_engine, upgrade
 from dongxi.store.exporter import export_frame
 from dongxi.store.importer import import_frames
+from dongxi.store.scope import Scope
 
 OTHER_KEY = "o" * 40
 
@@ -251,7 +252,7 @@ def test_swapped_ciphertexts_are_detected(registry: Engine) -> None:
         number = reveal_id_number(session, actor="t", id_hash=rest[0], reason="test")
     assert get_protector().hash(number) == rest[0]
     with pytest.raises(ConfigError, match="copied from another person's row"):
-        export_frame(registry, kind="people", unmask=True)
+        export_frame(registry, kind="people", unmask=True, actor="t", scope=Scope.everything())
 
 
 # --- 5. migration 0004: old-format rows re-encrypted ---------------------------------------------

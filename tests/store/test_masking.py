@@ -26,6 +26,7 @@ from dongxi.pii.idnumber import check_codes, is_valid_id, mask_id
 from dongxi.store import create_snapshot
 from dongxi.store.exporter import export_frame
 from dongxi.store.importer import import_frames
+from dongxi.store.scope import Scope
 from dongxi.synth import SynthData, generate
 
 MIN_CANDIDATES = 1_000
@@ -133,7 +134,7 @@ def _assert_wide(rows: list[tuple[str, int, str, int, str]], data: SynthData) ->
 
 
 def test_masked_export_leaves_thousands_of_candidates(registry: Engine, loaded: SynthData) -> None:
-    frame = export_frame(registry, kind="people")
+    frame = export_frame(registry, kind="people", scope=Scope.everything())
     assert frame["出生日期"].str.fullmatch(r"\d{4}-\*\*-\*\*").all()
     sex = {"男": "male", "女": "female"}
     rows = [
@@ -208,7 +209,7 @@ def test_older_stored_masks_are_remasked_by_upgrade(registry: Engine, loaded: Sy
                 "UPDATE people SET id_masked = substr(id_masked, 1, 4) || '**********' || '1234'"
             )
         )
-    frame = export_frame(registry, kind="people")
+    frame = export_frame(registry, kind="people", scope=Scope.everything())
     assert not frame["身份证号"].str.endswith("1234").any()
     with registry.begin() as conn:
         assert remask_ids(conn) == len(loaded.people)

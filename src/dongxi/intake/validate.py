@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -45,6 +46,25 @@ __all__ = ["RULES", "RegistryView", "Validated", "validate_frame"]
 
 _MASKED_RE = re.compile(r"^\d{4}(?:\*{14}|\*{10}\d{3}[\dX])$")
 _MASKED_DATE_RE = re.compile(r"^\s*(\d{4})-\*\*-\*\*\s*$")
+#: An ID number that went through a number cell: scientific notation, a decimal point, or 17
+#: digits (the final X lost).
+_ID_AS_NUMBER_RE = re.compile(r"^[0-9]+(?:\.[0-9]*)?E\+?[0-9]+$|^[0-9]+\.[0-9]*$|^[0-9]{17}$")
+
+
+@cache
+def province_prefixes() -> frozenset[str]:
+    """The two-digit codes of China's provinces (from the packaged national division list)."""
+    from dongxi import regions
+
+    frame = regions.national_counties()
+    return frozenset(frame["code"].astype(str).str.slice(0, 2))
+
+
+def _bad_province(codes: pd.Series) -> pd.Series:
+    """Present codes whose first two digits are not a province."""
+    present = codes.notna()
+    prefix = codes.where(present, "").astype(str).str.slice(0, 2)
+    return present & ~prefix.isin(province_prefixes())
 
 
 @dataclass(frozen=True)
@@ -168,6 +188,8 @@ def _households(out: Collector, t: pd.DataFrame, view: RegistryView) -> None:
     wrong_county = county.notna() & t["village_code"].notna()
     wrong_county &= t["village_code"].astype(str).str.slice(0, 6) != county.astype(str)
     out.add(wrong_county, "region_county", "county_code", county)
+    cfmt = county.where(county.notna(), "0").astype(str).str.fullmatch(r"\d{6}")
+    out.add(county.notna() & ~cfmt, "code_format", "county_code", county)
     status = t["status"]
     category = t["monitoring_category"]
     bad = status.notna() & ((status == "monitored") != category.notna())
@@ -213,9 +235,17 @@ def _people(
     def shown() -> pd.Series:
         return ids.map(lambda v: mask_id(str(v)), na_action="ignore")
 
+    as_number = clear & pd.Series(
+        [_ID_AS_NUMBER_RE.match(v) is not None for v in values], index=t.index, dtype=bool
+    )
+    out.add(as_number, "id_as_number", "id_number", shown)
+    clear &= ~as_number
     problem = pd.Series([None] * len(t), index=t.index, dtype=object)
     if clear.any():
         problem.loc[clear] = idnumber.id_problems(text[clear].tolist())
+    region = clear & problem.isna() & _bad_province(text.where(clear))
+    problem.loc[region] = "id_region"
+    out.add(region, "id_region", "id_number", shown)
     out.add(problem == "id_format", "id_format", "id_number", shown)
     out.add(problem == "id_birth_date", "id_date_invalid", "id_number", shown)
     out.add(problem == "id_checksum", "id_checksum", "id_number", shown)
@@ -313,6 +343,8 @@ def _people(
     work = t["work_region_code"]
     wfmt = work.where(work.notna(), "0").astype(str).str.fullmatch(r"\d{6}|\d{9}|\d{12}")
     out.add(work.notna() & ~wfmt, "code_format", "work_region_code", work)
+    work_province = work.notna() & wfmt & _bad_province(work)
+    out.add(work_province, "region_province", "work_region_code", work)
 
     hh = t["household_code"]
     out.add(hh.notna() & ~hh.isin(view.households), "reference_household", "household_code", hh)
