@@ -171,7 +171,8 @@ class Settings(BaseSettings):
         ),
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
-        default="INFO", description="Logging level of the dongxi loggers."
+        default="WARNING",
+        description="Logging level of the dongxi command line (`--debug` sets DEBUG).",
     )
 
     @property

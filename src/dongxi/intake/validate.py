@@ -39,10 +39,10 @@ import pandas as pd
 from dongxi.errors import RowError
 from dongxi.intake._cells import typed
 from dongxi.intake._rules import RULES, Collector
-from dongxi.intake.columns import NATURAL_KEYS, Kind
+from dongxi.intake.columns import TABLE_KINDS, Kind
 from dongxi.pii.idnumber import mask_id
 
-__all__ = ["RULES", "RegistryView", "Validated", "natural_key", "validate_frame"]
+__all__ = ["RULES", "RegistryView", "Validated", "validate_frame"]
 
 _MASKED_RE = re.compile(r"^\d{4}(?:\*{14}|\*{10}\d{3}[\dX])$")
 _MASKED_DATE_RE = re.compile(r"^\s*(\d{4})-\*\*-\*\*\s*$")
@@ -155,6 +155,12 @@ def _region_checks(
         out.add(ok & known & ~is_village, "region_not_village", column, codes)
 
 
+def _duplicate_keys(out: Collector, typed: pd.DataFrame, kind: Kind) -> None:
+    """Rows repeating the natural key of ``kind`` (reported on its last column)."""
+    key = list(TABLE_KINDS[kind].file_key)
+    _duplicates(out, typed, key, "duplicate_key", key[-1])
+
+
 def _duplicates(
     out: Collector, typed: pd.DataFrame, key: list[str], rule: str, column: str
 ) -> None:
@@ -203,7 +209,7 @@ def _households(out: Collector, t: pd.DataFrame, view: RegistryView) -> None:
     _check_range(out, t, "longitude", -180, 180)
     helper = t["helper_id"]
     out.add(helper.notna() & ~helper.isin(view.helpers), "reference_helper", "helper_id", helper)
-    _duplicates(out, t, ["household_code"], "duplicate_key", "household_code")
+    _duplicate_keys(out, t, "households")
 
 
 def _people(
@@ -446,7 +452,7 @@ def _income(out: Collector, t: pd.DataFrame, view: RegistryView) -> None:
     t["net_income_per_capita"] = given.where(given.notna(), expected)
     hh = t["household_code"]
     out.add(hh.notna() & ~hh.isin(view.households), "reference_household", "household_code", hh)
-    _duplicates(out, t, ["household_code", "year"], "duplicate_key", "year")
+    _duplicate_keys(out, t, "income")
 
 
 def _measures(out: Collector, t: pd.DataFrame, view: RegistryView) -> None:
@@ -464,7 +470,7 @@ def _measures(out: Collector, t: pd.DataFrame, view: RegistryView) -> None:
     out.add(
         partner.notna() & ~partner.isin(view.partners), "reference_partner", "partner_code", partner
     )
-    _duplicates(out, t, ["measure_code"], "duplicate_key", "measure_code")
+    _duplicate_keys(out, t, "measures")
 
 
 def _partners(out: Collector, t: pd.DataFrame, view: RegistryView) -> None:
@@ -473,12 +479,12 @@ def _partners(out: Collector, t: pd.DataFrame, view: RegistryView) -> None:
     out.add(
         code.notna() & ~code.astype(str).str.startswith("44"), "partner_side", "region_code", code
     )
-    _duplicates(out, t, ["partner_code"], "duplicate_key", "partner_code")
+    _duplicate_keys(out, t, "partners")
 
 
 def _helpers(out: Collector, t: pd.DataFrame, view: RegistryView) -> None:
     _region_checks(out, t, "region_code", view, village=False)
-    _duplicates(out, t, ["helper_id"], "duplicate_key", "helper_id")
+    _duplicate_keys(out, t, "helpers")
 
 
 def _unmask_birth_cells(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
@@ -548,8 +554,3 @@ def validate_frame(
         _helpers(out, t, view)
     out.errors.sort(key=lambda e: e.row or 0)
     return Validated(kind=kind, frame=t, errors=out.errors)
-
-
-def natural_key(kind: Kind) -> tuple[str, ...]:
-    """The natural key columns of ``kind`` in the validated frame (people: ``id_hash``)."""
-    return ("id_hash",) if kind == "people" else NATURAL_KEYS[kind]

@@ -30,13 +30,13 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, RootTransaction
 
 from dongxi.errors import ConflictError, InputError, RowError
+from dongxi.intake.columns import TABLE_KINDS
 from dongxi.intake.headers import (
     KINDS,
     Kind,
@@ -45,7 +45,7 @@ from dongxi.intake.headers import (
     load_mapping,
     to_canonical,
 )
-from dongxi.intake.validate import Validated, natural_key, validate_frame
+from dongxi.intake.validate import Validated, validate_frame
 from dongxi.pii.protect import IdProtector, get_protector
 from dongxi.settings import get_settings
 from dongxi.store._changelog import Prepared, prepare_created
@@ -105,10 +105,15 @@ class ImportResult:
         return not self.errors
 
 
+#: The kinds whose keys later tables of the same import refer to.
+_REFERENCED: frozenset[Kind] = frozenset(r for t in TABLE_KINDS.values() for r in t.refers_to)
+
+
 def _keys_of(kind: Kind, frame: pd.DataFrame) -> set[str]:
-    column = {"households": "household_code", "helpers": "helper_id", "partners": "partner_code"}
-    name = column.get(kind)
-    if name is None or name not in frame.columns:
+    if kind not in _REFERENCED:
+        return set()
+    (name,) = TABLE_KINDS[kind].key
+    if name not in frame.columns:
         return set()
     return {str(v) for v in frame[name].dropna()}
 
@@ -163,14 +168,6 @@ def _write_status_history(conn: Connection, plan: Plan) -> None:
         bulk_insert(conn, table, rows, None, bulk=plan.bulk)
 
 
-def _key_texts(plan: Plan) -> list[str]:
-    """The change log's key of each new row (natural key values joined by ``/``)."""
-    parts = [plan.new[k] for k in natural_key(plan.kind)]
-    if len(parts) == 1:
-        return [str(v) for v in parts[0]]
-    return ["/".join(map(str, t)) for t in zip(*parts, strict=True)]
-
-
 def _record(conn: Connection, plan: Plan, *, actor: str, created: Prepared | None) -> None:
     """Change-log entries for every created and updated record (none for unchanged ones).
 
@@ -178,16 +175,12 @@ def _record(conn: Connection, plan: Plan, *, actor: str, created: Prepared | Non
     """
     from dongxi.store._changelog import Change, record_changes, record_prepared
 
-    key = natural_key(plan.kind)
-
-    def key_text(rec: Mapping[str, Any]) -> str:
-        return "/".join(str(rec[k]) for k in key)
-
+    table_kind = TABLE_KINDS[plan.kind]
     if created is not None:
         record_prepared(conn, actor=actor, prepared=created)
     if plan.updates:
-        updated = (Change(key=key_text(a), before=b, after=a) for a, b in plan.updates)
-        record_changes(conn, actor=actor, action="update", entity=plan.kind, changes=updated)
+        updated = (Change(key=table_kind.key_text(a), before=b, after=a) for a, b in plan.updates)
+        record_changes(conn, actor=actor, action="update", entity=table_kind.name, changes=updated)
 
 
 def _import_one(
@@ -245,8 +238,9 @@ def _import_one(
     def render() -> None:
         # the new rows' change-log entries, rendered while the server takes the rows
         if plan.created:
-            keys = _key_texts(plan)
-            rendered.append(prepare_created(entity=kind, keys=keys, records=plan.new))
+            table_kind = TABLE_KINDS[kind]
+            keys = table_kind.key_texts(plan.new)
+            rendered.append(prepare_created(entity=table_kind.name, keys=keys, records=plan.new))
 
     apply_plan(
         conn,
