@@ -161,8 +161,46 @@ class Settings(BaseSettings):
             "Imports queue: the second starts when the first has committed."
         ),
     )
+    max_input_bytes: int = Field(
+        default=2 * 1024**3,
+        ge=1024,
+        description=(
+            "Largest input file dongxi reads (bytes), and the most an XLSX file may hold once "
+            "unpacked (the sum of its parts). Larger files are refused before they are read."
+        ),
+    )
+    max_input_rows: int = Field(
+        default=10_000_000,
+        ge=1,
+        description=(
+            "Most rows of an input table (a province's people fit); an XLSX sheet that declares "
+            "or holds a cell below this row is refused before it is read."
+        ),
+    )
+    max_input_columns: int = Field(
+        default=1_000,
+        ge=1,
+        description="Most columns of an input table (the widest kind has about 25).",
+    )
+    max_input_cells: int = Field(
+        default=50_000_000,
+        ge=1,
+        description=(
+            "Most cells (rows x columns of the used range) of one XLSX sheet: the reader holds "
+            "the whole range in memory (about 32 bytes a cell, even for empty ones)."
+        ),
+    )
+    max_zip_ratio: int = Field(
+        default=100,
+        ge=2,
+        description=(
+            "Highest compression ratio (unpacked / packed size) of a part larger than 16 MiB "
+            "of an XLSX file; office files stay well below, zip bombs far above."
+        ),
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
-        default="INFO", description="Logging level of the dongxi loggers."
+        default="WARNING",
+        description="Logging level of the dongxi command line (`--debug` sets DEBUG).",
     )
 
     @property

@@ -1,11 +1,20 @@
-"""The registry's vocabularies: the English code of every enumeration of the data dictionary.
+"""The registry's vocabularies: every enumeration of the data dictionary, once.
 
-One place for the allowed values, pure data with no dependencies, so that the registry (CHECK
-constraints, validation), synthetic data and engines agree. The order of each tuple is fixed:
-``synth`` codes values by their position.
+Each enumeration is a :class:`Vocabulary`, an ordered mapping code → :class:`Label` (Chinese label,
+the one offices write and export shows; English label for reports). Everything else derives from
+these: the registry's CHECK constraints (:mod:`dongxi.store.models`), the import columns and their
+labels (:mod:`dongxi.intake.columns`), synthetic data (:mod:`dongxi.synth`) and reports. Pure data
+with no dependencies.
+
+The order of each vocabulary is fixed: ``synth`` codes values by their position in
+:attr:`Vocabulary.codes`.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from types import MappingProxyType
+from typing import NamedTuple
 
 __all__ = [
     "BATCHES",
@@ -25,90 +34,266 @@ __all__ = [
     "REGION_LEVELS",
     "RELATIONS",
     "SCHOOL_STATUS",
+    "SECTORS",
     "SEXES",
     "SIDES",
     "USER_ROLES",
+    "Label",
+    "Vocabulary",
 ]
 
-REGION_LEVELS = ("province", "prefecture", "county", "township", "village")
-SIDES = ("east", "west")
-PAIRING_LEVELS = ("province", "city", "county", "township", "village", "unit")
-HOUSEHOLD_STATUSES = ("registered_poor", "escaped", "monitored", "never")
-MONITORING_CATEGORIES = ("unstable_escaped", "marginal", "sudden_hardship")
-CAUSES = (
-    "illness",
-    "disability",
+
+class Label(NamedTuple):
+    """The labels of one code: Chinese (what offices write) and English."""
+
+    zh: str
+    en: str
+
+
+class Vocabulary(Mapping[str, Label]):
+    """An enumeration: its codes in a fixed order, each with its :class:`Label`.
+
+    Iterating gives the codes in order; ``vocabulary[code]`` the labels.
+    """
+
+    __slots__ = ("_labels", "codes", "en", "name", "zh")
+
+    def __init__(self, name: str, labels: Mapping[str, tuple[str, str]]) -> None:
+        self.name = name
+        self._labels = {code: Label(*pair) for code, pair in labels.items()}
+        #: The codes in their fixed order.
+        self.codes: tuple[str, ...] = tuple(self._labels)
+        #: Code → Chinese label.
+        self.zh: Mapping[str, str] = MappingProxyType({c: lb.zh for c, lb in self._labels.items()})
+        #: Code → English label.
+        self.en: Mapping[str, str] = MappingProxyType({c: lb.en for c, lb in self._labels.items()})
+
+    def __getitem__(self, code: str) -> Label:
+        return self._labels[code]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.codes)
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __repr__(self) -> str:
+        return f"Vocabulary({self.name!r}, {', '.join(self.codes)})"
+
+
+REGION_LEVELS = Vocabulary(
+    "region level",
+    {
+        "province": ("省级", "province"),
+        "prefecture": ("地级", "prefecture"),
+        "county": ("县级", "county"),
+        "township": ("乡级", "township"),
+        "village": ("村级", "village"),
+    },
+)
+SIDES = Vocabulary("side", {"east": ("东部", "east"), "west": ("西部", "west")})
+PAIRING_LEVELS = Vocabulary(
+    "pairing level",
+    {
+        "province": ("省际", "province"),
+        "city": ("市际", "city"),
+        "county": ("县际", "county"),
+        "township": ("乡镇", "township"),
+        "village": ("村", "village"),
+        "unit": ("单位", "unit"),
+    },
+)
+HOUSEHOLD_STATUSES = Vocabulary(
+    "household status",
+    {
+        "registered_poor": ("建档立卡贫困户", "registered poor (not yet exited)"),
+        "escaped": ("已脱贫户", "exited poverty"),
+        "monitored": ("监测对象", "monitored"),
+        "never": ("一般农户", "never poor"),
+    },
+)
+MONITORING_CATEGORIES = Vocabulary(
+    "monitoring category",
+    {
+        "unstable_escaped": ("脱贫不稳定户", "unstable exited"),
+        "marginal": ("边缘易致贫户", "marginal, at risk"),
+        "sudden_hardship": ("突发严重困难户", "sudden severe hardship"),
+    },
+)
+CAUSES = Vocabulary(
+    "cause of poverty",
+    {
+        "illness": ("因病", "illness"),
+        "disability": ("因残", "disability"),
+        "education": ("因学", "education costs"),
+        "disaster": ("因灾", "disaster"),
+        "lack_land": ("缺土地", "lack of land"),
+        "lack_water": ("缺水", "lack of water"),
+        "lack_skills": ("缺技术", "lack of skills"),
+        "lack_labour": ("缺劳力", "lack of labour"),
+        "lack_funds": ("缺资金", "lack of funds"),
+        "poor_transport": ("交通条件落后", "poor transport"),
+        "lack_motivation": ("自身发展动力不足", "lack of motivation"),
+        "other": ("其他", "other"),
+    },
+)
+HOUSING_GRADES = Vocabulary(
+    "housing grade",
+    {
+        "A": ("A", "A (safe)"),
+        "B": ("B", "B (safe)"),
+        "C": ("C", "C (unsafe)"),
+        "D": ("D", "D (unsafe)"),
+    },
+)
+RELATIONS = Vocabulary(
+    "relation to the head",
+    {
+        "head": ("户主", "head"),
+        "spouse": ("配偶", "spouse"),
+        "child": ("子女", "child"),
+        "child_in_law": ("儿媳/女婿", "child-in-law"),
+        "grandchild": ("孙子女", "grandchild"),
+        "parent": ("父母", "parent"),
+        "grandparent": ("祖父母", "grandparent"),
+        "sibling": ("兄弟姐妹", "sibling"),
+        "other": ("其他", "other"),
+    },
+)
+SEXES = Vocabulary("sex", {"male": ("男", "male"), "female": ("女", "female")})
+EDUCATION = Vocabulary(
     "education",
-    "disaster",
-    "lack_land",
-    "lack_water",
-    "lack_skills",
-    "lack_labour",
-    "lack_funds",
-    "poor_transport",
-    "lack_motivation",
-    "other",
+    {
+        "none": ("文盲或半文盲", "illiterate or semi-literate"),
+        "primary": ("小学", "primary"),
+        "junior": ("初中", "junior secondary"),
+        "senior": ("高中", "senior secondary"),
+        "vocational": ("中专/中职/技校", "vocational secondary"),
+        "college": ("大专及以上", "college or higher"),
+        "preschool": ("学龄前", "preschool age"),
+    },
 )
-HOUSING_GRADES = ("A", "B", "C", "D")
-RELATIONS = (
-    "head",
-    "spouse",
-    "child",
-    "child_in_law",
-    "grandchild",
-    "parent",
-    "grandparent",
-    "sibling",
-    "other",
+SCHOOL_STATUS = Vocabulary(
+    "school status",
+    {
+        "not_in_school": ("非在校生", "not in school"),
+        "preschool": ("学前教育", "preschool"),
+        "primary": ("小学", "primary"),
+        "junior": ("初中", "junior secondary"),
+        "senior": ("高中", "senior secondary"),
+        "vocational": ("中职", "vocational secondary"),
+        "college": ("高职高专及以上", "college or higher"),
+        "dropout": ("辍学", "dropped out"),
+    },
 )
-SEXES = ("male", "female")
-EDUCATION = ("none", "primary", "junior", "senior", "vocational", "college", "preschool")
-SCHOOL_STATUS = (
-    "not_in_school",
-    "preschool",
-    "primary",
-    "junior",
-    "senior",
-    "vocational",
-    "college",
-    "dropout",
-)
-HEALTH = ("healthy", "chronic", "serious", "disabled")
-LABOUR_CAPACITY = ("skilled", "normal", "weak", "lost", "none")
-EMPLOYMENT = (
-    "migrant_out",
-    "migrant_in",
-    "local",
-    "farming",
-    "self_employed",
-    "unemployed",
-    "not_applicable",
-)
-BATCHES = (
-    "production",
-    "relocation",
-    "ecological",
-    "education",
-    "social_security",
-    "employment",
+HEALTH = Vocabulary(
     "health",
-    "housing",
-    "consumption",
+    {
+        "healthy": ("健康", "healthy"),
+        "chronic": ("长期慢性病", "chronic illness"),
+        "serious": ("患有大病", "serious illness"),
+        "disabled": ("残疾", "disabled"),
+    },
 )
-FUND_SOURCES = ("east_fiscal", "east_social", "west_fiscal", "west_social", "credit", "other")
-MEASURE_STATUSES = ("planned", "in_progress", "completed", "cancelled")
-PARTNER_KINDS = ("enterprise", "organisation", "government", "school", "hospital")
-POLICY_STATUSES = ("verified", "approximate", "unverified", "example")
+LABOUR_CAPACITY = Vocabulary(
+    "labour capacity",
+    {
+        "skilled": ("技能劳动力", "skilled labour"),
+        "normal": ("普通劳动力", "ordinary labour"),
+        "weak": ("弱劳动力或半劳动力", "weak or half labour"),
+        "lost": ("丧失劳动力", "lost capacity"),
+        "none": ("无劳动力", "no labour capacity"),
+    },
+)
+EMPLOYMENT = Vocabulary(
+    "employment",
+    {
+        "migrant_out": ("省外务工", "migrant outside the province"),
+        "migrant_in": ("省内县外务工", "migrant within the province"),
+        "local": ("县内务工", "working in the county"),
+        "farming": ("务农", "farming"),
+        "self_employed": ("自主经营", "self-employed"),
+        "unemployed": ("未就业", "unemployed"),
+        "not_applicable": ("不适用", "not applicable"),
+    },
+)
+#: Sectors of work (an open enumeration: import keeps unknown sectors as written).
+SECTORS = Vocabulary(
+    "sector",
+    {
+        "manufacturing": ("制造业", "manufacturing"),
+        "construction": ("建筑业", "construction"),
+        "services": ("服务业", "services"),
+        "agriculture": ("农业", "agriculture"),
+        "other": ("其他", "other"),
+    },
+)
+BATCHES = Vocabulary(
+    "kind of assistance",
+    {
+        "production": ("发展生产", "production"),
+        "relocation": ("易地搬迁", "relocation"),
+        "ecological": ("生态补偿", "ecological compensation"),
+        "education": ("发展教育", "education"),
+        "social_security": ("社会保障兜底", "social security"),
+        "employment": ("就业帮扶", "employment"),
+        "health": ("健康帮扶", "health"),
+        "housing": ("危房改造", "housing renovation"),
+        "consumption": ("消费帮扶", "consumption"),
+    },
+)
+FUND_SOURCES = Vocabulary(
+    "fund source",
+    {
+        "east_fiscal": ("东部财政", "eastern fiscal funds"),
+        "east_social": ("东部社会", "eastern social funds"),
+        "west_fiscal": ("西部财政", "western fiscal funds"),
+        "west_social": ("西部社会", "western social funds"),
+        "credit": ("信贷", "credit"),
+        "other": ("其他", "other"),
+    },
+)
+MEASURE_STATUSES = Vocabulary(
+    "measure status",
+    {
+        "planned": ("计划", "planned"),
+        "in_progress": ("实施中", "in progress"),
+        "completed": ("已完成", "completed"),
+        "cancelled": ("已取消", "cancelled"),
+    },
+)
+PARTNER_KINDS = Vocabulary(
+    "partner kind",
+    {
+        "enterprise": ("企业", "enterprise"),
+        "organisation": ("社会组织", "social organisation"),
+        "government": ("党政机关", "government office"),
+        "school": ("学校", "school"),
+        "hospital": ("医院", "hospital"),
+    },
+)
+POLICY_STATUSES = Vocabulary(
+    "policy value status",
+    {
+        "verified": ("已核实", "verified"),
+        "approximate": ("近似", "approximate"),
+        "unverified": ("未核实", "unverified"),
+        "example": ("示例", "example"),
+    },
+)
 #: Roles of the service's users (what each may do: ``dongxi.services.principal.PERMISSIONS``).
-USER_ROLES = (
-    "admin",
-    "village_officer",
-    "township_officer",
-    "county_officer",
-    "city_officer",
-    "province_officer",
-    "east_partner",
-    "east_office",
-    "analyst",
-    "auditor",
+USER_ROLES = Vocabulary(
+    "user role",
+    {
+        "admin": ("系统管理员", "administrator"),
+        "village_officer": ("村级干部", "village officer"),
+        "township_officer": ("乡镇干部", "township officer"),
+        "county_officer": ("县级干部", "county officer"),
+        "city_officer": ("市级干部", "city officer"),
+        "province_officer": ("省级干部", "province officer"),
+        "east_partner": ("东部帮扶企业/单位", "east partner"),
+        "east_office": ("东部协作办", "east collaboration office"),
+        "analyst": ("分析人员", "analyst"),
+        "auditor": ("审计人员", "auditor"),
+    },
 )

@@ -143,3 +143,19 @@ def test_render_is_deterministic_apart_from_time(report_data: ReportData) -> Non
     first = render_html(report_data).split("生成时间")[1].split("</p>", 1)[1]
     second = render_html(report_data).split("生成时间")[1].split("</p>", 1)[1]
     assert first == second
+
+
+def test_enumerated_groups_are_labelled_from_the_vocabulary() -> None:
+    by_status = pd.DataFrame(
+        {
+            "by": "status",
+            "group": ["registered_poor", "never"],
+            "seekers": [10, 20],
+            "matched": [5, 20],
+            "matched_rate": [0.5, 1.0],
+        }
+    )
+    html = render_html(ReportData(matching={"by_group": by_status}))
+    svg = html[html.index("<svg") : html.index("</svg>")]
+    assert "建档立卡贫困户 registered poor (not yet exited)" in svg
+    assert "一般农户 never poor" in svg

@@ -92,4 +92,4 @@ def test_role_type_lists_the_vocabulary() -> None:
     from dongxi.services.principal import Role
     from dongxi.vocab import USER_ROLES
 
-    assert get_args(Role) == USER_ROLES
+    assert get_args(Role) == tuple(USER_ROLES.codes)

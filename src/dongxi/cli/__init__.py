@@ -21,7 +21,7 @@ from typing import Annotated
 import typer
 
 from dongxi import __version__
-from dongxi.errors import DongxiError
+from dongxi.errors import ConfigError, DongxiError
 from dongxi.redaction import scrub_debug
 
 __all__ = ["app", "main"]
@@ -45,17 +45,38 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug", help="Show tracebacks for errors and debug logs (else DONGXI_LOG_LEVEL)."
+        ),
+    ] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
 ) -> None:
     """东西 dongxi — East–West collaboration in poverty alleviation (东西部协作)."""
     _state["debug"] = debug
-    logging.basicConfig(
-        level=logging.DEBUG if debug else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    level = logging.DEBUG if debug else _configured_level()
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("dongxi").setLevel(level)
+
+
+def _configured_level() -> int:
+    """The logging level of ``DONGXI_LOG_LEVEL``."""
+    from pydantic import ValidationError
+
+    from dongxi.settings import get_settings
+
+    try:
+        return logging.getLevelName(get_settings().log_level)  # type: ignore[no-any-return]
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = "_".join(str(part) for part in error["loc"]).upper()
+        raise ConfigError(
+            f"The setting DONGXI_{name} is invalid: {error['msg']}.",
+            fix="Correct the variable (docs/settings.md lists every setting and its values).",
+        ) from None
 
 
 def _register_all() -> None:

@@ -63,7 +63,11 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option("--actor", help="Who imports (default: the OS user).")
         ] = None,
     ) -> None:
-        """Validate FILE and write it to the registry (all or nothing unless --partial)."""
+        """Validate FILE and write it to the registry (all or nothing unless --partial).
+
+        Each sheet of a workbook is imported by its kind (recognised from its headers), all in
+        one transaction; empty sheets are skipped and named.
+        """
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
         from dongxi.services.imports import import_file
@@ -91,22 +95,28 @@ def register(app: typer.Typer) -> None:
                 mapping=mapping,
                 progress=progress,
             )
-        result, chosen = outcome.result, outcome.kind
-        if result.written:
-            console().print(
-                f"[green]{chosen}[/]: {result.rows} rows — {result.created} created, "
-                f"{result.updated} updated, {result.unchanged} unchanged, "
-                f"{result.rejected_rows} rejected."
-            )
-        else:
-            console().print(
-                f"[red]{chosen}: nothing written[/] — {result.rejected_rows} of {result.rows} "
-                "rows rejected (all-or-nothing; fix them, or use --partial to keep the valid rows)."
-            )
-        if result.errors:
-            _summary(result.errors)
+        for ignored in outcome.ignored:
+            console().print(f"跳过空工作表 / skipped empty sheet {ignored}")
+        several = len(outcome.results) > 1
+        for chosen, result in outcome.results.items():
+            where = f" ({result.source})" if several else ""
+            if result.written:
+                console().print(
+                    f"[green]{chosen}[/]{where}: {result.rows} rows — {result.created} created, "
+                    f"{result.updated} updated, {result.unchanged} unchanged, "
+                    f"{result.rejected_rows} rejected."
+                )
+            else:
+                console().print(
+                    f"[red]{chosen}: nothing written[/]{where} — {result.rejected_rows} of "
+                    f"{result.rows} rows rejected (all-or-nothing; fix them, or use --partial to "
+                    "keep the valid rows)."
+                )
+        errors = outcome.errors
+        if errors:
+            _summary(errors)
             if outcome.report is not None:
-                console().print(f"Report of {len(result.errors)} rejected cells: {report}")
+                console().print(f"Report of {len(errors)} rejected cells: {report}")
             else:
                 console().print("Give --report errors.xlsx to get every rejected cell in a file.")
             raise typer.Exit(1)

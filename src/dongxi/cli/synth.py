@@ -17,8 +17,22 @@ from dongxi.cli._present import console, new_table
 __all__ = ["register"]
 
 
+#: The years a panel may cover (registration of poor households began in 2014).
+FIRST_YEAR, LAST_YEAR = 2014, 2030
+
+
 def _parse_years(text: str) -> list[int]:
+    """``2016-2020`` or ``2019,2020`` → years, each checked against FIRST_YEAR–LAST_YEAR
+    before a range is expanded (``2019-999999999`` would otherwise fill the memory)."""
     from dongxi.errors import InputError
+
+    def bad(fix: str) -> InputError:
+        return InputError(
+            f"Years must be whole numbers or ranges within {FIRST_YEAR}–{LAST_YEAR}.",
+            column="--years",
+            value=text[:40],
+            fix=fix,
+        )
 
     years: list[int] = []
     for part in text.replace(";", ",").split(","):
@@ -28,16 +42,16 @@ def _parse_years(text: str) -> list[int]:
         try:
             if "-" in part:
                 a, b = (int(x) for x in part.split("-", 1))
-                years.extend(range(a, b + 1))
             else:
-                years.append(int(part))
+                a = b = int(part)
         except ValueError:
-            raise InputError(
-                "Years must be numbers or ranges.",
-                column="--years",
-                value=text,
-                fix="Write e.g. --years 2016-2020 or --years 2019,2020.",
-            ) from None
+            raise bad("Write e.g. --years 2016-2020 or --years 2019,2020.") from None
+        if not (FIRST_YEAR <= a <= b <= LAST_YEAR):
+            raise bad(
+                f"Write years from {FIRST_YEAR} to {LAST_YEAR}, the first of a range no later "
+                "than the last, e.g. --years 2016-2020."
+            )
+        years.extend(range(a, b + 1))
     return years
 
 

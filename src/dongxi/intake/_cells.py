@@ -24,6 +24,14 @@ __all__ = ["typed"]
 
 _STR_MAX_DEFAULT = 400
 
+#: Characters no cell may hold: C0 controls other than tab and line breaks, DEL, lone surrogates
+#: and the non-characters U+FFFE/U+FFFF. XML 1.0 (so XLSX) cannot hold most of them: a stored NUL
+#: breaks every later export.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+#: Whole numbers must fit the registry's INTEGER columns (PostgreSQL: 32 bits).
+_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
+
 
 @cache
 def _max_lengths(kind: str) -> dict[str, int]:
@@ -70,8 +78,10 @@ def _objects(series: pd.Series, present: pd.Series) -> pd.Series:
 
 
 def _parse_number(series: pd.Series, present: pd.Series) -> pd.Series:
+    """Numbers as float64: ``NaN`` where not a number; ``inf``/``-inf``/``1e400`` stay infinite
+    (the caller refuses them)."""
     if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
-        return series.astype("float64")
+        return series.astype("float64").where(present, np.nan)
     text = series.where(present, "").astype(str).str.strip()
     num = pd.to_numeric(text, errors="coerce")
     miss = present & num.isna()
@@ -109,12 +119,15 @@ def _parse_date(series: pd.Series, present: pd.Series) -> pd.Series:
     miss = present & out.isna()
     if miss.any():
 
+        def digits(v: str) -> bool:
+            return v.isascii() and v.isdigit()
+
         def clean(v: str) -> str:
             v = normalize_text(v).translate(_DATE_CLEAN).split(" ")[0].split("T")[0]
-            if v.isdigit() and len(v) == 8:
+            if digits(v) and len(v) == 8:
                 return f"{v[:4]}-{v[4:6]}-{v[6:]}"
             parts = v.split("-")
-            if len(parts) == 3 and all(p.isdigit() for p in parts):
+            if len(parts) == 3 and all(digits(p) and len(p) <= 4 for p in parts):
                 return f"{int(parts[0]):04d}-{int(parts[1]):02d}-{int(parts[2]):02d}"
             return v
 
@@ -166,13 +179,23 @@ def typed(
         shown = _shown(series, present, col.name)
         if col.required:
             out.add(~present, "required", col.name)
+        control = _control_cells(series, present)
+        if control is not None:
+            out.add(control, "control_char", col.name, _shown_escaped(shown))
+            present = present & ~control
         if col.type in ("int", "float"):
             num = _parse_number(series, present)
             bad = present & num.isna()
+            infinite = present & (np.isinf(num) | _nan_words(series, bad))
+            bad &= ~infinite
+            out.add(infinite, "number_finite", col.name, shown)
+            num = num.where(~infinite)
             if col.type == "int":
                 bad |= present & num.notna() & (num != np.floor(num))
                 out.add(bad, "type_int", col.name, shown)
-                typed[col.name] = num.where(~bad).astype("Int64")
+                huge = present & ~bad & ((num < _INT_MIN) | (num > _INT_MAX)).fillna(False)
+                out.add(huge, "range", col.name, shown, range=f"[{_INT_MIN}, {_INT_MAX}]")
+                typed[col.name] = num.where(~(bad | huge)).astype("Int64")
             else:
                 out.add(bad, "type_float", col.name, shown)
                 typed[col.name] = num.where(~bad)
@@ -203,6 +226,44 @@ def typed(
             out.add(too_long, "length", col.name, shown, max=limit)
             typed[col.name] = text.where(~too_long, None)
     return typed, presence
+
+
+def _nan_words(series: pd.Series, among: pd.Series) -> pd.Series:
+    """Cells of ``among`` spelling "not a number" (``nan``, ``NaN``, ``-nan``)."""
+    out = np.zeros(len(series), dtype=bool)
+    where = np.flatnonzero(among.to_numpy(dtype=bool))
+    if len(where):
+        cells = series.to_numpy(dtype=object)[where]
+        out[where] = [isinstance(v, str) and v.strip().lower().lstrip("+-") == "nan" for v in cells]
+    return pd.Series(out, index=series.index, dtype=bool)
+
+
+def _control_cells(series: pd.Series, present: pd.Series) -> pd.Series | None:
+    """Cells holding a control character (``None`` when there is none: one search over the
+    column's text joined, cell by cell only when it finds one)."""
+    if series.dtype != object and not pd.api.types.is_string_dtype(series.dtype):
+        return None
+    texts = [v for v in series[present].to_numpy(dtype=object) if v.__class__ is str]
+    if not texts or _CONTROL.search("".join(texts)) is None:
+        return None
+    found = [v.__class__ is str and _CONTROL.search(v) is not None for v in series.to_numpy(object)]
+    return pd.Series(found, index=series.index, dtype=bool) & present
+
+
+def _escape_controls(value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", value)
+
+
+def _shown_escaped(shown: Callable[[], pd.Series]) -> Callable[[], pd.Series]:
+    """The cells as shown, with control characters written as ``\\u0000`` (so that the report
+    itself can be written as XLSX)."""
+
+    def make() -> pd.Series:
+        return shown().map(_escape_controls, na_action="ignore")
+
+    return make
 
 
 def _shown(series: pd.Series, present: pd.Series, name: str) -> Callable[[], pd.Series]:

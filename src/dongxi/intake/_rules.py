@@ -24,12 +24,26 @@ RULES: dict[str, tuple[str, str]] = {
     "required": ("必填项为空。", "A required value is missing."),
     "type_int": ("应为整数。", "Must be a whole number."),
     "type_float": ("应为数字。", "Must be a number."),
+    "number_finite": (
+        "应为有限的数字（不能是 inf、nan 或 1e400 这样超出范围的数）。",
+        "Must be a finite number: inf, nan and numbers too large to hold (such as 1e400) are "
+        "refused; write the number itself.",
+    ),
+    "control_char": (
+        "含有不可见的控制字符（如 NUL，显示为 \\u0000）；请删除后重新输入该单元格。",
+        "Holds an invisible control character (such as NUL, shown as \\u0000); retype the cell "
+        "without it.",
+    ),
     "type_bool": ("应为是/否（或 1/0）。", "Must be yes/no (是/否, 1/0, true/false)."),
     "type_date": ("应为日期（如 2001-05-09）。", "Must be a date such as 2001-05-09."),
     "domain": ("不是允许的取值，可选：{allowed}。", "Not an allowed value; use one of: {allowed}."),
     "length": ("超过最大长度 {max} 个字符。", "Longer than the maximum of {max} characters."),
     "range": ("超出允许范围 {range}。", "Outside the allowed range {range}."),
     "code_format": ("代码应为数字。", "A region code must consist of digits."),
+    "region_province": (
+        "行政区划代码前两位不是有效的省级代码。",
+        "The first two digits of the region code are not a province code.",
+    ),
     "id_format": (
         "身份证号应为 18 位（前 17 位数字，末位数字或 X）。",
         "An ID number must have 18 characters: 17 digits and a digit or X.",
@@ -37,6 +51,17 @@ RULES: dict[str, tuple[str, str]] = {
     "id_date_invalid": (
         "身份证号第 7–14 位不是有效的出生日期。",
         "Characters 7-14 of the ID number are not a real birth date.",
+    ),
+    "id_as_number": (
+        "身份证号被存成了数字（科学计数法或末位 X 丢失，Excel 只保留 15 位有效数字）；请把该列设为"
+        "“文本”格式后重新输入身份证号。",
+        "The ID number was stored as a number (scientific notation, or the final X lost; Excel "
+        "keeps 15 significant digits): format the column as Text and retype the ID numbers.",
+    ),
+    "id_region": (
+        "身份证号前两位不是有效的省级行政区划代码。",
+        "The first two digits of the ID number are not a province code; the number was "
+        "mistyped or made up.",
     ),
     "id_checksum": (
         "身份证号校验位错误（GB 11643）。",

@@ -6,30 +6,39 @@ accepted header variants, type, whether required, and for enumerations the code 
 (``docs/data-dictionary.md`` describes the same). :mod:`dongxi.intake.headers` maps users' headers
 and labels onto it; :mod:`dongxi.intake.validate` checks values against it.
 
-Pure data and three look-ups; no pandas, no database.
+:data:`TABLE_KINDS` describes each kind once for everything that stores, logs or exports it: the
+name (the registry's table and the change log's entity), the natural key in the file and in the
+registry, the row order, the columns, and :meth:`TableKind.key_text`, the change log's key of a
+record. The enumerations' codes and labels come from :mod:`dongxi.vocab`.
+
+Pure data and a few look-ups; no pandas, no database.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from types import MappingProxyType
+from typing import Any, Literal
 
+from dongxi import vocab
 from dongxi.errors import InputError
 
 __all__ = [
     "BOOL_FALSE",
     "BOOL_TRUE",
-    "CAUSES",
     "COLUMNS",
+    "KEY_SEPARATOR",
     "KINDS",
-    "NATURAL_KEYS",
+    "TABLE_KINDS",
     "Column",
     "ColumnType",
     "Kind",
+    "TableKind",
     "canonical_columns",
     "check_kind",
     "column_spec",
+    "key_text",
     "zh_headers",
 ]
 
@@ -37,28 +46,21 @@ Kind = Literal["households", "people", "income", "measures", "partners", "helper
 KINDS: tuple[Kind, ...] = ("households", "people", "income", "measures", "partners", "helpers")
 ColumnType = Literal["str", "int", "float", "bool", "date", "enum", "codes"]
 
-#: Natural key of each kind (people: the keyed hash of the ID number, computed on import).
-NATURAL_KEYS: dict[Kind, tuple[str, ...]] = {
-    "households": ("household_code",),
-    "people": ("id_number",),
-    "income": ("household_code", "year"),
-    "measures": ("measure_code",),
-    "partners": ("partner_code",),
-    "helpers": ("helper_id",),
-}
-
 #: Accepted spellings of booleans (compared after :func:`normalize_text` and lower-casing).
 BOOL_TRUE = frozenset({"1", "是", "true", "t", "y", "yes", "有", "达标", "√", "1.0"})
 BOOL_FALSE = frozenset({"0", "否", "false", "f", "n", "no", "无", "不达标", "×", "0.0"})
+
+
+_NO_LABELS: Mapping[str, str] = MappingProxyType({})
 
 
 @dataclass(frozen=True)
 class Column:
     """One column of an import file.
 
-    ``labels`` maps each enumeration code to its Chinese label (the one export writes);
-    ``aliases`` maps further accepted spellings to codes. ``aliases`` of the header are further
-    accepted header spellings.
+    ``vocabulary`` is the enumeration of an ``enum`` or ``codes`` column (:mod:`dongxi.vocab`);
+    ``aliases`` maps further accepted spellings to its codes. ``header_aliases`` are further
+    accepted spellings of the header.
     """
 
     name: str
@@ -66,19 +68,18 @@ class Column:
     type: ColumnType
     required: bool = False
     header_aliases: tuple[str, ...] = ()
-    labels: Mapping[str, str] = field(default_factory=dict)
+    vocabulary: vocab.Vocabulary | None = None
     aliases: Mapping[str, str] = field(default_factory=dict)
     open_domain: bool = False  # enumeration whose unknown values are kept as written
 
+    @property
+    def labels(self) -> Mapping[str, str]:
+        """Code → Chinese label (the one export writes); empty for a column of free values."""
+        return _NO_LABELS if self.vocabulary is None else self.vocabulary.zh
 
-# --- enumerations -----------------------------------------------------------------------------
 
-_STATUS = {
-    "registered_poor": "建档立卡贫困户",
-    "escaped": "已脱贫户",
-    "monitored": "监测对象",
-    "never": "一般农户",
-}
+# --- accepted spellings of enumeration codes (the codes and labels are in dongxi.vocab) -------
+
 _STATUS_ALIASES = {
     "贫困户": "registered_poor",
     "未脱贫户": "registered_poor",
@@ -90,45 +91,14 @@ _STATUS_ALIASES = {
     "防返贫监测对象": "monitored",
     "非贫困户": "never",
 }
-_MONITORING = {
-    "unstable_escaped": "脱贫不稳定户",
-    "marginal": "边缘易致贫户",
-    "sudden_hardship": "突发严重困难户",
-}
 _MONITORING_ALIASES = {"边缘户": "marginal", "突发困难户": "sudden_hardship"}
-CAUSES = {
-    "illness": "因病",
-    "disability": "因残",
-    "education": "因学",
-    "disaster": "因灾",
-    "lack_land": "缺土地",
-    "lack_water": "缺水",
-    "lack_skills": "缺技术",
-    "lack_labour": "缺劳力",
-    "lack_funds": "缺资金",
-    "poor_transport": "交通条件落后",
-    "lack_motivation": "自身发展动力不足",
-    "other": "其他",
-}
 _CAUSE_ALIASES = {
     "缺劳动力": "lack_labour",
     "交通落后": "poor_transport",
     "缺乏发展动力": "lack_motivation",
     "自身发展动力不足": "lack_motivation",
 }
-_HOUSING = {"A": "A", "B": "B", "C": "C", "D": "D"}
 _HOUSING_ALIASES = {"A级": "A", "B级": "B", "C级": "C", "D级": "D"}
-_RELATION = {
-    "head": "户主",
-    "spouse": "配偶",
-    "child": "子女",
-    "child_in_law": "儿媳/女婿",
-    "grandchild": "孙子女",
-    "parent": "父母",
-    "grandparent": "祖父母",
-    "sibling": "兄弟姐妹",
-    "other": "其他",
-}
 _RELATION_ALIASES = {
     "本人": "head",
     "妻": "spouse",
@@ -165,17 +135,7 @@ _RELATION_ALIASES = {
     "妹": "sibling",
     "其他亲属": "other",
 }
-_SEX = {"male": "男", "female": "女"}
 _SEX_ALIASES = {"m": "male", "f": "female", "男性": "male", "女性": "female"}
-_EDUCATION = {
-    "none": "文盲或半文盲",
-    "primary": "小学",
-    "junior": "初中",
-    "senior": "高中",
-    "vocational": "中专/中职/技校",
-    "college": "大专及以上",
-    "preschool": "学龄前",
-}
 _EDUCATION_ALIASES = {
     "文盲": "none",
     "半文盲": "none",
@@ -186,16 +146,6 @@ _EDUCATION_ALIASES = {
     "本科": "college",
     "本科及以上": "college",
     "学龄前儿童": "preschool",
-}
-_SCHOOL = {
-    "not_in_school": "非在校生",
-    "preschool": "学前教育",
-    "primary": "小学",
-    "junior": "初中",
-    "senior": "高中",
-    "vocational": "中职",
-    "college": "高职高专及以上",
-    "dropout": "辍学",
 }
 _SCHOOL_ALIASES = {
     "在校生-小学": "primary",
@@ -208,67 +158,10 @@ _SCHOOL_ALIASES = {
     "本科": "college",
     "失学辍学": "dropout",
 }
-_HEALTH = {"healthy": "健康", "chronic": "长期慢性病", "serious": "患有大病", "disabled": "残疾"}
 _HEALTH_ALIASES = {"慢性病": "chronic", "大病": "serious", "重病": "serious"}
-_LABOUR = {
-    "skilled": "技能劳动力",
-    "normal": "普通劳动力",
-    "weak": "弱劳动力或半劳动力",
-    "lost": "丧失劳动力",
-    "none": "无劳动力",
-}
 _LABOUR_ALIASES = {"弱劳动力": "weak", "半劳动力": "weak"}
-_EMPLOYMENT = {
-    "migrant_out": "省外务工",
-    "migrant_in": "省内县外务工",
-    "local": "县内务工",
-    "farming": "务农",
-    "self_employed": "自主经营",
-    "unemployed": "未就业",
-    "not_applicable": "不适用",
-}
 _EMPLOYMENT_ALIASES = {"县外省内务工": "migrant_in", "自主创业": "self_employed"}
-_SECTOR = {
-    "manufacturing": "制造业",
-    "construction": "建筑业",
-    "services": "服务业",
-    "agriculture": "农业",
-    "other": "其他",
-}
-_BATCH = {
-    "production": "发展生产",
-    "relocation": "易地搬迁",
-    "ecological": "生态补偿",
-    "education": "发展教育",
-    "social_security": "社会保障兜底",
-    "employment": "就业帮扶",
-    "health": "健康帮扶",
-    "housing": "危房改造",
-    "consumption": "消费帮扶",
-}
 _BATCH_ALIASES = {"产业帮扶": "production", "教育帮扶": "education", "社会保障": "social_security"}
-_FUND_SOURCE = {
-    "east_fiscal": "东部财政",
-    "east_social": "东部社会",
-    "west_fiscal": "西部财政",
-    "west_social": "西部社会",
-    "credit": "信贷",
-    "other": "其他",
-}
-_MEASURE_STATUS = {
-    "planned": "计划",
-    "in_progress": "实施中",
-    "completed": "已完成",
-    "cancelled": "已取消",
-}
-_PARTNER_KIND = {
-    "enterprise": "企业",
-    "organisation": "社会组织",
-    "government": "党政机关",
-    "school": "学校",
-    "hospital": "医院",
-}
-_SIDE = {"east": "东部", "west": "西部"}
 _SIDE_ALIASES = {"广东": "east", "广西": "west"}
 
 
@@ -293,7 +186,7 @@ COLUMNS: dict[Kind, tuple[Column, ...]] = {
             "enum",
             True,
             ("户属性", "贫困户属性", "户状态"),
-            _STATUS,
+            vocab.HOUSEHOLD_STATUSES,
             _STATUS_ALIASES,
         ),
         Column(
@@ -302,7 +195,7 @@ COLUMNS: dict[Kind, tuple[Column, ...]] = {
             "enum",
             False,
             ("监测对象类别", "监测对象类型"),
-            _MONITORING,
+            vocab.MONITORING_CATEGORIES,
             _MONITORING_ALIASES,
         ),
         Column(
@@ -315,7 +208,7 @@ COLUMNS: dict[Kind, tuple[Column, ...]] = {
             "enum",
             False,
             ("主因",),
-            CAUSES,
+            vocab.CAUSES,
             _CAUSE_ALIASES,
         ),
         Column(
@@ -324,7 +217,7 @@ COLUMNS: dict[Kind, tuple[Column, ...]] = {
             "codes",
             False,
             ("其他致贫原因", "次要致贫原因"),
-            CAUSES,
+            vocab.CAUSES,
             _CAUSE_ALIASES,
         ),
         Column(
@@ -333,7 +226,7 @@ COLUMNS: dict[Kind, tuple[Column, ...]] = {
             "enum",
             True,
             ("住房安全鉴定等级", "房屋安全等级", "住房等级"),
-            _HOUSING,
+            vocab.HOUSING_GRADES,
             _HOUSING_ALIASES,
         ),
         _b("water_quantity_ok", "饮水水量达标", "水量达标"),
@@ -363,10 +256,10 @@ COLUMNS: dict[Kind, tuple[Column, ...]] = {
             "enum",
             True,
             ("与户主的关系", "家庭关系"),
-            _RELATION,
+            vocab.RELATIONS,
             _RELATION_ALIASES,
         ),
-        Column("sex", "性别", "enum", True, (), _SEX, _SEX_ALIASES),
+        Column("sex", "性别", "enum", True, (), vocab.SEXES, _SEX_ALIASES),
         Column("birth_date", "出生日期", "date", True, ("出生年月日", "生日")),
         Column("ethnicity", "民族", "str", True),
         Column(
@@ -375,7 +268,7 @@ COLUMNS: dict[Kind, tuple[Column, ...]] = {
             "enum",
             True,
             ("学历", "受教育程度"),
-            _EDUCATION,
+            vocab.EDUCATION,
             _EDUCATION_ALIASES,
         ),
         Column(
@@ -384,10 +277,10 @@ COLUMNS: dict[Kind, tuple[Column, ...]] = {
             "enum",
             True,
             ("在校生情况", "在校情况"),
-            _SCHOOL,
+            vocab.SCHOOL_STATUS,
             _SCHOOL_ALIASES,
         ),
-        Column("health", "健康状况", "enum", True, ("健康情况",), _HEALTH, _HEALTH_ALIASES),
+        Column("health", "健康状况", "enum", True, ("健康情况",), vocab.HEALTH, _HEALTH_ALIASES),
         Column("disability_grade", "残疾等级", "int", False, ("残疾级别",)),
         _b("medical_insurance", "参加城乡居民基本医疗保险", "医疗保险", "是否参加医疗保险"),
         _b("pension_insurance", "参加城乡居民基本养老保险", "养老保险", "是否参加养老保险"),
@@ -397,7 +290,7 @@ COLUMNS: dict[Kind, tuple[Column, ...]] = {
             "enum",
             True,
             ("劳动能力",),
-            _LABOUR,
+            vocab.LABOUR_CAPACITY,
             _LABOUR_ALIASES,
         ),
         Column(
@@ -406,7 +299,7 @@ COLUMNS: dict[Kind, tuple[Column, ...]] = {
             "enum",
             True,
             ("务工情况", "就业状况"),
-            _EMPLOYMENT,
+            vocab.EMPLOYMENT,
             _EMPLOYMENT_ALIASES,
         ),
         Column("work_region_code", "务工地代码", "str", False, ("务工地区划代码",)),
@@ -416,7 +309,7 @@ COLUMNS: dict[Kind, tuple[Column, ...]] = {
             "enum",
             False,
             ("行业",),
-            _SECTOR,
+            vocab.SECTORS,
             open_domain=True,
         ),
         Column("monthly_wage", "月工资(元)", "float", False, ("月工资", "月收入(元)")),
@@ -438,21 +331,21 @@ COLUMNS: dict[Kind, tuple[Column, ...]] = {
         Column("measure_code", "措施编号", "str", True, ("项目编号",)),
         Column("household_code", "户编号", "str", False, ("户码", "户编码")),
         Column("region_code", "区划代码", "str", False, ("行政区划代码",)),
-        Column("batch", "帮扶类型", "enum", True, ("帮扶措施类型",), _BATCH, _BATCH_ALIASES),
+        Column("batch", "帮扶类型", "enum", True, ("帮扶措施类型",), vocab.BATCHES, _BATCH_ALIASES),
         Column("subtype", "具体措施", "str", True, ("措施",)),
         Column("helper_id", "帮扶责任人编号", "str", False, ("帮扶人编号",)),
         Column("partner_code", "东部帮扶单位编号", "str", False, ("帮扶单位编号",)),
         Column("funds", "资金(元)", "float", True, ("资金", "投入资金(元)")),
-        Column("fund_source", "资金来源", "enum", True, (), _FUND_SOURCE),
+        Column("fund_source", "资金来源", "enum", True, (), vocab.FUND_SOURCES),
         Column("start_date", "开始日期", "date", False),
         Column("end_date", "结束日期", "date", False),
-        Column("status", "状态", "enum", True, ("实施状态",), _MEASURE_STATUS),
+        Column("status", "状态", "enum", True, ("实施状态",), vocab.MEASURE_STATUSES),
         Column("outcome", "成效", "str", False),
     ),
     "partners": (
         Column("partner_code", "单位编号", "str", True, ("东部帮扶单位编号",)),
         Column("name", "单位名称", "str", True),
-        Column("kind", "类型", "enum", True, ("单位类型",), _PARTNER_KIND),
+        Column("kind", "类型", "enum", True, ("单位类型",), vocab.PARTNER_KINDS),
         Column("region_code", "所在地代码", "str", True, ("所在地区划代码",)),
         Column("sector", "行业", "str", False),
         Column("contact", "联系人", "str", False),
@@ -461,9 +354,104 @@ COLUMNS: dict[Kind, tuple[Column, ...]] = {
         Column("helper_id", "帮扶责任人编号", "str", True, ("帮扶人编号",)),
         Column("name", "姓名", "str", True),
         Column("unit", "单位", "str", False, ("工作单位",)),
-        Column("side", "东西部", "enum", True, ("所属",), _SIDE, _SIDE_ALIASES),
+        Column("side", "东西部", "enum", True, ("所属",), vocab.SIDES, _SIDE_ALIASES),
         Column("region_code", "区划代码", "str", False, ("所在地代码",)),
     ),
+}
+
+
+#: Joins the values of a composite key in the change log (``H1|2019``).
+KEY_SEPARATOR = "|"
+#: The separator imports used to write (``H1/2019``); :meth:`TableKind.key_forms` finds both.
+_LEGACY_KEY_SEPARATOR = "/"
+
+
+def key_text(values: Sequence[Any]) -> str:
+    """The change log's key of a record from its key values (``H1|2019``)."""
+    return KEY_SEPARATOR.join(str(v) for v in values)
+
+
+@dataclass(frozen=True)
+class TableKind:
+    """Everything about one kind of table that storing, logging and exporting it needs.
+
+    ``name`` is the registry's table and the change log's entity. ``file_key`` is the natural key
+    in an import file; ``key`` the registry's primary key and the change log's key (they differ
+    for people: the ID number in the file, its keyed hash ``id_hash`` in the registry). ``order``
+    is the order of exported and snapshotted rows. ``refers_to`` names the kinds whose key (one
+    column, of the same name) the rows of this kind may hold.
+    """
+
+    name: Kind
+    file_key: tuple[str, ...]
+    key: tuple[str, ...]
+    order: tuple[str, ...]
+    columns: tuple[Column, ...]
+    refers_to: tuple[Kind, ...] = ()
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Canonical name → Chinese header (what export writes)."""
+        return {c.name: c.zh for c in self.columns}
+
+    def key_text(self, record: Mapping[str, Any]) -> str:
+        """The change log's key of one record (a mapping holding at least :attr:`key`)."""
+        return key_text([record[k] for k in self.key])
+
+    def key_texts(self, columns: Mapping[str, Sequence[Any]]) -> list[str]:
+        """The change log's keys of records given column by column."""
+        parts = [columns[k] for k in self.key]
+        if len(parts) == 1:
+            return [str(v) for v in parts[0]]
+        return [key_text(t) for t in zip(*parts, strict=True)]
+
+    def key_forms(self, text: str) -> tuple[str, ...]:
+        """Every form under which the change log may hold the record whose key is ``text``.
+
+        Imports before the single description logged composite keys joined by ``/``
+        (``H1/2019``), the repository by ``|``; both forms are returned for either spelling (the
+        ``/`` form is split at its last separators, so only the first key column may hold one).
+        """
+        if len(self.key) == 1:
+            return (text,)
+        n = len(self.key) - 1
+        if text.count(KEY_SEPARATOR) >= n:
+            values = text.rsplit(KEY_SEPARATOR, n)
+        else:
+            values = text.rsplit(_LEGACY_KEY_SEPARATOR, n)
+        current = key_text(values)
+        legacy = _LEGACY_KEY_SEPARATOR.join(values)
+        return (current, legacy) if legacy != current else (current,)
+
+
+def _kind(
+    name: Kind,
+    file_key: tuple[str, ...],
+    *,
+    key: tuple[str, ...] = (),
+    order: tuple[str, ...] = (),
+    refers_to: tuple[Kind, ...] = (),
+) -> TableKind:
+    key = key or file_key
+    return TableKind(name, file_key, key, order or key, COLUMNS[name], refers_to)
+
+
+#: The description of each kind of table.
+TABLE_KINDS: dict[Kind, TableKind] = {
+    "households": _kind("households", ("household_code",), refers_to=("helpers",)),
+    "people": _kind(
+        "people",
+        ("id_number",),
+        key=("id_hash",),
+        order=("household_code", "member_no"),
+        refers_to=("households",),
+    ),
+    "income": _kind("income", ("household_code", "year"), refers_to=("households",)),
+    "measures": _kind(
+        "measures", ("measure_code",), refers_to=("households", "helpers", "partners")
+    ),
+    "partners": _kind("partners", ("partner_code",)),
+    "helpers": _kind("helpers", ("helper_id",)),
 }
 
 
@@ -482,7 +470,7 @@ def canonical_columns(kind: Kind) -> list[str]:
 
 def zh_headers(kind: Kind) -> dict[str, str]:
     """Canonical name → Chinese header of ``kind`` (what export writes)."""
-    return {c.name: c.zh for c in COLUMNS[check_kind(kind)]}
+    return TABLE_KINDS[check_kind(kind)].headers
 
 
 def check_kind(kind: str) -> Kind:

@@ -33,7 +33,7 @@ from dongxi.intake.columns import (
     BOOL_TRUE,
     COLUMNS,
     KINDS,
-    NATURAL_KEYS,
+    TABLE_KINDS,
     Column,
     ColumnType,
     Kind,
@@ -48,11 +48,12 @@ __all__ = [
     "BOOL_TRUE",
     "COLUMNS",
     "KINDS",
-    "NATURAL_KEYS",
+    "TABLE_KINDS",
     "Column",
     "ColumnType",
     "Kind",
     "canonical_columns",
+    "check_header_row",
     "column_spec",
     "detect_kind",
     "header_map",
@@ -61,6 +62,7 @@ __all__ = [
     "normalize_text",
     "parse_labels",
     "present_cells",
+    "title_row_error",
     "to_canonical",
     "zh_headers",
 ]
@@ -190,22 +192,86 @@ def header_map(
     return out
 
 
-def detect_kind(headers: Sequence[str], mapping: Mapping[str, str] | None = None) -> Kind:
+def _blank_header(value: object) -> bool:
+    text = "" if value is None else str(value)
+    return not text.strip() or text.startswith("Unnamed: ")
+
+
+def title_row_error(
+    headers: Sequence[object],
+    next_row: Sequence[object] | None,
+    mapping: Mapping[str, str] | None = None,
+) -> InputError | None:
+    """The error to raise when row 1 is a title (one filled cell) above the real headers.
+
+    ``next_row`` is the first data row (row 2 of the sheet); it must hold at least two headers of
+    some kind for row 1 to count as a title.
+    """
+    filled = [h for h in headers if not _blank_header(h)]
+    if len(filled) != 1 or next_row is None:
+        return None
+    below = [str(v) for v in next_row if v is not None and str(v).strip()]
+    if not any(len(_safe_header_map(below, kind, mapping)) >= 2 for kind in KINDS):
+        return None
+    return InputError(
+        "Row 1 holds only a title; the headers are in row 2.",
+        row=1,
+        value=str(filled[0])[:80],
+        rule="title_row",
+        fix="Delete row 1 (the title) so that the headers are the first row, then import again.",
+    )
+
+
+def _safe_header_map(
+    headers: Sequence[str], kind: Kind, mapping: Mapping[str, str] | None
+) -> dict[str, str]:
+    try:
+        return header_map(headers, kind, _mapping_for(kind, mapping))
+    except InputError:
+        return {}
+
+
+def check_header_row(frame: pd.DataFrame, mapping: Mapping[str, str] | None = None) -> None:
+    """Raise when the header row of ``frame`` is a title above the real headers."""
+    next_row = frame.iloc[0].tolist() if len(frame) else None
+    error = title_row_error([str(c) for c in frame.columns], next_row, mapping)
+    if error is not None:
+        raise error
+
+
+def detect_kind(
+    headers: Sequence[str],
+    mapping: Mapping[str, str] | None = None,
+    *,
+    next_row: Sequence[object] | None = None,
+) -> Kind:
     """The kind whose required columns are all present in ``headers``.
 
     When several kinds fit, the one explaining the most headers wins; a tie is an error telling the
-    user to pass ``--kind``.
+    user to pass ``--kind``. When none fits, the error says why: a title row above the headers
+    (``next_row`` is row 2), two columns meaning the same thing, or the required columns missing
+    from the kind the headers come closest to.
     """
     fits: list[tuple[int, Kind]] = []
+    near: list[tuple[int, int, Kind, list[str]]] = []
+    doubled: InputError | None = None
     for kind in KINDS:
         try:
             found = header_map(headers, kind, _mapping_for(kind, mapping))
-        except InputError:
+        except InputError as exc:
+            if exc.rule == "duplicate_header" and doubled is None:
+                doubled = exc
             continue
-        required = {c.name for c in COLUMNS[kind] if c.required}
-        if required <= set(found.values()):
+        required = [c.name for c in COLUMNS[kind] if c.required]
+        missing = [name for name in required if name not in set(found.values())]
+        if not missing:
             fits.append((len(found), kind))
+        else:
+            near.append((len(required) - len(missing), len(found), kind, missing))
     if not fits:
+        title = title_row_error(list(headers), next_row, mapping)
+        if title is not None:
+            raise title
         if _looks_like_data(headers):
             # a file without a header row: its "headers" are the first person's cells
             raise InputError(
@@ -213,6 +279,25 @@ def detect_kind(headers: Sequence[str], mapping: Mapping[str, str] | None = None
                 "to have no header row.",
                 rule="kind",
                 fix="Add the header row (see docs/data-dictionary.md) or give --mapping.",
+            )
+        if doubled is not None:
+            raise InputError(
+                f"The kind of table could not be recognised: {doubled.message}",
+                column=doubled.column,
+                rule="duplicate_header",
+                fix=doubled.fix,
+            )
+        near.sort(key=lambda t: (-t[0], -t[1]))
+        if near and near[0][0] > 0:
+            _score, _n, kind, missing = near[0]
+            names = ", ".join(f"{column_spec(kind, m).zh} ({m})" for m in missing)
+            raise InputError(
+                f"The kind of table could not be recognised: the headers look like {kind} but "
+                f"the required column(s) {names} are missing.",
+                value=", ".join(str(h) for h in headers[:12]),
+                rule="kind",
+                fix=f"Add the column(s) {names} (docs/data-dictionary.md lists the headers of "
+                f"{kind}), give a --mapping for headers written differently, or pass --kind.",
             )
         raise InputError(
             "The kind of table could not be recognised from its headers.",

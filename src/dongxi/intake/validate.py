@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -38,13 +39,32 @@ import pandas as pd
 from dongxi.errors import RowError
 from dongxi.intake._cells import typed
 from dongxi.intake._rules import RULES, Collector
-from dongxi.intake.columns import NATURAL_KEYS, Kind
+from dongxi.intake.columns import TABLE_KINDS, Kind
 from dongxi.pii.idnumber import mask_id
 
-__all__ = ["RULES", "RegistryView", "Validated", "natural_key", "validate_frame"]
+__all__ = ["RULES", "RegistryView", "Validated", "validate_frame"]
 
 _MASKED_RE = re.compile(r"^\d{4}(?:\*{14}|\*{10}\d{3}[\dX])$")
 _MASKED_DATE_RE = re.compile(r"^\s*(\d{4})-\*\*-\*\*\s*$")
+#: An ID number that went through a number cell: scientific notation, a decimal point, or 17
+#: digits (the final X lost).
+_ID_AS_NUMBER_RE = re.compile(r"^[0-9]+(?:\.[0-9]*)?E\+?[0-9]+$|^[0-9]+\.[0-9]*$|^[0-9]{17}$")
+
+
+@cache
+def province_prefixes() -> frozenset[str]:
+    """The two-digit codes of China's provinces (from the packaged national division list)."""
+    from dongxi import regions
+
+    frame = regions.national_counties()
+    return frozenset(frame["code"].astype(str).str.slice(0, 2))
+
+
+def _bad_province(codes: pd.Series) -> pd.Series:
+    """Present codes whose first two digits are not a province."""
+    present = codes.notna()
+    prefix = codes.where(present, "").astype(str).str.slice(0, 2)
+    return present & ~prefix.isin(province_prefixes())
 
 
 @dataclass(frozen=True)
@@ -135,6 +155,12 @@ def _region_checks(
         out.add(ok & known & ~is_village, "region_not_village", column, codes)
 
 
+def _duplicate_keys(out: Collector, typed: pd.DataFrame, kind: Kind) -> None:
+    """Rows repeating the natural key of ``kind`` (reported on its last column)."""
+    key = list(TABLE_KINDS[kind].file_key)
+    _duplicates(out, typed, key, "duplicate_key", key[-1])
+
+
 def _duplicates(
     out: Collector, typed: pd.DataFrame, key: list[str], rule: str, column: str
 ) -> None:
@@ -162,6 +188,8 @@ def _households(out: Collector, t: pd.DataFrame, view: RegistryView) -> None:
     wrong_county = county.notna() & t["village_code"].notna()
     wrong_county &= t["village_code"].astype(str).str.slice(0, 6) != county.astype(str)
     out.add(wrong_county, "region_county", "county_code", county)
+    cfmt = county.where(county.notna(), "0").astype(str).str.fullmatch(r"\d{6}")
+    out.add(county.notna() & ~cfmt, "code_format", "county_code", county)
     status = t["status"]
     category = t["monitoring_category"]
     bad = status.notna() & ((status == "monitored") != category.notna())
@@ -181,7 +209,7 @@ def _households(out: Collector, t: pd.DataFrame, view: RegistryView) -> None:
     _check_range(out, t, "longitude", -180, 180)
     helper = t["helper_id"]
     out.add(helper.notna() & ~helper.isin(view.helpers), "reference_helper", "helper_id", helper)
-    _duplicates(out, t, ["household_code"], "duplicate_key", "household_code")
+    _duplicate_keys(out, t, "households")
 
 
 def _people(
@@ -207,9 +235,17 @@ def _people(
     def shown() -> pd.Series:
         return ids.map(lambda v: mask_id(str(v)), na_action="ignore")
 
+    as_number = clear & pd.Series(
+        [_ID_AS_NUMBER_RE.match(v) is not None for v in values], index=t.index, dtype=bool
+    )
+    out.add(as_number, "id_as_number", "id_number", shown)
+    clear &= ~as_number
     problem = pd.Series([None] * len(t), index=t.index, dtype=object)
     if clear.any():
         problem.loc[clear] = idnumber.id_problems(text[clear].tolist())
+    region = clear & problem.isna() & _bad_province(text.where(clear))
+    problem.loc[region] = "id_region"
+    out.add(region, "id_region", "id_number", shown)
     out.add(problem == "id_format", "id_format", "id_number", shown)
     out.add(problem == "id_birth_date", "id_date_invalid", "id_number", shown)
     out.add(problem == "id_checksum", "id_checksum", "id_number", shown)
@@ -307,6 +343,8 @@ def _people(
     work = t["work_region_code"]
     wfmt = work.where(work.notna(), "0").astype(str).str.fullmatch(r"\d{6}|\d{9}|\d{12}")
     out.add(work.notna() & ~wfmt, "code_format", "work_region_code", work)
+    work_province = work.notna() & wfmt & _bad_province(work)
+    out.add(work_province, "region_province", "work_region_code", work)
 
     hh = t["household_code"]
     out.add(hh.notna() & ~hh.isin(view.households), "reference_household", "household_code", hh)
@@ -414,7 +452,7 @@ def _income(out: Collector, t: pd.DataFrame, view: RegistryView) -> None:
     t["net_income_per_capita"] = given.where(given.notna(), expected)
     hh = t["household_code"]
     out.add(hh.notna() & ~hh.isin(view.households), "reference_household", "household_code", hh)
-    _duplicates(out, t, ["household_code", "year"], "duplicate_key", "year")
+    _duplicate_keys(out, t, "income")
 
 
 def _measures(out: Collector, t: pd.DataFrame, view: RegistryView) -> None:
@@ -432,7 +470,7 @@ def _measures(out: Collector, t: pd.DataFrame, view: RegistryView) -> None:
     out.add(
         partner.notna() & ~partner.isin(view.partners), "reference_partner", "partner_code", partner
     )
-    _duplicates(out, t, ["measure_code"], "duplicate_key", "measure_code")
+    _duplicate_keys(out, t, "measures")
 
 
 def _partners(out: Collector, t: pd.DataFrame, view: RegistryView) -> None:
@@ -441,12 +479,12 @@ def _partners(out: Collector, t: pd.DataFrame, view: RegistryView) -> None:
     out.add(
         code.notna() & ~code.astype(str).str.startswith("44"), "partner_side", "region_code", code
     )
-    _duplicates(out, t, ["partner_code"], "duplicate_key", "partner_code")
+    _duplicate_keys(out, t, "partners")
 
 
 def _helpers(out: Collector, t: pd.DataFrame, view: RegistryView) -> None:
     _region_checks(out, t, "region_code", view, village=False)
-    _duplicates(out, t, ["helper_id"], "duplicate_key", "helper_id")
+    _duplicate_keys(out, t, "helpers")
 
 
 def _unmask_birth_cells(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
@@ -516,8 +554,3 @@ def validate_frame(
         _helpers(out, t, view)
     out.errors.sort(key=lambda e: e.row or 0)
     return Validated(kind=kind, frame=t, errors=out.errors)
-
-
-def natural_key(kind: Kind) -> tuple[str, ...]:
-    """The natural key columns of ``kind`` in the validated frame (people: ``id_hash``)."""
-    return ("id_hash",) if kind == "people" else NATURAL_KEYS[kind]

@@ -18,7 +18,6 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import cached_property
 from typing import Any, Literal
 
 import numpy as np
@@ -27,72 +26,21 @@ import pandas as pd
 from scipy import sparse
 
 from dongxi.errors import InputError
+from dongxi.measure._income import OUTPUT_COLUMNS as INCOME_COLUMNS
 from dongxi.measure._label import label as _label
-from dongxi.measure._variance import logit_interval, wald_interval
+from dongxi.measure._spec import Cutoff
+from dongxi.measure._variance import VarianceDesign, logit_interval, wald_interval
 
-__all__ = ["OUTPUT_COLUMNS", "Cells", "Cutoff", "Design", "estimate"]
+__all__ = ["OUTPUT_COLUMNS", "Cells", "estimate", "make_design"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-OUTPUT_COLUMNS = [
-    "spec",
-    "k",
-    "by",
-    "group",
-    "measure",
-    "indicator",
-    "estimate",
-    "se",
-    "ci_low",
-    "ci_high",
-    "n",
-]
+#: The long table: the spec and cutoff, then the columns income poverty writes too.
+OUTPUT_COLUMNS = ["spec", "k", *INCOME_COLUMNS]
 
 #: Estimates whose interval is built on the logit scale (proportions), as mpitbR does.
 _LOGIT = frozenset({"M0", "H", "A", "hd", "hdk", "popsh"})
-
-
-@dataclass(frozen=True)
-class Cutoff:
-    """A poverty cutoff: its label in percent and its exact value as a fraction of 1."""
-
-    percent: float
-    value: Fraction
-
-
-@dataclass(frozen=True)
-class Design:
-    """The sampling design as seen by the count table.
-
-    ``row`` maps each cell to a variance row: its PSU (``psu_mode``) or its stratum (every unit its
-    own PSU). ``row_stratum`` gives the stratum of each row; ``n_h`` the number of PSUs (or units)
-    in each stratum of the full design; ``n_total`` their sum.
-    """
-
-    psu_mode: bool
-    row: IntArray
-    row_stratum: IntArray
-    n_h: FloatArray
-    n_rows: int
-    lonely_psu: Literal["fail", "certainty", "adjust"]
-
-    @cached_property
-    def stratum_matrix(self) -> Any:
-        """Sparse (strata × rows) 0/1 matrix that sums variance rows within strata."""
-        n_strata = self.n_h.shape[0]
-        ones = np.ones(self.n_rows, dtype=np.float64)
-        cols = np.arange(self.n_rows, dtype=np.int64)
-        return sparse.csr_matrix((ones, (self.row_stratum, cols)), shape=(n_strata, self.n_rows))
-
-    @property
-    def n_total(self) -> float:
-        return float(self.n_h.sum())
-
-    @property
-    def df(self) -> float:
-        """Degrees of freedom: PSUs − strata (``survey::degf``)."""
-        return self.n_total - float(self.n_h.shape[0])
 
 
 @dataclass(frozen=True)
@@ -104,7 +52,7 @@ class Cells:
     w: FloatArray
     w2: FloatArray
     n: FloatArray
-    design: Design
+    design: VarianceDesign
 
 
 def _group_codes(keys: pd.DataFrame, cols: Sequence[str]) -> tuple[IntArray, list[str]]:
@@ -177,9 +125,9 @@ def _estimators(
     )
 
 
-def _stratum_sums(values: FloatArray, design: Design) -> FloatArray:
+def _stratum_sums(values: FloatArray, design: VarianceDesign) -> FloatArray:
     """Sum variance rows (PSUs) within strata; in unit mode rows already are strata."""
-    if not design.psu_mode:
+    if design.units_are_psus:
         return values
     return np.asarray(design.stratum_matrix @ values, dtype=np.float64)
 
@@ -188,7 +136,7 @@ def _combine(
     s1a: FloatArray,
     s1b: FloatArray,
     c12: FloatArray,
-    design: Design,
+    design: VarianceDesign,
 ) -> FloatArray:
     """Σ_h n_h/(n_h−1) (C_h − S_ah S_bh / n_h), with the lonely-PSU policy (kernel semantics)."""
     n_h = design.n_h[:, None]
@@ -225,16 +173,16 @@ def _group_scores(
     keep_u: bool,
 ) -> _GroupScores:
     design = cells.design
-    rows = design.row[idx]
-    a = sparse.csr_matrix((cells.w[idx], (rows, prof[idx])), shape=(design.n_rows, n_prof))
+    rows = design.psu[idx]
+    a = sparse.csr_matrix((cells.w[idx], (rows, prof[idx])), shape=(design.n_psu, n_prof))
     with np.errstate(divide="ignore", invalid="ignore"):
         inv_x = np.where(x_tot != 0, 1.0 / np.where(x_tot != 0, x_tot, 1.0), 0.0)
     u = np.asarray(a @ d) * inv_x
-    if design.psu_mode:
+    if not design.units_are_psus:
         s1 = _stratum_sums(u, design)
         s2 = _stratum_sums(u * u, design)
         return _GroupScores(s1=s1, s2=s2, u=u if keep_u else None)
-    b = sparse.csr_matrix((cells.w2[idx], (rows, prof[idx])), shape=(design.n_rows, n_prof))
+    b = sparse.csr_matrix((cells.w2[idx], (rows, prof[idx])), shape=(design.n_psu, n_prof))
     s2 = np.asarray(b @ (d * d)) * inv_x * inv_x
     return _GroupScores(s1=u, s2=s2, u=None)
 
@@ -438,7 +386,7 @@ def _popshare(
 
         def by_row(weights: FloatArray, cols_codes: IntArray, width: int) -> FloatArray:
             mat = sparse.csr_matrix(
-                (weights, (design.row, cols_codes)), shape=(design.n_rows, width)
+                (weights, (design.psu, cols_codes)), shape=(design.n_psu, width)
             )
             return np.asarray(mat.toarray(), dtype=np.float64)
 
@@ -446,7 +394,7 @@ def _popshare(
         mp = by_row(cells.w, pcodes, n_parents)[:, parent_of]
         # linearised scores of the ratio W_g / W_parent, summed per variance row
         u = (mg - share[None, :] * mp) / wp[None, :]
-        if design.psu_mode:
+        if not design.units_are_psus:
             s1 = _stratum_sums(u, design)
             s2 = _stratum_sums(u * u, design)
         else:
@@ -513,7 +461,7 @@ def _changes(
                 assert sa is not None and sb is not None
                 va = _combine(sa.s1[:, sel], sa.s1[:, sel], sa.s2[:, sel], design)
                 vb = _combine(sb.s1[:, sel], sb.s1[:, sel], sb.s2[:, sel], design)
-                if design.psu_mode and sa.u is not None and sb.u is not None:
+                if not design.units_are_psus and sa.u is not None and sb.u is not None:
                     c12 = _stratum_sums(sa.u[:, sel] * sb.u[:, sel], design)
                 else:  # every unit its own PSU: two rounds share no unit
                     c12 = np.zeros_like(sa.s1[:, sel])
@@ -578,7 +526,7 @@ def make_design(
     n: FloatArray,
     *,
     lonely_psu: Literal["fail", "certainty", "adjust"],
-) -> Design:
+) -> VarianceDesign:
     """Variance rows of the cells from their stratum and PSU values (None = absent)."""
     size = n.shape[0]
     s_codes = (
@@ -593,13 +541,12 @@ def make_design(
         row_stratum[p_codes] = s_codes
         n_strata = int(s_codes.max()) + 1 if size else 0
         n_h = np.bincount(row_stratum, minlength=n_strata).astype(np.float64)
-        design = Design(True, p_codes, row_stratum, n_h, n_psu, lonely_psu)
+        design = VarianceDesign(p_codes, row_stratum, n_h, lonely_psu, False)
     else:
         n_strata = int(s_codes.max()) + 1 if size else 0
         n_h = np.bincount(s_codes, weights=n, minlength=n_strata).astype(np.float64)
-        design = Design(
-            False, s_codes, np.arange(n_strata, dtype=np.int64), n_h, n_strata, lonely_psu
-        )
+        strata_rows = np.arange(n_strata, dtype=np.int64)
+        design = VarianceDesign(s_codes, strata_rows, n_h, lonely_psu, True)
     if lonely_psu == "fail" and (design.n_h == 1).any():
         raise InputError(
             "A stratum has only one PSU (after removing rows with missing values), so its "

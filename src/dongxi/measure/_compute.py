@@ -22,9 +22,9 @@ import pandas as pd
 
 from dongxi.analytics import Backend, connect
 from dongxi.errors import InputError
-from dongxi.measure._af import OUTPUT_COLUMNS, Cells, Cutoff, estimate, make_design
+from dongxi.measure._af import OUTPUT_COLUMNS, Cells, estimate, make_design
 from dongxi.measure._indicators import UNIT_KEY, WEIGHT_KEY, referenced_columns, unit_table
-from dongxi.measure._spec import MeasureSpec, cutoff_fraction, load_spec
+from dongxi.measure._spec import MeasureSpec, load_spec
 from dongxi.measure._validate import add_age, check_household_level, validate
 
 __all__ = ["OUTPUT_COLUMNS", "count_table", "identify", "measure"]
@@ -36,37 +36,6 @@ Method = Literal["auto", "ibis", "numpy"]
 
 def _as_spec(spec: MeasureSpec | str | Path) -> MeasureSpec:
     return spec if isinstance(spec, MeasureSpec) else load_spec(spec)
-
-
-def _cutoffs(spec: MeasureSpec, k: Sequence[float | str] | None) -> list[Cutoff]:
-    weights = spec.exact_weights()
-    items = list(k) if k is not None else list(spec.k)
-    out: list[Cutoff] = []
-    for item in items:
-        if isinstance(item, str) and item not in ("union", "intersection"):
-            try:
-                item = float(item)
-            except ValueError:
-                raise InputError(
-                    f"The cutoff k must be a number in percent; got {item!r}.",
-                    column="k",
-                    value=item,
-                    rule="k",
-                    fix="Give k in percent in (0, 100], e.g. --k 33.33, or 'union'/'intersection'.",
-                ) from None
-        if isinstance(item, int | float) and not (0 < float(item) <= 100):
-            raise InputError(
-                "The cutoff k is in percent and must lie in (0, 100].",
-                column="k",
-                value=item,
-                rule="k",
-                fix="Give k in percent, e.g. 33.33 for one third (not 0.3333).",
-            )
-        spec_k: Any = item if isinstance(item, str) else float(item)
-        frac = cutoff_fraction(spec_k, weights)
-        percent = float(frac * 100) if isinstance(item, str) else float(item)
-        out.append(Cutoff(percent=percent, value=frac))
-    return out
 
 
 def _by_sets(spec: MeasureSpec, by: Sequence[str]) -> list[tuple[str, ...]]:
@@ -356,7 +325,7 @@ def measure(
     ``source`` (a file name) is cited in error messages. Columns: :data:`OUTPUT_COLUMNS`.
     """
     sp = _as_spec(spec)
-    cutoffs = _cutoffs(sp, k)
+    cutoffs = sp.cutoffs(k)
     if not 0.0 < level < 1.0:
         raise InputError(
             "The confidence level must lie in (0, 1).", value=level, rule="level", fix="Use 0.95."
@@ -514,7 +483,7 @@ def identify(
     for each cutoff. Scores are compared with cutoffs in exact rational arithmetic.
     """
     sp = _as_spec(spec)
-    cutoffs = _cutoffs(sp, k)
+    cutoffs = sp.cutoffs(k)
     frame, _ = _prepare(data, sp, [()], reference_date, source)
     hh = sp.unit.household
     extra: list[str] = []

@@ -22,7 +22,6 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
@@ -30,7 +29,13 @@ import numpy.typing as npt
 import pandas as pd
 
 from dongxi.errors import InputError
-from dongxi.measure._variance import LonelyPSU, design_covariance, logit_interval, wald_interval
+from dongxi.measure._variance import (
+    LonelyPSU,
+    VarianceDesign,
+    design_covariance,
+    logit_interval,
+    wald_interval,
+)
 
 __all__ = ["INCOME_MEASURES", "OUTPUT_COLUMNS", "income_poverty"]
 
@@ -63,31 +68,6 @@ _CELL_LIMIT = 20_000_000
 _SHOW_ROWS = 5
 #: Tables at least this long use the compiled passes of ``_income_fast`` (numba).
 _COMPILED_MIN_ROWS = 2_000_000
-
-
-@dataclass(frozen=True)
-class _Design:
-    psu: IntArray  # PSU code of each row, 0 … n_psu − 1
-    psu_stratum: IntArray  # stratum code of each PSU
-    n_psu: int
-    n_strata: int
-    lonely_psu: LonelyPSU
-    rows_are_psus: bool  # no PSU column: every row is its own PSU (psu = row number)
-
-    @property
-    def df(self) -> float:
-        return float(self.n_psu - self.n_strata)
-
-    def permuted(self, perm: IntArray) -> _Design:
-        """The same design for the rows taken in the order ``perm`` (PSUs relabelled if rows)."""
-        if self.rows_are_psus:
-            psu = np.arange(perm.size, dtype=np.int64)
-            return _Design(
-                psu, self.psu_stratum[perm], self.n_psu, self.n_strata, self.lonely_psu, True
-            )
-        return _Design(
-            self.psu[perm], self.psu_stratum, self.n_psu, self.n_strata, self.lonely_psu, False
-        )
 
 
 def _rows(mask: npt.NDArray[np.bool_]) -> str:
@@ -140,7 +120,7 @@ def _codes(data: pd.DataFrame, name: str, role: str) -> tuple[IntArray, list[str
 
 def _design(
     data: pd.DataFrame, strata: str | None, psu: str | None, lonely_psu: LonelyPSU
-) -> _Design:
+) -> VarianceDesign:
     n = len(data)
     if strata is None:
         stratum_codes = np.zeros(n, dtype=np.int64)
@@ -186,16 +166,16 @@ def _design(
                 fix="Give PSUs labels that are unique across strata (e.g. stratum + PSU), or "
                 "correct the stratum of the rows of this PSU.",
             )
-    counts = np.bincount(psu_stratum)
-    n_strata = int(counts.size)  # factorised codes: every code 0 … max occurs
+    counts = np.bincount(psu_stratum)  # factorised codes: every stratum 0 … max occurs
     if lonely_psu == "fail" and (counts == 1).any():
         # the kernel raises the design error with the lonely strata named
         design_covariance(np.zeros(n_psu), psu_stratum, lonely_psu="fail")
-    return _Design(psu_codes, psu_stratum, n_psu, n_strata, lonely_psu, psu is None)
+    n_h = counts.astype(np.float64)
+    return VarianceDesign(psu_codes, psu_stratum, n_h, lonely_psu, psu is None)
 
 
 def _domain_variances(
-    scores: Sequence[FloatArray], codes: IntArray, n_groups: int, d: _Design
+    scores: Sequence[FloatArray], codes: IntArray, n_groups: int, d: VarianceDesign
 ) -> FloatArray:
     """Variances (groups × estimators) from row scores, each row scoring for its own group only.
 
@@ -217,7 +197,7 @@ def _domain_variances(
         cov = design_covariance(matrix, d.psu_stratum, lonely_psu=d.lonely_psu)
         return np.asarray(np.diag(cov), dtype=np.float64).reshape(n_groups, m)
     sums: list[FloatArray]
-    if d.rows_are_psus:  # the PSU totals are the row scores themselves
+    if d.units_are_psus:  # the PSU totals are the row scores themselves
         cell_group, cell_stratum = codes, d.psu_stratum
         sums = list(scores)
     elif d.n_psu * n_groups <= _CELL_LIMIT:  # every (PSU, group) cell, most of them zero
@@ -230,7 +210,7 @@ def _domain_variances(
         keys, inverse = np.unique(codes * d.n_psu + d.psu, return_inverse=True)
         cell_group, cell_stratum = keys // d.n_psu, d.psu_stratum[keys % d.n_psu]
         sums = [np.bincount(inverse, weights=u).astype(np.float64) for u in scores]
-    n_h = np.bincount(d.psu_stratum, minlength=d.n_strata).astype(np.float64)
+    n_h = d.n_h
     lonely = n_h == 1
     factor = np.where(lonely, 0.0, n_h / np.maximum(n_h - 1.0, 1.0))
     index = cell_group * d.n_strata + cell_stratum

@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 from importlib import resources
 from pathlib import Path
@@ -28,7 +30,7 @@ from pydantic import (
     model_validator,
 )
 
-from dongxi.errors import NotFoundError, SpecError
+from dongxi.errors import InputError, NotFoundError, SpecError
 
 __all__ = [
     "Aggregate",
@@ -236,7 +238,51 @@ class IncomeSpec(_Model):
     per_capita: bool = True
 
 
-Cutoff = float | Literal["union", "intersection"]
+#: A cutoff as a spec writes it: percent in (0, 100], or ``union`` / ``intersection``.
+_K = float | Literal["union", "intersection"]
+
+
+@dataclass(frozen=True)
+class Cutoff:
+    """A poverty cutoff k: its label in percent and its exact value as a fraction of 1.
+
+    Deprivation scores are compared with ``value`` in exact arithmetic. ``union`` (poor if
+    deprived in anything) is the smallest positive weight, ``intersection`` (poor if deprived in
+    everything) is 1: a score reaches these exactly when the condition holds.
+    """
+
+    percent: float
+    value: Fraction
+
+    @classmethod
+    def of(cls, k: float | str, weights: Sequence[Fraction]) -> Cutoff:
+        """The cutoff ``k`` (percent, a number as text, ``union`` or ``intersection``) for
+        indicators of effective ``weights``."""
+        if isinstance(k, str) and k not in ("union", "intersection"):
+            try:
+                k = float(k)
+            except ValueError:
+                raise InputError(
+                    f"The cutoff k must be a number in percent; got {k!r}.",
+                    column="k",
+                    value=k,
+                    rule="k",
+                    fix="Give k in percent in (0, 100], e.g. --k 33.33, or 'union'/'intersection'.",
+                ) from None
+        if k == "union":
+            value = min(w for w in weights if w > 0)
+            return cls(percent=float(value * 100), value=value)
+        if k == "intersection":
+            return cls(percent=100.0, value=Fraction(1))
+        if not (0 < float(k) <= 100):
+            raise InputError(
+                "The cutoff k is in percent and must lie in (0, 100].",
+                column="k",
+                value=k,
+                rule="k",
+                fix="Give k in percent, e.g. 33.33 for one third (not 0.3333).",
+            )
+        return cls(percent=float(k), value=Fraction(str(float(k))) / 100)
 
 
 class MeasureSpec(_Model):
@@ -245,7 +291,7 @@ class MeasureSpec(_Model):
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
     title: str | None = None
     description: str | None = None
-    k: Annotated[list[Cutoff], Field(min_length=1)]
+    k: Annotated[list[_K], Field(min_length=1)]
     missing: Missing = "listwise"
     reference_date: dt.date | None = None
     birth_date: str = "birth_date"
@@ -263,7 +309,7 @@ class MeasureSpec(_Model):
 
     @field_validator("k")
     @classmethod
-    def _k_range(cls, value: list[Cutoff]) -> list[Cutoff]:
+    def _k_range(cls, value: list[_K]) -> list[_K]:
         for item in value:
             if isinstance(item, float) and not (0.0 < item <= 100.0 and math.isfinite(item)):
                 raise ValueError(
@@ -313,23 +359,10 @@ class MeasureSpec(_Model):
         """Effective indicator weights as floats (sum to 1)."""
         return [float(w) for w in self.exact_weights()]
 
-    def cutoffs(self) -> list[Fraction]:
-        """Cutoffs as exact fractions of 1 (``union`` = smallest weight, ``intersection`` = 1)."""
-        return [cutoff_fraction(k, self.exact_weights()) for k in self.k]
-
-
-def cutoff_fraction(k: Cutoff, weights: list[Fraction]) -> Fraction:
-    """A cutoff in percent (or ``union``/``intersection``) as an exact fraction of 1.
-
-    ``union`` (poor if deprived in anything) equals the smallest positive weight, ``intersection``
-    (poor if deprived in everything) equals 1: a score reaches these exactly when the condition
-    holds, because scores are computed in exact arithmetic.
-    """
-    if k == "union":
-        return min(w for w in weights if w > 0)
-    if k == "intersection":
-        return Fraction(1)
-    return Fraction(str(k)) / 100
+    def cutoffs(self, k: Sequence[float | str] | None = None) -> list[Cutoff]:
+        """The cutoffs ``k`` (default: the spec's), resolved with the spec's exact weights."""
+        weights = self.exact_weights()
+        return [Cutoff.of(item, weights) for item in (self.k if k is None else k)]
 
 
 def _to_fraction(value: float | str) -> Fraction:

@@ -18,16 +18,19 @@ This module works on PSU-level totals, so callers may aggregate in a database fi
 
 from __future__ import annotations
 
-from typing import Literal
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
+from scipy import sparse, stats
 
 from dongxi.errors import InputError
 
 __all__ = [
     "LonelyPSU",
+    "VarianceDesign",
     "design_covariance",
     "logit_interval",
     "psu_sums",
@@ -37,6 +40,64 @@ __all__ = [
 LonelyPSU = Literal["fail", "certainty", "adjust"]
 
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class VarianceDesign:
+    """A sampling design resolved to codes: what the variance of an estimator needs.
+
+    (The spec's :class:`dongxi.measure.Design` names the columns; this is what they resolve to on
+    one table.) ``psu`` maps each row of the table to its variance row: its PSU, or, when the
+    design has no PSU column (``units_are_psus``), the unit itself (income: one row per unit) or
+    its stratum (the AF count table, which carries ``Σw²`` per cell instead of unit scores).
+    ``psu_stratum`` gives the stratum of each variance row; ``n_h`` the number of PSUs (or units)
+    in each stratum of the full design.
+    """
+
+    psu: IntArray
+    psu_stratum: IntArray
+    n_h: FloatArray
+    lonely_psu: LonelyPSU
+    units_are_psus: bool
+
+    @property
+    def n_psu(self) -> int:
+        """Number of variance rows."""
+        return int(self.psu_stratum.shape[0])
+
+    @property
+    def n_strata(self) -> int:
+        return int(self.n_h.shape[0])
+
+    @property
+    def n_total(self) -> float:
+        """Number of PSUs (or units) of the full design."""
+        return float(self.n_h.sum())
+
+    @property
+    def df(self) -> float:
+        """Degrees of freedom: PSUs − strata (``survey::degf``)."""
+        return self.n_total - float(self.n_strata)
+
+    @cached_property
+    def stratum_matrix(self) -> Any:
+        """Sparse (strata × variance rows) 0/1 matrix that sums variance rows within strata."""
+        ones = np.ones(self.n_psu, dtype=np.float64)
+        cols = np.arange(self.n_psu, dtype=np.int64)
+        return sparse.csr_matrix(
+            (ones, (self.psu_stratum, cols)), shape=(self.n_strata, self.n_psu)
+        )
+
+    def permuted(self, perm: IntArray) -> VarianceDesign:
+        """The same design for the rows taken in the order ``perm``.
+
+        When units are their own PSUs (one row per unit), the variance rows are relabelled.
+        """
+        if self.units_are_psus:
+            psu = np.arange(perm.size, dtype=np.int64)
+            return VarianceDesign(psu, self.psu_stratum[perm], self.n_h, self.lonely_psu, True)
+        return VarianceDesign(self.psu[perm], self.psu_stratum, self.n_h, self.lonely_psu, False)
 
 
 def psu_sums(scores: npt.ArrayLike, psu_codes: npt.ArrayLike, n_psu: int) -> FloatArray:

@@ -7,13 +7,15 @@ from dataclasses import dataclass
 from typing import Final
 
 from dongxi.errors import InputError
+from dongxi.vocab import POLICY_STATUSES
 
 __all__ = ["NATIONAL", "STATUSES", "PolicyValue", "normalise_scope", "scope_chain"]
 
 NATIONAL: Final = "national"
 
-#: How far a figure is confirmed; ``user`` marks a figure supplied in an override file.
-STATUSES: Final = ("verified", "approximate", "unverified", "example", "user")
+#: How far a figure is confirmed (:data:`dongxi.vocab.POLICY_STATUSES`, what the registry stores);
+#: ``user`` marks a figure supplied in an override file, which is never stored.
+STATUSES: Final = (*POLICY_STATUSES.codes, "user")
 
 
 @dataclass(frozen=True)

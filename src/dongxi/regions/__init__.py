@@ -17,7 +17,6 @@ import pandas as pd
 from dongxi.errors import InputError
 
 __all__ = [
-    "LEVELS",
     "Vintage",
     "county_changes",
     "divisions",
@@ -28,7 +27,6 @@ __all__ = [
 ]
 
 Vintage = Literal[2017, 2023]
-LEVELS = ("province", "prefecture", "county", "township", "village")
 _PROVINCES = {"44": "guangdong", "45": "guangxi"}
 
 

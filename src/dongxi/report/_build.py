@@ -23,13 +23,12 @@ from dongxi.report._labels import (
     is_overall,
     measure_label,
     region_names,
+    value_labels,
 )
 
 __all__ = ["TableView", "build_report", "write_workbook"]
 
 log = logging.getLogger(__name__)
-
-_SHARE_MEASURES = {"M0", "H", "A", "hd", "hdk", "pctb", "popsh", "FGT0"}
 
 
 @dataclass(frozen=True)
@@ -240,7 +239,8 @@ def _matching_section(data: ReportData, names: Mapping[str, str]) -> dict[str, A
     by_group = data.matching.get("by_group")
     if by_group is not None and {"by", "group", "matched_rate"} <= set(by_group.columns):
         for by, part in by_group.groupby("by", sort=False):
-            labels = [names.get(str(g), str(g)) for g in part["group"]]
+            known = {**names, **value_labels(str(by))}
+            labels = [known.get(str(g), str(g)) for g in part["group"]]
             svg = _charts.bar_chart(
                 labels,
                 [float(v) for v in part["matched_rate"]],

@@ -5,8 +5,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from functools import cache
+from types import MappingProxyType
 
 import pandas as pd
+
+from dongxi.intake.columns import COLUMNS
 
 __all__ = [
     "COLUMN_LABELS",
@@ -16,6 +19,7 @@ __all__ = [
     "is_overall",
     "measure_label",
     "region_names",
+    "value_labels",
 ]
 
 #: Labels of the measures of the long table: (zh, en).
@@ -172,3 +176,16 @@ def region_names(codes: list[str]) -> dict[str, str]:
         older = _division_names()
         out.update({code: older.get(code, code) for code in rest})
     return {code: out.get(code, code) for code in codes}
+
+
+@cache
+def value_labels(column: str) -> Mapping[str, str]:
+    """Code → ``"中文 English"`` label of the values of an enumerated column of the data dictionary
+    (:mod:`dongxi.vocab`); empty for other columns. A name several kinds use (``status``) is read
+    as the first kind's (households)."""
+    for columns in COLUMNS.values():
+        for col in columns:
+            if col.name == column and col.vocabulary is not None:
+                labels = {code: f"{zh} {en}" for code, (zh, en) in col.vocabulary.items()}
+                return MappingProxyType(labels)
+    return MappingProxyType({})

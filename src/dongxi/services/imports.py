@@ -30,11 +30,27 @@ REPORT_COLUMNS = ("file", "row", "column", "value", "rule", "message_zh", "messa
 
 @dataclass(frozen=True)
 class ImportOutcome:
-    """What an import did: the importer's result and the report file written (if any)."""
+    """What an import did: one result per kind (a workbook's sheets each by kind), the empty
+    sheets skipped, and the report file written (if any)."""
 
-    kind: Kind
-    result: ImportResult
+    results: dict[Kind, ImportResult]
+    ignored: tuple[str, ...] = ()
     report: Path | None = None
+
+    @property
+    def kind(self) -> Kind:
+        """The kind of a one-table file (the first kind of a workbook)."""
+        return next(iter(self.results))
+
+    @property
+    def result(self) -> ImportResult:
+        """The result of a one-table file (the first kind of a workbook)."""
+        return self.results[self.kind]
+
+    @property
+    def errors(self) -> list[RowError]:
+        """Every rejected cell of every table."""
+        return [e for r in self.results.values() for e in r.errors]
 
 
 def parse_kind(kind: str) -> Kind:
@@ -92,31 +108,28 @@ def import_file(
     cell is written there.
     """
     principal.require("registry:import")
-    from dongxi.intake.headers import detect_kind, load_mapping
     from dongxi.outputs import output_file
-    from dongxi.store.importer import import_frame
-    from dongxi.tables import read_table
+    from dongxi.store.importer import import_frames, plan_file
 
     if report is not None:  # checked before anything is read or written
         output_file(report, option="--report", inputs=[file, mapping])
-    frame = read_table(file, as_text=True)
-    user_map = load_mapping(mapping) if mapping else None
-    chosen = parse_kind(kind) if kind else detect_kind([str(c) for c in frame.columns], user_map)
+    plan = plan_file(file, kind=parse_kind(kind) if kind else None, mapping=mapping)
     with registry(url, engine=engine) as opened:
-        result = import_frame(
+        results = import_frames(
             opened,
-            kind=chosen,
-            frame=frame,
+            plan.frames,
             actor=principal.actor,
             partial=partial,
-            source_name=file.name,
-            mapping=user_map,
+            source_name=plan.source,
+            mapping=plan.mapping,
             progress=progress,
+            sources=plan.sources,
         )
+    errors = [e for r in results.values() for e in r.errors]
     written = None
-    if result.errors and report is not None:
-        written = write_report(result.errors, report, inputs=[file, mapping])
-    return ImportOutcome(kind=chosen, result=result, report=written)
+    if errors and report is not None:
+        written = write_report(errors, report, inputs=[file, mapping])
+    return ImportOutcome(results=dict(results), ignored=tuple(plan.ignored), report=written)
 
 
 def import_tables(

@@ -29,7 +29,7 @@ Role = Literal[
     "analyst",
     "auditor",
 ]
-ROLES: tuple[Role, ...] = cast("tuple[Role, ...]", USER_ROLES)
+ROLES: tuple[Role, ...] = cast("tuple[Role, ...]", USER_ROLES.codes)
 
 Permission = Literal[
     "registry:read",

@@ -36,6 +36,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from dongxi.errors import InputError
+from dongxi.intake.columns import KINDS, TABLE_KINDS, check_kind
 from dongxi.pii.idnumber import is_valid_id, mask_id
 from dongxi.store._seal import Anchor, anchor_mac, seal_key, seal_mac
 from dongxi.store.db import (
@@ -238,7 +239,18 @@ def _entry_hash(
     before: str | None,
     after: str | None,
 ) -> str:
-    text = _SEP.join((prev, at, actor, action, entity, key, before or "", after or ""))
+    """``SHA-256(prev ␟ at ␟ actor ␟ action ␟ entity ␟ key ␟ before ␟ after)``: an entry's hash."""
+    return _hash(prev, _fields_text(at, actor, action, entity), key, before, after)
+
+
+def _fields_text(at: str, actor: str, action: str, entity: str) -> str:
+    """The part of an entry's hashed text that every entry of one write shares."""
+    return f"{_SEP}{at}{_SEP}{actor}{_SEP}{action}{_SEP}{entity}{_SEP}"
+
+
+def _hash(prev: str, fields: str, key: str, before: str | None, after: str | None) -> str:
+    """:func:`_entry_hash` with the shared part (:func:`_fields_text`) built once per write."""
+    text = f"{prev}{fields}{key}{_SEP}{before or ''}{_SEP}{after or ''}"
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -317,12 +329,9 @@ def _rows(
     entity: str,
     entries: Iterable[tuple[str, str | None, str | None]],
 ) -> Iterator[tuple[str, str, str, str, str, str | None, str | None, str, str]]:
-    # the same text as _entry_hash: prev, at, actor, action, entity, key, before, after
-    middle = _SEP + _SEP.join((at, actor, action, entity)) + _SEP
-    sha256 = hashlib.sha256
+    fields = _fields_text(at, actor, action, entity)
     for key, before, after in entries:
-        text = f"{prev}{middle}{key}{_SEP}{before or ''}{_SEP}{after or ''}"
-        entry = sha256(text.encode("utf-8")).hexdigest()
+        entry = _hash(prev, fields, key, before, after)
         yield (at, actor, action, entity, key, before, after, prev, entry)
         prev = entry
 
@@ -596,11 +605,19 @@ def record_change(
 
 
 def change_history(connection: Connection, *, entity: str, key: str) -> list[dict[str, Any]]:
-    """The entries of one record, oldest first, with ``before``/``after`` decoded."""
+    """The entries of one record, oldest first, with ``before``/``after`` decoded.
+
+    ``key`` is the record's key as :meth:`dongxi.intake.columns.TableKind.key_text` writes it
+    (``H1|2019``). Entries logged under an older spelling of the same key (imports used to join a
+    composite key with ``/``: ``H1/2019``) are found too; the log itself is never rewritten.
+    """
+    forms: tuple[str, ...] = (key,)
+    if entity in KINDS:
+        forms = TABLE_KINDS[check_kind(entity)].key_forms(key)
     with translate_errors("Reading the change log"):
         result = connection.execute(
             sa.select(_TABLE)
-            .where(_TABLE.c.entity == entity, _TABLE.c.entity_key == key)
+            .where(_TABLE.c.entity == entity, _TABLE.c.entity_key.in_(forms))
             .order_by(_TABLE.c.seq)
         )
         out = []
@@ -707,8 +724,6 @@ def _check_rows(
     seals = 0
     sealed_through = 0  # seq of the last sealed entry
     first_unsealed: tuple[int, int] | None = None  # (seq, position) after the last seal
-    sha256 = hashlib.sha256
-    sep = _SEP
     heads: dict[int, list[_Expected]] = {}
     for item in expected:
         heads.setdefault(item.seq, []).append(item)
@@ -728,9 +743,7 @@ def _check_rows(
                 count,
                 seals,
             )
-        text = f"{prev}{sep}{at}{sep}{actor}{sep}{action}{sep}{entity}{sep}{key_text}{sep}"
-        text += f"{before or ''}{sep}{after or ''}"
-        if entry_hash != sha256(text.encode("utf-8")).hexdigest():
+        if entry_hash != _entry_hash(prev, at, actor, action, entity, key_text, before, after):
             return ChainCheck(
                 False,
                 count,

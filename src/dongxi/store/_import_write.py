@@ -9,6 +9,7 @@ rows produce neither writes nor change-log entries.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import math
@@ -22,7 +23,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from dongxi.intake.headers import Kind, canonical_columns
+from dongxi.intake.columns import TABLE_KINDS, Kind, canonical_columns
 from dongxi.intake.validate import RegistryView
 from dongxi.store.db import constraints_rebuilt, is_bulk_load
 
@@ -49,17 +50,6 @@ def _table(kind: str) -> sa.Table:
     from dongxi.store.base import Base
 
     return Base.metadata.tables[kind]
-
-
-def _key(kind: Kind) -> tuple[str, ...]:
-    return {
-        "households": ("household_code",),
-        "people": ("id_hash",),
-        "income": ("household_code", "year"),
-        "measures": ("measure_code",),
-        "partners": ("partner_code",),
-        "helpers": ("helper_id",),
-    }[kind]
 
 
 def data_columns(kind: Kind) -> list[str]:
@@ -95,24 +85,16 @@ def registry_view(
             cache["village"] = frozenset(c for c, lvl in rows if lvl == "village")
             cache["all"] = frozenset(c for c, _ in rows)
         village, codes = cache["village"], cache["all"]
-    households: frozenset[str] = frozenset()
-    if kind in ("people", "income", "measures"):
-        households = _existing_keys(conn, "households", "household_code", frame, "household_code")
-        households |= pending.get("households", set())
-    helpers: frozenset[str] = frozenset()
-    if kind in ("households", "measures"):
-        helpers = _existing_keys(conn, "helpers", "helper_id", frame, "helper_id")
-        helpers |= pending.get("helpers", set())
-    partners: frozenset[str] = frozenset()
-    if kind == "measures":
-        partners = _existing_keys(conn, "partners", "partner_code", frame, "partner_code")
-        partners |= pending.get("partners", set())
+    known: dict[Kind, frozenset[str]] = {}
+    for ref in TABLE_KINDS[kind].refers_to:
+        (key,) = TABLE_KINDS[ref].key
+        known[ref] = _existing_keys(conn, ref, key, frame, key) | pending.get(ref, set())
     view = RegistryView(
         village_codes=village,
         region_codes=codes,
-        households=households,
-        helpers=helpers,
-        partners=partners,
+        households=known.get("households", frozenset()),
+        helpers=known.get("helpers", frozenset()),
+        partners=known.get("partners", frozenset()),
     )
     if kind == "people":
         people = _table("people")
@@ -145,14 +127,7 @@ def registry_view(
         existing = pd.DataFrame(
             {n: pd.Series(list(v), dtype=object) for n, v in zip(names, data, strict=True)}
         ).astype({"member_no": "int64"})
-        view = RegistryView(
-            village_codes=village,
-            region_codes=codes,
-            households=households,
-            helpers=helpers,
-            partners=partners,
-            people=existing,
-        )
+        view = dataclasses.replace(view, people=existing)
     return view
 
 
@@ -264,7 +239,7 @@ def plan_upsert(conn: Connection, *, kind: Kind, frame: pd.DataFrame) -> Plan:
     """
     table = _table(kind)
     columns = data_columns(kind)
-    key = _key(kind)
+    key = TABLE_KINDS[kind].key
     values = {c: _native(frame[c]) for c in columns}
     keys: list[tuple[Any, ...]] = list(zip(*(values[k] for k in key), strict=True))
     total, existing = _fetch_existing(conn, table, key, columns, keys)
@@ -383,7 +358,7 @@ def apply_plan(
     server takes the new rows (see :func:`insert_columns`).
     """
     table = _table(plan.kind)
-    key = _key(plan.kind)
+    key = TABLE_KINDS[plan.kind].key
     now = dt.datetime.now(dt.UTC)
     if plan.created:
         columns = plan.new

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from dongxi.errors import ConflictError, InputError, NotFoundError
+from dongxi.intake.columns import KINDS, TABLE_KINDS, check_kind, key_text
 from dongxi.pii.protect import get_protector
 from dongxi.store._changelog import record_change
 from dongxi.store._keys import verify_keys
@@ -72,6 +73,10 @@ def _columns(model: type[Base]) -> list[str]:
 
 
 def _keys(model: type[Base]) -> list[str]:
+    """The key columns: the kind's key (:data:`TABLE_KINDS`), else the primary key."""
+    entity = _entity(model)
+    if entity in KINDS:
+        return list(TABLE_KINDS[check_kind(entity)].key)
     return [str(c.key) for c in sa.inspect(model).primary_key]
 
 
@@ -81,14 +86,14 @@ def record_values(record: Base) -> dict[str, Any]:
 
 
 def _key_text(record: Base) -> str:
-    return "|".join(str(getattr(record, key)) for key in _keys(type(record)))
+    return key_text([getattr(record, key) for key in _keys(type(record))])
 
 
 def _entity(model: type[Base]) -> str:
     return str(model.__tablename__)
 
 
-def _check_fields(model: type[Base], data: Mapping[str, Any], *, creating: bool) -> None:
+def _check_fields(model: type[Base], data: Mapping[str, Any]) -> None:
     allowed = set(_columns(model)) - {"created_at", "updated_at"} - _PROTECTED
     unknown = sorted(set(data) - allowed)
     if unknown:
@@ -129,7 +134,7 @@ def _create(
     data: Mapping[str, Any],
     internal: Mapping[str, Any],
 ) -> M:
-    _check_fields(model, data, creating=True)
+    _check_fields(model, data)
     fields = {**data, **internal}
     key = tuple(fields.get(k) for k in _keys(model))
     if None in key:
@@ -143,7 +148,7 @@ def _create(
         if session.get(model, key if len(key) > 1 else key[0]) is not None:
             raise InputError(
                 f"A {_entity(model)} record with this key exists already.",
-                value="|".join(map(str, key)) if model is not Person else None,
+                value=key_text(key) if model is not Person else None,
                 rule="duplicate",
                 fix="Update the existing record instead of creating it again.",
             )
@@ -171,7 +176,7 @@ def update_record(
     expected_version: int | None = None,
 ) -> M:
     """Change fields of one record (optimistic locking) and log before/after."""
-    _check_fields(model, changes, creating=False)
+    _check_fields(model, changes)
     record = get_record(session, model=model, key=key)
     version = getattr(record, "row_version", None)
     if expected_version is not None and version != expected_version:

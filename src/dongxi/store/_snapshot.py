@@ -38,6 +38,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from dongxi import __version__
 from dongxi.errors import InputError, NotFoundError
+from dongxi.intake.columns import TABLE_KINDS
 from dongxi.outputs import output_folder
 from dongxi.pii.idnumber import mask_ids
 from dongxi.store._changelog import anchor_of, record_change
@@ -91,7 +92,7 @@ _HOUSEHOLD_COLUMNS = (
 )
 
 _SPECS: dict[str, _Spec] = {
-    "households": _Spec(Household, _HOUSEHOLD_COLUMNS, ("household_code",)),
+    "households": _Spec(Household, _HOUSEHOLD_COLUMNS, TABLE_KINDS["households"].order),
     "people": _Spec(
         Person,
         (
@@ -117,7 +118,7 @@ _SPECS: dict[str, _Spec] = {
             ("months_worked", _I),
             ("skills", _S),
         ),
-        ("household_code", "member_no"),
+        TABLE_KINDS["people"].order,
     ),
     "income": _Spec(
         Income,
@@ -132,7 +133,7 @@ _SPECS: dict[str, _Spec] = {
             ("household_size", _I),
             ("net_income_per_capita", _F),
         ),
-        ("household_code", "year"),
+        TABLE_KINDS["income"].order,
     ),
     "measures": _Spec(
         Measure,
@@ -151,7 +152,7 @@ _SPECS: dict[str, _Spec] = {
             ("status", _S),
             ("outcome", _S),
         ),
-        ("measure_code",),
+        TABLE_KINDS["measures"].order,
     ),
     "partners": _Spec(
         Partner,
@@ -162,7 +163,7 @@ _SPECS: dict[str, _Spec] = {
             ("region_code", _S),
             ("sector", _S),
         ),
-        ("partner_code",),
+        TABLE_KINDS["partners"].order,
     ),
     "household_status": _Spec(
         HouseholdStatus,

@@ -1,9 +1,9 @@
 """Exports of the registry in exactly the format ``dongxi import`` reads.
 
 :func:`export_frame` returns a table with the Chinese headers and value labels of
-:mod:`dongxi.intake.headers` (what offices write), ordered by natural key; :func:`export_file`
-writes it as CSV (UTF-8 with BOM, so Excel shows the Chinese) or XLSX. Importing the file again
-changes nothing (a round trip).
+:mod:`dongxi.intake.headers` (what offices write), in the row order of the kind's description
+(:data:`dongxi.intake.columns.TABLE_KINDS`); :func:`export_file` writes it as CSV (UTF-8 with
+BOM, so Excel shows the Chinese) or XLSX. Importing the file again changes nothing (a round trip).
 
 ID numbers are masked (``4501**************``, first four characters) and birth dates shown as
 their year (``1984-**-**``) unless ``unmask=True``: with the county, sex and household beside
@@ -37,7 +37,7 @@ from sqlalchemy.engine import Engine
 
 import dongxi.store.all_models  # noqa: F401  (every table in Base.metadata)
 from dongxi.errors import InputError
-from dongxi.intake.headers import KINDS, Kind, canonical_columns, localize
+from dongxi.intake.headers import KINDS, TABLE_KINDS, Kind, canonical_columns, localize
 from dongxi.outputs import output_file
 from dongxi.pii.idnumber import mask_ids
 from dongxi.pii.protect import get_protector
@@ -62,17 +62,6 @@ class ExportResult:
     path: Path
     rows: int
     unmasked: bool
-
-
-def _order(kind: Kind) -> tuple[str, ...]:
-    return {
-        "households": ("household_code",),
-        "people": ("household_code", "member_no"),
-        "income": ("household_code", "year"),
-        "measures": ("measure_code",),
-        "partners": ("partner_code",),
-        "helpers": ("helper_id",),
-    }[kind]
 
 
 def _where(table: sa.Table, kind: Kind, scope: Scope) -> Any:
@@ -105,7 +94,7 @@ def _canonical(engine: Engine, kind: Kind, *, unmask: bool, scope: Scope) -> pd.
     if kind == "people" and not unmask:
         extra = ["id_masked"]
     cols = [table.c[c] for c in [*wanted, *extra]]
-    stmt = sa.select(*cols).order_by(*[table.c[c] for c in _order(kind)])
+    stmt = sa.select(*cols).order_by(*[table.c[c] for c in TABLE_KINDS[kind].order])
     if not scope.unrestricted:
         stmt = stmt.where(_where(table, kind, scope))
     with translate_errors(f"Exporting {kind}"), engine.connect() as conn:

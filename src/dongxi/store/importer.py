@@ -30,24 +30,41 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, RootTransaction
 
 from dongxi.errors import ConflictError, InputError, RowError
-from dongxi.intake.headers import KINDS, Kind, detect_kind, load_mapping, to_canonical
-from dongxi.intake.validate import Validated, natural_key, validate_frame
+from dongxi.intake.columns import TABLE_KINDS
+from dongxi.intake.headers import (
+    KINDS,
+    Kind,
+    check_header_row,
+    detect_kind,
+    load_mapping,
+    to_canonical,
+)
+from dongxi.intake.validate import Validated, validate_frame
 from dongxi.pii.protect import IdProtector, get_protector
 from dongxi.settings import get_settings
 from dongxi.store._changelog import Prepared, prepare_created
 from dongxi.store._import_write import Plan, apply_plan, bulk_insert, plan_upsert, registry_view
 from dongxi.store._keys import verify_keys
 from dongxi.store.db import SQLITE_BEGIN_IMMEDIATE, translate_errors
-from dongxi.tables import read_table
+from dongxi.tables import Sheet, read_sheets
 
-__all__ = ["IMPORT_ORDER", "ImportResult", "import_file", "import_frame", "import_frames"]
+__all__ = [
+    "IMPORT_ORDER",
+    "FileImport",
+    "FilePlan",
+    "ImportResult",
+    "import_file",
+    "import_frame",
+    "import_frames",
+    "import_path",
+    "plan_file",
+]
 
 log = logging.getLogger(__name__)
 
@@ -88,10 +105,15 @@ class ImportResult:
         return not self.errors
 
 
+#: The kinds whose keys later tables of the same import refer to.
+_REFERENCED: frozenset[Kind] = frozenset(r for t in TABLE_KINDS.values() for r in t.refers_to)
+
+
 def _keys_of(kind: Kind, frame: pd.DataFrame) -> set[str]:
-    column = {"households": "household_code", "helpers": "helper_id", "partners": "partner_code"}
-    name = column.get(kind)
-    if name is None or name not in frame.columns:
+    if kind not in _REFERENCED:
+        return set()
+    (name,) = TABLE_KINDS[kind].key
+    if name not in frame.columns:
         return set()
     return {str(v) for v in frame[name].dropna()}
 
@@ -146,14 +168,6 @@ def _write_status_history(conn: Connection, plan: Plan) -> None:
         bulk_insert(conn, table, rows, None, bulk=plan.bulk)
 
 
-def _key_texts(plan: Plan) -> list[str]:
-    """The change log's key of each new row (natural key values joined by ``/``)."""
-    parts = [plan.new[k] for k in natural_key(plan.kind)]
-    if len(parts) == 1:
-        return [str(v) for v in parts[0]]
-    return ["/".join(map(str, t)) for t in zip(*parts, strict=True)]
-
-
 def _record(conn: Connection, plan: Plan, *, actor: str, created: Prepared | None) -> None:
     """Change-log entries for every created and updated record (none for unchanged ones).
 
@@ -161,16 +175,12 @@ def _record(conn: Connection, plan: Plan, *, actor: str, created: Prepared | Non
     """
     from dongxi.store._changelog import Change, record_changes, record_prepared
 
-    key = natural_key(plan.kind)
-
-    def key_text(rec: Mapping[str, Any]) -> str:
-        return "/".join(str(rec[k]) for k in key)
-
+    table_kind = TABLE_KINDS[plan.kind]
     if created is not None:
         record_prepared(conn, actor=actor, prepared=created)
     if plan.updates:
-        updated = (Change(key=key_text(a), before=b, after=a) for a, b in plan.updates)
-        record_changes(conn, actor=actor, action="update", entity=plan.kind, changes=updated)
+        updated = (Change(key=table_kind.key_text(a), before=b, after=a) for a, b in plan.updates)
+        record_changes(conn, actor=actor, action="update", entity=table_kind.name, changes=updated)
 
 
 def _import_one(
@@ -228,8 +238,9 @@ def _import_one(
     def render() -> None:
         # the new rows' change-log entries, rendered while the server takes the rows
         if plan.created:
-            keys = _key_texts(plan)
-            rendered.append(prepare_created(entity=kind, keys=keys, records=plan.new))
+            table_kind = TABLE_KINDS[kind]
+            keys = table_kind.key_texts(plan.new)
+            rendered.append(prepare_created(entity=table_kind.name, keys=keys, records=plan.new))
 
     apply_plan(
         conn,
@@ -333,11 +344,14 @@ def import_frames(
     mapping: Mapping[str, str] | None = None,
     progress: Progress | None = None,
     protector: IdProtector | None = None,
+    sources: Mapping[Kind, str] | None = None,
 ) -> dict[Kind, ImportResult]:
     """Import several kinds in one transaction (in :data:`IMPORT_ORDER`).
 
     Without ``partial``, any rejected row in any table means nothing at all is written.
-    Columns may be canonical names or Chinese headers. Returns one result per kind.
+    Columns may be canonical names or Chinese headers. ``sources`` names where each kind's table
+    came from (for the report; default ``source_name`` or ``source_name:kind``). Returns one
+    result per kind.
     People need the ID-number keys: ``protector``, or the configured keys; they are checked
     against the registry's key check values before anything is written
     (:func:`dongxi.store._keys.verify_keys`).
@@ -365,7 +379,9 @@ def import_frames(
                     if kind not in frames:
                         continue
                     canon, headers = to_canonical(frames[kind], kind, mapping)
-                    source = f"{source_name}:{kind}" if len(frames) > 1 else source_name
+                    source = (sources or {}).get(kind) or (
+                        f"{source_name}:{kind}" if len(frames) > 1 else source_name
+                    )
                     result, _plan, _checked = _import_one(
                         conn,
                         kind=kind,
@@ -441,6 +457,152 @@ def import_frame(
     return results[kind]
 
 
+@dataclass
+class FilePlan:
+    """The tables of one input file, each with its kind, ready for :func:`import_frames`."""
+
+    source: str
+    frames: dict[Kind, pd.DataFrame]
+    sources: dict[Kind, str]
+    ignored: list[str]
+    mapping: dict[str, str] | None
+
+
+@dataclass
+class FileImport:
+    """What importing one file (all its sheets, one transaction) did."""
+
+    source: str
+    results: dict[Kind, ImportResult]
+    ignored: list[str]
+
+    @property
+    def ok(self) -> bool:
+        """True when no row of any sheet was rejected."""
+        return all(r.ok for r in self.results.values())
+
+    @property
+    def written(self) -> bool:
+        """True when the import committed."""
+        return all(r.written for r in self.results.values())
+
+
+def _in_sheet(exc: InputError, sheet: Sheet, *, several: bool, file: str) -> InputError:
+    if several:
+        exc.message = f"Sheet '{sheet.name}': {exc.message}"
+    exc.file = file
+    return exc
+
+
+def plan_file(
+    path: str | Path,
+    *,
+    kind: Kind | None = None,
+    mapping: Mapping[str, str] | str | Path | None = None,
+) -> FilePlan:
+    """Read ``path`` and tell each table's kind (from its headers unless ``kind`` is given).
+
+    A workbook's sheets are each imported by their kind; empty sheets (no cells, or headers
+    only) are ignored and named in :attr:`FilePlan.ignored`. Refused, naming the sheets: a hidden
+    sheet holding data, two sheets of the same kind, ``kind`` given for a workbook with several
+    sheets holding data, a sheet whose kind cannot be recognised, a title row above the headers.
+    """
+    p = Path(path)
+    user_map = load_mapping(mapping) if isinstance(mapping, str | Path) else mapping
+    user_map = dict(user_map) if user_map is not None else None
+    sheets = read_sheets(p)
+    workbook = p.suffix.lower() in (".xlsx", ".xlsm")
+    filled = [s for s in sheets if not s.empty]
+
+    def describe(s: Sheet) -> str:
+        what = "hidden, " if s.hidden else ""
+        rows = "no cells" if s.frame.shape[1] == 0 else "headers only"
+        return f"'{s.name}' ({what}empty: {rows})"
+
+    ignored = [describe(s) for s in sheets if s.empty] if workbook else []
+    if not filled:
+        raise InputError(
+            "The file holds no rows to import"
+            + (f": every sheet is empty ({', '.join(ignored)})." if workbook else "."),
+            file=str(p),
+            rule="empty",
+            fix="Check that this is the right file, with the headers in row 1 and data below.",
+        )
+    hidden = [s.name for s in filled if s.hidden]
+    if hidden:
+        raise InputError(
+            f"The workbook has hidden sheet(s) holding data: {', '.join(map(repr, hidden))}. "
+            "They would be imported without anyone having seen them.",
+            file=str(p),
+            value=", ".join(hidden),
+            rule="hidden_sheet",
+            fix="Unhide them in Excel (right-click a sheet tab → Unhide) to import them too, or "
+            "delete them.",
+        )
+    several = len(filled) > 1
+    if kind is not None and several:
+        raise InputError(
+            f"The workbook has {len(filled)} sheets holding data "
+            f"({', '.join(repr(s.name) for s in filled)}); --kind applies to one table.",
+            file=str(p),
+            rule="kind",
+            fix="Leave out --kind (each sheet's kind is recognised from its headers), or keep "
+            "one sheet.",
+        )
+    frames: dict[Kind, pd.DataFrame] = {}
+    sources: dict[Kind, str] = {}
+    where: dict[Kind, str] = {}
+    for sheet in filled:
+        try:
+            check_header_row(sheet.frame, user_map)
+            found = kind or detect_kind(
+                [str(c) for c in sheet.frame.columns],
+                user_map,
+                next_row=sheet.frame.iloc[0].tolist(),
+            )
+        except InputError as exc:
+            raise _in_sheet(exc, sheet, several=several, file=str(p)) from None
+        if found in frames:
+            raise InputError(
+                f"Sheets '{where[found]}' and '{sheet.name}' both hold {found}.",
+                file=str(p),
+                rule="kind",
+                fix="Put the rows in one sheet, or import the sheets as separate files.",
+            )
+        frames[found] = sheet.frame
+        where[found] = sheet.name
+        sources[found] = f"{p.name}:{sheet.name}" if several else p.name
+    return FilePlan(
+        source=p.name, frames=frames, sources=sources, ignored=ignored, mapping=user_map
+    )
+
+
+def import_path(
+    engine: Engine,
+    path: str | Path,
+    *,
+    kind: Kind | None = None,
+    mapping: Mapping[str, str] | str | Path | None = None,
+    partial: bool = False,
+    actor: str,
+    progress: Progress | None = None,
+) -> FileImport:
+    """Import every table of ``path`` (each sheet of a workbook by its kind) in one transaction;
+    see :func:`plan_file` and :func:`import_frames`."""
+    plan = plan_file(path, kind=kind, mapping=mapping)
+    results = import_frames(
+        engine,
+        plan.frames,
+        actor=actor,
+        partial=partial,
+        source_name=plan.source,
+        mapping=plan.mapping,
+        progress=progress,
+        sources=plan.sources,
+    )
+    return FileImport(source=plan.source, results=results, ignored=plan.ignored)
+
+
 def import_file(
     engine: Engine,
     path: str | Path,
@@ -451,19 +613,27 @@ def import_file(
     actor: str,
     progress: Progress | None = None,
 ) -> ImportResult:
-    """Read ``path`` (CSV/XLSX/Parquet), detect its kind if not given, and import it."""
-    p = Path(path)
-    frame = read_table(p, as_text=True)
-    user_map = load_mapping(mapping) if isinstance(mapping, str | Path) else mapping
-    if kind is None:
-        kind = detect_kind([str(c) for c in frame.columns], user_map)
+    """Read ``path`` (CSV/XLSX/Parquet), detect its kind if not given, and import it.
+
+    For a file of one table; a workbook with several sheets holding data is refused before
+    anything is written (use :func:`import_path`).
+    """
+    plan = plan_file(path, kind=kind, mapping=mapping)
+    if len(plan.frames) > 1:
+        raise InputError(
+            f"The workbook holds {len(plan.frames)} tables ({', '.join(plan.sources.values())}).",
+            file=str(path),
+            rule="kind",
+            fix="Use import_path (or 'dongxi import') to import every sheet in one transaction.",
+        )
+    (only,) = plan.frames
     return import_frame(
         engine,
-        kind=kind,
-        frame=frame,
+        kind=only,
+        frame=plan.frames[only],
         actor=actor,
         partial=partial,
-        source_name=p.name,
-        mapping=user_map,
+        source_name=plan.sources[only],
+        mapping=plan.mapping,
         progress=progress,
     )

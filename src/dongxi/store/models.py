@@ -1,9 +1,9 @@
 """The registry's tables as SQLAlchemy models (columns per ``docs/data-dictionary.md``).
 
 Codes are strings; enumerations are stored as their English code and checked by named CHECK
-constraints (the allowed values are the tuples below, which import/validation reuse). Natural keys
-are the primary keys (``household_code``, ``(household_code, year)``, ``measure_code``, …) so bulk
-upserts need no id look-ups. People are keyed by ``id_hash``, the keyed HMAC of the ID number; the
+constraints (the allowed values are the codes of the vocabularies of :mod:`dongxi.vocab`).
+Natural keys (:data:`dongxi.intake.columns.TABLE_KINDS`) are the primary keys, so bulk upserts
+need no id look-ups. People are keyed by ``id_hash``, the keyed HMAC of the ID number; the
 number itself is only stored encrypted (``id_encrypted``) and masked (``id_masked``).
 """
 
@@ -36,28 +36,10 @@ from dongxi.vocab import (
     SCHOOL_STATUS,
     SEXES,
     SIDES,
+    Vocabulary,
 )
 
 __all__ = [
-    "BATCHES",
-    "CAUSES",
-    "EDUCATION",
-    "EMPLOYMENT",
-    "FUND_SOURCES",
-    "HEALTH",
-    "HOUSEHOLD_STATUSES",
-    "HOUSING_GRADES",
-    "LABOUR_CAPACITY",
-    "MEASURE_STATUSES",
-    "MONITORING_CATEGORIES",
-    "PAIRING_LEVELS",
-    "PARTNER_KINDS",
-    "POLICY_STATUSES",
-    "REGION_LEVELS",
-    "RELATIONS",
-    "SCHOOL_STATUS",
-    "SEXES",
-    "SIDES",
     "ChangeLogEntry",
     "ChangeLogSeal",
     "Helper",
@@ -75,8 +57,8 @@ __all__ = [
 ]
 
 
-def _in(column: str, values: tuple[str, ...], name: str, *, nullable: bool = False) -> Any:
-    """A named CHECK constraint ``column IN (values)``."""
+def _in(column: str, values: Vocabulary, name: str, *, nullable: bool = False) -> Any:
+    """A named CHECK constraint ``column IN (codes of values)``."""
     quoted = ", ".join(f"'{v}'" for v in values)
     text = f"{column} IN ({quoted})"
     if nullable:

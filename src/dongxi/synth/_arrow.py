@@ -6,6 +6,7 @@ walk Python objects one by one; pyarrow's casts and dictionary decoding do the s
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -25,10 +26,11 @@ def text(values: Any, keep: npt.NDArray[np.bool_] | None = None) -> pd.Series:
     return pd.Series(arr, dtype="str")
 
 
-def codes(labels: tuple[str, ...], idx: npt.NDArray[np.int64], null: int = -1) -> pd.Series:
-    """Labels of integer codes (``null`` → missing) by dictionary decoding."""
+def codes(labels: Iterable[str], idx: npt.NDArray[np.int64], null: int = -1) -> pd.Series:
+    """Labels of integer codes (``null`` → missing) by dictionary decoding; ``labels`` in code
+    order (a tuple or a :class:`dongxi.vocab.Vocabulary`)."""
     indices = pa.array(np.maximum(idx, 0).astype(np.int32), mask=idx == null)
-    decoded = pa.DictionaryArray.from_arrays(indices, pa.array(labels)).cast(pa.string())
+    decoded = pa.DictionaryArray.from_arrays(indices, pa.array(list(labels))).cast(pa.string())
     return pd.Series(decoded, dtype="str")
 
 

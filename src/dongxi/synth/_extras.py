@@ -16,7 +16,8 @@ from dongxi.synth._arrow import codes, date_text, int_text, join, text
 from dongxi.synth._names import make_names, make_surnames
 from dongxi.synth._places import Places
 from dongxi.synth._population import NEVER, Population
-from dongxi.synth._rounds import MONITORING, STATUSES, RoundArrays
+from dongxi.synth._rounds import RoundArrays
+from dongxi.vocab import CAUSES, HOUSEHOLD_STATUSES, MONITORING_CATEGORIES
 
 __all__ = ["make_helpers", "make_measures", "make_partners", "status_history"]
 
@@ -248,8 +249,6 @@ def make_measures(
     last_year: int,
 ) -> pd.DataFrame:
     """Assistance measures for the registered households (and village-wide ones)."""
-    from dongxi.synth._households import CAUSES
-
     poor = np.flatnonzero(pop.h_poor)
     reg = pop.h_year_registered[poor]
     ex = np.minimum(pop.h_year_exited[poor], 2020)
@@ -413,8 +412,8 @@ def status_history(pop: Population, rounds: list[RoundArrays]) -> pd.DataFrame:
             pd.DataFrame(
                 {
                     "household_code": text(pop.h_code_arrow.take(pa.array(idx))),
-                    "status": codes(STATUSES, status[idx]),
-                    "monitoring_category": codes(MONITORING, cat[idx]),
+                    "status": codes(HOUSEHOLD_STATUSES, status[idx]),
+                    "monitoring_category": codes(MONITORING_CATEGORIES, cat[idx]),
                     "effective_date": text(eff),
                     "reason": text(np.asarray(reason)[idx].astype(str)),
                 }

@@ -17,10 +17,10 @@ import pyarrow as pa
 
 from dongxi.synth._arrow import codes, text
 from dongxi.synth._population import NEVER, Population
-from dongxi.synth._rounds import MONITORING, STATUSES, RoundArrays
-from dongxi.vocab import CAUSES
+from dongxi.synth._rounds import RoundArrays
+from dongxi.vocab import CAUSES, HOUSEHOLD_STATUSES, HOUSING_GRADES, MONITORING_CATEGORIES
 
-__all__ = ["CAUSES", "household_frame", "make_causes", "make_fixes"]
+__all__ = ["household_frame", "make_causes", "make_fixes"]
 
 IntArray = npt.NDArray[np.int64]
 
@@ -122,7 +122,7 @@ def make_causes(
         rest, count = divmod(c, 3)
         rest, third = divmod(rest, k)
         one, two = divmod(rest, k)
-        labels.append(";".join(CAUSES[i] for i in (one, two, third)[: count + 1]))
+        labels.append(";".join(CAUSES.codes[i] for i in (one, two, third)[: count + 1]))
     primary = np.where(ever, primary, -1).astype(np.int64)
     causes = codes(tuple(labels), inverse.astype(np.int64).ravel())
     return primary, causes.where(ever, None)
@@ -144,17 +144,17 @@ def household_frame(
             "household_code": text(pop.h_code_arrow),
             "village_code": text(vcode),
             "county_code": text(vcode.astype("U6")),
-            "status": codes(STATUSES, r.status),
-            "monitoring_category": pd.Series(np.array((*MONITORING, ""))[r.monitoring]).replace(
-                "", None
-            ),
+            "status": codes(HOUSEHOLD_STATUSES, r.status),
+            "monitoring_category": pd.Series(
+                np.array((*MONITORING_CATEGORIES, ""))[r.monitoring]
+            ).replace("", None),
             "year_registered": pd.array(np.where(registered, r.year_registered, 0), dtype="Int64"),
             "year_exited": pd.array(
                 np.where(r.year_exited != NEVER, r.year_exited, 0), dtype="Int64"
             ),
             "primary_cause": pd.Series(np.array((*CAUSES, ""))[primary]).replace("", None),
             "poverty_causes": causes,
-            "housing_grade": codes(("A", "B", "C", "D"), r.housing),
+            "housing_grade": codes(HOUSING_GRADES, r.housing),
             "water_quantity_ok": r.water[:, 0],
             "water_quality_ok": r.water[:, 1],
             "water_convenience_ok": r.water[:, 2],

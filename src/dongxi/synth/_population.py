@@ -21,14 +21,13 @@ from dongxi.synth._names import make_names, make_surnames
 from dongxi.synth._places import Places
 from dongxi.synth._stats import POOR_REMAINING, REGISTERED_SHARE
 
-__all__ = ["RELATIONS", "Population", "make_population"]
+__all__ = ["Population", "make_population"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 StrArray = npt.NDArray[np.str_]
 
-RELATIONS = ("head", "spouse", "child", "child_in_law", "grandchild", "parent")
 HEAD, SPOUSE, CHILD, IN_LAW, GRANDCHILD, PARENT = range(6)
 NEVER = 9999  # a year that never comes
 

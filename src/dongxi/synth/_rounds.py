@@ -20,7 +20,7 @@ import pyarrow as pa
 from dongxi.synth._arrow import codes as _codes
 from dongxi.synth._arrow import date_text, int_text, text
 from dongxi.synth._places import ETHNICITIES, Places
-from dongxi.synth._population import NEVER, RELATIONS, Population
+from dongxi.synth._population import NEVER, Population
 from dongxi.synth._stats import (
     LOCAL_WAGE_RATIO,
     monitoring_line,
@@ -33,33 +33,19 @@ from dongxi.vocab import (
     EDUCATION,
     EMPLOYMENT,
     HEALTH,
-    HOUSEHOLD_STATUSES,
     LABOUR_CAPACITY,
-    MONITORING_CATEGORIES,
+    RELATIONS,
     SCHOOL_STATUS,
+    SECTORS,
+    SEXES,
 )
 
-__all__ = [
-    "EDUCATION",
-    "EMPLOYMENT",
-    "HEALTH",
-    "LABOUR",
-    "SCHOOL",
-    "SECTORS",
-    "STATUSES",
-    "RoundArrays",
-    "compute_round",
-]
+__all__ = ["RoundArrays", "compute_round"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
-STATUSES = HOUSEHOLD_STATUSES
-MONITORING = MONITORING_CATEGORIES
-SCHOOL = SCHOOL_STATUS
-LABOUR = LABOUR_CAPACITY
-SECTORS = ("manufacturing", "construction", "services", "agriculture", "other")
 SKILLS = (
     "电工",
     "焊工",
@@ -375,16 +361,16 @@ def people_frame(pop: Population, r: RoundArrays) -> pd.DataFrame:
             "id_number": text(pop.p_id.take(pa.array(keep))),
             "name": text(pop.p_name.take(pa.array(keep))),
             "relation": _codes(RELATIONS, pop.p_relation[keep]),
-            "sex": _codes(("female", "male"), pop.p_male[keep].astype(np.int64)),
+            "sex": _codes(SEXES.codes[::-1], pop.p_male[keep].astype(np.int64)),  # 0 female, 1 male
             "birth_date": text(date_text(pop.p_birth[keep])),
             "ethnicity": _codes(ETHNICITIES, pop.p_ethnic[keep]),
             "education": _codes(EDUCATION, r.education[keep]),
-            "school_status": _codes(SCHOOL, r.school[keep]),
+            "school_status": _codes(SCHOOL_STATUS, r.school[keep]),
             "health": _codes(HEALTH, health),
             "disability_grade": _nullable_int(np.where(health == 3, grade, 0), 0),
             "medical_insurance": r.medical[keep],
             "pension_insurance": r.pension_ins[keep],
-            "labour_capacity": _codes(LABOUR, r.labour[keep]),
+            "labour_capacity": _codes(LABOUR_CAPACITY, r.labour[keep]),
             "employment": _codes(EMPLOYMENT, r.employment[keep]),
             "work_region_code": text(int_text(r.work_region[keep]), r.work_region[keep] != 0),
             "sector": _codes(SECTORS, r.sector[keep]),

@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from dongxi import regions
+from dongxi import regions, vocab
 from dongxi.market import MarketResult, run_market
 
 __all__ = [
@@ -53,7 +53,8 @@ SKILLS = (
     "childcare",
     "masonry",
 )
-EDUCATION = ("none", "primary", "junior", "senior", "vocational")
+#: The levels of education seekers have (the first five of the vocabulary).
+EDUCATION = vocab.EDUCATION.codes[:5]
 EDUCATION_P = (0.04, 0.24, 0.52, 0.12, 0.08)
 #: Weights of Guangdong cities as work places (Pearl River Delta heavy; an assumption).
 CITY_WEIGHT = {
@@ -83,7 +84,9 @@ CITY_WEIGHT = {
 LIVING_COST = {"440300": 1500.0, "440100": 1400.0, "441900": 1100.0, "440600": 1100.0}
 DEFAULT_LIVING = 900.0
 HOME_LIVING = 500.0
-STATUS = ("registered_poor", "escaped", "monitored", "never")
+STATUS = vocab.HOUSEHOLD_STATUSES.codes
+#: The labour capacities of people able to work (skilled, normal, weak).
+ABLE = vocab.LABOUR_CAPACITY.codes[:3]
 STATUS_P = (0.62, 0.20, 0.05, 0.13)
 ETHNICITY = ("壮族", "汉族", "瑶族", "苗族", "侗族")
 ETHNICITY_P = (0.5, 0.35, 0.08, 0.04, 0.03)
@@ -122,11 +125,11 @@ def _pick_sets(
 
 def _seekers_common(rng: np.random.Generator, n: int) -> dict[str, object]:
     age = np.clip(np.round(rng.normal(33, 9, n)), 16, 59).astype(np.int64)
-    labour = rng.choice(["skilled", "normal", "weak"], n, p=[0.12, 0.76, 0.12])
+    labour = rng.choice(ABLE, n, p=[0.12, 0.76, 0.12])
     return {
         "status": rng.choice(STATUS, n, p=STATUS_P),
         "age": age,
-        "sex": rng.choice(["male", "female"], n, p=[0.56, 0.44]),
+        "sex": rng.choice(vocab.SEXES.codes, n, p=[0.56, 0.44]),
         "ethnicity": rng.choice(ETHNICITY, n, p=ETHNICITY_P),
         "education": rng.choice(EDUCATION, n, p=EDUCATION_P),
         "labour_capacity": labour,
@@ -149,7 +152,7 @@ def _offers_common(rng: np.random.Generator, n: int) -> dict[str, object]:
         "subsidy": np.where(rng.random(n) < 0.3, rng.choice([100.0, 200.0, 300.0], n), 0.0),
         "age_min": age_min,
         "age_max": age_max,
-        "min_education": rng.choice(["none", "primary", "junior"], n, p=[0.3, 0.35, 0.35]),
+        "min_education": rng.choice(EDUCATION[:3], n, p=[0.3, 0.35, 0.35]),
         "skill_required": skill,
         "physical": rng.random(n) < 0.4,
         "dormitory": rng.random(n) < 0.75,
@@ -268,7 +271,7 @@ def seekers_from_people(
     )
     birth = pd.to_datetime(frame["birth_date"], errors="coerce")
     age = (2017 - birth.dt.year).fillna(0).astype(int)
-    able = frame["labour_capacity"].isin(["skilled", "normal", "weak"])
+    able = frame["labour_capacity"].isin(ABLE)
     idle = frame["employment"].isin(["unemployed", "farming"])
     frame = frame[able & idle & age.between(16, 59)].assign(age=age)
     if limit is not None and len(frame) > limit:
