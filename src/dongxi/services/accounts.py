@@ -18,7 +18,6 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -26,7 +25,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from dongxi.errors import InputError, NotFoundError
-from dongxi.services.principal import ROLES, Principal, Role
+from dongxi.services.principal import ROLES, Principal
 from dongxi.settings import get_settings
 from dongxi.store import _accounts as accounts
 from dongxi.store.account_models import User
@@ -196,7 +195,7 @@ def principal_of(user: User) -> Principal:
         scope = Scope(region_prefix=user.region_prefix, partner_code=user.partner_code)
     else:
         scope = Scope.everything()
-    return Principal(name=user.username, role=cast(Role, user.role), scope=scope)
+    return Principal(name=user.username, role=user.role, scope=scope)
 
 
 def add_user(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import getpass
 from dataclasses import dataclass, field
-from typing import Literal, cast
+from typing import Literal
 
 from dongxi.errors import InputError, PermissionDeniedError
 from dongxi.store.scope import Scope
@@ -17,19 +17,9 @@ from dongxi.vocab import USER_ROLES
 
 __all__ = ["PERMISSIONS", "ROLES", "Permission", "Principal", "Role"]
 
-Role = Literal[
-    "admin",
-    "village_officer",
-    "township_officer",
-    "county_officer",
-    "city_officer",
-    "province_officer",
-    "east_partner",
-    "east_office",
-    "analyst",
-    "auditor",
-]
-ROLES: tuple[Role, ...] = cast("tuple[Role, ...]", USER_ROLES.codes)
+#: A role is a code of :data:`dongxi.vocab.USER_ROLES` (checked when a principal is made).
+Role = str
+ROLES: tuple[Role, ...] = tuple(USER_ROLES.codes)
 
 Permission = Literal[
     "registry:read",
