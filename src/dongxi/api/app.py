@@ -13,7 +13,6 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, sessionmaker
 
 from dongxi import __version__
 from dongxi.api.problems import register_handlers
@@ -55,7 +54,6 @@ def create_app(engine: Engine) -> FastAPI:
         redoc_url=None,
     )
     app.state.engine = engine
-    app.state.sessions = sessionmaker(bind=engine, expire_on_commit=False, class_=Session)
     register_handlers(app)
 
     @app.middleware("http")

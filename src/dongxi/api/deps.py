@@ -12,12 +12,12 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from dongxi.services import accounts
 from dongxi.services.accounts import AuthenticationError
 from dongxi.services.principal import Principal
-from dongxi.store.db import translate_errors
+from dongxi.store.db import session_scope
 
 __all__ = ["COOKIE", "CSRF_HEADER", "CurrentPrincipal", "DbSession", "get_db", "get_principal"]
 
@@ -27,18 +27,10 @@ _SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def get_db(request: Request) -> Iterator[Session]:
-    """One session (transaction) per request."""
-    factory: sessionmaker[Session] = request.app.state.sessions
-    session = factory()
-    try:
-        with translate_errors("Serving a request"):
-            yield session
-            session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+    """One session (transaction) per request: committed when the route returns, rolled back on
+    error, database errors translated (:func:`dongxi.store.db.session_scope`)."""
+    with session_scope(request.app.state.engine) as session:
+        yield session
 
 
 DbSession = Annotated[Session, Depends(get_db)]

@@ -109,27 +109,26 @@ def import_file(
     """
     principal.require("registry:import")
     from dongxi.outputs import output_file
-    from dongxi.store.importer import import_frames, plan_file
+    from dongxi.store.importer import import_path
 
     if report is not None:  # checked before anything is read or written
         output_file(report, option="--report", inputs=[file, mapping])
-    plan = plan_file(file, kind=parse_kind(kind) if kind else None, mapping=mapping)
     with registry(url, engine=engine) as opened:
-        results = import_frames(
+        done = import_path(
             opened,
-            plan.frames,
-            actor=principal.actor,
+            file,
+            kind=parse_kind(kind) if kind else None,
+            mapping=mapping,
             partial=partial,
-            source_name=plan.source,
-            mapping=plan.mapping,
+            actor=principal.actor,
             progress=progress,
-            sources=plan.sources,
         )
+    results, ignored = done.results, done.ignored
     errors = [e for r in results.values() for e in r.errors]
     written = None
     if errors and report is not None:
         written = write_report(errors, report, inputs=[file, mapping])
-    return ImportOutcome(results=dict(results), ignored=tuple(plan.ignored), report=written)
+    return ImportOutcome(results=dict(results), ignored=tuple(ignored), report=written)
 
 
 def import_tables(

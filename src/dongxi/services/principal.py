@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import getpass
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 from dongxi.errors import InputError, PermissionDeniedError
 from dongxi.store.scope import Scope
@@ -55,23 +55,7 @@ _SENIOR_OFFICER: frozenset[Permission] = _WEST_OFFICER | {
 
 #: Role → what it may do. Scope (which rows) is separate: it comes with the principal.
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    "admin": frozenset(
-        {
-            "registry:read",
-            "registry:write",
-            "registry:import",
-            "registry:export",
-            "pii:reveal",
-            "snapshot:create",
-            "measure:run",
-            "market:run",
-            "market:answer_seeker",
-            "market:answer_partner",
-            "audit:read",
-            "keys:rotate",
-            "users:manage",
-        }
-    ),
+    "admin": frozenset(get_args(Permission)),
     "village_officer": _WEST_OFFICER,
     "township_officer": _WEST_OFFICER,
     "county_officer": _SENIOR_OFFICER,
