@@ -202,3 +202,49 @@ def test_dir_that_is_a_file_is_an_input_error(tmp_path: Path) -> None:
     target.write_text("not a folder", encoding="utf-8")
     assert main(["demo", "--dir", str(target), "--households", "300"]) == 2
     assert target.read_text(encoding="utf-8") == "not a folder"
+
+
+def test_demo_accounts_log_in_with_their_scope(demo_dir: Path) -> None:
+    import stat
+
+    from fastapi.testclient import TestClient
+
+    from dongxi.api.app import create_app
+    from dongxi.settings import Settings, use_settings
+    from dongxi.store.db import make_engine
+
+    accounts = demo_dir / "demo-accounts.txt"
+    assert stat.S_IMODE(accounts.stat().st_mode) == 0o600
+    rows = [
+        line.split("\t")
+        for line in accounts.read_text(encoding="utf-8").splitlines()
+        if not line.startswith("#")
+    ]
+    roles = {row[1] for row in rows}
+    assert roles == {
+        "admin",
+        "province_officer",
+        "county_officer",
+        "township_officer",
+        "village_officer",
+        "east_partner",
+        "east_office",
+        "analyst",
+        "auditor",
+    }
+    county = next(row for row in rows if row[1] == "county_officer")
+    demo_keys = Settings(
+        key_file=demo_dir / "dongxi-keys.toml", encryption_key=None, lookup_key=None
+    )
+    engine = make_engine(f"sqlite:///{demo_dir / 'dongxi.db'}")
+    try:
+        with use_settings(demo_keys), TestClient(create_app(engine)) as client:
+            login = client.post(
+                "/api/v1/auth/login", json={"username": county[0], "password": county[3]}
+            )
+            assert login.status_code == 200
+            page = client.get("/api/v1/households", params={"limit": 200}).json()
+    finally:
+        engine.dispose()
+    assert page["items"]
+    assert {item["county_code"] for item in page["items"]} == {county[2]}

@@ -61,12 +61,15 @@ DEFAULT_HOUSEHOLDS = 30_000
 DEFAULT_SEED = 2017
 #: The rounds of the panel: the 2016 state (registered poor at their peak) and the 2019 state.
 ROUNDS = (2016, 2019)
+#: The demo accounts of the service (user, role, scope, password), readable by the owner only.
+ACCOUNTS_FILE = "demo-accounts.txt"
 #: What the demo writes into its folder (``force`` removes what a marker lists under these).
 OUTPUTS = (
     "dongxi.db",
     "dongxi.db-wal",
     "dongxi.db-shm",
     KEY_FILE_NAME,
+    ACCOUNTS_FILE,
     "snapshots",
     "tables",
     "report.html",
@@ -84,6 +87,7 @@ class DemoResult:
     folder: Path
     database: Path
     key_file: Path | None = None  # the demo's own ID-number keys (created in its folder)
+    accounts: Path | None = None  # demo accounts of the service, one per role (mode 0600)
     report: Path | None = None
     workbook: Path | None = None
     tables: dict[str, Path] = field(default_factory=dict)
@@ -423,6 +427,49 @@ def _step_matching(run: _Run) -> None:
     run.fact("匹配率(稳定匹配)", "matched rate (stable)", float(stable["match_rate"]))
 
 
+def _step_accounts(run: _Run) -> None:
+    """One service account per role with a random password, for trying ``dongxi serve`` on the
+    demo registry (demo only: written to the folder's ``demo-accounts.txt``, mode 0600)."""
+    import secrets
+
+    from dongxi.outputs import atomic_write, output_file
+    from dongxi.services import accounts
+    from dongxi.store.db import session_scope
+
+    if run.data is None:
+        return
+    households = run.data.rounds[ROUNDS[-1]].households
+    village = str(households["village_code"].iloc[0])
+    partner = str(run.data.partners["partner_code"].iloc[0])
+    scopes: list[tuple[str, str, dict[str, str]]] = [
+        ("demo-admin", "admin", {}),
+        ("demo-province", "province_officer", {"region": village[:2]}),
+        ("demo-county", "county_officer", {"region": village[:6]}),
+        ("demo-township", "township_officer", {"region": village[:9]}),
+        ("demo-village", "village_officer", {"region": village}),
+        ("demo-partner", "east_partner", {"partner": partner}),
+        ("demo-east-office", "east_office", {"region": "4400"}),
+        ("demo-analyst", "analyst", {}),
+        ("demo-auditor", "auditor", {}),
+    ]
+    lines = [
+        "# dongxi demo accounts — DEMO ONLY: random passwords for a synthetic registry.",
+        "# user\trole\tscope\tpassword",
+    ]
+    with session_scope(run.registry) as session:
+        for name, role, scope in scopes:
+            password = secrets.token_urlsafe(12)
+            accounts.add_user(
+                session, run.principal, username=name, password=password, role=role, **scope
+            )
+            where = scope.get("region") or scope.get("partner") or "everything"
+            lines.append(f"{name}\t{role}\t{where}\t{password}")
+    path = output_file(run.folder / ACCOUNTS_FILE, option="demo accounts")
+    with atomic_write(path, private=True, option="demo accounts") as out:
+        out.write(("\n".join(lines) + "\n").encode("utf-8"))
+    run.result.accounts = path
+
+
 def _step_report(run: _Run) -> None:
     summary = pd.DataFrame(run.summary) if run.summary else None
     data = ReportData(
@@ -476,6 +523,7 @@ _STEPS: tuple[tuple[str, Callable[[_Run], None]], ...] = (
     ("多维识别 identification (china_official, guangxi_rural)", _step_identify),
     ("收入贫困 income poverty", _step_income),
     ("劳务协作匹配 matching seekers and positions", _step_matching),
+    ("演示账号 demo accounts of the service", _step_accounts),
     ("生成报告 writing the report", _step_report),
 )
 

@@ -88,6 +88,14 @@ def demo(
             highlight=False,
             soft_wrap=True,
         )
+    if result.accounts is not None:
+        console.print(
+            f"[bold]demo accounts 演示账号 (DEMO ONLY):[/] {result.accounts} — one user per role "
+            "with a random password; to try the service run:\n"
+            f"  DONGXI_KEY_FILE={result.key_file} dongxi serve --url sqlite:///{result.database}",
+            highlight=False,
+            soft_wrap=True,
+        )
     if result.workbook is not None:
         console.print(f"tables 表格: {result.workbook}", highlight=False, soft_wrap=True)
     if result.report is not None:
