@@ -107,4 +107,41 @@ REGISTRY: Cases = {
     ],
 }
 
-EXPECTED: Cases = {**AUTH, **REGISTRY}
+
+def _page(role: str, *, where: str) -> int:
+    """A page: no session → 303 to /login; otherwise as the API (403 page, 404 page)."""
+    return 303 if role == "anonymous" else _reader(role, where=where)
+
+
+PAGES: Cases = {
+    ("GET", "/"): [(lambda w: ("GET", "/", None), lambda r: 303)],
+    ("GET", "/login"): [(lambda w: ("GET", "/login", None), lambda r: 200)],
+    ("POST", "/login"): [
+        (
+            lambda w: ("POST", "/login", {"username": "nobody", "password": "x" * 12}),
+            lambda r: 401,
+        )
+    ],
+    ("POST", "/logout"): [(lambda w: ("POST", "/logout", {"x": "1"}), lambda r: 303)],
+    ("GET", "/households"): [
+        (lambda w: ("GET", "/households", None), lambda r: _page(r, where="home"))
+    ],
+    ("POST", "/households/search"): [
+        (
+            lambda w: ("POST", "/households/search", {"name": w["home_name"]}),
+            lambda r: _page(r, where="home"),
+        )
+    ],
+    ("GET", "/households/{household_code}"): [
+        (
+            lambda w: ("GET", f"/households/{w['home_code']}", None),
+            lambda r: _page(r, where="home"),
+        ),
+        (
+            lambda w: ("GET", f"/households/{w['away_code']}", None),
+            lambda r: _page(r, where="away"),
+        ),
+    ],
+}
+
+EXPECTED: Cases = {**AUTH, **REGISTRY, **PAGES}

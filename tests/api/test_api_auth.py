@@ -46,7 +46,9 @@ def test_unauthenticated_is_a_problem_in_chinese_by_default(client: TestClient) 
     assert body["rule"] == "authentication"
     english = client.get("/api/v1/auth/me", headers={"Accept-Language": "en-GB,en;q=0.9"})
     assert english.json()["title"] == "Not authenticated"
-    assert client.get("/nope").json()["title"] == "记录不存在"
+    assert client.get("/api/v1/nope").json()["title"] == "记录不存在"
+    page = client.get("/nope")  # outside the API: a page in words, not problem+json
+    assert page.status_code == 404 and "没有找到" in page.text
 
 
 def test_bad_request_body_is_a_problem(client: TestClient) -> None:

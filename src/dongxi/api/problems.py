@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dongxi.errors import (
@@ -112,10 +112,14 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
-def _from_error(request: Request, exc: Exception) -> JSONResponse:
+def _from_error(request: Request, exc: Exception) -> Response:
     for cls, status, slug, _zh, _en in CATALOGUE:
         if isinstance(exc, cls):
             assert isinstance(exc, DongxiError)
+            if _page(request):
+                from dongxi.web.pages import dongxi_error_page
+
+                return dongxi_error_page(request, status, exc)
             column = getattr(exc, "column", None)
             errors = getattr(exc, "errors", None)
             extra = None
@@ -145,19 +149,33 @@ def _from_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(request, 500)
 
 
-async def _dongxi_handler(request: Request, exc: Exception) -> JSONResponse:
+def _page(request: Request) -> bool:
+    from dongxi.web.pages import is_page
+
+    return is_page(request.url.path)
+
+
+async def _dongxi_handler(request: Request, exc: Exception) -> Response:
     return _from_error(request, exc)
 
 
-async def _http_handler(request: Request, exc: Exception) -> JSONResponse:
+async def _http_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if _page(request):
+        from dongxi.web.pages import error_page
+
+        return error_page(request, exc.status_code, str(exc.detail) if exc.detail else "")
     return problem(request, exc.status_code, detail=str(exc.detail) if exc.detail else None)
 
 
-async def _validation_handler(request: Request, exc: Exception) -> JSONResponse:
+async def _validation_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     first = exc.errors()[0] if exc.errors() else {}
     where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path"))
+    if _page(request):
+        from dongxi.web.pages import error_page
+
+        return error_page(request, 422, f"{where}: {first.get('msg', 'invalid request')}")
     return problem(
         request,
         422,

@@ -40,6 +40,7 @@ __all__ = [
     "add_user",
     "authenticate",
     "create_token",
+    "csrf_token_for",
     "disable_user",
     "list_users",
     "logout",
@@ -385,11 +386,21 @@ def principal_for_token(session: Session, token: str) -> Principal:
     return principal_of(user)
 
 
+def csrf_token_for(session_id: str) -> str:
+    """The CSRF token of a browser session: an HMAC of the session id under a key derived from
+    the registry's look-up key, so that a page can put it into its forms without storing it
+    (every server process computes the same token; only its hash is stored with the session)."""
+    from dongxi.pii.protect import _derive
+
+    key = _derive(get_settings().id_keys().lookup, b"dongxi csrf v1")
+    return hmac.new(key, session_id.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
 def start_session(session: Session, *, username: str, password: str) -> Login:
     """Log in with a password and start a browser session."""
     principal = authenticate(session, username=username, password=password)
     session_id = secrets.token_urlsafe(32)
-    csrf = secrets.token_urlsafe(32)
+    csrf = csrf_token_for(session_id)
     now = utcnow()
     expires = now + dt.timedelta(hours=get_settings().session_hours)
     accounts.add_web_session(

@@ -1,0 +1,307 @@
+"""Server-rendered pages (zh-CN first, English by ``?lang=en``): log in, the households of one's
+scope, a household's page, search by a member's name.
+
+Every page calls the same use cases as the API (:mod:`dongxi.services`); scope is applied below,
+in the data layer. A page needs a logged-in user: the session cookie (or a bearer token for
+tools); without one it redirects to ``/login``. Forms that change state carry the session's CSRF
+token. Names travel only in POST bodies, never in URLs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from dongxi import vocab
+from dongxi.api.deps import COOKIE, DbSession, get_principal
+from dongxi.errors import DongxiError, InputError
+from dongxi.services import accounts
+from dongxi.services import households as use
+from dongxi.services.accounts import AuthenticationError
+from dongxi.services.place_names import place_name
+from dongxi.services.principal import Principal
+from dongxi.settings import get_settings
+
+__all__ = ["LoginRequired", "router", "templates"]
+
+templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+router = APIRouter(include_in_schema=False)
+LANG_COOKIE = "dongxi_lang"
+
+
+class LoginRequired(Exception):
+    """A page was asked for without a valid session: answered by a redirect to /login."""
+
+
+def language(request: Request) -> str:
+    """``en`` when asked for (``?lang=en`` or the language cookie), else ``zh``."""
+    asked = request.query_params.get("lang")
+    if asked in ("zh", "en"):
+        return asked
+    return "en" if request.cookies.get(LANG_COOKIE) == "en" else "zh"
+
+
+async def page_principal(request: Request, db: DbSession) -> Principal:
+    """The logged-in principal, or a redirect to the login page."""
+    try:
+        return await get_principal(request, db)
+    except AuthenticationError:
+        raise LoginRequired() from None
+
+
+PagePrincipal = Annotated[Principal, Depends(page_principal)]
+
+
+def _label(lang: str, vocabulary: str, code: str | None) -> str:
+    if not code:
+        return "—"
+    table = getattr(vocab, vocabulary)
+    if code not in table:
+        return code
+    label = table[code]
+    return str(label.en if lang == "en" else label.zh)
+
+
+def render(
+    request: Request,
+    template: str,
+    *,
+    me: Principal | None,
+    title: str,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """A page in the request's language with the helpers every template uses."""
+    lang = language(request)
+    cookie = request.cookies.get(COOKIE)
+    response = templates.TemplateResponse(
+        request,
+        template,
+        {
+            "lang": lang,
+            "title": title,
+            "me": me,
+            "role_label": _label(lang, "USER_ROLES", me.role) if me else "",
+            "csrf": accounts.csrf_token_for(cookie) if cookie else "",
+            "t": (lambda zh, en: en if lang == "en" else zh),
+            "label": (lambda vocabulary, code: _label(lang, vocabulary, code)),
+            "place": place_name,
+            **context,
+        },
+        status_code=status_code,
+    )
+    if request.query_params.get("lang") in ("zh", "en"):
+        response.set_cookie(LANG_COOKIE, lang, httponly=True, samesite="strict", path="/")
+    return response
+
+
+def error_page(request: Request, status: int, message: str) -> HTMLResponse:
+    """An error as a page (the API answers problem+json instead)."""
+    lang = language(request)
+    titles = {
+        403: ("无权查看", "Not allowed"),
+        404: ("没有找到", "Not found"),
+        409: ("记录已被他人修改", "Changed by someone else"),
+        422: ("输入有误", "Invalid input"),
+    }
+    zh, en = titles.get(status, ("出错了", "Something went wrong"))
+    return render(
+        request,
+        "error.html",
+        me=None,
+        title=en if lang == "en" else zh,
+        message=message,
+        status_code=status,
+    )
+
+
+@router.get("/")
+def home() -> RedirectResponse:
+    """The start page is the list of households."""
+    return RedirectResponse("/households", status_code=303)
+
+
+@router.get("/login")
+def login_form(request: Request) -> HTMLResponse:
+    """The login form."""
+    lang = language(request)
+    return render(request, "login.html", me=None, title="Log in" if lang == "en" else "登录")
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    db: DbSession,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=1024)],
+) -> Response:
+    """Check the password, set the session cookie, go to the households."""
+    lang = language(request)
+    try:
+        started = accounts.start_session(db, username=username, password=password)
+    except AuthenticationError as exc:
+        return render(
+            request,
+            "login.html",
+            me=None,
+            title="Log in" if lang == "en" else "登录",
+            error=(
+                exc.message
+                if lang == "en"
+                else "用户名或密码不正确，或账号已被锁定或停用。多次失败后请稍后再试。"
+            ),
+            status_code=401,
+        )
+    response = RedirectResponse("/households", status_code=303)
+    response.set_cookie(
+        COOKIE,
+        started.session_id,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https" or get_settings().secure_cookies,
+        max_age=get_settings().session_hours * 3600,
+        path="/",
+    )
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, db: DbSession, me: PagePrincipal) -> RedirectResponse:
+    """End the session (the form carries the CSRF token, checked by the dependency)."""
+    cookie = request.cookies.get(COOKIE)
+    if cookie:
+        accounts.logout(db, cookie)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+def _statuses(lang: str) -> list[tuple[str, str]]:
+    return [(code, _label(lang, "HOUSEHOLD_STATUSES", code)) for code in vocab.HOUSEHOLD_STATUSES]
+
+
+@router.get("/households")
+def households(
+    request: Request,
+    db: DbSession,
+    me: PagePrincipal,
+    region: str | None = None,
+    status: str | None = None,
+    after: str | None = None,
+) -> HTMLResponse:
+    """The households of one's scope, 50 a page."""
+    lang = language(request)
+    region = region or None
+    status = status or None
+    if region is not None and not (region.isdigit() and 2 <= len(region) <= 12):
+        raise InputError("A division code has 2 to 12 digits.", column="region", rule="region")
+    if status is not None and status not in vocab.HOUSEHOLD_STATUSES:
+        raise InputError("Unknown household status.", column="status", rule="status")
+    page = use.list_households(db, me, region=region, status=status, after=after, limit=50)
+    query = {k: v for k, v in (("region", region), ("status", status)) if v}
+    if page.next_after:
+        query["after"] = page.next_after
+    return render(
+        request,
+        "households.html",
+        me=me,
+        title="Households" if lang == "en" else "农户",
+        rows=page.items,
+        next_after=page.next_after,
+        next_query=urlencode(query),
+        region=region,
+        status=status,
+        statuses=_statuses(lang),
+        searched=False,
+    )
+
+
+@router.post("/households/search")
+def search(
+    request: Request,
+    db: DbSession,
+    me: PagePrincipal,
+    name: Annotated[str, Form(max_length=100)],
+) -> HTMLResponse:
+    """Households with a member of this name (POST: names never go into URLs)."""
+    lang = language(request)
+    rows = use.search_households(db, me, name=name, limit=200)
+    return render(
+        request,
+        "households.html",
+        me=me,
+        title="Households" if lang == "en" else "农户",
+        rows=rows,
+        next_after=None,
+        next_query="",
+        region=None,
+        status=None,
+        statuses=_statuses(lang),
+        name=name,
+        searched=True,
+    )
+
+
+def _deprivations(lang: str, facts: dict[str, Any]) -> list[tuple[str, bool]]:
+    grade = facts["housing_grade"]
+    unsafe = grade in ("C", "D")
+    housing = (
+        f"住房安全等级 {grade}" + ("（不安全）" if unsafe else "（安全）")
+        if lang != "en"
+        else f"Housing safety grade {grade}" + (" (unsafe)" if unsafe else " (safe)")
+    )
+    items = [(housing, unsafe)]
+    checks = [
+        ("water_quantity_ok", "饮水水量", "water quantity"),
+        ("water_quality_ok", "饮水水质", "water quality"),
+        ("water_convenience_ok", "取水方便程度", "water convenience"),
+        ("water_guarantee_ok", "供水保证率", "water supply guarantee"),
+        ("road_access", "通硬化路", "paved road"),
+        ("electricity", "通生产生活用电", "electricity"),
+    ]
+    for key, zh, en in checks:
+        ok = bool(facts[key])
+        if lang == "en":
+            items.append((f"{en}: {'met' if ok else 'NOT met'}", not ok))
+        else:
+            items.append((f"{zh}：{'达标' if ok else '不达标'}", not ok))
+    return items
+
+
+@router.get("/households/{household_code}")
+def household(
+    request: Request, household_code: str, db: DbSession, me: PagePrincipal
+) -> HTMLResponse:
+    """A household's page (an audited read of a personal record)."""
+    lang = language(request)
+    detail = use.household_detail(db, me, household_code=household_code, via="page")
+    return render(
+        request,
+        "household.html",
+        me=me,
+        title=("Household " if lang == "en" else "农户 ") + household_code,
+        h=detail,
+        deprivations=_deprivations(lang, detail.deprivations),
+    )
+
+
+def is_page(path: str) -> bool:
+    """Whether a request path belongs to the pages (errors shown as HTML, not problem+json)."""
+    return not (
+        path.startswith("/api") or path in ("/healthz", "/readyz") or path.startswith("/static")
+    )
+
+
+async def login_required_handler(request: Request, exc: Exception) -> Response:
+    """No session: to the login page."""
+    return RedirectResponse("/login", status_code=303)
+
+
+def dongxi_error_page(request: Request, status: int, exc: DongxiError) -> HTMLResponse:
+    """A DongxiError on a page, in words (no personal value: messages are redacted)."""
+    return error_page(request, status, exc.message)
