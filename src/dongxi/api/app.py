@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dongxi import __version__
 from dongxi.api.problems import register_handlers
-from dongxi.api.routes import auth, health, registry
+from dongxi.api.routes import auth, changes, health, registry
 from dongxi.web import STATIC_DIR
 
 __all__ = ["SECURITY_HEADERS", "create_app"]
@@ -79,4 +79,5 @@ def create_app(engine: Engine) -> FastAPI:
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(registry.router)
+    app.include_router(changes.router)
     return app

@@ -118,7 +118,7 @@ def _from_error(request: Request, exc: Exception) -> JSONResponse:
             assert isinstance(exc, DongxiError)
             column = getattr(exc, "column", None)
             errors = getattr(exc, "errors", None)
-            extra = None
+            extra: dict[str, Any] | None = None
             if errors:
                 extra = {
                     "errors": [
@@ -131,6 +131,8 @@ def _from_error(request: Request, exc: Exception) -> JSONResponse:
                         for e in errors[:200]
                     ]
                 }
+            if isinstance(exc, ConflictError) and exc.fields:
+                extra = {**(extra or {}), "changed_fields": list(exc.fields)}
             return problem(
                 request,
                 status,
