@@ -120,7 +120,7 @@ def changed_fields_since(session: Session, record: Base, version: int) -> list[s
     Read from the change log: every logged update of a versioned record bumped ``row_version``
     once, so the last ``row_version - version`` updates are those made since. A field the log
     keeps redacted (a name, a birth date) may change without its logged form changing; an update
-    that shows no visible difference names the redacted fields it holds.
+    that shows no visible difference names the editable redacted fields it holds.
     """
     current = getattr(record, "row_version", None)
     if current is None or version >= current:
@@ -136,7 +136,7 @@ def changed_fields_since(session: Session, record: Base, version: int) -> list[s
     for entry in entries:
         before, after = entry["before"] or {}, entry["after"] or {}
         seen = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
-        changed |= seen or ({k for k in before if k in REDACTED_FIELDS})
+        changed |= seen or {k for k in before if k in REDACTED_FIELDS and k not in _PROTECTED}
     return sorted(changed)
 
 
