@@ -475,28 +475,31 @@ def approve(
         reviewer=principal.name, comment=note,
     )  # fmt: skip
     typed = _typed(request.entity, request.changes)
-    _record(session, principal, request)  # the record must still be in the reviewer's scope
-    try:
-        if request.entity == "households":
-            repo.update_household(
-                session,
-                actor=principal.actor,
-                household_code=request.entity_key,
-                changes=typed,
-                expected_version=request.base_version,
-                reason=note or request.comment,
-            )
-        else:
-            repo.update_person(
-                session,
-                actor=principal.actor,
-                id_hash=request.entity_key,
-                changes=typed,
-                expected_version=request.base_version,
-            )
-    except ConflictError as exc:
+    record = _record(session, principal, request)  # still inside the reviewer's scope
+    if record.row_version != request.base_version:
+        moved = repo.changed_fields_since(session, record, request.base_version)
         move_request(session, request, to="conflict", party="system", actor=principal.actor)
-        return _view(request, conflict_fields=list(exc.fields))
+        return _view(request, conflict_fields=moved)
+    # a commit by someone else between this check and the write is refused by the row's
+    # version (ConflictError, 409): the whole transaction is rolled back, the request stays
+    # submitted and can be approved again
+    if request.entity == "households":
+        repo.update_household(
+            session,
+            actor=principal.actor,
+            household_code=request.entity_key,
+            changes=typed,
+            expected_version=request.base_version,
+            reason=note or request.comment,
+        )
+    else:
+        repo.update_person(
+            session,
+            actor=principal.actor,
+            id_hash=request.entity_key,
+            changes=typed,
+            expected_version=request.base_version,
+        )
     move_request(session, request, to="applied", party="system", actor=principal.actor)
     return _view(request)
 
