@@ -149,7 +149,15 @@ class RateLimitedError(DongxiError, RuntimeError):
 
 
 class ConflictError(DongxiError, RuntimeError):
-    """An update based on a stale version of a record (optimistic locking)."""
+    """An update based on a stale version of a record (optimistic locking).
+
+    ``fields`` names the fields that changed since the version the caller saw, when known
+    (names only, never their values).
+    """
+
+    def __init__(self, message: str, *, fix: str | None = None, fields: Sequence[str] = ()) -> None:
+        self.fields = tuple(fields)
+        super().__init__(message, fix=fix)
 
 
 class BackendError(DongxiError, RuntimeError):

@@ -24,7 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dongxi.errors import ConfigError
@@ -198,10 +198,35 @@ class Settings(BaseSettings):
             "of an XLSX file; office files stay well below, zip bombs far above."
         ),
     )
+    direct_edit_roles: str = Field(
+        default="county_officer,city_officer,province_officer,admin",
+        description=(
+            "Roles whose edits through the API are applied at once (comma-separated); an edit "
+            "by any other role with `registry:write` becomes a change request that the next "
+            "level up approves."
+        ),
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="WARNING",
         description="Logging level of the dongxi command line (`--debug` sets DEBUG).",
     )
+
+    @field_validator("direct_edit_roles")
+    @classmethod
+    def _known_roles(cls, value: str) -> str:
+        from dongxi.vocab import USER_ROLES
+
+        unknown = sorted({r.strip() for r in value.split(",") if r.strip()} - set(USER_ROLES))
+        if unknown:
+            raise ValueError(
+                f"unknown role(s) {', '.join(unknown)}; use roles of: {', '.join(USER_ROLES)}"
+            )
+        return value
+
+    @property
+    def direct_edit_role_set(self) -> frozenset[str]:
+        """The roles of ``direct_edit_roles`` as a set."""
+        return frozenset(r.strip() for r in self.direct_edit_roles.split(",") if r.strip())
 
     @property
     def registry_url(self) -> str:

@@ -34,6 +34,24 @@ def _revealer(role: str, *, where: str) -> int:
     return 200
 
 
+WRITERS = {"admin", "county_officer", "village_officer"}
+
+
+def _writer(role: str, *, where: str, reviewing: bool = False) -> int:
+    """An edit with a stale version (409 once past permission and scope), or an action on a
+    closed change request (409 for the reviewers above the village; the village officer, who
+    neither proposed nor may review it, 403)."""
+    if role == "anonymous":
+        return 401
+    if role not in WRITERS:
+        return 403
+    if where == "away" and role in ("county_officer", "village_officer"):
+        return 404
+    if reviewing and role == "village_officer":
+        return 403
+    return 409
+
+
 Request = tuple[str, str, dict[str, Any] | None]
 # (method, route path) → list of (request builder, expected status by role)
 Cases = dict[
@@ -144,4 +162,70 @@ PAGES: Cases = {
     ],
 }
 
-EXPECTED: Cases = {**AUTH, **REGISTRY, **PAGES}
+_STALE = {"expected_version": 999_999, "changes": {"road_access": True}}
+_STALE_PERSON = {"expected_version": 999_999, "changes": {"employment": "farming"}}
+
+
+def _review_case(
+    action: str, where: str
+) -> tuple[Callable[[dict[str, Any]], Request], Callable[[str], int]]:
+    def build(w: dict[str, Any]) -> Request:
+        return (
+            "POST",
+            f"/api/v1/change-requests/{w[where + '_request']}/{action}",
+            {"comment": "ok"},
+        )
+
+    return build, lambda r: _writer(r, where=where, reviewing=True)
+
+
+def _review(action: str) -> list[tuple[Callable[[dict[str, Any]], Request], Callable[[str], int]]]:
+    """An action on the world's closed (rejected) change requests, at home and away."""
+    return [_review_case(action, "home"), _review_case(action, "away")]
+
+
+CHANGES: Cases = {
+    ("PATCH", "/api/v1/households/{household_code}"): [
+        (
+            lambda w: ("PATCH", f"/api/v1/households/{w['home_code']}", _STALE),
+            lambda r: _writer(r, where="home"),
+        ),
+        (
+            lambda w: ("PATCH", f"/api/v1/households/{w['away_code']}", _STALE),
+            lambda r: _writer(r, where="away"),
+        ),
+        (
+            lambda w: ("PATCH", "/api/v1/households/NO-SUCH-CODE", _STALE),
+            lambda r: 404 if r in WRITERS else _writer(r, where="home"),
+        ),
+    ],
+    ("PATCH", "/api/v1/people/{id_hash}"): [
+        (
+            lambda w: ("PATCH", f"/api/v1/people/{w['home_hash']}", _STALE_PERSON),
+            lambda r: _writer(r, where="home"),
+        ),
+        (
+            lambda w: ("PATCH", f"/api/v1/people/{w['away_hash']}", _STALE_PERSON),
+            lambda r: _writer(r, where="away"),
+        ),
+    ],
+    ("GET", "/api/v1/change-requests"): [
+        (lambda w: ("GET", "/api/v1/change-requests", None), lambda r: _reader(r, where="home"))
+    ],
+    ("GET", "/api/v1/change-requests/{request_id}"): [
+        (
+            lambda w: ("GET", f"/api/v1/change-requests/{w['home_request']}", None),
+            lambda r: _reader(r, where="home"),
+        ),
+        (
+            lambda w: ("GET", f"/api/v1/change-requests/{w['away_request']}", None),
+            lambda r: _reader(r, where="away"),
+        ),
+    ],
+    ("POST", "/api/v1/change-requests/{request_id}/approve"): _review("approve"),
+    ("POST", "/api/v1/change-requests/{request_id}/reject"): _review("reject"),
+    ("POST", "/api/v1/change-requests/{request_id}/withdraw"): _review("withdraw"),
+}
+
+
+EXPECTED: Cases = {**AUTH, **REGISTRY, **CHANGES, **PAGES}

@@ -63,7 +63,13 @@ def world(api_registry: Engine) -> dict[str, Any]:
     people = state.people
     person_home = people[people["household_code"] == home["household_code"].iloc[0]].iloc[0]
     person_away = people[people["household_code"] == away["household_code"].iloc[0]].iloc[0]
+    requests = _closed_requests(
+        api_registry,
+        home=(home_village, str(home["household_code"].iloc[0])),
+        away=(str(away["village_code"].iloc[0]), str(away["household_code"].iloc[0])),
+    )
     return {
+        **requests,
         "home_village": home_village,
         "home_county": home_county,
         "home_code": str(home["household_code"].iloc[0]),
@@ -78,6 +84,31 @@ def world(api_registry: Engine) -> dict[str, Any]:
         "households": len(hh),
         "home_county_households": int((hh["village_code"].str[:6] == home_county).sum()),
     }
+
+
+def _closed_requests(
+    engine: Engine, *, home: tuple[str, str], away: tuple[str, str]
+) -> dict[str, int]:
+    """One rejected change request in each county (proposed by a village officer there)."""
+    from dongxi.services import changes
+    from dongxi.services.principal import Principal
+    from dongxi.store.db import session_scope
+    from dongxi.store.scope import Scope
+
+    out: dict[str, int] = {}
+    with session_scope(engine) as session:
+        for where, (village, code) in (("home", home), ("away", away)):
+            proposer = Principal(
+                name=f"matrix-{where}", role="village_officer", scope=Scope.region(village)
+            )
+            made = changes.edit_household(
+                session, proposer, household_code=code, expected_version=1,
+                changes={"road_access": False},
+            )  # fmt: skip
+            assert made.request_id is not None
+            changes.reject(session, ADMIN, request_id=made.request_id, comment="matrix")
+            out[f"{where}_request"] = made.request_id
+    return out
 
 
 @pytest.fixture(scope="module")

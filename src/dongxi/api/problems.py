@@ -122,7 +122,7 @@ def _from_error(request: Request, exc: Exception) -> Response:
                 return dongxi_error_page(request, status, exc)
             column = getattr(exc, "column", None)
             errors = getattr(exc, "errors", None)
-            extra = None
+            extra: dict[str, Any] | None = None
             if errors:
                 extra = {
                     "errors": [
@@ -135,6 +135,8 @@ def _from_error(request: Request, exc: Exception) -> Response:
                         for e in errors[:200]
                     ]
                 }
+            if isinstance(exc, ConflictError) and exc.fields:
+                extra = {**(extra or {}), "changed_fields": list(exc.fields)}
             return problem(
                 request,
                 status,

@@ -49,6 +49,7 @@ from dongxi.store.models import ChangeLogEntry, ChangeLogSeal, Snapshot
 
 __all__ = [
     "GENESIS_HASH",
+    "REDACTED_FIELDS",
     "Anchor",
     "ChainCheck",
     "Change",
@@ -76,6 +77,8 @@ _CHUNK = 20_000
 _ID_FIELDS = frozenset({"id_number", "身份证号", "id_masked"})
 _BIRTH_FIELDS = frozenset({"birth_date", "出生日期"})
 _NAME_FIELDS = frozenset({"name", "contact", "姓名", "联系人"})
+#: Fields the log keeps only in a redacted form (a change may not show in their logged values).
+REDACTED_FIELDS = _ID_FIELDS | _BIRTH_FIELDS | _NAME_FIELDS
 _DROP_FIELDS = frozenset({"id_encrypted"})
 _SQLITE_CACHE_KIB = -131_072  # 128 MiB (negative: KiB)
 _PG_LOCK = 0x646F6E6778  # "dongx": the advisory lock id of the change log

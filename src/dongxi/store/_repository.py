@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from dongxi.errors import ConflictError, InputError, NotFoundError
 from dongxi.intake.columns import KINDS, TABLE_KINDS, check_kind, key_text
 from dongxi.pii.protect import get_protector
-from dongxi.store._changelog import record_change
+from dongxi.store._changelog import REDACTED_FIELDS, change_history, record_change
 from dongxi.store._keys import verify_keys
 from dongxi.store.base import Base
 from dongxi.store.db import translate_errors
@@ -38,6 +38,8 @@ from dongxi.store.scope import Scope
 
 __all__ = [
     "ENTITIES",
+    "changed_fields_since",
+    "check_fields",
     "create_household",
     "create_person",
     "create_record",
@@ -93,7 +95,7 @@ def _entity(model: type[Base]) -> str:
     return str(model.__tablename__)
 
 
-def _check_fields(model: type[Base], data: Mapping[str, Any]) -> None:
+def check_fields(model: type[Base], data: Mapping[str, Any]) -> None:
     allowed = set(_columns(model)) - {"created_at", "updated_at"} - _PROTECTED
     unknown = sorted(set(data) - allowed)
     if unknown:
@@ -110,6 +112,32 @@ def _not_found(model: type[Base], key: Any) -> NotFoundError:
         f"No {_entity(model)} record with key {key!r}.",
         fix="Check the key, or list the records first.",
     )
+
+
+def changed_fields_since(session: Session, record: Base, version: int) -> list[str]:
+    """The fields of ``record`` whose values differ between its ``version`` and now.
+
+    Read from the change log: every logged update of a versioned record bumped ``row_version``
+    once, so the last ``row_version - version`` updates are those made since. A field the log
+    keeps redacted (a name, a birth date) may change without its logged form changing; an update
+    that shows no visible difference names the editable redacted fields it holds.
+    """
+    current = getattr(record, "row_version", None)
+    if current is None or version >= current:
+        return []
+    entries = [
+        e
+        for e in change_history(
+            session.connection(), entity=_entity(type(record)), key=_key_text(record)
+        )
+        if e["action"] == "update"
+    ][-(current - version) :]
+    changed: set[str] = set()
+    for entry in entries:
+        before, after = entry["before"] or {}, entry["after"] or {}
+        seen = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
+        changed |= seen or {k for k in before if k in REDACTED_FIELDS and k not in _PROTECTED}
+    return sorted(changed)
 
 
 def get_record(session: Session, *, model: type[M], key: Any) -> M:
@@ -134,7 +162,7 @@ def _create(
     data: Mapping[str, Any],
     internal: Mapping[str, Any],
 ) -> M:
-    _check_fields(model, data)
+    check_fields(model, data)
     fields = {**data, **internal}
     key = tuple(fields.get(k) for k in _keys(model))
     if None in key:
@@ -176,14 +204,17 @@ def update_record(
     expected_version: int | None = None,
 ) -> M:
     """Change fields of one record (optimistic locking) and log before/after."""
-    _check_fields(model, changes)
+    check_fields(model, changes)
     record = get_record(session, model=model, key=key)
     version = getattr(record, "row_version", None)
     if expected_version is not None and version != expected_version:
+        fields = changed_fields_since(session, record, expected_version)
         raise ConflictError(
             f"The {_entity(model)} record was changed since you read it "
-            f"(version {expected_version}, now {version}).",
+            f"(version {expected_version}, now {version})"
+            + (f"; changed: {', '.join(fields)}." if fields else "."),
             fix="Reload the record, re-apply your change and save again.",
+            fields=fields,
         )
     before = record_values(record)
     for name, value in changes.items():
