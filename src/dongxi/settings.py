@@ -198,6 +198,14 @@ class Settings(BaseSettings):
             "of an XLSX file; office files stay well below, zip bombs far above."
         ),
     )
+    job_workers: int = Field(
+        default=2,
+        ge=1,
+        description=(
+            "Threads of a server process that run background jobs (imports, snapshots, "
+            "measurements, matching rounds); further jobs wait in the queue."
+        ),
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="WARNING",
         description="Logging level of the dongxi command line (`--debug` sets DEBUG).",

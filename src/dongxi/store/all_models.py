@@ -5,7 +5,13 @@ Alembic's environment and the tests import this module. Add one line per new mod
 
 from __future__ import annotations
 
-from dongxi.store import account_models, key_models, market_models, models  # noqa: F401
+from dongxi.store import (  # noqa: F401
+    account_models,
+    job_models,
+    key_models,
+    market_models,
+    models,
+)
 from dongxi.store.base import Base
 
 __all__ = ["Base", "metadata"]
