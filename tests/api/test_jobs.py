@@ -5,6 +5,7 @@ marked failed at start-up, failures stored with their redacted error, permission
 from __future__ import annotations
 
 import io
+import json
 import os
 import socket
 import stat
@@ -18,11 +19,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
+import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
 import uvicorn
 from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 
 from dongxi.api.app import create_app
@@ -344,3 +348,28 @@ def test_life_cycle_is_data() -> None:
     finished = {s for s, nxt in jobs_service.TRANSITIONS.items() if not nxt}
     assert finished == {"succeeded", "failed"}
     assert jobs_service.TRANSITIONS["queued"] == {"running", "failed"}
+
+
+def test_a_stored_error_shows_no_id_number_or_name() -> None:
+    text = jobs_service._error_text(ValueError("row of 11010519491231002X 张三丰 failed"))
+    assert "11010519491231002X" not in text and "张三丰" not in text
+    assert text == "row of 1101************** 张** failed"
+
+
+_JSONISH = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**62), 2**62)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=5)
+    | st.integers(-1000, 1000).map(np.int64)
+    | st.floats(allow_nan=True).map(np.float64),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner),
+    max_leaves=10,
+)
+
+
+@given(_JSONISH)
+def test_results_are_always_plain_json(value: Any) -> None:
+    plain = jobs_service._plain(value)
+    assert json.loads(json.dumps(plain, allow_nan=False)) == plain
