@@ -30,9 +30,13 @@ from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 
 from dongxi.api.app import create_app
+from dongxi.errors import BackendError
 from dongxi.services import jobs as jobs_service
+from dongxi.services.jobs import JobRunner
+from dongxi.services.principal import Principal
 from dongxi.settings import Settings, use_settings
 from dongxi.store.base import utcnow
+from dongxi.store.db import session_scope
 from dongxi.synth import generate
 from dongxi.tables import write_sheets
 
@@ -373,3 +377,20 @@ _JSONISH = st.recursive(
 def test_results_are_always_plain_json(value: Any) -> None:
     plain = jobs_service._plain(value)
     assert json.loads(json.dumps(plain, allow_nan=False)) == plain
+
+
+def test_a_job_submitted_to_a_stopped_pool_is_failed_not_left_queued(
+    api_registry: Engine, settings: Settings
+) -> None:
+    runner = JobRunner(api_registry, settings=settings)
+    runner.close()
+    who = Principal(name=f"stopped-{uuid.uuid4().hex[:6]}", role="admin")
+    with pytest.raises(BackendError, match="stopping"):
+        runner.submit_snapshot(who)
+    with session_scope(api_registry) as session:
+        (job,) = runner.list(session, Principal(name="x", role="admin"), limit=200)[:1]
+    assert job.owner == who.name
+    assert job.state == "failed" and job.error == {
+        "class": jobs_service.INTERRUPTED,
+        "message": "The server was stopping and did not start the job.",
+    }

@@ -37,7 +37,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from dongxi.errors import DongxiError, InputError, NotFoundError, PermissionDeniedError
+from dongxi.errors import (
+    BackendError,
+    DongxiError,
+    InputError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from dongxi.redaction import scrub_debug
 from dongxi.services.principal import Permission, Principal
 from dongxi.settings import Settings, get_settings, use_settings
@@ -272,7 +278,22 @@ class JobRunner:
             parameters=_plain(parameters),
         )
         context = contextvars.copy_context()
-        self._pool.submit(context.run, self._run, job_id, work)
+        try:
+            self._pool.submit(context.run, self._run, job_id, work)
+        except RuntimeError:  # the pool was shut down: the server is stopping
+            from dongxi.store._jobs import fail_jobs
+            from dongxi.store.base import utcnow
+
+            message = "The server was stopping and did not start the job."
+            fail_jobs(
+                self.engine,
+                [job_id],
+                from_states=("queued",),
+                error_class=INTERRUPTED,
+                message=message,
+                at=utcnow(),
+            )
+            raise BackendError(message, fix="Submit the job again once the server is up.") from None
         return job_id
 
     def submit_import(
@@ -491,32 +512,36 @@ class JobRunner:
         with use_settings(self.settings):
             if not self._move(job_id, "queued", "running", started_at=utcnow()):
                 return
+            state = "failed"
+            values: dict[str, Any]
             try:
                 summary, result_file = work(self._progress_writer(job_id))
+                state = "succeeded"
+                values = {
+                    "result": _plain(summary),
+                    "result_file": None if result_file is None else str(result_file),
+                }
             except Exception as exc:  # every failure is the job's outcome, never the server's
                 log.warning("job %s failed: %s", job_id, type(exc).__name__)
+                values = {"error_class": type(exc).__name__, "error_message": _error_text(exc)}
+            values.update(self._last_progress(job_id))
+            with self._lock:
+                self._progress.pop(job_id, None)
+            try:
+                self._move(job_id, "running", state, finished_at=utcnow(), **values)
+            except Exception as exc:  # the outcome could not be stored: say so, if we can
+                log.error(
+                    "job %s: its outcome could not be stored (%s)", job_id, type(exc).__name__
+                )
                 self._move(
                     job_id,
                     "running",
                     "failed",
+                    finished_at=utcnow(),
                     error_class=type(exc).__name__,
-                    error_message=_error_text(exc),
-                    finished_at=utcnow(),
-                    **self._last_progress(job_id),
+                    error_message="The job ended but its outcome could not be stored: "
+                    + _error_text(exc),
                 )
-            else:
-                self._move(
-                    job_id,
-                    "running",
-                    "succeeded",
-                    result=_plain(summary),
-                    result_file=None if result_file is None else str(result_file),
-                    finished_at=utcnow(),
-                    **self._last_progress(job_id),
-                )
-            finally:
-                with self._lock:
-                    self._progress.pop(job_id, None)
 
     def _last_progress(self, job_id: str) -> dict[str, Any]:
         with self._lock:
