@@ -206,6 +206,14 @@ class Settings(BaseSettings):
             "level up approves."
         ),
     )
+    job_workers: int = Field(
+        default=2,
+        ge=1,
+        description=(
+            "Threads of a server process that run background jobs (imports, snapshots, "
+            "measurements, matching rounds); further jobs wait in the queue."
+        ),
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="WARNING",
         description="Logging level of the dongxi command line (`--debug` sets DEBUG).",

@@ -228,4 +228,63 @@ CHANGES: Cases = {
 }
 
 
-EXPECTED: Cases = {**AUTH, **REGISTRY, **CHANGES, **PAGES}
+def _may(permitted: set[str], status: int) -> Callable[[str], int]:
+    """``status`` for the roles that may submit, 403 for the others, 401 without credentials."""
+
+    def expect(role: str) -> int:
+        if role == "anonymous":
+            return 401
+        return status if role in permitted else 403
+
+    return expect
+
+
+def _signed_in(status: int) -> Callable[[str], int]:
+    return lambda role: 401 if role == "anonymous" else status
+
+
+_NO_JOB = "0" * 32
+# Submissions are checked for permission before the body is read: the matrix sends bodies that
+# are refused once the permission passed (422) or name a snapshot that does not exist (404),
+# so no job is started here (tests/api/test_jobs.py runs them).
+JOBS: Cases = {
+    ("POST", "/api/v1/jobs/imports"): [
+        (
+            lambda w: ("POST", "/api/v1/jobs/imports", None),
+            _may({"admin", "county_officer", "village_officer"}, 422),
+        )
+    ],
+    ("POST", "/api/v1/jobs/snapshots"): [
+        (
+            lambda w: ("POST", "/api/v1/jobs/snapshots", {"as_of": "not-a-date"}),
+            _may({"admin", "county_officer", "analyst"}, 422),
+        )
+    ],
+    ("POST", "/api/v1/jobs/measurements"): [
+        (
+            lambda w: (
+                "POST",
+                "/api/v1/jobs/measurements",
+                {"spec": "china_official", "snapshot_id": "no-such-snapshot"},
+            ),
+            _may({"admin", "county_officer", "analyst", "east_office"}, 404),
+        )
+    ],
+    # a county officer may run rounds, but only with an unrestricted scope
+    ("POST", "/api/v1/jobs/matching-rounds"): [
+        (
+            lambda w: ("POST", "/api/v1/jobs/matching-rounds", {"method": "nonsense"}),
+            _may({"admin"}, 422),
+        )
+    ],
+    ("GET", "/api/v1/jobs"): [(lambda w: ("GET", "/api/v1/jobs", None), _signed_in(200))],
+    ("GET", "/api/v1/jobs/{job_id}"): [
+        (lambda w: ("GET", f"/api/v1/jobs/{_NO_JOB}", None), _signed_in(404))
+    ],
+    ("GET", "/api/v1/jobs/{job_id}/report"): [
+        (lambda w: ("GET", f"/api/v1/jobs/{_NO_JOB}/report", None), _signed_in(404))
+    ],
+}
+
+
+EXPECTED: Cases = {**AUTH, **REGISTRY, **CHANGES, **JOBS, **PAGES}

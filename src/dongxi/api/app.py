@@ -7,7 +7,8 @@ family (problem+json), security headers on every response. Routes parse, call on
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse
@@ -16,7 +17,8 @@ from sqlalchemy.engine import Engine
 
 from dongxi import __version__
 from dongxi.api.problems import register_handlers
-from dongxi.api.routes import auth, changes, health, registry
+from dongxi.api.routes import auth, changes, health, jobs, registry
+from dongxi.services.jobs import JobRunner
 from dongxi.web import STATIC_DIR, pages
 
 __all__ = ["SECURITY_HEADERS", "create_app"]
@@ -44,8 +46,23 @@ _DOCS_PAGE = """<!doctype html>
 
 
 def create_app(engine: Engine) -> FastAPI:
-    """The application serving the registry behind ``engine``."""
+    """The application serving the registry behind ``engine``.
+
+    Its job pool starts with it (marking the jobs of dead processes failed) and, at shutdown,
+    lets the jobs it holds finish.
+    """
+    runner = JobRunner(engine)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        runner.recover()
+        try:
+            yield
+        finally:
+            runner.close(wait=True)
+
     app = FastAPI(
+        lifespan=lifespan,
         title="dongxi 东西",
         version=__version__,
         summary="East–West collaboration in poverty alleviation (东西部协作): the registry's API",
@@ -54,6 +71,7 @@ def create_app(engine: Engine) -> FastAPI:
         redoc_url=None,
     )
     app.state.engine = engine
+    app.state.jobs = runner
     register_handlers(app)
 
     @app.middleware("http")
@@ -78,6 +96,7 @@ def create_app(engine: Engine) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(registry.router)
     app.include_router(changes.router)
+    app.include_router(jobs.router)
     app.include_router(pages.router)
     app.add_exception_handler(pages.LoginRequired, pages.login_required_handler)
     return app

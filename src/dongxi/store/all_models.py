@@ -8,6 +8,7 @@ from __future__ import annotations
 from dongxi.store import (  # noqa: F401
     account_models,
     change_models,
+    job_models,
     key_models,
     market_models,
     models,
