@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 
 from dongxi import __version__
 from dongxi.api.problems import register_handlers
-from dongxi.api.routes import auth, health, registry
+from dongxi.api.routes import auth, health, lists, registry
 from dongxi.web import STATIC_DIR, pages
 
 __all__ = ["SECURITY_HEADERS", "create_app"]
@@ -77,6 +77,7 @@ def create_app(engine: Engine) -> FastAPI:
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(registry.router)
+    app.include_router(lists.router)
     app.include_router(pages.router)
     app.add_exception_handler(pages.LoginRequired, pages.login_required_handler)
     return app
