@@ -10,6 +10,7 @@ the database holds in the caller's scope: no row twice, none missing, in key ord
 from __future__ import annotations
 
 import itertools
+import json
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -296,7 +297,9 @@ def test_needs_offers_and_runs_by_scope(walk: Walk, world: dict[str, Any]) -> No
     assert "report_json" not in runs[0]
 
 
-def test_proposals_seen_by_officer_and_partner(walk: Walk, world: dict[str, Any]) -> None:
+def test_proposals_seen_by_officer_and_partner(
+    walk: Walk, world: dict[str, Any], api_registry: Engine
+) -> None:
     path = f"/api/v1/match-runs/{world['run_id']}/proposals"
     frame = world["proposals"]
     every = walk(path, "admin")
@@ -324,6 +327,14 @@ def test_proposals_seen_by_officer_and_partner(walk: Walk, world: dict[str, Any]
         assert p["age_band"] in {"16-24", "25-34", "35-44", "45-54", "55+"}
         assert p["skills"] == "welding"
     assert walk(path, "partner", state="proposed") == []
+    logged = _sql(
+        api_registry,
+        "SELECT after FROM change_log WHERE action = 'read' AND entity = 'match_proposals' "
+        "AND entity_key = :k",
+        k=world["run_id"],
+    )
+    audited = {i for (after,) in logged for i in json.loads(after)["proposals"]}
+    assert audited == {p["proposal_id"] for p in seen}
     hired = walk(path, "county", state="hired")
     assert {p["state"] for p in hired} == {"hired"}
 

@@ -7,7 +7,8 @@ proposals — each within the caller's scope.
 - proposals of a run — officers: proposals whose seeker lies in their region; a partner user:
   proposals to its own offers that the seeker has accepted (states in :data:`CONSENTED`), showing
   of the person only the name, an age band, the skills and a contact (the household's helper) —
-  never an ID number or its hash, income, health or causes of poverty.
+  never an ID number or its hash, income, health or causes of poverty. Each such page is
+  audited (change log: action ``read``, entity ``match_proposals``, the run and the proposals).
 """
 
 from __future__ import annotations
@@ -185,4 +186,17 @@ def list_proposals(
         limit=limit_of(limit) + 1,
     )
     present = _partner_view if partner_only else _officer_view
-    return make_page(rows, limit, present, lambda r: str(r[0].proposal_id))
+    page = make_page(rows, limit, present, lambda r: str(r[0].proposal_id))
+    if partner_only and page.items:
+        # names leave the west's administration: the disclosure is audited, proposal by proposal
+        from dongxi.store._changelog import record_change
+
+        record_change(
+            session.connection(),
+            actor=principal.actor,
+            action="read",
+            entity="match_proposals",
+            key=run_id,
+            after={"via": "api", "proposals": [p["proposal_id"] for p in page.items]},
+        )
+    return page
