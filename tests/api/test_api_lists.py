@@ -566,3 +566,8 @@ def test_protect_known_table() -> None:
     values = [1, 8, 9, 6, 7, 13, 7, 15, 22]
     hidden = protect(values, _table_equations(2, 2), 3)
     assert hidden == {0, 1, 3, 4}
+
+
+def test_protect_hides_nothing_without_small_cells() -> None:
+    values = [5, 8, 13, 6, 7, 13, 11, 15, 26]
+    assert protect(values, _table_equations(2, 2), 5) == set()

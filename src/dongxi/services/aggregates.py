@@ -12,9 +12,9 @@ another scope — publishes a value from which a suppressed one could be derived
    exactly one hidden value, the smallest non-zero published value of that equation is hidden
    too; then, while any hidden value is still fixed by the equations together (it lies outside
    the null space of the hidden part of the system), the smallest non-zero published value of an
-   equation holding it is hidden. Zeros are never hidden and never needed: every hidden value is
-   then at least 1, so each can move up or down along the system's null space and none is
-   determined, even knowing that counts are not negative.
+   equation holding it is hidden (for all such values at once). Zeros are never hidden and never
+   needed: every hidden value is then at least 1, so each can move up or down along the system's
+   null space and none is determined, even knowing that counts are not negative.
 3. The pattern is computed for the whole registry of a year and the same pattern is used for
    every request of that year; a request shows the rows of its scope (with their totals) and the
    column totals only to a caller whose scope is everything.
@@ -24,6 +24,7 @@ Households and people share the pattern (a cell is hidden for both).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -48,14 +49,15 @@ def _determined(
         return []
     column = {v: i for i, v in enumerate(order)}
     rows = [eq for eq in equations if any(v in hidden for v, _ in eq)]
-    if not rows:
-        return order
+    if not rows:  # no equation holds a hidden value: none is tied to anything published
+        return []
     matrix = np.zeros((len(rows), len(order)))
     for r, eq in enumerate(rows):
         for v, coefficient in eq:
             if v in hidden:
                 matrix[r, column[v]] = coefficient
-    _, singular, vt = np.linalg.svd(matrix)
+    # vt is square (all of the null space) either way; the thin form avoids an m x m U
+    _, singular, vt = np.linalg.svd(matrix, full_matrices=matrix.shape[0] < matrix.shape[1])
     rank = int((singular > 1e-9).sum())
     null = vt[rank:]  # rows span the null space
     if null.shape[0] == 0:
@@ -91,11 +93,13 @@ def protect(
         fixed = _determined(values, equations, hidden)
         if not fixed:
             return hidden
-        target = fixed[0]
-        pick = smallest({v for eq in equations if any(t == target for t, _ in eq) for v, _ in eq})
-        if pick is None:  # nothing left to hide around it: hide every non-zero value
+        picks = {
+            smallest({v for eq in equations if any(t == target for t, _ in eq) for v, _ in eq})
+            for target in fixed
+        }
+        if None in picks:  # nothing left to hide around one: hide every non-zero value
             return {i for i, v in enumerate(values) if v > 0}
-        hidden.add(pick)
+        hidden |= {p for p in picks if p is not None}
     return {i for i, v in enumerate(values) if v > 0}
 
 
@@ -182,6 +186,17 @@ def _pattern(
     return cells, {keys[i] for i in hidden}
 
 
+@functools.lru_cache(maxsize=32)
+def _protected(
+    counts: tuple[tuple[str, str, str | None, int, int], ...], k: int
+) -> tuple[dict[tuple[str, str], tuple[int, int]], frozenset[tuple[str, str]], list[str]]:
+    """The published cells and the hidden keys for these counts (cached: the pattern takes a
+    singular value decomposition, and the same counts give the same pattern)."""
+    groups, townships = _build(counts)
+    cells, hidden = _pattern(townships, groups, k)
+    return cells, frozenset(hidden), groups
+
+
 def household_aggregates(
     session: Session, principal: Principal, *, by: str, year: int | None = None
 ) -> AggregateTable:
@@ -200,8 +215,7 @@ def household_aggregates(
 
     k = get_settings().min_cell
     counts = household_counts(session, year=year, digits=_DIGITS["township"])
-    groups, townships = _build(counts)
-    cells, hidden = _pattern(townships, groups, k)
+    cells, hidden, groups = _protected(tuple(counts), k)
     scope = principal.scope
     if scope.unrestricted:
         prefixes: list[str] | None = None
@@ -230,7 +244,7 @@ def household_aggregates(
     return AggregateTable(
         by=by,
         year=year,
-        groups=groups,
+        groups=list(groups),
         min_cell=k,
         rows=[row(d) for d in divisions],
         totals=row(TOTAL) if prefixes is None else None,
