@@ -140,6 +140,14 @@ class Settings(BaseSettings):
         ge=0,
         description="Lifetime of an API bearer token in days (0: until revoked).",
     )
+    min_cell: int = Field(
+        default=5,
+        ge=1,
+        description=(
+            "Smallest number of people an aggregate cell may show; smaller cells (and the cells"
+            " that would reveal them) are suppressed."
+        ),
+    )
     login_rate_per_minute: int = Field(
         default=10,
         ge=1,

@@ -236,6 +236,29 @@ def _may(permitted: set[str], status: int) -> Callable[[str], int]:
             return 401
         return status if role in permitted else 403
 
+
+EVERYONE = {
+    "admin",
+    "county_officer",
+    "village_officer",
+    "auditor",
+    "analyst",
+    "east_office",
+    "east_partner",
+}
+PARTNER_READERS = READERS | {"east_partner"}
+SEEKER_OFFICERS = {"admin", "county_officer", "village_officer"}
+MARKET_READERS = SEEKER_OFFICERS | {"east_partner"}
+SNAPSHOT_READERS = {"admin", "analyst"}  # snapshot:create with an unrestricted scope
+NO_RUN = "00000000-0000-0000-0000-000000000000"
+
+
+def _allowed(roles: set[str], ok: int = 200) -> Callable[[str], int]:
+    def expect(role: str) -> int:
+        if role == "anonymous":
+            return 401
+        return ok if role in roles else 403
+
     return expect
 
 
@@ -287,4 +310,51 @@ JOBS: Cases = {
 }
 
 
-EXPECTED: Cases = {**AUTH, **REGISTRY, **CHANGES, **JOBS, **PAGES}
+def _list(
+    path: str, roles: set[str], **params: str
+) -> list[tuple[Callable[[dict[str, Any]], Request], Callable[[str], int]]]:
+    """A list inside and outside the caller's county: both 200 (the list holds only the scope;
+    tests/api/test_api_lists.py checks the rows)."""
+
+    def url(w: dict[str, Any], where: str) -> str:
+        pairs = dict(params)
+        if "region" in pairs:
+            pairs["region"] = w["home_county"] if where == "home" else w["away_county"]
+        query = "&".join(f"{k}={v}" for k, v in pairs.items())
+        return f"{path}?{query}" if query else path
+
+    return [
+        (lambda w: ("GET", url(w, "home"), None), _allowed(roles)),
+        (lambda w: ("GET", url(w, "away"), None), _allowed(roles)),
+    ]
+
+
+LISTS: Cases = {
+    ("GET", "/api/v1/income"): _list("/api/v1/income", READERS, year="2019", region=""),
+    ("GET", "/api/v1/measures"): _list("/api/v1/measures", PARTNER_READERS, region=""),
+    ("GET", "/api/v1/partners"): _list("/api/v1/partners", PARTNER_READERS),
+    ("GET", "/api/v1/helpers"): _list("/api/v1/helpers", READERS, region=""),
+    ("GET", "/api/v1/regions"): _list("/api/v1/regions", EVERYONE, level="county"),
+    ("GET", "/api/v1/pairings"): _list("/api/v1/pairings", EVERYONE, west="45"),
+    ("GET", "/api/v1/policy/parameters"): _list("/api/v1/policy/parameters", EVERYONE),
+    ("GET", "/api/v1/snapshots"): _list("/api/v1/snapshots", SNAPSHOT_READERS),
+    ("GET", "/api/v1/needs"): _list("/api/v1/needs", SEEKER_OFFICERS, region=""),
+    ("GET", "/api/v1/offers"): _list("/api/v1/offers", MARKET_READERS),
+    ("GET", "/api/v1/match-runs"): _list("/api/v1/match-runs", MARKET_READERS),
+    ("GET", "/api/v1/match-runs/{run_id}/proposals"): [
+        (
+            lambda w: ("GET", f"/api/v1/match-runs/{NO_RUN}/proposals", None),
+            _allowed(MARKET_READERS, ok=404),
+        )
+    ],
+    ("GET", "/api/v1/aggregates/households"): [
+        (lambda w: ("GET", "/api/v1/aggregates/households?by=county", None), _allowed(EVERYONE)),
+        (
+            lambda w: ("GET", "/api/v1/aggregates/households?by=township&year=2019", None),
+            _allowed(EVERYONE),
+        ),
+    ],
+}
+
+
+EXPECTED: Cases = {**AUTH, **REGISTRY, **CHANGES, **JOBS, **LISTS, **PAGES}

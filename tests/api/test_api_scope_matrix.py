@@ -74,6 +74,7 @@ def world(api_registry: Engine) -> dict[str, Any]:
         "home_county": home_county,
         "home_code": str(home["household_code"].iloc[0]),
         "away_code": str(away["household_code"].iloc[0]),
+        "away_county": str(away["village_code"].iloc[0])[:6],
         "home_id": str(person_home["id_number"]),
         "away_id": str(person_away["id_number"]),
         "home_hash": get_protector().hash(str(person_home["id_number"])),

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 
 from dongxi import __version__
 from dongxi.api.problems import register_handlers
-from dongxi.api.routes import auth, changes, health, jobs, registry
+from dongxi.api.routes import auth, changes, health, jobs, lists, registry
 from dongxi.services.jobs import JobRunner
 from dongxi.web import STATIC_DIR, pages
 
@@ -97,6 +97,7 @@ def create_app(engine: Engine) -> FastAPI:
     app.include_router(registry.router)
     app.include_router(changes.router)
     app.include_router(jobs.router)
+    app.include_router(lists.router)
     app.include_router(pages.router)
     app.add_exception_handler(pages.LoginRequired, pages.login_required_handler)
     return app
