@@ -236,6 +236,8 @@ def _may(permitted: set[str], status: int) -> Callable[[str], int]:
             return 401
         return status if role in permitted else 403
 
+    return expect
+
 
 EVERYONE = {
     "admin",
