@@ -8,6 +8,7 @@ family (problem+json), security headers on every response. Routes parse, call on
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse
@@ -16,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from dongxi import __version__
-from dongxi.api.problems import register_handlers
+from dongxi.api.problems import document_problems, register_handlers
 from dongxi.api.routes import auth, health, registry
 from dongxi.web import STATIC_DIR
 
@@ -79,4 +80,15 @@ def create_app(engine: Engine) -> FastAPI:
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(registry.router)
+
+    generate_schema = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        """FastAPI's schema with every error declared as a problem (cached by FastAPI)."""
+        if app.openapi_schema is None:
+            document_problems(generate_schema())
+        assert app.openapi_schema is not None
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
