@@ -162,6 +162,14 @@ def build(url: str, households: int, seed: int) -> None:
         url=url,
     )
     t2 = time.perf_counter()
+    # the importer leaves planner statistics to autovacuum, which may not have run yet: without
+    # them PostgreSQL scans the 330k households for every page (measured: 106 ms vs 0.08 ms)
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text("ANALYZE"))
+    admin.dispose()
     print(
         f"registry: {len(data.households):,} households, {len(data.people):,} people "
         f"(generated {t1 - t0:.0f} s, imported {t2 - t1:.0f} s)",
