@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse
@@ -16,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 
 from dongxi import __version__
-from dongxi.api.problems import register_handlers
+from dongxi.api.problems import document_problems, register_handlers
 from dongxi.api.routes import auth, changes, health, jobs, lists, registry
 from dongxi.services.jobs import JobRunner
 from dongxi.web import STATIC_DIR, pages
@@ -100,4 +101,15 @@ def create_app(engine: Engine) -> FastAPI:
     app.include_router(lists.router)
     app.include_router(pages.router)
     app.add_exception_handler(pages.LoginRequired, pages.login_required_handler)
+
+    generate_schema = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        """FastAPI's schema with every error declared as a problem (cached by FastAPI)."""
+        if app.openapi_schema is None:
+            document_problems(generate_schema())
+        assert app.openapi_schema is not None
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app

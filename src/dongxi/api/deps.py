@@ -19,7 +19,15 @@ from dongxi.services.accounts import AuthenticationError
 from dongxi.services.principal import Principal
 from dongxi.store.db import session_scope
 
-__all__ = ["COOKIE", "CSRF_HEADER", "CurrentPrincipal", "DbSession", "get_db", "get_principal"]
+__all__ = [
+    "COOKIE",
+    "CSRF_HEADER",
+    "CurrentPrincipal",
+    "DbSession",
+    "csrf_token",
+    "get_db",
+    "get_principal",
+]
 
 COOKIE = "dongxi_session"
 CSRF_HEADER = "x-csrf-token"
@@ -36,7 +44,11 @@ def get_db(request: Request) -> Iterator[Session]:
 DbSession = Annotated[Session, Depends(get_db)]
 
 
-async def _csrf_from_form(request: Request) -> str | None:
+async def csrf_token(request: Request) -> str | None:
+    """The CSRF token sent with a request: the header, else a form's ``csrf_token`` field."""
+    header = request.headers.get(CSRF_HEADER)
+    if header is not None or request.method in _SAFE:
+        return header
     if request.headers.get("content-type", "").startswith(
         ("application/x-www-form-urlencoded", "multipart/form-data")
     ):
@@ -46,8 +58,15 @@ async def _csrf_from_form(request: Request) -> str | None:
     return None
 
 
-async def get_principal(request: Request, db: DbSession) -> Principal:
-    """The authenticated principal of this request (401 problem otherwise)."""
+def get_principal(
+    request: Request, db: DbSession, csrf: Annotated[str | None, Depends(csrf_token)]
+) -> Principal:
+    """The authenticated principal of this request (401 problem otherwise).
+
+    A plain function on purpose: FastAPI runs it in the thread pool. As a coroutine its database
+    look-up would block the event loop, and under load (more requests than pooled connections)
+    the loop would wait for a connection that only the loop itself can give back.
+    """
     header = request.headers.get("authorization", "")
     if header:
         scheme, _, token = header.partition(" ")
@@ -58,9 +77,6 @@ async def get_principal(request: Request, db: DbSession) -> Principal:
     if not cookie:
         raise AuthenticationError()
     unsafe = request.method not in _SAFE
-    csrf = request.headers.get(CSRF_HEADER)
-    if unsafe and csrf is None:
-        csrf = await _csrf_from_form(request)
     return accounts.principal_for_session(db, cookie, csrf_token=csrf, check_csrf=unsafe)
 
 

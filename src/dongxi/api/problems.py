@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dongxi.errors import (
@@ -28,7 +29,15 @@ from dongxi.errors import (
 )
 from dongxi.services.accounts import AuthenticationError
 
-__all__ = ["CATALOGUE", "MEDIA_TYPE", "language", "problem", "register_handlers"]
+__all__ = [
+    "CATALOGUE",
+    "MEDIA_TYPE",
+    "Problem",
+    "document_problems",
+    "language",
+    "problem",
+    "register_handlers",
+]
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +67,64 @@ _BY_STATUS = {
     500: ("internal", "服务器内部错误", "Internal server error"),
     503: ("backend-unavailable", "数据库暂不可用", "Database unavailable"),
 }
+
+
+class Problem(BaseModel):
+    """An error (RFC 9457 problem details, ``application/problem+json``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    rule: str | None = None
+    field: str | None = None
+    fix: str | None = None
+    errors: list[dict[str, Any]] | None = None
+
+
+#: Statuses every ``/api/`` operation may answer with a problem (the catalogue's families that do
+#: not depend on the route), and those that depend on its inputs.
+_ALWAYS = {401: "Not authenticated", 403: "Not allowed", 503: "Database unavailable"}
+_WITH_INPUT = {422: "Invalid input", 409: "Conflict"}
+_WITH_PATH = {404: "Not found"}
+_WITH_BODY = {400: "Malformed body (not JSON, or not of the declared content type)"}
+
+
+def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
+    """Declare the problems of every ``/api/`` operation in the OpenAPI ``schema`` (in place).
+
+    Every 4xx/5xx response of an ``/api/`` operation is ``application/problem+json`` with the
+    :class:`Problem` schema (FastAPI's default 422 says ``application/json``, which the API never
+    sends); 401, 403 and 503 are declared for every operation, 409 and 422 for those taking input,
+    404 for those with a path parameter, 400 (a body that does not parse) for those with a body.
+    ``/healthz`` and ``/readyz`` keep their own bodies.
+    """
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+    content = {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for path, item in schema.get("paths", {}).items():
+        if not path.startswith("/api/"):
+            continue
+        for operation in item.values():
+            params = operation.get("parameters", [])
+            statuses = dict(_ALWAYS)
+            if params or "requestBody" in operation:
+                statuses |= _WITH_INPUT
+            if any(p.get("in") == "path" for p in params):
+                statuses |= _WITH_PATH
+            if "requestBody" in operation:
+                statuses |= _WITH_BODY
+            responses = operation.setdefault("responses", {})
+            for status, description in statuses.items():
+                responses.setdefault(str(status), {"description": description})
+            for status, response in responses.items():
+                if status[0] in "45":
+                    response["content"] = content
+    return schema
 
 
 def language(request: Request) -> str:

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from dongxi import vocab
-from dongxi.api.deps import COOKIE, DbSession, get_principal
+from dongxi.api.deps import COOKIE, DbSession, csrf_token, get_principal
 from dongxi.errors import DongxiError, InputError
 from dongxi.services import accounts
 from dongxi.services import households as use
@@ -46,10 +46,13 @@ def language(request: Request) -> str:
     return "en" if request.cookies.get(LANG_COOKIE) == "en" else "zh"
 
 
-async def page_principal(request: Request, db: DbSession) -> Principal:
-    """The logged-in principal, or a redirect to the login page."""
+def page_principal(
+    request: Request, db: DbSession, csrf: Annotated[str | None, Depends(csrf_token)]
+) -> Principal:
+    """The logged-in principal, or a redirect to the login page (a plain function, run in the
+    thread pool like :func:`dongxi.api.deps.get_principal`)."""
     try:
-        return await get_principal(request, db)
+        return get_principal(request, db, csrf)
     except AuthenticationError:
         raise LoginRequired() from None
 
