@@ -123,7 +123,13 @@ def register(app: typer.Typer) -> None:
 
     @app.command("export")
     def export_command(
-        kind: Annotated[str, typer.Argument(help="households, people, income, measures, …")],
+        kind: Annotated[
+            str,
+            typer.Argument(
+                help="households, people, income, measures, … or regions (the packaged "
+                "administrative divisions)."
+            ),
+        ],
         out: Annotated[Path, typer.Option("--out", help="Output file (.csv or .xlsx).")],
         unmask: Annotated[
             bool,
@@ -132,8 +138,20 @@ def register(app: typer.Typer) -> None:
         actor: Annotated[
             str | None, typer.Option("--actor", help="Who exports (default: the OS user).")
         ] = None,
+        vintage: Annotated[
+            int, typer.Option("--vintage", help="regions only: year of the codes, 2017 or 2023.")
+        ] = 2023,
     ) -> None:
-        """Write a registry table in the format 'dongxi import' reads (IDs masked by default)."""
+        """Write a registry table in the format 'dongxi import' reads (IDs masked by default),
+        or the packaged administrative divisions (``regions``, Chinese headers)."""
+        if kind == "regions":
+            from dongxi.services.regions import export_regions
+
+            written = export_regions(out, vintage=vintage)
+            console().print(
+                f"{written.rows} divisions of {written.vintage} written to {written.path}."
+            )
+            return
         from dongxi.services.exports import export_table
 
         result = export_table(principal=operator(actor), kind=kind, out=out, unmask=unmask)
