@@ -62,6 +62,14 @@ def register(app: typer.Typer) -> None:
         actor: Annotated[
             str | None, typer.Option("--actor", help="Who imports (default: the OS user).")
         ] = None,
+        effective_date: Annotated[
+            str | None,
+            typer.Option(
+                "--effective-date",
+                help="Date (YYYY-MM-DD) the households' statuses took effect, for rows without "
+                "a 状态变更日期 column (default: today).",
+            ),
+        ] = None,
     ) -> None:
         """Validate FILE and write it to the registry (all or nothing unless --partial).
 
@@ -70,8 +78,9 @@ def register(app: typer.Typer) -> None:
         """
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-        from dongxi.services.imports import import_file
+        from dongxi.services.imports import import_file, parse_effective_date
 
+        day = parse_effective_date(effective_date)
         with Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -94,6 +103,7 @@ def register(app: typer.Typer) -> None:
                 report=report,
                 mapping=mapping,
                 progress=progress,
+                effective_date=day,
             )
         for ignored in outcome.ignored:
             console().print(f"跳过空工作表 / skipped empty sheet {ignored}")

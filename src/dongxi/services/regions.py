@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dongxi.errors import InputError
+from dongxi.vocab import REGION_LEVELS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -28,14 +29,8 @@ __all__ = [
     "search_regions",
 ]
 
-#: The Chinese name of each level of the packaged divisions.
-LEVEL_NAMES: dict[str, str] = {
-    "province": "省级",
-    "prefecture": "地级",
-    "county": "县级",
-    "township": "乡级",
-    "village": "村级",
-}
+#: The Chinese name of each level of the packaged divisions, from the top level down.
+LEVEL_NAMES = REGION_LEVELS.zh
 
 #: Headers of the exported file, in its column order.
 EXPORT_HEADERS: dict[str, str] = {
