@@ -24,7 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dongxi.errors import ConfigError
@@ -202,6 +202,24 @@ class Settings(BaseSettings):
         default="WARNING",
         description="Logging level of the dongxi command line (`--debug` sets DEBUG).",
     )
+    timezone: str = Field(
+        default="Asia/Shanghai",
+        description="Time zone (an IANA name such as `Asia/Shanghai` or `UTC`) in which the "
+        "command line and reports show times; the registry and the change log store UTC.",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone '{value}' (use an IANA name such as Asia/Shanghai or UTC)"
+            ) from None
+        return value
 
     @property
     def registry_url(self) -> str:
