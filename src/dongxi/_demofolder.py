@@ -114,10 +114,13 @@ def _remove_previous(folder: Path, names: Sequence[str], marker: dict[str, Any] 
         (folder / name).rmdir()
 
 
-def prepare_folder(folder: Path, names: Sequence[str], *, force: bool) -> int:
+def prepare_folder(
+    folder: Path, names: Sequence[str], *, force: bool, registry_file: bool = True
+) -> int:
     """Make ``folder`` ready for a demo whose outputs are ``names``; returns the registry's id.
 
-    Creates ``dongxi.db`` (mode 0600) stamped with a new random identity and writes the marker.
+    Creates ``dongxi.db`` (mode 0600) stamped with a new random identity and writes the marker;
+    with ``registry_file=False`` (the registry is elsewhere: PostgreSQL) only the marker.
     """
     if folder.exists() and not folder.is_dir():
         raise InputError(
@@ -149,6 +152,9 @@ def prepare_folder(folder: Path, names: Sequence[str], *, force: bool) -> int:
         _remove_previous(folder, names, marker)
     folder.mkdir(parents=True, exist_ok=True)
     demo_id = secrets.randbelow(2**31 - 1) + 1
+    if not registry_file:
+        _write_marker(folder, demo_id, [], [])
+        return demo_id
     registry = folder / REGISTRY
     create_private_file(registry)
     connection = sqlite3.connect(registry)

@@ -2,8 +2,10 @@
 
 Steps, each reported to a progress callback:
 
-1. a working folder with a SQLite registry ``dongxi.db`` (left there for ``serve``/``export``),
-   migrated to the current schema (regions and pairings loaded), and the demo's own key file
+1. a working folder with a SQLite registry ``dongxi.db`` (left there for ``serve``/``export``)
+   — or, when ``--url``/``DONGXI_DATABASE_URL`` names PostgreSQL, that database (empty, or a
+   previous demo's: :mod:`dongxi._demodb`) —, migrated to the current schema (regions and
+   pairings loaded), and the demo's own key file
    ``dongxi-keys.toml`` (random keys, mode 0600; never the configured keys: point
    ``DONGXI_KEY_FILE`` at it to work on the demo registry afterwards);
 2. a synthetic Guangxi dataset (:mod:`dongxi.synth`), several rounds of a household panel;
@@ -85,7 +87,8 @@ class DemoResult:
     """What a demo run produced."""
 
     folder: Path
-    database: Path
+    database: Path | None  # the SQLite registry file; None when the registry is PostgreSQL
+    registry: str = ""  # the registry's URL (password hidden)
     key_file: Path | None = None  # the demo's own ID-number keys (created in its folder)
     accounts: Path | None = None  # demo accounts of the service, one per role (mode 0600)
     report: Path | None = None
@@ -96,10 +99,33 @@ class DemoResult:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def _prepare(folder: Path, *, force: bool) -> int:
+def _prepare(folder: Path, *, force: bool, registry_file: bool) -> int:
     from dongxi._demofolder import prepare_folder
 
-    return prepare_folder(folder, OUTPUTS, force=force)
+    return prepare_folder(folder, OUTPUTS, force=force, registry_file=registry_file)
+
+
+def _configured_url(url: str | None) -> str | None:
+    """The PostgreSQL URL the demo is to build in (``url``, else ``DONGXI_DATABASE_URL``), or
+    ``None`` for the SQLite registry in the demo's folder."""
+    from dongxi.settings import get_settings
+    from dongxi.store.db import normalise_url
+
+    chosen = url if url is not None else get_settings().database_url
+    if chosen is None:
+        return None
+    parsed = normalise_url(chosen)
+    if parsed.get_backend_name() != "postgresql":
+        origin = "--url" if url is not None else "DONGXI_DATABASE_URL"
+        raise InputError(
+            f"The demo builds a SQLite registry only in its own folder (dongxi.db), not at the "
+            f"SQLite URL of {origin}.",
+            column=origin,
+            rule="demo_registry",
+            fix="Leave out --url (unset DONGXI_DATABASE_URL) for the SQLite demo in --dir, or "
+            "give the URL of an empty PostgreSQL database.",
+        )
+    return parsed.render_as_string(hide_password=False)
 
 
 @dataclass
@@ -110,6 +136,8 @@ class _Run:
     progress: Progress | None
     result: DemoResult
     principal: Principal
+    pg_url: str | None = None  # the PostgreSQL registry; None: dongxi.db in the folder
+    force: bool = False
     engine: Engine | None = None
     protector: IdProtector | None = None
     settings: Settings | None = None  # the demo's own keys, in force from the registry step on
@@ -155,7 +183,13 @@ def _step_registry(run: _Run) -> None:
     keys = run.settings.id_keys()
     run.protector = IdProtector(encryption_key=keys.encryption, lookup_key=keys.lookup)
     log.info("demo: created the demo's own key file %s", key_file)
-    run.engine = make_engine(f"sqlite:///{run.result.database}")
+    if run.pg_url is None:
+        run.engine = make_engine(f"sqlite:///{run.result.database}")
+    else:
+        from dongxi._demodb import prepare_database
+
+        run.engine = make_engine(run.pg_url)
+        prepare_database(run.engine, force=run.force)
     with use_settings(run.settings):
         upgrade(run.engine)
         record_keys(run.engine, run.protector)
@@ -535,8 +569,14 @@ def run_demo(
     seed: int = DEFAULT_SEED,
     force: bool = False,
     progress: Progress | None = None,
+    url: str | None = None,
 ) -> DemoResult:
-    """Run the demo into ``folder``; see the module documentation for the steps."""
+    """Run the demo into ``folder``; see the module documentation for the steps.
+
+    The registry is the PostgreSQL database of ``url`` (else of ``DONGXI_DATABASE_URL``),
+    which must be empty or a previous demo's (:mod:`dongxi._demodb`); with neither, the SQLite
+    file ``dongxi.db`` in ``folder``.
+    """
     if households < 50:
         raise InputError(
             "The demo needs at least 50 households.",
@@ -545,11 +585,17 @@ def run_demo(
             fix="Pass --households 50 or more (default 30,000).",
         )
     root = Path(folder).expanduser().resolve()
-    demo_id = _prepare(root, force=force)
+    pg_url = _configured_url(url)
+    demo_id = _prepare(root, force=force, registry_file=pg_url is None)
     from dongxi.services import Principal
+    from dongxi.store.db import public_url
 
-    result = DemoResult(folder=root, database=root / "dongxi.db")
+    database = root / "dongxi.db" if pg_url is None else None
+    shown = public_url(pg_url) if pg_url is not None else f"sqlite:///{database}"
+    result = DemoResult(folder=root, database=database, registry=shown)
     run = _Run(
+        pg_url=pg_url,
+        force=force,
         folder=root,
         households=households,
         seed=seed,

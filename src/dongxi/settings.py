@@ -226,6 +226,24 @@ class Settings(BaseSettings):
         default="WARNING",
         description="Logging level of the dongxi command line (`--debug` sets DEBUG).",
     )
+    timezone: str = Field(
+        default="Asia/Shanghai",
+        description="Time zone (an IANA name such as `Asia/Shanghai` or `UTC`) in which the "
+        "command line and reports show times; the registry and the change log store UTC.",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone '{value}' (use an IANA name such as Asia/Shanghai or UTC)"
+            ) from None
+        return value
 
     @field_validator("direct_edit_roles")
     @classmethod

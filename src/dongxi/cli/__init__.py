@@ -88,12 +88,13 @@ def _register_all() -> None:
         market,
         measure,
         policy,
+        regions,
         serve,
         synth,
         users,
     )
 
-    for module in (demo, measure, db, imports, synth, market, policy, serve, users, audit):
+    for module in (demo, measure, db, imports, synth, market, policy, regions, serve, users, audit):
         module.register(app)
 
 

@@ -206,6 +206,7 @@ def snapshot_command(
 ) -> None:
     """Freeze the registry into Parquet files plus manifest.json (SHA-256 per file), verified."""
     from dongxi.errors import InputError
+    from dongxi.localtime import local_time
     from dongxi.services.snapshots import take_snapshot
 
     day = None
@@ -227,7 +228,9 @@ def snapshot_command(
     for name, entry in info.manifest["tables"].items():
         table.add_row(name, str(entry["rows"]), entry["sha256"][:16] + "…")
     console().print(table)
-    console().print(f"written to {info.folder}")
+    taken = info.manifest.get("created_at")
+    when = f"taken at {local_time(taken)}; " if taken else ""
+    console().print(f"{when}written to {info.folder}")
 
 
 def register(app: typer.Typer) -> None:

@@ -22,8 +22,19 @@ def demo(
     ] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Random seed (default 2017).")] = None,
     force: Annotated[
-        bool, typer.Option("--force", help="Replace a demo already in the folder.")
+        bool,
+        typer.Option(
+            "--force", help="Replace a demo already in the folder (and in its PostgreSQL registry)."
+        ),
     ] = False,
+    url: Annotated[
+        str | None,
+        typer.Option(
+            "--url",
+            help="PostgreSQL registry to build the demo in, empty or a previous demo's "
+            "(default: DONGXI_DATABASE_URL, else dongxi.db in --dir).",
+        ),
+    ] = None,
 ) -> None:
     """Run the main job: registry, synthetic data, import, snapshots, identification, matching,
     report (演示：登记、导入、快照、识别、匹配、报告)."""
@@ -53,6 +64,7 @@ def demo(
             seed=DEFAULT_SEED if seed is None else seed,
             force=force,
             progress=progress,
+            url=url,
         )
     finally:
         if bar.live.is_started:
@@ -80,7 +92,7 @@ def demo(
         console.print(f"[yellow]not available:[/] {item}", highlight=False, soft_wrap=True)
     total = sum(result.seconds.values())
     console.print(f"time 用时: {total:.0f} s", highlight=False)
-    console.print(f"registry 登记库: {result.database}", highlight=False, soft_wrap=True)
+    console.print(f"registry 登记库: {result.registry}", highlight=False, soft_wrap=True)
     if result.key_file is not None:
         console.print(
             f"keys 密钥: {result.key_file} — created for this demo only (random, mode 0600); "

@@ -62,6 +62,14 @@ def register(app: typer.Typer) -> None:
         actor: Annotated[
             str | None, typer.Option("--actor", help="Who imports (default: the OS user).")
         ] = None,
+        effective_date: Annotated[
+            str | None,
+            typer.Option(
+                "--effective-date",
+                help="Date (YYYY-MM-DD) the households' statuses took effect, for rows without "
+                "a 状态变更日期 column (default: today).",
+            ),
+        ] = None,
     ) -> None:
         """Validate FILE and write it to the registry (all or nothing unless --partial).
 
@@ -70,8 +78,9 @@ def register(app: typer.Typer) -> None:
         """
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-        from dongxi.services.imports import import_file
+        from dongxi.services.imports import import_file, parse_effective_date
 
+        day = parse_effective_date(effective_date)
         with Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -94,6 +103,7 @@ def register(app: typer.Typer) -> None:
                 report=report,
                 mapping=mapping,
                 progress=progress,
+                effective_date=day,
             )
         for ignored in outcome.ignored:
             console().print(f"跳过空工作表 / skipped empty sheet {ignored}")
@@ -123,7 +133,13 @@ def register(app: typer.Typer) -> None:
 
     @app.command("export")
     def export_command(
-        kind: Annotated[str, typer.Argument(help="households, people, income, measures, …")],
+        kind: Annotated[
+            str,
+            typer.Argument(
+                help="households, people, income, measures, … or regions (the packaged "
+                "administrative divisions)."
+            ),
+        ],
         out: Annotated[Path, typer.Option("--out", help="Output file (.csv or .xlsx).")],
         unmask: Annotated[
             bool,
@@ -132,8 +148,20 @@ def register(app: typer.Typer) -> None:
         actor: Annotated[
             str | None, typer.Option("--actor", help="Who exports (default: the OS user).")
         ] = None,
+        vintage: Annotated[
+            int, typer.Option("--vintage", help="regions only: year of the codes, 2017 or 2023.")
+        ] = 2023,
     ) -> None:
-        """Write a registry table in the format 'dongxi import' reads (IDs masked by default)."""
+        """Write a registry table in the format 'dongxi import' reads (IDs masked by default),
+        or the packaged administrative divisions (``regions``, Chinese headers)."""
+        if kind == "regions":
+            from dongxi.services.regions import export_regions
+
+            written = export_regions(out, vintage=vintage)
+            console().print(
+                f"{written.rows} divisions of {written.vintage} written to {written.path}."
+            )
+            return
         from dongxi.services.exports import export_table
 
         result = export_table(principal=operator(actor), kind=kind, out=out, unmask=unmask)

@@ -198,6 +198,14 @@ COLUMNS: dict[Kind, tuple[Column, ...]] = {
             vocab.MONITORING_CATEGORIES,
             _MONITORING_ALIASES,
         ),
+        # not stored on the household: the date of its status history entry (import only)
+        Column(
+            "status_date",
+            "状态变更日期",
+            "date",
+            False,
+            ("状态日期", "户类型变更日期", "状态生效日期", "status date"),
+        ),
         Column(
             "year_registered", "识别年度", "int", False, ("识别年份", "建档立卡年度", "纳入年度")
         ),

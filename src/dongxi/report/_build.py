@@ -15,6 +15,7 @@ from markupsafe import Markup
 
 from dongxi import __version__
 from dongxi.errors import InputError
+from dongxi.localtime import local_time
 from dongxi.report import _charts
 from dongxi.report._data import ReportData
 from dongxi.report._labels import (
@@ -40,6 +41,18 @@ class TableView:
     headers: list[tuple[str, str]]
     rows: list[list[str]]
     numeric: list[bool]
+
+
+def _local_times(frame: pd.DataFrame) -> pd.DataFrame:
+    """``created_at`` (UTC, as stored) shown in the user's time zone (``DONGXI_TIMEZONE``)."""
+    if "created_at" not in frame.columns:
+        return frame
+    shown = pd.Series(
+        [None if pd.isna(v) else local_time(str(v)) for v in frame["created_at"]],
+        index=frame.index,
+        dtype=object,
+    )
+    return frame.assign(created_at=shown)
 
 
 def _view(frame: pd.DataFrame, caption_zh: str, caption_en: str, *, limit: int = 400) -> TableView:
@@ -293,14 +306,16 @@ def render_html(data: ReportData) -> str:
     )
     template = env.get_template("report.html.j2")
     provenance = {
-        "snapshots": None if data.snapshots is None else _view(data.snapshots, "快照", "Snapshots"),
+        "snapshots": None
+        if data.snapshots is None
+        else _view(_local_times(data.snapshots), "快照", "Snapshots"),
         "specs": None if data.specs is None else _view(data.specs, "识别标准", "Specs"),
         "policy": None if data.policy is None else _view(data.policy, "政策参数", "Policy figures"),
     }
     return template.render(
         data=data,
         version=__version__,
-        generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        generated=local_time(dt.datetime.now(dt.UTC)),
         cards=[] if data.summary is None else _cards(data.summary),
         by_county=_county_section(data, names),
         contributions=_contribution_section(data, names),

@@ -20,15 +20,16 @@ def registry(
 ) -> Iterator[Engine]:
     """The given ``engine`` (left open), or an engine on ``url`` disposed of at the end.
 
-    ``at_head`` refuses a registry that is not at the current schema (``BackendError``: run
-    ``dongxi db upgrade``); use cases never change the schema.
+    A SQLite registry that does not exist is refused (``BackendError``: run ``dongxi db
+    upgrade``), never created empty. ``at_head`` refuses a registry that is not at the current
+    schema (``BackendError``: run ``dongxi db upgrade``); use cases never change the schema.
     """
     if engine is not None:
         yield engine
         return
     from dongxi.store.db import current_revision, head_revision, make_engine, public_url
 
-    opened = make_engine(url)
+    opened = make_engine(url, must_exist=True)
     try:
         if at_head:
             current = current_revision(opened)

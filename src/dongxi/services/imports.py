@@ -6,6 +6,7 @@ row under the principal's :attr:`~dongxi.services.Principal.actor`.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,15 @@ if TYPE_CHECKING:
     from dongxi.services.principal import Principal
     from dongxi.store.importer import ImportResult, Progress
 
-__all__ = ["KINDS", "ImportOutcome", "import_file", "import_tables", "parse_kind", "write_report"]
+__all__ = [
+    "KINDS",
+    "ImportOutcome",
+    "import_file",
+    "import_tables",
+    "parse_effective_date",
+    "parse_kind",
+    "write_report",
+]
 
 REPORT_COLUMNS = ("file", "row", "column", "value", "rule", "message_zh", "message_en")
 
@@ -63,6 +72,29 @@ def parse_kind(kind: str) -> Kind:
     )
 
 
+def parse_effective_date(text: str | None) -> dt.date | None:
+    """The ``--effective-date`` of an import (ISO ``YYYY-MM-DD``, not after today)."""
+    if text is None:
+        return None
+    try:
+        day = dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise InputError(
+            "The effective date is not a date.",
+            column="--effective-date",
+            value=text,
+            fix="Write it as YYYY-MM-DD, e.g. --effective-date 2019-12-31.",
+        ) from None
+    if day > dt.date.today():
+        raise InputError(
+            "The effective date is in the future: status history records what has happened.",
+            column="--effective-date",
+            value=text,
+            fix="Give the date the statuses in the file took effect (today or earlier).",
+        )
+    return day
+
+
 def write_report(errors: list[RowError], path: Path, *, inputs: Sequence[Path | None] = ()) -> Path:
     """Write the rejected cells (row, column, value, rule, zh, en) as CSV (UTF-8 BOM) or XLSX.
 
@@ -100,12 +132,14 @@ def import_file(
     url: str | None = None,
     engine: Engine | None = None,
     progress: Progress | None = None,
+    effective_date: dt.date | None = None,
 ) -> ImportOutcome:
     """Validate ``file`` and write it to the registry (all or nothing unless ``partial``).
 
     The kind is detected from the headers unless given; ``mapping`` is a CSV/TOML file of
     ``source_header,column``. When rows are rejected and ``report`` is given, every rejected
-    cell is written there.
+    cell is written there. Households' status history entries are dated by their 状态变更日期
+    cell, else ``effective_date``, else today.
     """
     principal.require("registry:import")
     from dongxi.outputs import output_file
@@ -122,6 +156,7 @@ def import_file(
             partial=partial,
             actor=principal.actor,
             progress=progress,
+            effective_date=effective_date,
         )
     results, ignored = done.results, done.ignored
     errors = [e for r in results.values() for e in r.errors]

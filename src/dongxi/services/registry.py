@@ -94,10 +94,11 @@ def downgrade_registry(url: str | None = None, *, revision: str) -> str | None:
 
 
 def schema_state(url: str | None = None) -> SchemaState:
-    """The registry's current and newest revisions."""
-    from dongxi.store.db import current_revision, head_revision
+    """The registry's current and newest revisions (a missing SQLite file is not created)."""
+    from dongxi.store.db import current_revision, head_revision, registry_exists
 
-    return SchemaState(current=current_revision(url), head=head_revision())
+    current = current_revision(url) if registry_exists(url) else None
+    return SchemaState(current=current, head=head_revision())
 
 
 def load_reference(url: str | None = None) -> dict[str, bool | int]:

@@ -22,7 +22,7 @@ _URL_VAR = "DONGXI_SERVE_URL"
 def _ready_engine(url: str | None) -> Engine:
     from dongxi.store.db import current_revision, head_revision, make_engine, public_url
 
-    engine = make_engine(url)
+    engine = make_engine(url, must_exist=True)
     current = current_revision(engine)
     if current is None or current != head_revision():
         engine.dispose()

@@ -34,6 +34,7 @@ __all__ = [
     "make_engine",
     "normalise_url",
     "public_url",
+    "registry_exists",
     "session_scope",
     "table_rows_estimate",
     "translate_errors",
@@ -112,9 +113,46 @@ def _create_private_on_connect(engine: Engine, path: Path) -> None:
     event.listen(engine, "do_connect", before_connect)
 
 
-def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
+def _sqlite_file(parsed: URL) -> Path | None:
+    """The file of a SQLite URL (``None`` for an in-memory database or a ``file:`` URI)."""
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    if database.startswith("file:"):
+        return None
+    return Path(database).expanduser()
+
+
+def registry_exists(url: str | None = None) -> bool:
+    """False when ``url`` (``None``: the configured registry) is a SQLite file that does not
+    exist; True otherwise (a PostgreSQL database is created by its administrator, not by
+    dongxi). Nothing is created or opened."""
+    path = _sqlite_file(normalise_url(url))
+    return path is None or path.exists()
+
+
+def _no_registry(parsed: URL) -> BackendError:
+    return BackendError(
+        f"There is no registry at {public_url(parsed)} (nothing was created).",
+        fix="Run 'dongxi db upgrade' first to create it (set DONGXI_DATABASE_URL for "
+        "PostgreSQL, or DONGXI_DATA_DIR for the folder of the SQLite file).",
+    )
+
+
+def _refuse_missing_on_connect(engine: Engine, path: Path, parsed: URL) -> None:
+    def before_connect(*_args: Any) -> None:
+        if not path.exists():  # removed since the engine was made: do not create it
+            raise _no_registry(parsed)
+
+    event.listen(engine, "do_connect", before_connect)
+
+
+def make_engine(url: str | None = None, *, must_exist: bool = False, **kwargs: Any) -> Engine:
     """An engine for the registry at ``url`` (``None``: the configured registry).
 
+    A SQLite file is created (mode 0600) on the first connection, unless ``must_exist``: then a
+    missing file is refused at once (``BackendError``: run ``dongxi db upgrade``) and never
+    created later, so a command that only uses a registry leaves no empty file behind.
     Statement parameters are left out of SQLAlchemy's logs and exception messages
     (``hide_parameters``): they hold names and encrypted or masked ID numbers.
     """
@@ -123,6 +161,9 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         event_path: Path | None = None
+        file = _sqlite_file(parsed)
+        if must_exist and file is not None and not file.exists():
+            raise _no_registry(parsed)
         if database and database != ":memory:" and not database.startswith("file:"):
             folder = Path(database).expanduser().resolve().parent
             if not folder.is_dir():
@@ -135,7 +176,10 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
             event_path = Path(database).expanduser()
         engine = sa.create_engine(parsed, **kwargs)
         if event_path is not None:
-            _create_private_on_connect(engine, event_path)
+            if must_exist:
+                _refuse_missing_on_connect(engine, event_path, parsed)
+            else:
+                _create_private_on_connect(engine, event_path)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
     else:

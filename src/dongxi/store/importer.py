@@ -118,21 +118,42 @@ def _keys_of(kind: Kind, frame: pd.DataFrame) -> set[str]:
     return {str(v) for v in frame[name].dropna()}
 
 
-def _write_status_history(conn: Connection, plan: Plan) -> None:
-    """One ``household_status`` entry per created household and per status change."""
+def _status_dates(valid: pd.DataFrame) -> dict[str, dt.date]:
+    """household code → the date in its 状态变更日期 cell, for the rows that have one."""
+    if "status_date" not in valid.columns:
+        return {}
+    given = valid[valid["status_date"].notna()]
+    return {
+        str(code): pd.Timestamp(day).date()
+        for code, day in zip(given["household_code"], given["status_date"], strict=True)
+    }
+
+
+def _write_status_history(
+    conn: Connection,
+    plan: Plan,
+    *,
+    effective_date: dt.date | None = None,
+    dates: Mapping[str, dt.date] | None = None,
+) -> None:
+    """One ``household_status`` entry per created household and per status change.
+
+    Dated by the row's 状态变更日期 (``dates``), else ``effective_date``, else today.
+    """
     import dongxi.store.all_models  # noqa: F401
     from dongxi.store.base import Base
 
     table = Base.metadata.tables["household_status"]
     households = Base.metadata.tables["households"]
-    today = dt.date.today()
+    default = effective_date or dt.date.today()
+    dated = dates or {}
     new = plan.new
     rows = [
         {
             "household_code": code,
             "status": status,
             "monitoring_category": category,
-            "effective_date": today,
+            "effective_date": dated.get(code, default),
             "reason": "import",
         }
         for code, status, category in zip(
@@ -159,7 +180,7 @@ def _write_status_history(conn: Connection, plan: Plan) -> None:
                 "household_code": code,
                 "status": status,
                 "monitoring_category": category,
-                "effective_date": today,
+                "effective_date": dated.get(code, default),
                 "reason": "import",
             }
             for code, status, category in current
@@ -197,6 +218,7 @@ def _import_one(
     regions_cache: dict[str, frozenset[str]],
     progress: Progress | None,
     protector: IdProtector | None,
+    effective_date: dt.date | None = None,
 ) -> tuple[ImportResult, Plan | None, Validated]:
     hasher = protector.hash if kind == "people" and protector is not None else None
     view = registry_view(
@@ -251,7 +273,7 @@ def _import_one(
         meanwhile=render,
     )
     if kind == "households":
-        _write_status_history(conn, plan)
+        _write_status_history(conn, plan, effective_date=effective_date, dates=_status_dates(valid))
     _record(conn, plan, actor=actor, created=rendered[0] if rendered else None)
     result.created = plan.created
     result.updated = len(plan.updates)
@@ -345,6 +367,7 @@ def import_frames(
     progress: Progress | None = None,
     protector: IdProtector | None = None,
     sources: Mapping[Kind, str] | None = None,
+    effective_date: dt.date | None = None,
 ) -> dict[Kind, ImportResult]:
     """Import several kinds in one transaction (in :data:`IMPORT_ORDER`).
 
@@ -352,6 +375,8 @@ def import_frames(
     Columns may be canonical names or Chinese headers. ``sources`` names where each kind's table
     came from (for the report; default ``source_name`` or ``source_name:kind``). Returns one
     result per kind.
+    ``effective_date`` dates the households' status history entries whose row has no
+    状态变更日期 (default: today).
     People need the ID-number keys: ``protector``, or the configured keys; they are checked
     against the registry's key check values before anything is written
     (:func:`dongxi.store._keys.verify_keys`).
@@ -395,6 +420,7 @@ def import_frames(
                         regions_cache=regions_cache,
                         progress=progress,
                         protector=protector,
+                        effective_date=effective_date,
                     )
                     results[kind] = result
                     if result.errors and not partial:
@@ -586,6 +612,7 @@ def import_path(
     partial: bool = False,
     actor: str,
     progress: Progress | None = None,
+    effective_date: dt.date | None = None,
 ) -> FileImport:
     """Import every table of ``path`` (each sheet of a workbook by its kind) in one transaction;
     see :func:`plan_file` and :func:`import_frames`."""
@@ -599,6 +626,7 @@ def import_path(
         mapping=plan.mapping,
         progress=progress,
         sources=plan.sources,
+        effective_date=effective_date,
     )
     return FileImport(source=plan.source, results=results, ignored=plan.ignored)
 
