@@ -7,14 +7,16 @@ family (problem+json), security headers on every response. Routes parse, call on
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dongxi import __version__
 from dongxi.api.problems import document_problems, register_handlers
@@ -46,6 +48,36 @@ _DOCS_PAGE = """<!doctype html>
 """
 
 
+class SecurityHeaders:
+    """Adds :data:`SECURITY_HEADERS` to every response (static files may be cached an hour).
+
+    A plain ASGI middleware: it only rewrites the response's start message, so it holds no
+    streams of its own (Starlette's ``BaseHTTPMiddleware`` would put every body through memory
+    streams).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        static = str(scope.get("path", "")).startswith("/static/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                if static:
+                    headers["Cache-Control"] = "public, max-age=3600"
+                for name, value in SECURITY_HEADERS.items():
+                    if name not in headers:
+                        headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 def create_app(engine: Engine) -> FastAPI:
     """The application serving the registry behind ``engine``.
 
@@ -75,16 +107,7 @@ def create_app(engine: Engine) -> FastAPI:
     app.state.jobs = runner
     register_handlers(app)
 
-    @app.middleware("http")
-    async def security_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        if request.url.path.startswith("/static/"):
-            response.headers["Cache-Control"] = "public, max-age=3600"
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response
+    app.add_middleware(SecurityHeaders)
 
     @app.get("/api/docs", include_in_schema=False)
     def api_docs() -> HTMLResponse:

@@ -143,22 +143,25 @@ def import_file(
     """
     principal.require("registry:import")
     from dongxi.outputs import output_file
-    from dongxi.store.importer import import_path
+    from dongxi.store.importer import import_frames, plan_file
 
     if report is not None:  # checked before anything is read or written
         output_file(report, option="--report", inputs=[file, mapping])
+    # the file is read and its tables recognised before the registry is opened: a bad file is
+    # reported as such even where no registry exists yet
+    plan = plan_file(file, kind=parse_kind(kind) if kind else None, mapping=mapping)
     with registry(url, engine=engine) as opened:
-        done = import_path(
+        results = import_frames(
             opened,
-            file,
-            kind=parse_kind(kind) if kind else None,
-            mapping=mapping,
-            partial=partial,
+            plan.frames,
             actor=principal.actor,
+            partial=partial,
+            source_name=plan.source,
+            mapping=plan.mapping,
             progress=progress,
-            effective_date=effective_date,
+            sources=plan.sources,
         )
-    results, ignored = done.results, done.ignored
+    ignored = plan.ignored
     errors = [e for r in results.values() for e in r.errors]
     written = None
     if errors and report is not None:
