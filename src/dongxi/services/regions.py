@@ -26,6 +26,7 @@ __all__ = [
     "count_regions",
     "export_regions",
     "parse_vintage",
+    "place_name",
     "search_regions",
 ]
 
@@ -103,6 +104,26 @@ def _with_full_names(vintage: int) -> pd.DataFrame:
     frame["full_name"] = [full_name(code) for code in frame["code"]]
     frame["level_zh"] = frame["level"].map(LEVEL_NAMES)
     return frame
+
+
+@cache
+def _full_names() -> dict[str, str]:
+    """code → full name, 2023 names first, 2017 codes filling the gaps (older registries)."""
+    out: dict[str, str] = {}
+    for vintage in (2023, 2017):
+        frame = _with_full_names(vintage)
+        for code, full in zip(frame["code"].astype(str), frame["full_name"], strict=True):
+            out.setdefault(code, str(full))
+    return out
+
+
+def place_name(code: str | None, *, levels: int = 3) -> str:
+    """A division by name for people who read it, the nearest ``levels`` names (county,
+    township, village: "隆安县 城厢镇 某村"), never a bare code; an unknown code is shown as is."""
+    if not code:
+        return ""
+    full = _full_names().get(code)
+    return " ".join(full.split(" ")[-levels:]) if full else code
 
 
 def search_regions(text: str, *, vintage: int = 2023, limit: int | None = 50) -> list[RegionMatch]:

@@ -23,8 +23,8 @@ from dongxi.errors import DongxiError, InputError
 from dongxi.services import accounts
 from dongxi.services import households as use
 from dongxi.services.accounts import AuthenticationError
-from dongxi.services.place_names import place_name
 from dongxi.services.principal import Principal
+from dongxi.services.regions import place_name
 from dongxi.settings import get_settings
 
 __all__ = ["LoginRequired", "router", "templates"]
