@@ -43,7 +43,8 @@ CHECKS = [
 
 
 # The app is built at import (schemathesis parametrizes from its schema at collection), on a
-# registry migrated here: starting the app (its lifespan) reads the jobs table. The fixture fills it.
+# registry migrated here: starting the app (its lifespan) reads the jobs table. The fixture fills
+# it.
 _FOLDER = Path(tempfile.mkdtemp(prefix="dongxi-fuzz-"))
 _URL = f"sqlite:///{_FOLDER / 'registry.db'}"
 upgrade(_URL, load_reference=False)

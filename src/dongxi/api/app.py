@@ -22,6 +22,7 @@ from dongxi import __version__
 from dongxi.api.problems import document_problems, register_handlers
 from dongxi.api.routes import auth, changes, health, jobs, lists, registry
 from dongxi.services.jobs import JobRunner
+from dongxi.settings import get_settings
 from dongxi.web import STATIC_DIR, pages
 
 __all__ = ["SECURITY_HEADERS", "create_app"]
@@ -84,10 +85,13 @@ def create_app(engine: Engine) -> FastAPI:
     Its job pool starts with it (marking the jobs of dead processes failed) and, at shutdown,
     lets the jobs it holds finish.
     """
-    runner = JobRunner(engine)
+    settings = get_settings()  # the app keeps the settings in force when it was made
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(started: FastAPI) -> AsyncIterator[None]:
+        # a pool per start: an app started again after a shutdown (tests) takes jobs again
+        runner = JobRunner(engine, settings=settings)
+        started.state.jobs = runner
         runner.recover()
         try:
             yield
@@ -104,7 +108,7 @@ def create_app(engine: Engine) -> FastAPI:
         redoc_url=None,
     )
     app.state.engine = engine
-    app.state.jobs = runner
+    app.state.jobs = JobRunner(engine, settings=settings)  # the lifespan's replaces it at start
     register_handlers(app)
 
     app.add_middleware(SecurityHeaders)

@@ -495,7 +495,9 @@ def _unmask_birth_cells(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
     none = pd.Series([None] * len(frame), index=frame.index, dtype="Int64")
     if pd.api.types.is_datetime64_any_dtype(cells.dtype):
         return frame, none
-    if not cells.astype(str).str.contains("*", regex=False).any():  # the usual case, in C
+    # the usual case: no masked cell (plain Python strings: a lone surrogate, refused later as a
+    # control character, cannot be encoded into an Arrow string column)
+    if not any("*" in v for v in cells.to_numpy(dtype=object) if isinstance(v, str)):
         return frame, none
     years = cells.astype(object).map(
         lambda v: (

@@ -148,6 +148,8 @@ def _pattern(
     for township rows, county rows and column totals together."""
     cells: dict[tuple[str, str], tuple[int, int]] = {}
     tships = sorted({d for d, _ in townships})
+    if not tships:  # nothing counted (an empty registry, a year before any record)
+        return cells, set()
     counties = sorted({d[:6] for d in tships})
 
     def add(key: tuple[str, str], value: tuple[int, int]) -> None:

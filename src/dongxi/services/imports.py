@@ -160,6 +160,7 @@ def import_file(
             mapping=plan.mapping,
             progress=progress,
             sources=plan.sources,
+            effective_date=effective_date,
         )
     ignored = plan.ignored
     errors = [e for r in results.values() for e in r.errors]

@@ -108,6 +108,11 @@ def _url(job_id: str) -> str:
     return f"/api/v1/jobs/{job_id}"
 
 
+def _utc(value: dt.datetime) -> dt.datetime:
+    """A stored time as UTC with its offset (SQLite returns times without their zone)."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
 def _out(view: JobView) -> JobOut:
     return JobOut(
         job_id=view.job_id,
@@ -120,9 +125,9 @@ def _out(view: JobView) -> JobOut:
         result=view.result,
         error=None if view.error is None else JobError.model_validate(view.error),
         report_url=f"{_url(view.job_id)}/report" if view.has_report else None,
-        created_at=view.created_at,
-        started_at=view.started_at,
-        finished_at=view.finished_at,
+        created_at=_utc(view.created_at),
+        started_at=None if view.started_at is None else _utc(view.started_at),
+        finished_at=None if view.finished_at is None else _utc(view.finished_at),
     )
 
 
