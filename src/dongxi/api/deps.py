@@ -41,7 +41,9 @@ def get_db(request: Request) -> Iterator[Session]:
         yield session
 
 
-DbSession = Annotated[Session, Depends(get_db)]
+# scope="function": the transaction commits before the response is sent, so a client that acts on
+# the answer at once (a browser following the login redirect) finds what was written
+DbSession = Annotated[Session, Depends(get_db, scope="function")]
 
 
 async def csrf_token(request: Request) -> str | None:
