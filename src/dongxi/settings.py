@@ -337,16 +337,34 @@ def _absent(path: Path, name: str) -> str:
 
 
 def _read_key_file(path: Path) -> dict[str, str]:
-    """The keys of a key file (refused when others than the owner may read it)."""
+    """The keys of a key file (refused when others than the owner may read it).
+
+    Every use checks the file's mode; its content is parsed again only when the file changed
+    (the keys are needed by every registry write and every page, so not read from disk each time).
+    """
     try:
-        if os.name == "posix":
-            mode = stat.S_IMODE(path.stat().st_mode)
-            if mode & 0o077:
-                raise ConfigError(
-                    f"The key file {path} is open to others than its owner (mode {mode:04o}).",
-                    fix=f"Run 'chmod 600 {path}' (and check who has had access to it).",
-                )
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        info = path.stat()
+    except OSError as exc:
+        raise ConfigError(
+            f"The key file {path} cannot be read ({exc.strerror}).",
+            fix="Check the path (DONGXI_KEY_FILE) and that this user owns the file.",
+        ) from None
+    if os.name == "posix":
+        mode = stat.S_IMODE(info.st_mode)
+        if mode & 0o077:
+            raise ConfigError(
+                f"The key file {path} is open to others than its owner (mode {mode:04o}).",
+                fix=f"Run 'chmod 600 {path}' (and check who has had access to it).",
+            )
+    return dict(_parse_key_file(str(path), info.st_mtime_ns, info.st_size, info.st_ino))
+
+
+@lru_cache(maxsize=8)
+def _parse_key_file(path: str, mtime_ns: int, size: int, inode: int) -> tuple[tuple[str, str], ...]:
+    """The keys of one version of a key file (cached by its path, time, size and inode)."""
+    del mtime_ns, size, inode  # the cache key: a changed file is parsed again
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
         raise ConfigError(
             f"The key file {path} cannot be read ({exc.strerror}).",
@@ -357,7 +375,7 @@ def _read_key_file(path: Path) -> dict[str, str]:
             f"The key file {path} is not valid TOML ({exc}).",
             fix="Restore it from your backup; it must hold encryption_key and lookup_key.",
         ) from None
-    return {k: v for k, v in data.items() if k in _LABEL and isinstance(v, str)}
+    return tuple((k, v) for k, v in data.items() if k in _LABEL and isinstance(v, str))
 
 
 @lru_cache(maxsize=1)

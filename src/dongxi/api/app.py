@@ -91,6 +91,7 @@ def create_app(engine: Engine) -> FastAPI:
     async def lifespan(started: FastAPI) -> AsyncIterator[None]:
         # a pool per start: an app started again after a shutdown (tests) takes jobs again
         runner = JobRunner(engine, settings=settings)
+        started.state.jobs.close(wait=False)  # the placeholder made with the app never ran a job
         started.state.jobs = runner
         runner.recover()
         try:
