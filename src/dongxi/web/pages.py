@@ -306,5 +306,15 @@ async def login_required_handler(request: Request, exc: Exception) -> Response:
 
 
 def dongxi_error_page(request: Request, status: int, exc: DongxiError) -> HTMLResponse:
-    """A DongxiError on a page, in words (no personal value: messages are redacted)."""
+    """A DongxiError on a page, in words (no personal value: messages are redacted); in Chinese
+    the sentence of its status, the English message otherwise."""
+    if language(request) != "en" and status in _ZH_MESSAGES:
+        return error_page(request, status, _ZH_MESSAGES[status])
     return error_page(request, status, exc.message)
+
+
+_ZH_MESSAGES = {
+    403: "您的角色没有这项权限。如需要，请联系系统管理员。",
+    404: "在您的权限范围内没有这条记录。请检查编号，或回到列表查找。",
+    409: "这条记录在您打开之后已被他人修改。请重新打开后再修改。",
+}
