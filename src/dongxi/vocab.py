@@ -25,6 +25,7 @@ __all__ = [
     "HEALTH",
     "HOUSEHOLD_STATUSES",
     "HOUSING_GRADES",
+    "INCOME_POVERTY_GROUPS",
     "LABOUR_CAPACITY",
     "MEASURE_STATUSES",
     "MONITORING_CATEGORIES",
@@ -110,6 +111,14 @@ HOUSEHOLD_STATUSES = Vocabulary(
         "escaped": ("已脱贫户", "exited poverty"),
         "monitored": ("监测对象", "monitored"),
         "never": ("一般农户", "never poor"),
+    },
+)
+INCOME_POVERTY_GROUPS = Vocabulary(
+    "income against the official poverty line",
+    {
+        "below_line": ("人均纯收入低于贫困线", "per-capita net income below the poverty line"),
+        "at_or_above_line": ("达到或高于贫困线", "at or above the poverty line"),
+        "no_income": ("无当年收入记录", "no income record for the year"),
     },
 )
 MONITORING_CATEGORIES = Vocabulary(

@@ -34,7 +34,14 @@ from sqlalchemy.orm import Session
 from dongxi.errors import InputError
 from dongxi.services.principal import Principal
 
-__all__ = ["AggregateRow", "AggregateTable", "household_aggregates", "protect"]
+__all__ = [
+    "AggregateRow",
+    "AggregateTable",
+    "IncomePoverty",
+    "household_aggregates",
+    "income_poverty_aggregates",
+    "protect",
+]
 
 _DIGITS = {"county": 6, "township": 9}
 TOTAL = "total"
@@ -204,19 +211,27 @@ def household_aggregates(
 ) -> AggregateTable:
     """Households and people by status (and monitoring category) per county or township in the
     caller's scope (an east office: the western divisions paired with it), small cells hidden."""
-    if by not in _DIGITS:
-        raise InputError(
-            "Aggregates are by county or by township.",
-            column="by",
-            value=by,
-            rule="aggregate_level",
-            fix="Use by=county or by=township.",
-        )
+    _level(by)
+    from dongxi.store._list_reads import household_counts
+
+    counts = household_counts(session, year=year, digits=_DIGITS["township"])
+    return _cut(session, principal, counts, by=by, year=year)
+
+
+def _cut(
+    session: Session,
+    principal: Principal,
+    counts: Sequence[tuple[str, str, str | None, int, int]],
+    *,
+    by: str,
+    year: int | None,
+) -> AggregateTable:
+    """Protect ``counts`` (township level) over the whole registry, then keep the rows of the
+    caller's scope at level ``by``."""
     from dongxi.settings import get_settings
-    from dongxi.store._list_reads import household_counts, paired_west_codes
+    from dongxi.store._list_reads import paired_west_codes
 
     k = get_settings().min_cell
-    counts = household_counts(session, year=year, digits=_DIGITS["township"])
     cells, hidden, groups = _protected(tuple(counts), k)
     scope = principal.scope
     if scope.unrestricted:
@@ -251,6 +266,57 @@ def household_aggregates(
         rows=[row(d) for d in divisions],
         totals=row(TOTAL) if prefixes is None else None,
     )
+
+
+@dataclass(frozen=True)
+class IncomePoverty:
+    """Households and people by income against the official poverty line of ``year``
+    (groups of :data:`dongxi.vocab.INCOME_POVERTY_GROUPS`), small cells hidden; ``line`` is
+    ``None`` (and ``table`` empty) when no official line applies to the year."""
+
+    year: int | None
+    line: float | None
+    table: AggregateTable
+
+
+def income_poverty_aggregates(
+    session: Session, principal: Principal, *, by: str, year: int | None = None
+) -> IncomePoverty:
+    """Households and people whose per-capita net income of ``year`` (default: the newest year
+    of the income ledger) is below the national poverty line of that year
+    (:mod:`dongxi.policy`, ``poverty_line``), at or above it, or unrecorded, per county or
+    township of the caller's scope, protected as :func:`household_aggregates` is."""
+    _level(by)
+    from dongxi.errors import DongxiError
+    from dongxi.policy import get_parameter
+    from dongxi.store._list_reads import income_poverty_counts, newest_income_year
+
+    if year is None:
+        year = newest_income_year(session)
+    line: float | None = None
+    if year is not None:
+        try:
+            line = float(get_parameter("poverty_line", year=year, scope="national").value)
+        except DongxiError:  # no official line for the year (after 2020: monitoring instead)
+            line = None
+    if year is None or line is None:
+        empty = AggregateTable(by=by, year=year, groups=[], min_cell=0, rows=[], totals=None)
+        return IncomePoverty(year=year, line=None, table=empty)
+    counts = income_poverty_counts(session, year=year, line=line, digits=_DIGITS["township"])
+    return IncomePoverty(
+        year=year, line=line, table=_cut(session, principal, counts, by=by, year=year)
+    )
+
+
+def _level(by: str) -> None:
+    if by not in _DIGITS:
+        raise InputError(
+            "Aggregates are by county or by township.",
+            column="by",
+            value=by,
+            rule="aggregate_level",
+            fix="Use by=county or by=township.",
+        )
 
 
 def _subtree(code: str) -> str:

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "KINDS",
+    "REPORT_COLUMNS",
     "ImportOutcome",
     "import_file",
     "import_tables",
@@ -34,6 +35,7 @@ __all__ = [
     "write_report",
 ]
 
+#: The columns of an error report (CSV or XLSX), in order.
 REPORT_COLUMNS = ("file", "row", "column", "value", "rule", "message_zh", "message_en")
 
 
@@ -133,8 +135,12 @@ def import_file(
     engine: Engine | None = None,
     progress: Progress | None = None,
     effective_date: dt.date | None = None,
+    check: bool = False,
 ) -> ImportOutcome:
     """Validate ``file`` and write it to the registry (all or nothing unless ``partial``).
+
+    With ``check`` the file is planned and validated against the registry and nothing is
+    written (the first step of the pages' upload → report → confirm).
 
     The kind is detected from the headers unless given; ``mapping`` is a CSV/TOML file of
     ``source_header,column``. When rows are rejected and ``report`` is given, every rejected
@@ -161,6 +167,7 @@ def import_file(
             progress=progress,
             sources=plan.sources,
             effective_date=effective_date,
+            check=check,
         )
     ignored = plan.ignored
     errors = [e for r in results.values() for e in r.errors]

@@ -51,6 +51,7 @@ from dongxi.settings import Settings, get_settings, use_settings
 if TYPE_CHECKING:
     import datetime as dt
 
+    import pandas as pd
     from sqlalchemy.engine import Engine
     from sqlalchemy.orm import Session
 
@@ -62,6 +63,7 @@ __all__ = [
     "STATES",
     "SUBMIT_PERMISSIONS",
     "TRANSITIONS",
+    "UPLOAD_HOURS",
     "JobRunner",
     "JobView",
     "require_submit",
@@ -87,6 +89,8 @@ SUBMIT_PERMISSIONS: dict[str, Permission] = {
 }
 #: Files an import job takes.
 IMPORT_SUFFIXES = (".csv", ".xlsx")
+#: Hours a checked upload waits for its confirmation before its file is removed.
+UPLOAD_HOURS = 24
 #: The error class of a job whose process ended before the job did.
 INTERRUPTED = "interrupted"
 
@@ -237,6 +241,7 @@ class JobRunner:
         )
         if count:
             log.warning("marked %d interrupted job(s) failed", count)
+        self.purge_expired_uploads()
         return count
 
     def close(self, *, wait: bool = True) -> None:
@@ -304,11 +309,18 @@ class JobRunner:
         filename: str,
         kind: str | None = None,
         partial: bool = False,
+        check: bool = False,
     ) -> str:
         """Save an uploaded CSV/XLSX file (0600) and import it in the background. The result
-        holds each kind's counts and, when cells were rejected, the error report's file."""
+        holds each kind's counts and, when cells were rejected, the error report's file.
+
+        With ``check`` the job only validates (nothing is written): the file stays in the job's
+        folder until :meth:`confirm_import` imports it, :meth:`discard_upload` removes it, or it
+        expires (:data:`UPLOAD_HOURS`); a file with rejected cells is removed at once (there is
+        nothing to confirm)."""
         require_submit(principal, "import")
-        from dongxi.services.imports import import_file, parse_kind
+        self.purge_expired_uploads()
+        from dongxi.services.imports import parse_kind
 
         if kind is not None:
             parse_kind(kind)
@@ -329,22 +341,52 @@ class JobRunner:
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
-        report = folder / "report.csv"
+        parameters = {
+            "kind": kind,
+            "partial": partial,
+            "file_type": suffix,
+            "bytes": size,
+            "check": check,
+        }
+        work = self._import_work(principal, source, kind=kind, partial=partial, check=check)
+        return self._submit(principal, "import", parameters, work, job_id=job_id)
+
+    def _import_work(
+        self,
+        principal: Principal,
+        source: Path,
+        *,
+        kind: str | None,
+        partial: bool,
+        check: bool,
+        confirms: str | None = None,
+    ) -> Work:
+        from dongxi.services.imports import import_file
+
+        report = source.parent / "report.csv"
 
         def work(
             progress: Callable[[str, int, int | None], None],
         ) -> tuple[dict[str, Any], Path | None]:
-            outcome = import_file(
-                principal=principal,
-                file=source,
-                kind=kind,
-                partial=partial,
-                report=report,
-                engine=self.engine,
-                progress=lambda what, done, total: progress(str(what), done, total),
-            )
+            try:
+                outcome = import_file(
+                    principal=principal,
+                    file=source,
+                    kind=kind,
+                    partial=partial,
+                    report=report,
+                    engine=self.engine,
+                    progress=lambda what, done, total: progress(str(what), done, total),
+                    check=check,
+                )
+            except BaseException:
+                if not check:  # a failed import's file is not kept either
+                    source.unlink(missing_ok=True)
+                raise
             if outcome.report is not None:
                 outcome.report.chmod(_FILE_MODE)
+            if not check or outcome.errors:  # imported, or nothing to confirm: not kept
+                source.unlink(missing_ok=True)
             kinds = {
                 str(k): {
                     "rows": r.rows,
@@ -363,11 +405,115 @@ class JobRunner:
                 "rejected_cells": len(outcome.errors),
                 "written": any(r.written for r in outcome.results.values()),
                 "report": outcome.report is not None,
+                "check": check,
             }
+            if confirms is not None:
+                summary["confirms"] = confirms
             return summary, outcome.report
 
-        parameters = {"kind": kind, "partial": partial, "file_type": suffix, "bytes": size}
-        return self._submit(principal, "import", parameters, work, job_id=job_id)
+        return work
+
+    def _upload_of(self, job: Job) -> Path | None:
+        """The kept file of a checked upload (``None`` once imported, removed or expired)."""
+        folder = self.folder / job.job_id
+        suffix = str((job.parameters or {}).get("file_type") or "")
+        if suffix not in IMPORT_SUFFIXES:
+            return None
+        path = folder / f"input{suffix}"
+        return path if path.is_file() else None
+
+    def upload_waiting(self, session: Session, principal: Principal, job_id: str) -> bool:
+        """Whether a checked upload of the principal can still be confirmed: the check
+        succeeded without a rejected cell and its file is kept."""
+        job = self._visible(session, principal, job_id)
+        return (
+            job.kind == "import"
+            and bool((job.parameters or {}).get("check"))
+            and job.state == "succeeded"
+            and not (job.result or {}).get("rejected_cells")
+            and self._upload_of(job) is not None
+        )
+
+    def confirm_import(self, session: Session, principal: Principal, job_id: str) -> str:
+        """Import a checked upload (all or nothing, validated again) in a new job; its file
+        moves to the new job's folder and is removed when that job ends. ``ConflictError`` when
+        the upload is no longer waiting (confirmed, cancelled, expired or rejected)."""
+        require_submit(principal, "import")
+        from dongxi.errors import ConflictError
+
+        job = self._visible(session, principal, job_id)
+        params = dict(job.parameters or {})
+        if not self.upload_waiting(session, principal, job_id):
+            raise ConflictError(
+                "This upload cannot be imported: it was not checked cleanly, or it was already "
+                "imported, cancelled or expired.",
+                rule="upload_state",
+                fix="Upload the file again.",
+            )
+        source = self._upload_of(job)
+        assert source is not None
+        new_id = uuid.uuid4().hex
+        target = self._job_folder(new_id) / source.name
+        try:
+            source.rename(target)  # atomic: a second confirmation finds no file
+        except FileNotFoundError:
+            raise ConflictError(
+                "This upload was confirmed or cancelled meanwhile.",
+                rule="upload_state",
+                fix="Open the import's page again.",
+            ) from None
+        kind = params.get("kind")
+        work = self._import_work(
+            principal, target, kind=kind, partial=False, check=False, confirms=job_id
+        )
+        parameters = {
+            "kind": kind,
+            "partial": False,
+            "file_type": params.get("file_type"),
+            "bytes": params.get("bytes"),
+            "check": False,
+            "confirms": job_id,
+        }
+        return self._submit(principal, "import", parameters, work, job_id=new_id)
+
+    def discard_upload(self, session: Session, principal: Principal, job_id: str) -> bool:
+        """Remove the kept file of a checked upload (cancel); whether there was one."""
+        job = self._visible(session, principal, job_id)
+        if job.kind != "import":
+            raise _not_found()
+        path = self._upload_of(job)
+        if path is None:
+            return False
+        path.unlink(missing_ok=True)
+        return True
+
+    def purge_expired_uploads(self, *, now: float | None = None) -> int:
+        """Remove kept upload files older than :data:`UPLOAD_HOURS`; how many were."""
+        if not self.folder.is_dir():
+            return 0
+        limit = (now if now is not None else time.time()) - UPLOAD_HOURS * 3600
+        count = 0
+        for suffix in IMPORT_SUFFIXES:
+            for path in self.folder.glob(f"*/input{suffix}"):
+                try:
+                    if path.stat().st_mtime < limit:
+                        path.unlink()
+                        count += 1
+                except FileNotFoundError:
+                    continue
+        return count
+
+    def report_rows(
+        self, session: Session, principal: Principal, job_id: str, *, limit: int = 200
+    ) -> tuple[list[dict[str, Any]], int]:
+        """The first ``limit`` rejected cells of an import job's report (row, column, value,
+        rule, messages) and how many there are in all."""
+        import pandas as pd
+
+        path = self.report(session, principal, job_id)
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        rows = [{str(k): v for k, v in rec.items()} for rec in frame.head(limit).to_dict("records")]
+        return rows, len(frame)
 
     def submit_snapshot(
         self, principal: Principal, *, as_of: dt.date | None = None, label: str | None = None
@@ -401,16 +547,42 @@ class JobRunner:
         spec: str,
         snapshot_id: str,
         year: int | None = None,
+        spec_file: BinaryIO | None = None,
+        by: tuple[str, ...] = (),
     ) -> str:
-        """Measure a recorded snapshot under a built-in spec in the background; the full
-        table is written as CSV, the headline measures are the result."""
+        """Measure a recorded snapshot under a built-in spec (or an uploaded TOML spec,
+        ``spec_file``, read and checked before the job is queued) in the background; the full
+        table is written as CSV, the headline measures are the result. ``by`` adds groups
+        (``county``, ``township``); groups of fewer than ``DONGXI_MIN_CELL`` units are
+        suppressed in the stored table (:func:`dongxi.services.measurement.suppress_small`)."""
         require_submit(principal, "measurement")
         from dongxi.measure import builtin_specs, load_spec
-        from dongxi.services.measurement import measure_snapshot
+        from dongxi.services.measurement import GROUPS, measure_snapshot, suppress_small
         from dongxi.store._jobs import snapshot_folder
         from dongxi.tables import write_table
 
-        if spec not in builtin_specs():
+        for name in by:
+            if name not in GROUPS:
+                raise InputError(
+                    "Unknown grouping of a measurement.",
+                    column="by",
+                    value=name,
+                    rule="by",
+                    fix=f"Use one of: {', '.join(GROUPS)}.",
+                )
+        job_id = uuid.uuid4().hex
+        loaded = None
+        if spec_file is not None:
+            folder = self._job_folder(job_id)
+            spec_path = folder / "spec.toml"
+            try:
+                _private_copy(spec_file, spec_path, limit=self.settings.max_input_bytes)
+                loaded = load_spec(spec_path)
+            except BaseException:
+                shutil.rmtree(folder, ignore_errors=True)
+                raise
+            spec = loaded.name
+        elif spec not in builtin_specs():
             raise InputError(
                 "Unknown measurement spec.",
                 column="spec",
@@ -420,10 +592,12 @@ class JobRunner:
             )
         folder = snapshot_folder(session, snapshot_id)
         if folder is None:
+            if loaded is not None:
+                shutil.rmtree(self.folder / job_id, ignore_errors=True)
             raise NotFoundError(
                 "No such snapshot.", fix="Take a snapshot first (POST /api/v1/jobs/snapshots)."
             )
-        job_id = uuid.uuid4().hex
+        min_cell = self.settings.min_cell
 
         def work(
             progress: Callable[[str, int, int | None], None],
@@ -432,18 +606,69 @@ class JobRunner:
             outcome = measure_snapshot(
                 principal=principal,
                 snapshot=Path(folder),
-                spec=load_spec(spec),
+                spec=loaded if loaded is not None else load_spec(spec),
                 year=year,
+                by=by,
                 source=f"snapshot {snapshot_id}",
             )
             out = self._job_folder(job_id) / "measures.csv"
-            written = write_table(outcome.result, out, option="result")
+            table = suppress_small(outcome.result, min_cell) if by else outcome.result
+            written = write_table(table, out, option="result")
             written.chmod(_FILE_MODE)
             progress("measurement", 1, 1)
             return {"year": outcome.year, "headline": outcome.headline()}, written
 
-        parameters = {"spec": spec, "snapshot_id": snapshot_id, "year": year}
+        parameters = {
+            "spec": spec,
+            "snapshot_id": snapshot_id,
+            "year": year,
+            "uploaded_spec": loaded is not None,
+            "by": list(by),
+        }
         return self._submit(principal, "measurement", parameters, work, job_id=job_id)
+
+    def result_download(
+        self, session: Session, principal: Principal, job_id: str, *, suffix: str
+    ) -> Path:
+        """The stored table of a succeeded measurement job as ``.csv`` (the stored file) or
+        ``.xlsx`` (written once beside it, 0600)."""
+        from dongxi.tables import write_table
+
+        table = self.result_table(session, principal, job_id)  # checks owner and state
+        job = self._visible(session, principal, job_id)
+        stored = Path(str(job.result_file))
+        if suffix == ".csv":
+            return stored
+        if suffix != ".xlsx":
+            raise InputError(
+                "A result downloads as CSV or XLSX.",
+                column="format",
+                value=suffix,
+                rule="file_type",
+                fix="Ask for .csv or .xlsx.",
+            )
+        target = stored.with_suffix(".xlsx")
+        if not target.is_file():
+            write_table(table, target, option="result", private=True)
+        return target
+
+    def result_table(self, session: Session, principal: Principal, job_id: str) -> pd.DataFrame:
+        """The stored table of a succeeded measurement job (``NotFoundError`` otherwise)."""
+        import pandas as pd
+
+        job = self._visible(session, principal, job_id)
+        path = Path(job.result_file) if job.kind == "measurement" and job.result_file else None
+        if job.state != "succeeded" or path is None or not path.is_file():
+            raise NotFoundError(
+                "This job has no result table.",
+                fix="Only a measurement that succeeded has one; see the job's state.",
+            )
+        text = {"spec": str, "by": str, "group": str, "measure": str, "indicator": str}
+        frame = pd.read_csv(path, dtype=text, keep_default_na=False, encoding="utf-8-sig")
+        for column in frame.columns:
+            if column not in text:
+                frame[column] = pd.to_numeric(frame[column], errors="coerce")
+        return frame
 
     def submit_matching_round(
         self, principal: Principal, *, method: str = "stable", after: str | None = None

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EXAMPLE",
+    "GROUPS",
     "HEADLINE",
     "MeasureOutcome",
     "SnapshotTables",
@@ -37,12 +38,18 @@ __all__ = [
     "person_frame",
     "read_snapshot",
     "spec_params",
+    "suppress_small",
 ]
 
 #: ``--data example``: the bundled synthetic example.
 EXAMPLE = "example"
 #: The measures a summary shows first (the rest: decomposition, popsh, … are in the full table).
 HEADLINE = ("M0", "H", "A", "FGT0", "FGT1", "FGT2", "Watts", "Gini")
+#: Groupings of a snapshot's measurement: the column added to each person's row → the number
+#: of leading digits of the village code it keeps.
+GROUPS = {"county": 6, "township": 9}
+#: The columns of a result that a suppressed group does not show.
+_SUPPRESSED = ("estimate", "se", "ci_low", "ci_high", "n")
 #: The tables of a snapshot a measurement reads.
 SNAPSHOT_TABLES = ("households", "people", "income")
 
@@ -336,8 +343,12 @@ def measure_snapshot(
     tables = read.tables
     if year is None:
         year = latest_year(tables)
+    frame = person_frame(tables, year)
+    for name in by:
+        if name in GROUPS and name not in frame.columns:
+            frame[name] = frame["village_code"].astype(str).str[: GROUPS[name]]
     return _measure(
-        person_frame(tables, year),
+        frame,
         spec=spec,
         source=source or str(read.folder),
         year=year,
@@ -351,6 +362,23 @@ def measure_snapshot(
         out=None,
         units_out=None,
     )
+
+
+def suppress_small(result: pd.DataFrame, min_cell: int) -> pd.DataFrame:
+    """``result`` with the groups of fewer than ``min_cell`` units blanked (estimate, SE,
+    interval and the count itself), marked in a ``suppressed`` column. The overall rows (no
+    ``by``) are kept: they cover the whole snapshot."""
+    import numpy as np
+
+    out = result.copy()
+    grouped = out["by"].astype(str) != ""
+    n = out["n"].astype(float)
+    small = grouped & (n > 0) & (n < min_cell)
+    for column in _SUPPRESSED:
+        if column in out.columns:
+            out[column] = out[column].astype(float).where(~small, np.nan)
+    out["suppressed"] = small
+    return out
 
 
 #: The income column whose line varies by year (the only parameter allowed to vary by round).

@@ -466,3 +466,53 @@ def household_counts(
             (str(r.division), str(r.status), r.category, int(r.households), int(r.people))
             for r in session.execute(query).all()
         ]
+
+
+def newest_income_year(session: Session) -> int | None:
+    """The newest year of the income ledger (``None`` when it is empty)."""
+    with translate_errors("Reading income years"):
+        value = session.scalar(sa.select(sa.func.max(Income.year)))
+    return None if value is None else int(value)
+
+
+def income_poverty_counts(
+    session: Session, *, year: int, line: float, digits: int
+) -> list[tuple[str, str, str | None, int, int]]:
+    """(division, group, ``None``, households, people) over the whole registry per division of
+    ``digits`` digits: ``group`` is ``below_line`` (per-capita net income of ``year`` below
+    ``line``), ``at_or_above_line``, or ``no_income`` (no income record of that year). Shaped as
+    :func:`household_counts` so that the same protection applies."""
+    people = (
+        sa.select(Person.household_code, sa.func.count().label("n"))
+        .group_by(Person.household_code)
+        .subquery()
+    )
+    income = (
+        sa.select(Income.household_code, Income.net_income_per_capita)
+        .where(Income.year == year)
+        .subquery()
+    )
+    division = sa.func.substr(Household.village_code, 1, digits)
+    group = sa.case(
+        (income.c.household_code.is_(None), "no_income"),
+        (income.c.net_income_per_capita < line, "below_line"),
+        else_="at_or_above_line",
+    )
+    query = (
+        sa.select(
+            division.label("division"),
+            group.label("grp"),
+            sa.func.count().label("households"),
+            sa.func.coalesce(sa.func.sum(people.c.n), 0).label("people"),
+        )
+        .select_from(Household)
+        .outerjoin(income, income.c.household_code == Household.household_code)
+        .outerjoin(people, people.c.household_code == Household.household_code)
+        .group_by(division, group)
+        .order_by(division, group)
+    )
+    with translate_errors("Counting households by income"):
+        return [
+            (str(r.division), str(r.grp), None, int(r.households), int(r.people))
+            for r in session.execute(query).all()
+        ]

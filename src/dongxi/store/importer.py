@@ -368,8 +368,13 @@ def import_frames(
     protector: IdProtector | None = None,
     sources: Mapping[Kind, str] | None = None,
     effective_date: dt.date | None = None,
+    check: bool = False,
 ) -> dict[Kind, ImportResult]:
     """Import several kinds in one transaction (in :data:`IMPORT_ORDER`).
+
+    With ``check`` every table is validated against the registry exactly as for an import
+    (inside the same locked transaction) and nothing is written: the results say what would
+    be rejected, with ``written`` false and no counts of created or updated rows.
 
     Without ``partial``, any rejected row in any table means nothing at all is written.
     Columns may be canonical names or Chinese headers. ``sources`` names where each kind's table
@@ -415,7 +420,7 @@ def import_frames(
                         source=source,
                         actor=actor,
                         partial=partial,
-                        write=not failed,
+                        write=not (failed or check),
                         pending=pending,
                         regions_cache=regions_cache,
                         progress=progress,
@@ -423,12 +428,14 @@ def import_frames(
                         effective_date=effective_date,
                     )
                     results[kind] = result
+                    if check:  # later tables are judged as if this one had been written
+                        pending.setdefault(kind, set()).update(_keys_of(kind, canon))
                     if result.errors and not partial:
                         failed = True
                         # keep validating the rest so the report is complete; pretend the
                         # rejected table's keys exist so later tables are judged on their own.
                         pending.setdefault(kind, set()).update(_keys_of(kind, canon))
-                if failed:
+                if failed or check:
                     trans.rollback()
                     for result in results.values():
                         result.created = result.updated = result.unchanged = 0

@@ -20,6 +20,7 @@ from fastapi.templating import Jinja2Templates
 from dongxi import vocab
 from dongxi.api.deps import COOKIE, DbSession, csrf_token, get_principal
 from dongxi.errors import DongxiError, InputError
+from dongxi.localtime import local_time
 from dongxi.services import accounts
 from dongxi.services import households as use
 from dongxi.services.accounts import AuthenticationError
@@ -94,6 +95,7 @@ def render(
             "t": (lambda zh, en: en if lang == "en" else zh),
             "label": (lambda vocabulary, code: _label(lang, vocabulary, code)),
             "place": place_name,
+            "local_time": local_time,
             **context,
         },
         status_code=status_code,
