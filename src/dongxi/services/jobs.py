@@ -256,6 +256,7 @@ class JobRunner:
         return self.settings.data_dir / "jobs"
 
     def _job_folder(self, job_id: str) -> Path:
+        self.folder.parent.mkdir(parents=True, exist_ok=True)  # DONGXI_DATA_DIR, if new
         for path in (self.folder, self.folder / job_id):
             path.mkdir(mode=_FOLDER_MODE, exist_ok=True)
             path.chmod(_FOLDER_MODE)
