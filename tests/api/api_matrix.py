@@ -359,4 +359,72 @@ LISTS: Cases = {
 }
 
 
-EXPECTED: Cases = {**AUTH, **REGISTRY, **CHANGES, **JOBS, **LISTS, **PAGES}
+IMPORTERS = {"admin", "county_officer", "village_officer"}
+MEASURERS = {"admin", "county_officer", "analyst", "east_office"}
+SNAPSHOTTERS = {"admin", "county_officer", "analyst"}
+
+
+def _work_page(roles: set[str], status: int) -> Callable[[str], int]:
+    """A work page: no session → 303 to /login; a role without the permission → 403 page;
+    otherwise ``status`` (404 for a job that is not one's own, 422 for a refused form)."""
+
+    def expect(role: str) -> int:
+        if role == "anonymous":
+            return 303
+        return status if role in roles else 403
+
+    return expect
+
+
+# The forms are sent without their file (422 once the permission passed), so no job starts;
+# tests/e2e/test_work_pages.py runs them in a browser.
+WORK_PAGES: Cases = {
+    ("GET", "/overview"): [
+        (lambda w: ("GET", "/overview", None), _work_page(EVERYONE, 200)),
+        (lambda w: ("GET", "/overview?by=township&year=2020", None), _work_page(EVERYONE, 200)),
+    ],
+    ("GET", "/imports"): [(lambda w: ("GET", "/imports", None), _work_page(IMPORTERS, 200))],
+    ("POST", "/imports"): [
+        (lambda w: ("POST", "/imports", {"kind": "households"}), _work_page(IMPORTERS, 422))
+    ],
+    ("GET", "/imports/{job_id}"): [
+        (lambda w: ("GET", f"/imports/{_NO_JOB}", None), _work_page(IMPORTERS, 404))
+    ],
+    ("GET", "/imports/{job_id}/status"): [
+        (lambda w: ("GET", f"/imports/{_NO_JOB}/status", None), _work_page(IMPORTERS, 404))
+    ],
+    ("GET", "/imports/{job_id}/errors.csv"): [
+        (lambda w: ("GET", f"/imports/{_NO_JOB}/errors.csv", None), _work_page(IMPORTERS, 404))
+    ],
+    ("POST", "/imports/{job_id}/confirm"): [
+        (lambda w: ("POST", f"/imports/{_NO_JOB}/confirm", {"x": "1"}), _work_page(IMPORTERS, 404))
+    ],
+    ("POST", "/imports/{job_id}/cancel"): [
+        (lambda w: ("POST", f"/imports/{_NO_JOB}/cancel", {"x": "1"}), _work_page(IMPORTERS, 404))
+    ],
+    ("GET", "/measure"): [(lambda w: ("GET", "/measure", None), _work_page(MEASURERS, 200))],
+    ("POST", "/measure"): [
+        (
+            lambda w: ("POST", "/measure", {"spec": "china_official", "snapshot_id": "none"}),
+            _work_page(MEASURERS, 422),
+        )
+    ],
+    ("POST", "/measure/snapshots"): [
+        (
+            lambda w: ("POST", "/measure/snapshots", {"label": "x" * 201}),
+            _work_page(SNAPSHOTTERS, 422),
+        )
+    ],
+    ("GET", "/measure/{job_id}"): [
+        (lambda w: ("GET", f"/measure/{_NO_JOB}", None), _work_page(MEASURERS, 404))
+    ],
+    ("GET", "/measure/{job_id}/status"): [
+        (lambda w: ("GET", f"/measure/{_NO_JOB}/status", None), _work_page(MEASURERS, 404))
+    ],
+    ("GET", "/measure/{job_id}/result.{fmt}"): [
+        (lambda w: ("GET", f"/measure/{_NO_JOB}/result.csv", None), _work_page(MEASURERS, 404))
+    ],
+}
+
+
+EXPECTED: Cases = {**AUTH, **REGISTRY, **CHANGES, **JOBS, **LISTS, **PAGES, **WORK_PAGES}

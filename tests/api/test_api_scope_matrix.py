@@ -170,9 +170,15 @@ def _routes() -> list[tuple[str, str]]:
         for path, operations in app.openapi()["paths"].items()
         for method in operations
     }
+    from dongxi.web import import_pages, measure_pages, overview_pages
     from dongxi.web.pages import router as pages
 
-    for route in [*app.routes, *pages.routes]:  # the pages are outside the schema
+    work = [
+        *overview_pages.router.routes,
+        *import_pages.router.routes,
+        *measure_pages.router.routes,
+    ]
+    for route in [*app.routes, *pages.routes, *work]:  # the pages are outside the schema
         if isinstance(route, APIRoute):
             found |= {(m, route.path) for m in route.methods - {"HEAD"}}
     return sorted(found)

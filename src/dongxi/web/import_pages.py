@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Path, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from dongxi.api.deps import DbSession
@@ -22,6 +22,7 @@ from dongxi.errors import DongxiError, NotFoundError
 from dongxi.intake.columns import KINDS
 from dongxi.services.imports import parse_kind
 from dongxi.services.jobs import UPLOAD_HOURS, JobView
+from dongxi.services.principal import Principal
 from dongxi.settings import get_settings
 from dongxi.web._work import Runner, job_words
 from dongxi.web.pages import PagePrincipal, language, render
@@ -50,21 +51,27 @@ KIND_LABELS: dict[str, tuple[str, str]] = dict(
 SHOWN_ERRORS = 200
 
 
+def _importer(me: PagePrincipal) -> Principal:
+    """The logged-in principal, refused (403) unless it may import (checked before the body)."""
+    me.require("registry:import")
+    return me
+
+
+Importer = Annotated[Principal, Depends(_importer)]
+
+
 def _kinds(lang: str) -> list[tuple[str, str]]:
     pick = 1 if lang == "en" else 0
     return [(k, KIND_LABELS[k][pick]) for k in KINDS]
 
 
-def _imports(runner: Runner, db: DbSession, me: PagePrincipal) -> list[JobView]:
+def _imports(runner: Runner, db: DbSession, me: Importer) -> list[JobView]:
     return [j for j in runner.list(db, me, limit=50) if j.kind == "import"]
 
 
 @router.get("/imports")
-def imports_page(
-    request: Request, db: DbSession, me: PagePrincipal, runner: Runner
-) -> HTMLResponse:
+def imports_page(request: Request, db: DbSession, me: Importer, runner: Runner) -> HTMLResponse:
     """The upload form and one's recent imports."""
-    me.require("registry:import")
     lang = language(request)
     jobs = _imports(runner, db, me)
     return render(
@@ -84,13 +91,12 @@ def imports_page(
 def upload(
     request: Request,
     db: DbSession,
-    me: PagePrincipal,
+    me: Importer,
     runner: Runner,
     file: Annotated[UploadFile, File()],
     kind: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
     """Save the file privately and check it in a background job; to the job's page."""
-    me.require("registry:import")
     lang = language(request)
     try:
         if kind:
@@ -128,7 +134,7 @@ def _upload_error(exc: DongxiError, lang: str) -> str:
 
 
 def _job_context(
-    request: Request, db: DbSession, me: PagePrincipal, runner: Runner, job_id: str
+    request: Request, db: DbSession, me: Importer, runner: Runner, job_id: str
 ) -> dict[str, Any]:
     lang = language(request)
     job = runner.get(db, me, job_id)
@@ -169,10 +175,9 @@ def _failure(job: JobView, lang: str) -> str | None:
 
 @router.get("/imports/{job_id}")
 def import_job(
-    request: Request, job_id: JobId, db: DbSession, me: PagePrincipal, runner: Runner
+    request: Request, job_id: JobId, db: DbSession, me: Importer, runner: Runner
 ) -> HTMLResponse:
     """An import: its progress, then its validation report and the confirm / cancel forms."""
-    me.require("registry:import")
     lang = language(request)
     context = _job_context(request, db, me, runner, job_id)
     return render(
@@ -186,10 +191,9 @@ def import_job(
 
 @router.get("/imports/{job_id}/status")
 def import_status(
-    request: Request, job_id: JobId, db: DbSession, me: PagePrincipal, runner: Runner
+    request: Request, job_id: JobId, db: DbSession, me: Importer, runner: Runner
 ) -> HTMLResponse:
     """The progress block alone (polled by htmx); once the job ended, htmx reloads the page."""
-    me.require("registry:import")
     lang = language(request)
     job = runner.get(db, me, job_id)
     response = render(
@@ -208,9 +212,8 @@ def import_status(
 
 
 @router.get("/imports/{job_id}/errors.csv")
-def import_errors(job_id: JobId, db: DbSession, me: PagePrincipal, runner: Runner) -> FileResponse:
+def import_errors(job_id: JobId, db: DbSession, me: Importer, runner: Runner) -> FileResponse:
     """The error file: every rejected cell (file, row, column, value, rule, zh, en), CSV."""
-    me.require("registry:import")
     path = runner.report(db, me, job_id)
     return FileResponse(
         path, media_type="text/csv; charset=utf-8", filename=f"import-errors-{job_id[:8]}.csv"
@@ -218,15 +221,14 @@ def import_errors(job_id: JobId, db: DbSession, me: PagePrincipal, runner: Runne
 
 
 @router.post("/imports/{job_id}/confirm")
-def confirm(job_id: JobId, db: DbSession, me: PagePrincipal, runner: Runner) -> RedirectResponse:
+def confirm(job_id: JobId, db: DbSession, me: Importer, runner: Runner) -> RedirectResponse:
     """Import a cleanly checked upload (a new job); to its page."""
     new_id = runner.confirm_import(db, me, job_id)
     return RedirectResponse(f"/imports/{new_id}", status_code=303)
 
 
 @router.post("/imports/{job_id}/cancel")
-def cancel(job_id: JobId, db: DbSession, me: PagePrincipal, runner: Runner) -> RedirectResponse:
+def cancel(job_id: JobId, db: DbSession, me: Importer, runner: Runner) -> RedirectResponse:
     """Remove the kept upload; back to the imports."""
-    me.require("registry:import")
     runner.discard_upload(db, me, job_id)
     return RedirectResponse("/imports", status_code=303)

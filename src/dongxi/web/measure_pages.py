@@ -13,12 +13,12 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Path, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from dongxi.api.deps import DbSession
 from dongxi.errors import DongxiError, InputError, NotFoundError
-from dongxi.services.jobs import JobView
+from dongxi.services.jobs import JobView, require_submit
 from dongxi.services.principal import Principal
 from dongxi.services.reference import list_snapshots
 from dongxi.services.regions import place_name
@@ -38,6 +38,22 @@ SHOWN = {
     "FGT1": ("贫困距指数 FGT1", "poverty gap FGT1"),
     "FGT2": ("平方贫困距 FGT2", "squared gap FGT2"),
 }
+
+
+def _measurer(me: PagePrincipal) -> Principal:
+    """The logged-in principal, refused (403) unless it may measure (checked before the body)."""
+    me.require("measure:run")
+    return me
+
+
+def _snapshotter(me: PagePrincipal) -> Principal:
+    """The logged-in principal, refused (403) unless it may take snapshots."""
+    require_submit(me, "snapshot")
+    return me
+
+
+Measurer = Annotated[Principal, Depends(_measurer)]
+Snapshotter = Annotated[Principal, Depends(_snapshotter)]
 
 
 def _snapshots(db: DbSession, me: Principal) -> list[dict[str, Any]] | None:
@@ -83,11 +99,8 @@ def _form(
 
 
 @router.get("/measure")
-def measure_page(
-    request: Request, db: DbSession, me: PagePrincipal, runner: Runner
-) -> HTMLResponse:
+def measure_page(request: Request, db: DbSession, me: Measurer, runner: Runner) -> HTMLResponse:
     """The form: spec, snapshot, year; one's recent measurements and snapshots."""
-    me.require("measure:run")
     return _form(request, db, me, runner)
 
 
@@ -101,7 +114,7 @@ def _error_words(exc: DongxiError, lang: str) -> str:
 def run_measure(
     request: Request,
     db: DbSession,
-    me: PagePrincipal,
+    me: Measurer,
     runner: Runner,
     snapshot_id: Annotated[str, Form(min_length=1, max_length=40, pattern=r"^[0-9A-Za-z_.:-]+$")],
     spec: Annotated[str, Form(max_length=100)] = "",
@@ -109,7 +122,6 @@ def run_measure(
     spec_file: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
     """Queue a measurement by county; to the job's page."""
-    me.require("measure:run")
     lang = language(request)
     upload = spec_file if spec_file is not None and spec_file.filename else None
     try:
@@ -144,7 +156,7 @@ def _year(text: str) -> int | None:
 @router.post("/measure/snapshots")
 def take_snapshot(
     db: DbSession,
-    me: PagePrincipal,
+    me: Snapshotter,
     runner: Runner,
     label: Annotated[str, Form(max_length=200)] = "",
 ) -> RedirectResponse:
@@ -196,10 +208,9 @@ def _tables(
 
 @router.get("/measure/{job_id}")
 def measure_job(
-    request: Request, job_id: JobId, db: DbSession, me: PagePrincipal, runner: Runner
+    request: Request, job_id: JobId, db: DbSession, me: Measurer, runner: Runner
 ) -> HTMLResponse:
     """A measurement (or snapshot) job: progress, then the tables and the chart."""
-    me.require("measure:run")
     lang = language(request)
     job = runner.get(db, me, job_id)
     if job.kind not in ("measurement", "snapshot"):
@@ -224,10 +235,9 @@ def measure_job(
 
 @router.get("/measure/{job_id}/status")
 def measure_status(
-    request: Request, job_id: JobId, db: DbSession, me: PagePrincipal, runner: Runner
+    request: Request, job_id: JobId, db: DbSession, me: Measurer, runner: Runner
 ) -> HTMLResponse:
     """The progress block alone (polled by htmx); once the job ended, htmx reloads the page."""
-    me.require("measure:run")
     lang = language(request)
     job = runner.get(db, me, job_id)
     response = render(
@@ -247,10 +257,9 @@ def measure_status(
 
 @router.get("/measure/{job_id}/result.{fmt}")
 def measure_download(
-    job_id: JobId, fmt: str, db: DbSession, me: PagePrincipal, runner: Runner
+    job_id: JobId, fmt: str, db: DbSession, me: Measurer, runner: Runner
 ) -> FileResponse:
     """The result table (small counties suppressed) as CSV or XLSX."""
-    me.require("measure:run")
     if fmt not in ("csv", "xlsx"):
         raise NotFoundError("No such download.", fix="Use result.csv or result.xlsx.")
     path = runner.result_download(db, me, job_id, suffix=f".{fmt}")
