@@ -172,16 +172,24 @@ def _login(page: Any, base: str, user: str) -> None:
         page.press("#password", "Enter")
 
 
-def _wait_for(page: Any, text: str, timeout: float = 60) -> None:
+def _wait_for(page: Any, text: str, timeout: float = 90) -> None:
     """Until ``text`` is in the page's main part: htmx reloads the page when the job ends; the
     plain refresh link is followed too (as a reader without JavaScript would)."""
+    from playwright.sync_api import Error
+
+    url = page.url
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if text in page.inner_text("main"):
-            return
-        time.sleep(0.5)
-        if text not in page.inner_text("main"):
-            page.reload()
+        try:
+            if text in page.inner_text("main", timeout=5000):
+                return
+        except Error:  # the page was being reloaded by htmx
+            pass
+        time.sleep(1)
+        try:
+            page.goto(url, wait_until="domcontentloaded")
+        except Error:
+            continue
     raise AssertionError(f"{text!r} did not appear: {page.inner_text('main')[:500]}")
 
 
