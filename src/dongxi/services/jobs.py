@@ -448,7 +448,6 @@ class JobRunner:
             raise ConflictError(
                 "This upload cannot be imported: it was not checked cleanly, or it was already "
                 "imported, cancelled or expired.",
-                rule="upload_state",
                 fix="Upload the file again.",
             )
         source = self._upload_of(job)
@@ -460,7 +459,6 @@ class JobRunner:
         except FileNotFoundError:
             raise ConflictError(
                 "This upload was confirmed or cancelled meanwhile.",
-                rule="upload_state",
                 fix="Open the import's page again.",
             ) from None
         kind = params.get("kind")
