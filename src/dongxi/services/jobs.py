@@ -572,13 +572,13 @@ class JobRunner:
         job_id = uuid.uuid4().hex
         loaded = None
         if spec_file is not None:
-            folder = self._job_folder(job_id)
-            spec_path = folder / "spec.toml"
+            spec_folder = self._job_folder(job_id)
+            spec_path = spec_folder / "spec.toml"
             try:
                 _private_copy(spec_file, spec_path, limit=self.settings.max_input_bytes)
                 loaded = load_spec(spec_path)
             except BaseException:
-                shutil.rmtree(folder, ignore_errors=True)
+                shutil.rmtree(spec_folder, ignore_errors=True)
                 raise
             spec = loaded.name
         elif spec not in builtin_specs():

@@ -202,7 +202,7 @@ def _tables(
         elif by == "county":
             row["group"] = str(rec["group"])
             row["place"] = place_name(str(rec["group"]))
-            counties.setdefault(row["measure"], []).append(row)
+            counties.setdefault(str(rec["measure"]), []).append(row)
     return {"overall": overall, "counties": counties}
 
 
