@@ -381,13 +381,13 @@ class JobRunner:
                     check=check,
                 )
             except BaseException:
-                if not check:  # a failed import's file is not kept either
+                if check or confirms is not None:  # nothing left to confirm: not kept
                     source.unlink(missing_ok=True)
                 raise
             if outcome.report is not None:
                 outcome.report.chmod(_FILE_MODE)
-            if not check or outcome.errors:  # imported, or nothing to confirm: not kept
-                source.unlink(missing_ok=True)
+            if confirms is not None or (check and outcome.errors):
+                source.unlink(missing_ok=True)  # imported, or nothing to confirm: not kept
             kinds = {
                 str(k): {
                     "rows": r.rows,
