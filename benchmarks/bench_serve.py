@@ -258,7 +258,7 @@ def server(kind: str, url: str, port: int) -> Iterator[None]:
     try:
         import httpx2
 
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # start-up of 2 workers on a loaded machine
         path = "/readyz" if kind == "service" else "/docs"
         while True:
             try:
