@@ -220,6 +220,20 @@ def admin_token(url: str) -> str:
     return token
 
 
+def page_session(url: str) -> str:
+    """A browser session (the cookie's value) of the benchmark's administrator, for the pages."""
+    from dongxi.services import accounts
+    from dongxi.store.db import make_engine, session_scope
+
+    engine = make_engine(url)
+    with session_scope(engine) as session:
+        started = accounts.start_session(
+            session, username="bench-admin", password="bench password 1234"
+        )
+    engine.dispose()
+    return started.session_id
+
+
 # --------------------------------------------------------------------------- servers
 def free_port() -> int:
     with socket.socket() as s:
@@ -244,7 +258,7 @@ def server(kind: str, url: str, port: int) -> Iterator[None]:
     try:
         import httpx2
 
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # start-up of 2 workers on a loaded machine
         path = "/readyz" if kind == "service" else "/docs"
         while True:
             try:
@@ -268,29 +282,50 @@ def server(kind: str, url: str, port: int) -> Iterator[None]:
 
 # --------------------------------------------------------------------------- load
 async def load(
-    port: int, token: str | None, data: dict[str, list[str]], users: int, seconds: float, seed: int
+    port: int,
+    token: str | None,
+    data: dict[str, list[str]],
+    users: int,
+    seconds: float,
+    seed: int,
+    *,
+    think: float = 2.0,
+    cookie: str | None = None,
 ) -> dict[str, Any]:
-    """``users`` looping users for ``seconds`` (after a 5 s warm-up); latencies per operation."""
+    """``users`` looping users for ``seconds`` (after a 5 s warm-up); latencies per operation.
+
+    Each user waits ``think`` seconds on average (uniformly 0.5–1.5 × ``think``) between one
+    answer and its next request, as a person reading a page does; ``think=0`` is the saturation
+    test (every user sends its next request the moment the last one is answered). With ``cookie``
+    (a browser session of the service), a third of the list and household requests are the
+    server-rendered pages (``/households``, ``/households/{code}``) instead of the JSON API.
+    """
     import httpx2
 
     base = f"http://{HOST}:{port}"
     headers = {"Authorization": f"Bearer {token}"} if token else {}
+    cookies = {"dongxi_session": cookie} if cookie else None
     limits = httpx2.Limits(max_connections=users, max_keepalive_connections=users)
-    lat: dict[str, list[float]] = {"list": [], "name": [], "id": [], "household": []}
+    lat: dict[str, list[float]] = {
+        "list": [], "name": [], "id": [], "household": [], "list page": [], "household page": []
+    }  # fmt: skip
     errors: dict[str, int] = {}
     warm_until = time.monotonic() + 5
     stop_at = warm_until + seconds
 
     async def user(client: Any, rng: random.Random) -> None:
+        if think:  # users arrive spread over one think time, not all in the same millisecond
+            await asyncio.sleep(rng.uniform(0, think))
         while (now := time.monotonic()) < stop_at:
             pick = rng.random()
             i = rng.randrange(len(data["codes"]))
+            page = cookie is not None and rng.random() < 1 / 3
             if pick < 0.4:
-                op = "list"
+                op = "list page" if page else "list"
                 params = {"region": data["regions"][i]}
                 if rng.random() < 0.5:
                     params["after"] = data["codes"][i]
-                req = client.get("/api/v1/households", params=params)
+                req = client.get("/households" if page else "/api/v1/households", params=params)
             elif pick < 0.6:
                 op, req = (
                     "name",
@@ -301,6 +336,8 @@ async def load(
                     "id",
                     client.post("/api/v1/people/search", json={"id_number": data["ids"][i]}),
                 )
+            elif page:
+                op, req = "household page", client.get(f"/households/{data['codes'][i]}")
             else:
                 op, req = "household", client.get(f"/api/v1/households/{data['codes'][i]}")
             t0 = time.perf_counter()
@@ -317,9 +354,11 @@ async def load(
                 lat[op].append(elapsed)
             else:
                 errors[key] = errors.get(key, 0) + 1
+            if think:
+                await asyncio.sleep(rng.uniform(0.5 * think, 1.5 * think))
 
     async with httpx2.AsyncClient(
-        base_url=base, headers=headers, limits=limits, timeout=30
+        base_url=base, headers=headers, cookies=cookies, limits=limits, timeout=30
     ) as client:
         await asyncio.gather(*(user(client, random.Random(seed + k)) for k in range(users)))
     return {"latency": lat, "errors": errors, "seconds": seconds}
@@ -339,10 +378,10 @@ def report(name: str, result: dict[str, Any], load_before: tuple[float, ...]) ->
         f"({len(every) / result['seconds']:.0f}/s), {n_err} errors {result['errors'] or ''}; "
         f"load average before {load_before[0]:.2f}, after {os.getloadavg()[0]:.2f}"
     )
-    print(f"  {'operation':<10} {'n':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
-    for op, values in [*lat.items(), ("all", every)]:
+    print(f"  {'operation':<15} {'n':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
+    for op, values in [*((k, v) for k, v in lat.items() if v), ("all", every)]:
         print(
-            f"  {op:<10} {len(values):>7,} {pct(values, 0.5):>8.1f} {pct(values, 0.95):>8.1f} "
+            f"  {op:<15} {len(values):>7,} {pct(values, 0.5):>8.1f} {pct(values, 0.95):>8.1f} "
             f"{pct(values, 0.99):>8.1f}"
         )
 
@@ -353,15 +392,22 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=2.0,
+        help="mean seconds a user waits between an answer and its next request (0: saturation)",
+    )
     parser.add_argument("--url", help="an existing registry built by this script (--keep)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     parser.add_argument("--only", choices=("service", "floor"), help="run one side only")
     args = parser.parse_args()
-    if not 1 <= args.users <= 500 or not 1 <= args.seconds <= 600:
-        parser.error("--users must be 1..500 and --seconds 1..600")
+    if not 1 <= args.users <= 500 or not 1 <= args.seconds <= 600 or not 0 <= args.think <= 30:
+        parser.error("--users must be 1..500, --seconds 1..600 and --think 0..30")
     print(
         f"{platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores, "
-        f"load average {os.getloadavg()[0]:.2f}; {args.users} users, {args.seconds:.0f} s each",
+        f"load average {os.getloadavg()[0]:.2f}; {args.users} users, {args.seconds:.0f} s each, "
+        f"think time {args.think:g} s",
         flush=True,
     )
     if (
@@ -386,6 +432,7 @@ def main() -> None:
         else:
             token = os.environ.get("DONGXI_BENCH_TOKEN") or admin_token(url)
         data = samples(url, 5000, args.seed)
+        cookie = page_session(url)
         sides = [args.only] if args.only else ["service", "floor"]
         for kind in sides:
             port = free_port()
@@ -399,6 +446,8 @@ def main() -> None:
                         args.users,
                         args.seconds,
                         args.seed,
+                        think=args.think,
+                        cookie=cookie if kind == "service" else None,
                     )
                 )
             name = "dongxi serve --workers 2" if kind == "service" else "floor (plain FastAPI)"

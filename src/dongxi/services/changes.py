@@ -411,8 +411,8 @@ def request_detail(
     """One request in scope with its diff (current and proposed value of each field); showing
     the record's values is an audited read."""
     principal.require("registry:read")
-    from dongxi.store._changelog import record_change
     from dongxi.store._changes import get_request
+    from dongxi.store._read_audit import audit_read
     from dongxi.store._repository import changed_fields_since
 
     request = get_request(session, request_id=request_id, scope=principal.scope)
@@ -432,10 +432,9 @@ def request_detail(
     if record is not None and request.state == "submitted" and version != request.base_version:
         moved = changed_fields_since(session, record, request.base_version)
     if record is not None:
-        record_change(
+        audit_read(
             session.connection(),
             actor=principal.actor,
-            action="read",
             entity=request.entity,
             key=request.entity_key,
             after={"via": f"{via}:change_request:{request.id}"},

@@ -115,15 +115,10 @@ def list_households(
 
 
 def _audit_read(session: Session, principal: Principal, entity: str, key: str, via: str) -> None:
-    from dongxi.store._changelog import record_change
+    from dongxi.store._read_audit import audit_read
 
-    record_change(
-        session.connection(),
-        actor=principal.actor,
-        action="read",
-        entity=entity,
-        key=key,
-        after={"via": via},
+    audit_read(
+        session.connection(), actor=principal.actor, entity=entity, key=key, after={"via": via}
     )
 
 

@@ -189,12 +189,11 @@ def list_proposals(
     page = make_page(rows, limit, present, lambda r: str(r[0].proposal_id))
     if partner_only and page.items:
         # names leave the west's administration: the disclosure is audited, proposal by proposal
-        from dongxi.store._changelog import record_change
+        from dongxi.store._read_audit import audit_read
 
-        record_change(
+        audit_read(
             session.connection(),
             actor=principal.actor,
-            action="read",
             entity="match_proposals",
             key=run_id,
             after={"via": "api", "proposals": [p["proposal_id"] for p in page.items]},

@@ -58,6 +58,7 @@ __all__ = [
     "canonical_json",
     "canonical_json_columns",
     "change_history",
+    "holds_chain_lock",
     "prepare_created",
     "record_change",
     "record_changes",
@@ -442,6 +443,7 @@ def _append(
         postgres = connection.dialect.name == "postgresql"
         if postgres:
             connection.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK})
+            connection.info[_LOCKED_BY] = connection.get_transaction()
         else:
             # take SQLite's write lock before reading the chain's head (a statement that
             # changes no row still starts the write transaction, and waits for other writers)
@@ -460,6 +462,17 @@ def _append(
             _seal_head(connection, stamp)
     log.info("change log: %d %s entries for %s", written, action, entity)
     return written
+
+
+#: ``connection.info`` key: the transaction that took the chain's lock (held until it ends).
+_LOCKED_BY = "dongxi.change_log_locked_by"
+
+
+def holds_chain_lock(connection: Connection) -> bool:
+    """True when ``connection``'s current transaction holds the change log's lock (PostgreSQL):
+    it has appended entries, and the lock is released only when it ends."""
+    locked_by = connection.info.get(_LOCKED_BY)
+    return locked_by is not None and locked_by is connection.get_transaction()
 
 
 def _head(connection: Connection) -> tuple[int, str] | None:

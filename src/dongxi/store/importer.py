@@ -356,6 +356,34 @@ def _begin_waiting(conn: Connection, kinds: list[Kind], wait: float) -> RootTran
     return trans
 
 
+#: New rows after which an import refreshes the planner's statistics of the tables it wrote.
+ANALYZE_AFTER_ROWS = 10_000
+
+
+def _refresh_statistics(conn: Connection, results: Mapping[Kind, ImportResult]) -> None:
+    """``ANALYZE`` the tables of a committed import that created many rows.
+
+    Without statistics the planner of a freshly loaded table guesses, and PostgreSQL scans every
+    household for one page of a list until autovacuum analyzes the table (minutes later).
+    Outside the import's transaction: statistics are no part of the data, and a failure here
+    leaves the import committed.
+    """
+    tables = [
+        TABLE_KINDS[kind].name
+        for kind, result in results.items()
+        if result.created >= ANALYZE_AFTER_ROWS
+    ]
+    if not tables:
+        return
+    tables.append("change_log")
+    try:
+        with conn.begin():
+            for table in tables:
+                conn.exec_driver_sql(f'ANALYZE "{table}"')
+    except sa.exc.SQLAlchemyError:  # statistics only: the import itself is committed
+        log.warning("import: ANALYZE of %s failed; the planner keeps its old statistics", tables)
+
+
 def import_frames(
     engine: Engine,
     frames: Mapping[Kind, pd.DataFrame],
@@ -444,6 +472,7 @@ def import_frames(
                     trans.commit()
                     for result in results.values():
                         result.written = True
+                    _refresh_statistics(conn, results)
             except BaseException:
                 if trans.is_active:
                     trans.rollback()

@@ -238,6 +238,9 @@ class Person(Versioned, Timestamped, Base):
             "months_worked IS NULL OR months_worked BETWEEN 0 AND 12", name="months_worked"
         ),
         sa.UniqueConstraint("household_code", "member_no"),
+        # search by name or its beginning (LIKE 'x%'): text_pattern_ops makes PostgreSQL's index
+        # usable for prefixes whatever the database's collation
+        sa.Index("ix_people_name", "name", postgresql_ops={"name": "text_pattern_ops"}),
     )
 
     id_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
