@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +28,9 @@ DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 # session-wide keys, set before any test module reads the settings (subprocesses inherit them)
 os.environ["DONGXI_ENCRYPTION_KEY"] = secrets.token_urlsafe(32)
 os.environ["DONGXI_LOOKUP_KEY"] = secrets.token_urlsafe(32)
+# the default data folder (jobs' files, the default SQLite registry) is a temporary one, so that
+# no test leaves files in the working directory; tests that need a folder of their own set it
+os.environ["DONGXI_DATA_DIR"] = tempfile.mkdtemp(prefix="dongxi-test-data-")
 
 
 def _shared_dir() -> Path:
