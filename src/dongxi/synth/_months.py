@@ -432,18 +432,26 @@ def extend(
     # expansion above used the year of onset's contribution for every later month (assumption)
 
     # ---- monthly net income ---------------------------------------------------------------------
-    wage_m = np.maximum(wage - wage_loss.reshape(n_h, horizon), 0.0)
-    farm_m = farm * (1.0 - np.clip(farm_loss.reshape(n_h, horizon), 0.0, 1.0))
-    del wage_loss, farm_loss
-    wage_m = np.round(wage_m, 2)
-    farm_m = np.round(farm_m, 2)
-    costs = np.round(costs, 2)
-    rest = np.round(rest, 2)
-    net = np.round(wage_m + farm_m + rest - costs, 2)
-    medical_m = np.round(medical.reshape(n_h, horizon), 2)
-    schooling_m = np.round(schooling.reshape(n_h, horizon), 2)
-    disaster_m = np.round(disaster.reshape(n_h, horizon), 2)
-    del medical, schooling, disaster
+    # in place: at a million people each of these arrays holds 20 million months
+    wage_m = wage
+    wage_m -= wage_loss.reshape(n_h, horizon)
+    np.maximum(wage_m, 0.0, out=wage_m)
+    del wage_loss
+    farm_m = farm
+    kept = farm_loss.reshape(n_h, horizon)
+    np.clip(kept, 0.0, 1.0, out=kept)
+    np.subtract(1.0, kept, out=kept)
+    farm_m *= kept
+    del farm_loss, kept
+    for part in (wage_m, farm_m, costs, rest, medical, schooling, disaster):
+        np.round(part, 2, out=part)
+    net = wage_m + farm_m
+    net += rest
+    net -= costs
+    np.round(net, 2, out=net)
+    medical_m = medical.reshape(n_h, horizon)
+    schooling_m = schooling.reshape(n_h, horizon)
+    disaster_m = disaster.reshape(n_h, horizon)
 
     # ---- rounds: people's states, incomes from the months, recorded monitoring ------------------
     rounds: dict[int, RoundArrays] = {}
