@@ -109,13 +109,16 @@ def pairing_rows() -> list[dict[str, Any]]:
                 "note": "; ".join(notes),
             }
         )
-    later = {pair["west_city_code"]: pair for pair in regions.pairings(2021).to_dict("records")}
+    later: dict[str, dict[str, str]] = {
+        str(p["west_city_code"]): {str(k): str(v) for k, v in p.items()}
+        for p in regions.pairings(2021).to_dict("records")
+    }
     for county in regions.poverty_counties().to_dict("records"):
-        pair = later.get(county["west_city_code"])
-        if pair is None:
+        found = later.get(str(county["west_city_code"]))
+        if found is None:
             continue
-        start, end = _period(pair["period"])
-        moved = pair["east_city_code"] != county["east_city_code"]
+        start, end = _period(found["period"])
+        moved = found["east_city_code"] != county["east_city_code"]
         notes = [
             f"category {county['category']}",
             "east partner known at city level only (2021 adjustment)",
@@ -124,15 +127,15 @@ def pairing_rows() -> list[dict[str, Any]]:
             notes.append(f"helped by {county['east_city_name']} until 2020")
         rows.append(
             {
-                "east_code": pair["east_city_code"],
-                "east_name": pair["east_city_name"],
+                "east_code": found["east_city_code"],
+                "east_name": found["east_city_name"],
                 "west_code": county["county_code_2023"],
                 "west_name": county["county_name_2023"],
                 "level": "county",
                 "period_start": start,
                 "period_end": end,
-                "confidence": pair["confidence"] or None,
-                "source": pair["source"] or None,
+                "confidence": found["confidence"] or None,
+                "source": found["source"] or None,
                 "note": "; ".join(notes),
             }
         )
