@@ -21,7 +21,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from dongxi.errors import ConflictError, InputError
 from dongxi.services.principal import Principal
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from dongxi.store.case_models import Notice, NoticeObjection
 
 __all__ = [
+    "NOTICE_LIST_HEADERS",
     "NoticeDetail",
     "NoticeEntry",
     "NoticeView",
@@ -41,9 +43,11 @@ __all__ = [
     "create_notice",
     "list_notices",
     "notice_detail",
+    "notice_list_table",
     "object_to",
     "publish_case",
     "resolve_objection",
+    "write_notice_list",
 ]
 
 _ID_LIKE = re.compile(r"[0-9]{17}[0-9Xx]")
@@ -426,3 +430,40 @@ def close_notice(session: Session, principal: Principal, *, notice_id: int) -> N
             fix="Close it when its window has ended.",
         )
     return _view(store.close_notice(session, notice, actor=principal.actor, closed_on=now))
+
+
+#: Columns of the printable list of a notice (the village board's): masked, nothing else.
+NOTICE_LIST_HEADERS = {"no": "序号", "household_code": "户编号", "head_name": "户主姓名",
+                       "village": "所在村"}  # fmt: skip
+
+
+def notice_list_table(detail: NoticeDetail) -> Any:
+    """The printable list of a notice as a table (Chinese headers): number, household code, the
+    head's name and the village; never an ID number, income, cause or health."""
+    import pandas as pd
+
+    from dongxi.services.regions import place_name
+
+    return pd.DataFrame(
+        [
+            {
+                "序号": i,
+                "户编号": h.household_code,
+                "户主姓名": h.head_name,
+                "所在村": place_name(h.village_code),
+            }
+            for i, h in enumerate(detail.households, start=1)
+        ],
+        columns=list(NOTICE_LIST_HEADERS.values()),
+    )
+
+
+def write_notice_list(
+    session: Session, principal: Principal, *, notice_id: int, out: Path
+) -> tuple[Path, int]:
+    """Write a notice's printable list (CSV or XLSX); an audited read."""
+    from dongxi.tables import write_table
+
+    detail = notice_detail(session, principal, notice_id=notice_id, via="cli")
+    frame = notice_list_table(detail)
+    return write_table(frame, out, option="--out"), len(frame)
