@@ -87,3 +87,48 @@ def test_a_notice_from_the_command_line(
     board = pd.read_csv(out, dtype=str, encoding="utf-8-sig")
     assert list(board.columns) == ["序号", "户编号", "户主姓名", "所在村"]
     assert board["户编号"].tolist() == [second]
+
+
+def test_department_alerts_open_warning_cases(
+    registry: tuple[str, str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url, first, _ = registry
+    data = generate(households=30, seed=5, years=(2019,))
+    people = data.rounds[2019].people
+    codes = data.rounds[2019].households["household_code"].astype(str).tolist()
+    third = codes[2]  # matched by a member's ID number (its keyed hash)
+    member = people[people["household_code"] == third].iloc[0]
+    bad = tmp_path / "bad.csv"
+    pd.DataFrame(
+        {"部门": ["医保局", "税务局"], "户编号": [codes[3], None], "身份证号": [None, None],
+         "预警日期": ["2026-10-01", "2026-10-02"], "预警类型": ["大额医疗支出", "x"]}
+    ).to_csv(bad, index=False)  # fmt: skip
+    report = tmp_path / "report.csv"
+    assert main(["monitor", "alerts", str(bad), "--report", str(report), "--url", url]) == 1
+    rejected = pd.read_csv(report, dtype=str, encoding="utf-8-sig")
+    assert set(rejected["rule"]) == {"domain", "alert_subject"}
+    assert set(rejected["row"]) == {"3"}
+    good = tmp_path / "alerts.csv"
+    pd.DataFrame(
+        {
+            "部门": ["医保局", "民政局", "应急管理局", "教育局"],
+            "户编号": [codes[3], None, first, "NO-SUCH"],
+            "身份证号": [None, str(member["id_number"]), None, None],
+            "预警日期": ["2026-10-01"] * 4,
+            "预警类型": ["大额医疗支出", "申请低保", "房屋受灾", "辍学"],
+            "金额(元)": [52000, None, None, None],
+        }
+    ).to_csv(good, index=False)
+    capsys.readouterr()
+    assert main(["monitor", "alerts", str(good), "--url", url]) == 0
+    said = capsys.readouterr().out
+    # the first household already has a case (opened by the first test, or opened here earlier)
+    assert "4 alerts" in said and "rows 5" in said
+    out = tmp_path / "cases.csv"
+    assert main(["monitor", "cases", "--out", str(out), "--url", url]) == 0
+    table = pd.read_csv(out, dtype=str, encoding="utf-8-sig")
+    alerts = table[table["发现渠道"] == "部门筛查预警"]
+    assert {codes[3], third} <= set(alerts["户编号"])
+    assert set(alerts["当前环节"]) == {"预警"}
+    assert main(["monitor", "alerts", str(good), "--url", url]) == 0  # again: nothing new
+    assert "0 cases opened" in capsys.readouterr().out

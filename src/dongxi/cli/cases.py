@@ -119,8 +119,41 @@ def _open_command(
     console().print(f"case {view.id} opened: {view.state_zh}; next step due {view.step_due_on}")
 
 
+def _alerts_command(
+    file: Annotated[Path, typer.Argument(help="The department's alert file (.csv or .xlsx).")],
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Write the rejected cells here.")
+    ] = None,
+    actor: ActorOption = None,
+    url: UrlOption = None,
+) -> None:
+    """Import a department's alerts: open a 'warning' case for each household not in a case."""
+    from dongxi.services import cases
+
+    outcome = cases.import_department_alerts(
+        principal=operator(actor), file=file, report=report, url=url
+    )
+    out = console()
+    if outcome.errors:
+        out.print(f"{len(outcome.errors)} cells rejected in {outcome.rows} rows; nothing opened")
+        for error in outcome.errors[:20]:
+            out.print(f"  row {error.row}, {error.column}: {error.message_zh}", markup=False)
+        if outcome.report is not None:
+            out.print(f"report written to {outcome.report}")
+        raise typer.Exit(1)
+    out.print(
+        f"{outcome.rows} alerts: {len(outcome.opened)} cases opened, "
+        f"{len(outcome.already_open)} households already in a case, "
+        f"{len(outcome.unmatched_rows)} alerts matching no household in scope"
+        + (f" (rows {', '.join(map(str, outcome.unmatched_rows[:20]))})"
+           if outcome.unmatched_rows else "")
+    )  # fmt: skip
+
+
 def register_monitor(monitor_app: typer.Typer) -> None:
-    """Add ``cases``, ``overdue``, ``advance`` and ``open`` to the ``monitor`` group."""
+    """Add ``cases``, ``overdue``, ``advance``, ``open`` and ``alerts`` to the ``monitor``
+    group."""
+    monitor_app.command("alerts")(_alerts_command)
     monitor_app.command("cases")(_cases_command)
     monitor_app.command("overdue")(_overdue_command)
     monitor_app.command("advance")(_advance_command)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dongxi.errors import ConflictError, InputError
 from dongxi.services.principal import Principal
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CASE_HEADERS",
     "OVERDUE_HEADERS",
+    "AlertImport",
     "CaseDetail",
     "CaseView",
     "Step",
@@ -42,6 +43,7 @@ __all__ = [
     "cases_table",
     "export_cases",
     "export_overdue",
+    "import_department_alerts",
     "list_cases",
     "open_case",
     "overdue_table",
@@ -553,3 +555,122 @@ def advance_case(
 
     with registry(url, engine=engine) as opened, session_scope(opened) as session:
         return advance(session, principal, case_id=case_id, to=to, comment=comment, on_date=on_date)
+
+
+@dataclass(frozen=True)
+class AlertImport:
+    """What an import of department alerts did: the rows read, the rejected cells (nothing is
+    opened when there are any), the cases opened, and the alerts left: households already in an
+    open case, and alerts naming no household of the registry in the principal's scope (by row)."""
+
+    rows: int
+    errors: list[Any]
+    opened: list[int] = field(default_factory=list)
+    already_open: list[str] = field(default_factory=list)
+    unmatched_rows: list[int] = field(default_factory=list)
+    report: Path | None = None
+
+
+def _iso_day(value: Any) -> str:
+    """A date cell as ISO text."""
+    return str(value)[:10]
+
+
+def _alert_source(row: dict[str, Any]) -> str:
+    from dongxi import vocab
+
+    parts = [
+        vocab.DEPARTMENTS.zh.get(str(row["department"]), str(row["department"])),
+        _iso_day(row["alert_date"]),
+        str(row["alert_kind"]),
+    ]
+    amount = row["amount"]
+    if amount is not None and amount == amount:  # NaN is not equal to itself
+        parts.append(f"{float(amount):,.0f}元")
+    return " ".join(parts)[:500]
+
+
+def import_department_alerts(
+    *,
+    principal: Principal,
+    file: Path,
+    report: Path | None = None,
+    url: str | None = None,
+    engine: Engine | None = None,
+) -> AlertImport:
+    """Read a department's alert file (CSV/XLSX, Chinese headers: 部门, 户编号 or 身份证号,
+    预警日期, 预警类型, 金额(元), 详情), check every cell like any import, and open a case in
+    state 'warning' (channel department_alert) for each household named that has no open case.
+
+    All or nothing: with rejected cells nothing is opened (the report, if given, lists them).
+    ID numbers are matched by their keyed hash, never decrypted, and never stored here.
+    """
+    principal.require("monitor:open")
+    from dongxi.errors import NotFoundError
+    from dongxi.intake.headers import check_header_row, to_canonical
+    from dongxi.intake.validate import validate_frame
+    from dongxi.outputs import output_file
+    from dongxi.pii.protect import get_protector
+    from dongxi.services._registry import registry
+    from dongxi.services.imports import write_report
+    from dongxi.store import _cases as store
+    from dongxi.store.db import session_scope
+    from dongxi.tables import read_sheets
+
+    if report is not None:
+        output_file(report, option="--report", inputs=[file])
+    sheets = [s for s in read_sheets(Path(file)) if not s.empty]
+    if len(sheets) != 1:
+        raise InputError(
+            "An alert file holds one table (one sheet with data).", file=Path(file).name,
+            rule="sheets", fix="Keep the alerts on one sheet.",
+        )  # fmt: skip
+    check_header_row(sheets[0].frame)
+    frame, headers = to_canonical(sheets[0].frame, "department_alerts")
+    for name in ("household_code", "id_number", "amount", "details"):
+        if name not in frame.columns:
+            frame[name] = None
+    checked = validate_frame(
+        frame, kind="department_alerts", headers=headers, hasher=get_protector().hash,
+        file=Path(file).name,
+    )  # fmt: skip
+    if checked.errors:
+        written = write_report(checked.errors, report, inputs=[file]) if report else None
+        return AlertImport(rows=len(frame), errors=list(checked.errors), report=written)
+    rows: list[dict[str, Any]] = [
+        {str(k): v for k, v in r.items()} for r in checked.frame.to_dict("records")
+    ]
+    opened: list[int] = []
+    already: list[str] = []
+    unmatched: list[int] = []
+    with registry(url, engine=engine) as opened_engine, session_scope(opened_engine) as session:
+        by_hash = store.households_by_id_hash(
+            session, [str(r["id_hash"]) for r in rows if r["id_hash"] is not None]
+        )
+        seen: set[str] = set()
+        for row in rows:
+            code = row["household_code"] if isinstance(row["household_code"], str) else None
+            if code is None and row["id_hash"] is not None:
+                code = by_hash.get(str(row["id_hash"]))
+            if code is None:
+                unmatched.append(int(row["_row"]))
+                continue
+            if code in seen:
+                continue
+            seen.add(code)
+            if store.households_in_open_cases(session, [code]):
+                already.append(code)
+                continue
+            try:
+                view = open_case(
+                    session, principal, household_code=code, procedure="identification",
+                    channel="department_alert", source=_alert_source(row),
+                )  # fmt: skip
+            except NotFoundError:  # not in the registry, or outside the principal's scope
+                seen.discard(code)
+                unmatched.append(int(row["_row"]))
+                continue
+            opened.append(view.id)
+    return AlertImport(
+        rows=len(rows), errors=[], opened=opened, already_open=already, unmatched_rows=unmatched
+    )

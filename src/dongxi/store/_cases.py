@@ -23,12 +23,14 @@ from dongxi.store._changelog import record_change
 from dongxi.store.base import utcnow
 from dongxi.store.case_models import CaseTransition, MonitoringCase
 from dongxi.store.db import translate_errors
+from dongxi.store.models import Person
 from dongxi.store.scope import Scope
 
 __all__ = [
     "add_case",
     "case_history",
     "get_case",
+    "households_by_id_hash",
     "households_in_open_cases",
     "list_cases",
     "move_case",
@@ -232,3 +234,17 @@ def move_case(
         session.flush()
         _log(session, case, actor=actor, action="step", before=before, comment=comment)
     return case
+
+
+def households_by_id_hash(session: Session, hashes: Iterable[str]) -> dict[str, str]:
+    """Keyed hash of an ID number → the household of that person (no number is decrypted)."""
+    wanted = sorted(set(hashes))
+    out: dict[str, str] = {}
+    with translate_errors("Reading people"):
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            rows = session.execute(
+                sa.select(Person.id_hash, Person.household_code).where(Person.id_hash.in_(chunk))
+            )
+            out.update({str(h): str(c) for h, c in rows})
+    return out
