@@ -222,6 +222,23 @@ class Settings(BaseSettings):
             "measurements, matching rounds); further jobs wait in the queue."
         ),
     )
+    notice_days: int = Field(
+        default=7,
+        ge=1,
+        le=60,
+        description=(
+            "Days a public notice (公示) stays open for objections when its window is not given; "
+            "a notice cannot be closed before its window ends or while an objection is open."
+        ),
+    )
+    procedures_file: Path | None = Field(
+        default=None,
+        description=(
+            "An office's own procedures file (TOML, the shape of the package's "
+            "`monitor/data/procedures.toml`: states, steps, roles, deadlines); unset: the "
+            "package's."
+        ),
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="WARNING",
         description="Logging level of the dongxi command line (`--debug` sets DEBUG).",

@@ -18,7 +18,10 @@ from typing import NamedTuple
 
 __all__ = [
     "BATCHES",
+    "CASE_PROCEDURES",
     "CAUSES",
+    "DEPARTMENTS",
+    "DISCOVERY_CHANNELS",
     "EDUCATION",
     "EMPLOYMENT",
     "FUND_SOURCES",
@@ -29,6 +32,9 @@ __all__ = [
     "LABOUR_CAPACITY",
     "MEASURE_STATUSES",
     "MONITORING_CATEGORIES",
+    "NOTICE_KINDS",
+    "NOTICE_STATES",
+    "OBJECTION_STATES",
     "PAIRING_LEVELS",
     "PARTNER_KINDS",
     "POLICY_STATUSES",
@@ -318,4 +324,52 @@ USER_ROLES = Vocabulary(
         "analyst": ("分析人员", "analyst"),
         "auditor": ("审计人员", "auditor"),
     },
+)
+#: The procedures a monitoring case follows (states, steps and deadlines:
+#: ``dongxi/monitor/data/procedures.toml``).
+CASE_PROCEDURES = Vocabulary(
+    "case procedure",
+    {
+        "identification": ("监测对象识别纳入", "identification (entering monitoring)"),
+        "risk_removal": ("风险消除", "risk removal (leaving monitoring)"),
+        "exit": ("脱贫退出", "exit from poverty"),
+    },
+)
+#: How a household at risk was found (防返贫动态监测的发现渠道).
+DISCOVERY_CHANNELS = Vocabulary(
+    "discovery channel",
+    {
+        "self_declaration": ("农户自主申报", "self-declaration"),
+        "cadre_sweep": ("干部排查", "cadre sweep"),
+        "department_alert": ("部门筛查预警", "department alert"),
+        "risk_score": ("风险评分", "risk score"),
+    },
+)
+#: Departments that send alerts (行业部门数据比对预警).
+DEPARTMENTS = Vocabulary(
+    "department",
+    {
+        "medical_insurance": ("医保部门", "medical insurance"),
+        "civil_affairs": ("民政部门", "civil affairs"),
+        "education": ("教育部门", "education"),
+        "housing": ("住建部门", "housing"),
+        "human_resources": ("人社部门", "human resources"),
+        "emergency_management": ("应急管理部门", "emergency management"),
+    },
+)
+#: What a public notice (公示/公告) publishes.
+NOTICE_KINDS = Vocabulary(
+    "notice kind",
+    {
+        "identification": ("贫困户识别", "identification"),
+        "exit": ("脱贫退出", "exit from poverty"),
+        "monitoring_entry": ("纳入监测对象", "entering monitoring"),
+        "monitoring_exit": ("风险消除（退出监测）", "leaving monitoring"),
+    },
+)
+NOTICE_STATES = Vocabulary(
+    "notice state", {"open": ("公示中", "open"), "closed": ("已结束", "closed")}
+)
+OBJECTION_STATES = Vocabulary(
+    "objection state", {"open": ("待处理", "open"), "resolved": ("已处理", "resolved")}
 )

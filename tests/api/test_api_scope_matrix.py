@@ -18,6 +18,7 @@ from api_fixtures import ADMIN
 from api_matrix import EXPECTED
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from monitoring_world import monitoring_world
 from sqlalchemy.engine import Engine
 
 from dongxi.api.app import create_app
@@ -68,8 +69,14 @@ def world(api_registry: Engine) -> dict[str, Any]:
         home=(home_village, str(home["household_code"].iloc[0])),
         away=(str(away["village_code"].iloc[0]), str(away["household_code"].iloc[0])),
     )
+    monitoring = monitoring_world(
+        api_registry,
+        home_code=str(home["household_code"].iloc[0]),
+        away_code=str(away["household_code"].iloc[0]),
+    )
     return {
         **requests,
+        **monitoring,
         "home_village": home_village,
         "home_county": home_county,
         "home_code": str(home["household_code"].iloc[0]),
@@ -170,13 +177,14 @@ def _routes() -> list[tuple[str, str]]:
         for path, operations in app.openapi()["paths"].items()
         for method in operations
     }
-    from dongxi.web import import_pages, measure_pages, overview_pages
+    from dongxi.web import import_pages, measure_pages, notice_pages, overview_pages
     from dongxi.web.pages import router as pages
 
     work = [
         *overview_pages.router.routes,
         *import_pages.router.routes,
         *measure_pages.router.routes,
+        *notice_pages.router.routes,
     ]
     for route in [*app.routes, *pages.routes, *work]:  # the pages are outside the schema
         if isinstance(route, APIRoute):

@@ -20,10 +20,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dongxi import __version__
 from dongxi.api.problems import document_problems, register_handlers
-from dongxi.api.routes import auth, changes, health, jobs, lists, registry
+from dongxi.api.routes import auth, changes, health, jobs, lists, monitoring, registry
 from dongxi.services.jobs import JobRunner
 from dongxi.settings import get_settings
-from dongxi.web import STATIC_DIR, import_pages, measure_pages, overview_pages, pages
+from dongxi.web import STATIC_DIR, import_pages, measure_pages, notice_pages, overview_pages, pages
 
 __all__ = ["SECURITY_HEADERS", "create_app"]
 
@@ -127,10 +127,12 @@ def create_app(engine: Engine) -> FastAPI:
     app.include_router(changes.router)
     app.include_router(jobs.router)
     app.include_router(lists.router)
+    app.include_router(monitoring.router)
     app.include_router(pages.router)
     app.include_router(overview_pages.router)
     app.include_router(import_pages.router)
     app.include_router(measure_pages.router)
+    app.include_router(notice_pages.router)
     app.add_exception_handler(pages.LoginRequired, pages.login_required_handler)
 
     generate_schema = app.openapi

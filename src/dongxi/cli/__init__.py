@@ -82,6 +82,7 @@ def _configured_level() -> int:
 def _register_all() -> None:
     from dongxi.cli import (
         audit,
+        cases,
         db,
         demo,
         imports,
@@ -96,6 +97,13 @@ def _register_all() -> None:
 
     for module in (demo, measure, db, imports, synth, market, policy, regions, serve, users, audit):
         module.register(app)
+    # the monitoring group (the `monitor` branch adds sweep/audit to the same group at merge)
+    monitor_app = typer.Typer(
+        name="monitor", help="Relapse-prevention monitoring (防返贫监测).", no_args_is_help=True
+    )
+    cases.register_monitor(monitor_app)
+    app.add_typer(monitor_app)
+    cases.register(app)
 
 
 _register_all()

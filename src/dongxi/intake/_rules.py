@@ -135,6 +135,11 @@ RULES: dict[str, tuple[str, str]] = {
         "Give a household code or a region code (or both).",
     ),
     "date_order": ("结束日期早于开始日期。", "The end date is before the start date."),
+    "alert_subject": (
+        "户编号和身份证号至少填一项。",
+        "Give the household code or the ID number (at least one).",
+    ),
+    "alert_future": ("预警日期晚于今天。", "The alert's date is after today."),
     "duplicate_key": ("与第 {other} 行重复。", "Duplicates row {other}."),
     "duplicate_person": (
         "同一人（身份证号）出现在两个户中（另见{other}）。",

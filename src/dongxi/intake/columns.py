@@ -29,6 +29,7 @@ __all__ = [
     "BOOL_FALSE",
     "BOOL_TRUE",
     "COLUMNS",
+    "FILE_KINDS",
     "KEY_SEPARATOR",
     "KINDS",
     "TABLE_KINDS",
@@ -43,7 +44,17 @@ __all__ = [
     "zh_headers",
 ]
 
-Kind = Literal["households", "people", "income", "income_months", "measures", "partners", "helpers"]
+Kind = Literal[
+    "households",
+    "people",
+    "income",
+    "income_months",
+    "measures",
+    "partners",
+    "helpers",
+    "department_alerts",
+]
+#: The kinds of table the registry stores (import, export, snapshot).
 KINDS: tuple[Kind, ...] = (
     "households",
     "people",
@@ -53,6 +64,10 @@ KINDS: tuple[Kind, ...] = (
     "partners",
     "helpers",
 )
+#: Every kind of file the data dictionary describes: the registry's kinds and the department
+#: alerts (行业部门预警), which are checked like any file and open monitoring cases instead of
+#: being stored as a table (``dongxi.services.cases.import_department_alerts``).
+FILE_KINDS: tuple[Kind, ...] = (*KINDS, "department_alerts")
 ColumnType = Literal["str", "int", "float", "bool", "date", "enum", "codes"]
 
 #: Accepted spellings of booleans (compared after :func:`normalize_text` and lower-casing).
@@ -172,6 +187,23 @@ _LABOUR_ALIASES = {"弱劳动力": "weak", "半劳动力": "weak"}
 _EMPLOYMENT_ALIASES = {"县外省内务工": "migrant_in", "自主创业": "self_employed"}
 _BATCH_ALIASES = {"产业帮扶": "production", "教育帮扶": "education", "社会保障": "social_security"}
 _SIDE_ALIASES = {"广东": "east", "广西": "west"}
+_DEPARTMENT_ALIASES = {
+    "医保局": "medical_insurance",
+    "医疗保障局": "medical_insurance",
+    "医保": "medical_insurance",
+    "民政局": "civil_affairs",
+    "民政": "civil_affairs",
+    "教育局": "education",
+    "教育": "education",
+    "住建局": "housing",
+    "住房和城乡建设局": "housing",
+    "住建": "housing",
+    "人社局": "human_resources",
+    "人力资源和社会保障局": "human_resources",
+    "人社": "human_resources",
+    "应急管理局": "emergency_management",
+    "应急": "emergency_management",
+}
 
 
 def _b(name: str, zh: str, *aliases: str, required: bool = True) -> Column:
@@ -386,6 +418,23 @@ COLUMNS: dict[Kind, tuple[Column, ...]] = {
         Column("side", "东西部", "enum", True, ("所属",), vocab.SIDES, _SIDE_ALIASES),
         Column("region_code", "区划代码", "str", False, ("所在地代码",)),
     ),
+    "department_alerts": (
+        Column(
+            "department",
+            "部门",
+            "enum",
+            True,
+            ("预警部门", "来源部门", "推送部门"),
+            vocab.DEPARTMENTS,
+            _DEPARTMENT_ALIASES,
+        ),
+        Column("household_code", "户编号", "str", False, ("户码", "户编码", "户号")),
+        Column("id_number", "身份证号", "str", False, ("证件号码", "身份证号码", "公民身份号码")),
+        Column("alert_date", "预警日期", "date", True, ("日期", "推送日期", "发生日期")),
+        Column("alert_kind", "预警类型", "str", True, ("预警事项", "类型", "事项")),
+        Column("amount", "金额(元)", "float", False, ("金额", "费用(元)", "自付费用(元)")),
+        Column("details", "详情", "str", False, ("说明", "备注")),
+    ),
 }
 
 
@@ -482,6 +531,11 @@ TABLE_KINDS: dict[Kind, TableKind] = {
     ),
     "partners": _kind("partners", ("partner_code",)),
     "helpers": _kind("helpers", ("helper_id",)),
+    "department_alerts": _kind(
+        "department_alerts",
+        ("department", "household_code", "id_number", "alert_date", "alert_kind"),
+        refers_to=("households",),
+    ),
 }
 
 
@@ -504,7 +558,7 @@ def zh_headers(kind: Kind) -> dict[str, str]:
 
 
 def check_kind(kind: str) -> Kind:
-    if kind not in KINDS:
+    if kind not in FILE_KINDS:
         raise InputError(
             f"Unknown kind of import '{kind}'.",
             value=kind,

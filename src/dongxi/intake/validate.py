@@ -524,6 +524,42 @@ def _partners(out: Collector, t: pd.DataFrame, view: RegistryView) -> None:
     _duplicate_keys(out, t, "partners")
 
 
+def _department_alerts(
+    out: Collector, t: pd.DataFrame, hasher: Callable[[str], str] | None
+) -> None:
+    """A department's alert names a household (its code) or a person (the ID number, checked and
+    kept only as its keyed hash ``id_hash``); its date is not in the future."""
+    from dongxi.pii import idnumber
+
+    ids = t["id_number"]
+    out.add(ids.isna() & t["household_code"].isna(), "alert_subject", "household_code")
+    values = [v if v.__class__ is str else "" for v in ids.to_numpy(dtype=object)]
+    present = ids.notna()
+    problem = pd.Series([None] * len(t), index=t.index, dtype=object)
+    if present.any():
+        problem.loc[present] = idnumber.id_problems([values[i] for i in np.flatnonzero(present)])
+
+    def shown() -> pd.Series:
+        return ids.map(lambda v: mask_id(str(v)), na_action="ignore")
+
+    out.add(problem == "id_format", "id_format", "id_number", shown)
+    out.add(problem == "id_birth_date", "id_date_invalid", "id_number", shown)
+    out.add(problem == "id_checksum", "id_checksum", "id_number", shown)
+    good = present & problem.isna()
+    id_hash = pd.Series([None] * len(t), index=t.index, dtype=object)
+    if hasher is not None and good.any():
+        id_hash.loc[good] = [hasher(values[i]) for i in np.flatnonzero(good)]
+    t["id_hash"] = id_hash
+    t["id_number"] = None  # the clear number goes no further than this check
+    today = pd.Timestamp.now().normalize()
+    out.add(
+        t["alert_date"].notna() & (t["alert_date"] > today + pd.Timedelta(days=1)),
+        "alert_future",
+        "alert_date",
+        t["alert_date"].dt.strftime("%Y-%m-%d"),
+    )
+
+
 def _helpers(out: Collector, t: pd.DataFrame, view: RegistryView) -> None:
     _region_checks(out, t, "region_code", view, village=False)
     _duplicate_keys(out, t, "helpers")
@@ -596,6 +632,8 @@ def validate_frame(
         _measures(out, t, view)
     elif kind == "partners":
         _partners(out, t, view)
+    elif kind == "department_alerts":
+        _department_alerts(out, t, hasher)
     else:
         _helpers(out, t, view)
     out.errors.sort(key=lambda e: e.row or 0)

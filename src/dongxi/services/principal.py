@@ -33,6 +33,11 @@ Permission = Literal[
     "market:answer_seeker",
     "market:answer_partner",
     "audit:read",
+    "monitor:read",
+    "monitor:open",
+    "monitor:advance",
+    "notice:read",
+    "notice:manage",
     "keys:rotate",
     "users:manage",
 ]
@@ -44,6 +49,11 @@ _WEST_OFFICER: frozenset[Permission] = frozenset(
         "registry:import",
         "registry:export",
         "market:answer_seeker",
+        "monitor:read",
+        "monitor:open",
+        "monitor:advance",
+        "notice:read",
+        "notice:manage",
     }
 )
 _SENIOR_OFFICER: frozenset[Permission] = _WEST_OFFICER | {
@@ -64,7 +74,7 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
     "east_partner": frozenset({"market:answer_partner"}),
     "east_office": frozenset({"measure:run"}),
     "analyst": frozenset({"snapshot:create", "measure:run"}),
-    "auditor": frozenset({"registry:read", "audit:read"}),
+    "auditor": frozenset({"registry:read", "audit:read", "monitor:read", "notice:read"}),
 }
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dongxi.store import (  # noqa: F401
     account_models,
+    case_models,
     change_models,
     job_models,
     key_models,

@@ -369,7 +369,7 @@ def _refresh_statistics(conn: Connection, results: Mapping[Kind, ImportResult]) 
     Outside the import's transaction: statistics are no part of the data, and a failure here
     leaves the import committed.
     """
-    tables = [
+    tables: list[str] = [
         TABLE_KINDS[kind].name
         for kind, result in results.items()
         if result.created >= ANALYZE_AFTER_ROWS
