@@ -17,7 +17,7 @@ import pandas as pd
 from dongxi import vocab
 from dongxi.errors import InputError
 from dongxi.monitor._panel import Panel, Window, build_panel, month_index, span_text
-from dongxi.monitor._rules import Rule, Rules, load_rules
+from dongxi.monitor._rules import FocusGroup, Rule, Rules, load_rules
 
 __all__ = [
     "SWEEP_COLUMNS",
@@ -542,7 +542,7 @@ def focus_households(
         else np.array([], dtype=np.int64)
     )
     ok = pos >= 0
-    hits = {}
+    hits: list[tuple[FocusGroup, np.ndarray]] = []
     for g in rules.focus_groups:
         mask = np.zeros(n, dtype=bool)
         for column, values in g.household.items():
@@ -566,14 +566,14 @@ def focus_households(
             mask |= np.bincount(pos[ok], weights=m[ok].astype(float), minlength=n) > 0
         if g.no_labour:
             mask |= facts.labour == 0.0
-        hits[g] = mask
+        hits.append((g, mask))
     any_group = np.zeros(n, dtype=bool)
-    for m in hits.values():
+    for _, m in hits:
         any_group |= m
     rows = np.flatnonzero(any_group)
 
     def joined(attr: str, sep: str) -> list[str]:
-        return [sep.join(getattr(g, attr) for g, m in hits.items() if m[i]) for i in rows]
+        return [sep.join(getattr(g, attr) for g, m in hits if m[i]) for i in rows]
 
     return pd.DataFrame(
         {
