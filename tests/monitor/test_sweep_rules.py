@@ -12,6 +12,7 @@ import pytest
 
 from dongxi.errors import InputError
 from dongxi.monitor import sweep
+
 from .frames import AS_OF, LINE, household, member, months, tables
 
 H = "H1"

@@ -87,6 +87,7 @@ def _register_all() -> None:
         imports,
         market,
         measure,
+        monitor,
         policy,
         regions,
         serve,
@@ -94,7 +95,8 @@ def _register_all() -> None:
         users,
     )
 
-    for module in (demo, measure, db, imports, synth, market, policy, regions, serve, users, audit):
+    modules = (demo, measure, db, imports, synth, market, monitor, policy, regions, serve, users)
+    for module in (*modules, audit):
         module.register(app)
 
 

@@ -21,7 +21,7 @@ No database, no web: :mod:`dongxi.services.monitoring` reads the registry or a s
 
 from __future__ import annotations
 
-from dongxi.monitor._audit import AUDIT_COLUMNS, missed, outside_system
+from dongxi.monitor._audit import AUDIT_COLUMNS, missed, monitoring_exits, outside_system
 from dongxi.monitor._exit import (
     EXIT_COLUMNS,
     area_exit,
@@ -45,6 +45,7 @@ __all__ = [
     "household_exit",
     "load_rules",
     "missed",
+    "monitoring_exits",
     "month_index",
     "month_text",
     "outside_system",

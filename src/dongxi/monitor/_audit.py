@@ -19,7 +19,7 @@ from dongxi.monitor._panel import build_panel, month_index, month_text, span_tex
 from dongxi.monitor._rules import Rules, load_rules
 from dongxi.monitor._sweep import household_facts, yuan
 
-__all__ = ["AUDIT_COLUMNS", "missed", "outside_system"]
+__all__ = ["AUDIT_COLUMNS", "missed", "monitoring_exits", "outside_system"]
 
 #: The columns of an audit's result, in order.
 AUDIT_COLUMNS = ("household_code", "village_code", "finding", "reason_zh", "reason_en", "facts")
@@ -58,7 +58,7 @@ def missed(sweep_rows: pd.DataFrame) -> pd.DataFrame:
     return out[list(AUDIT_COLUMNS)]
 
 
-def _monitoring_exits(history: pd.DataFrame) -> pd.DataFrame:
+def monitoring_exits(history: pd.DataFrame) -> pd.DataFrame:
     """Each change of a household from monitored to not monitored: household_code, date."""
     h = history.copy()
     h["household_code"] = h["household_code"].astype(str)
@@ -171,7 +171,7 @@ def outside_system(
 
 
 def _unstable_exits(facts, status_history, income_months, lines, rules) -> pd.DataFrame:  # type: ignore[no-untyped-def]
-    exits = _monitoring_exits(status_history)
+    exits = monitoring_exits(status_history)
     pos = facts.codes.get_indexer(pd.Index(exits["household_code"]))
     exits = exits[pos >= 0].reset_index(drop=True)
     pos = pos[pos >= 0]

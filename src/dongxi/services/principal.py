@@ -32,6 +32,8 @@ Permission = Literal[
     "market:run",
     "market:answer_seeker",
     "market:answer_partner",
+    "monitor:read",
+    "monitor:audit",
     "audit:read",
     "keys:rotate",
     "users:manage",
@@ -44,6 +46,7 @@ _WEST_OFFICER: frozenset[Permission] = frozenset(
         "registry:import",
         "registry:export",
         "market:answer_seeker",
+        "monitor:read",
     }
 )
 _SENIOR_OFFICER: frozenset[Permission] = _WEST_OFFICER | {
@@ -51,6 +54,7 @@ _SENIOR_OFFICER: frozenset[Permission] = _WEST_OFFICER | {
     "snapshot:create",
     "measure:run",
     "market:run",
+    "monitor:audit",
 }
 
 #: Role → what it may do. Scope (which rows) is separate: it comes with the principal.
@@ -63,8 +67,8 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
     "province_officer": _SENIOR_OFFICER,
     "east_partner": frozenset({"market:answer_partner"}),
     "east_office": frozenset({"measure:run"}),
-    "analyst": frozenset({"snapshot:create", "measure:run"}),
-    "auditor": frozenset({"registry:read", "audit:read"}),
+    "analyst": frozenset({"snapshot:create", "measure:run", "monitor:read"}),
+    "auditor": frozenset({"registry:read", "audit:read", "monitor:read", "monitor:audit"}),
 }
 
 
