@@ -9,13 +9,13 @@ import pytest
 
 from dongxi.cli import main
 
-from .test_service import _policy, snapshot  # noqa: F401  (fixture)
+from .conftest import policy_file
 
 
 def test_sweep_and_audit_commands(
     tmp_path: Path, snapshot: Path, capsys: pytest.CaptureFixture[str]
-) -> None:  # noqa: F811
-    policy = _policy(tmp_path)
+) -> None:
+    policy = policy_file(tmp_path)
     out = tmp_path / "sweep.csv"
     code = main(
         [
@@ -62,7 +62,7 @@ def test_sweep_and_audit_commands(
 
 def test_a_bad_date_is_a_clear_error(
     tmp_path: Path, snapshot: Path, capsys: pytest.CaptureFixture[str]
-) -> None:  # noqa: F811
+) -> None:
     code = main(
         [
             "monitor",

@@ -13,59 +13,11 @@ from dongxi.errors import InputError, NotFoundError, PermissionDeniedError
 from dongxi.services import Principal, Scope
 from dongxi.services.monitoring import audit_monitoring, default_as_of, sweep_monitoring
 
-from .frames import household, measure, member, months
+from .conftest import V1, policy_file
+from .frames import household
 from .snapshot_folder import write_snapshot
 
-# two villages of 隆安县 (Guangxi); the first household is under the line and not monitored
-V1, V2 = "450123100201", "450123101201"
 AS_OF = dt.date(2025, 3, 10)
-
-
-def _policy(tmp_path: Path, line: float = 6000.0) -> Path:
-    path = tmp_path / "policy.csv"
-    path.write_text(
-        "name,scope,value,unit,year,source\n"
-        f"monitoring_line,450000,{line},yuan,2024,test figure\n"
-        f"monitoring_line,450000,{line},yuan,2025,test figure\n",
-        encoding="utf-8",
-    )
-    return path
-
-
-@pytest.fixture
-def snapshot(tmp_path: Path) -> Path:
-    households = pd.DataFrame(
-        [
-            household("A", "escaped", year_exited=2019, village_code=V1),
-            household("B", village_code=V2, housing_grade="D"),
-            household("C", "monitored", monitoring_category="marginal", village_code=V1),
-            household("D", village_code=V2),
-        ]
-    )
-    people = pd.DataFrame(
-        [member("A"), member("B"), member("C", labour_capacity="none"), member("D")]
-    )
-    income = pd.DataFrame(
-        months("A", 450.0) + months("B") + months("C") + months("D", skip=("2024-05",))
-    )
-    history = pd.DataFrame(
-        {
-            "household_code": ["C"],
-            "status": ["monitored"],
-            "monitoring_category": ["marginal"],
-            "effective_date": [dt.date(2023, 5, 1)],
-        }
-    )
-    return write_snapshot(
-        tmp_path / "snap",
-        {
-            "households": households,
-            "people": people,
-            "income_months": income,
-            "measures": pd.DataFrame([measure("B")]),
-            "household_status": history,
-        },
-    )
 
 
 def _read(path: Path, sheet: str | int = 0) -> pd.DataFrame:
@@ -79,7 +31,7 @@ def test_sweep_of_a_snapshot(tmp_path: Path, snapshot: Path) -> None:
         year=2024,
         out=tmp_path / "sweep.xlsx",
         snapshot=snapshot,
-        policy=_policy(tmp_path),
+        policy=policy_file(tmp_path),
         region="450123",
         as_of=AS_OF,
     )
@@ -115,7 +67,7 @@ def test_the_sweep_stays_in_the_callers_scope(tmp_path: Path, snapshot: Path) ->
         year=2024,
         out=tmp_path / "sweep.csv",
         snapshot=snapshot,
-        policy=_policy(tmp_path),
+        policy=policy_file(tmp_path),
         as_of=AS_OF,
     )
     table = pd.read_csv(run.path, dtype=str, encoding="utf-8-sig")
@@ -135,7 +87,7 @@ def test_sweep_permission(tmp_path: Path, snapshot: Path, role: str, allowed: bo
             year=2024,
             out=tmp_path / "s.csv",
             snapshot=snapshot,
-            policy=_policy(tmp_path),
+            policy=policy_file(tmp_path),
             as_of=AS_OF,
         )
 
@@ -153,7 +105,7 @@ def test_audit_of_a_snapshot(tmp_path: Path, snapshot: Path) -> None:
         year=2024,
         out=tmp_path / "audit.xlsx",
         snapshot=snapshot,
-        policy=_policy(tmp_path),
+        policy=policy_file(tmp_path),
         as_of=AS_OF,
     )
     table = _read(run.path)
@@ -175,7 +127,7 @@ def test_a_village_officer_may_not_audit(tmp_path: Path, snapshot: Path) -> None
             year=2024,
             out=tmp_path / "a.csv",
             snapshot=snapshot,
-            policy=_policy(tmp_path),
+            policy=policy_file(tmp_path),
         )
 
 
@@ -194,7 +146,7 @@ def test_output_must_be_xlsx_or_csv(tmp_path: Path, snapshot: Path) -> None:
             year=2024,
             out=tmp_path / "s.json",
             snapshot=snapshot,
-            policy=_policy(tmp_path),
+            policy=policy_file(tmp_path),
         )
 
 
@@ -208,7 +160,7 @@ def test_a_snapshot_without_monthly_income(tmp_path: Path) -> None:
             year=2024,
             out=tmp_path / "s.csv",
             snapshot=folder,
-            policy=_policy(tmp_path),
+            policy=policy_file(tmp_path),
             as_of=AS_OF,
         )
 
