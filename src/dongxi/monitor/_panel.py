@@ -153,16 +153,20 @@ class Panel:
             spending={n: total(n) for n in AMOUNTS[1:]},
         )
 
-    def missing(self, first: int, last: int, rows: np.ndarray) -> list[list[str]]:
-        """The missing months of the window ``first``..``last`` for the households ``rows``."""
-        labels = np.array([month_text(m) for m in range(first, last + 1)], dtype=object)
+    def present_grid(self, first: int, last: int, rows: np.ndarray) -> np.ndarray:
+        """Which months ``first``..``last`` are present, for the households ``rows``."""
         grid = np.zeros((len(rows), last - first + 1), dtype=bool)
         lo, hi = max(first, self.start), min(last, self.start + self.months - 1)
         if hi >= lo:
             grid[:, lo - first : hi - first + 1] = self.present[
                 rows, lo - self.start : hi - self.start + 1
             ]
-        return [list(labels[~row]) for row in grid]
+        return grid
+
+    def missing(self, first: int, last: int, rows: np.ndarray) -> list[list[str]]:
+        """The missing months of the window ``first``..``last`` for the households ``rows``."""
+        labels = np.array([month_text(m) for m in range(first, last + 1)], dtype=object)
+        return [list(labels[~row]) for row in self.present_grid(first, last, rows)]
 
 
 def build_panel(income_months: pd.DataFrame, codes: pd.Index, start: int, months: int) -> Panel:

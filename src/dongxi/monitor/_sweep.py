@@ -10,13 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from dongxi import vocab
 from dongxi.errors import InputError
-from dongxi.monitor._panel import Panel, Window, build_panel, month_index, span_text
+from dongxi.monitor._panel import Panel, Window, build_panel, month_index, month_text, span_text
 from dongxi.monitor._rules import FocusGroup, Rule, Rules, load_rules
 
 __all__ = [
@@ -184,15 +185,30 @@ def yuan(values: np.ndarray) -> list[str]:
 
 def _missing_text(
     panel: Panel, first: int, last: int, rows: np.ndarray
-) -> tuple[list[str], list[str]]:
-    zh, en = [], []
-    for months in panel.missing(first, last, rows):
+) -> tuple[np.ndarray, np.ndarray]:
+    """The missing months of each household ``rows`` as text, written once per pattern of
+    missing months (a few hundred patterns for a province)."""
+    grid = panel.present_grid(first, last, rows)
+    if grid.shape[1] > 62:
+        raise InputError(
+            "The income window is too long (more than 62 months).",
+            column="window_months",
+            fix="Use a window of at most 62 months.",
+        )
+    bits = grid.astype(np.int64) @ (np.int64(1) << np.arange(grid.shape[1], dtype=np.int64))
+    patterns, inverse = np.unique(bits, return_inverse=True)
+    labels = [month_text(m) for m in range(first, last + 1)]
+    zh_p, en_p = [], []
+    for pattern in patterns:
+        months = [labels[j] for j in range(len(labels)) if not (int(pattern) >> j) & 1]
         if len(months) <= 6:
-            zh.append("、".join(months))
-            en.append(", ".join(months))
+            zh_p.append("、".join(months))
+            en_p.append(", ".join(months))
         else:
-            zh.append(f"{months[0]} 至 {months[-1]} 间 {len(months)} 个月")
-            en.append(f"{len(months)} months between {months[0]} and {months[-1]}")
+            zh_p.append(f"{months[0]} 至 {months[-1]} 间 {len(months)} 个月")
+            en_p.append(f"{len(months)} months between {months[0]} and {months[-1]}")
+    zh = np.array(zh_p, dtype=object)[inverse.ravel()]
+    en = np.array(en_p, dtype=object)[inverse.ravel()]
     return zh, en
 
 
@@ -204,7 +220,7 @@ class _Decision:
     undecided: np.ndarray
     zh: np.ndarray  # object arrays, filled where fired | undecided
     en: np.ndarray
-    facts: pd.DataFrame  # one column per fact, all households
+    facts: dict[str, Any]  # fact → an array over all households, or one value for all
 
 
 def _texts(n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -216,8 +232,8 @@ def _undecided_months(
 ) -> None:
     rows = np.flatnonzero(d.undecided)
     zh, en = _missing_text(panel, first, last, rows)
-    d.zh[rows] = [f"无法判断：缺少 {m} 月{what_zh}" for m in zh]
-    d.en[rows] = [f"cannot decide: {what_en} of {m} missing" for m in en]
+    d.zh[rows] = "无法判断：缺少 " + zh + f" 月{what_zh}"
+    d.en[rows] = f"cannot decide: {what_en} of " + en + " missing"
 
 
 def _income(rule: Rule, cur: Window, panel: Panel, line: float) -> _Decision:
@@ -231,7 +247,7 @@ def _income(rule: Rule, cur: Window, panel: Panel, line: float) -> _Decision:
         undecided,
         zh,
         en,
-        pd.DataFrame(
+        dict(
             {
                 "window": span_text(cur.first, cur.last),
                 "months": cur.months,
@@ -265,7 +281,7 @@ def _housing(rule: Rule, households: pd.DataFrame) -> _Decision:
     en[fired] = [f"housing grade {x} (unsafe)" for x in g[fired]]
     zh[~known] = "无法判断：缺少住房安全等级"
     en[~known] = "cannot decide: housing grade missing"
-    return _Decision(fired, ~known, zh, en, pd.DataFrame({"housing_grade": g}))
+    return _Decision(fired, ~known, zh, en, {"housing_grade": g})
 
 
 def _water(rule: Rule, households: pd.DataFrame) -> _Decision:
@@ -289,7 +305,7 @@ def _water(rule: Rule, households: pd.DataFrame) -> _Decision:
         else:
             zh[i] = "无法判断：缺少" + "、".join(names_zh.get(f, f) for f in gaps)
             en[i] = "cannot decide: missing " + ", ".join(gaps)
-    return _Decision(failing, undecided, zh, en, pd.DataFrame(flags))
+    return _Decision(failing, undecided, zh, en, dict(flags))
 
 
 def _spending(rule: Rule, cur: Window, panel: Panel) -> _Decision:
@@ -314,7 +330,7 @@ def _spending(rule: Rule, cur: Window, panel: Panel) -> _Decision:
         undecided,
         zh,
         en,
-        pd.DataFrame(
+        dict(
             {
                 "window": span,
                 "months": cur.months,
@@ -348,7 +364,7 @@ def _income_drop(rule: Rule, cur: Window, prev: Window, panel: Panel, line: floa
         ~decided,
         zh,
         en,
-        pd.DataFrame(
+        dict(
             {
                 "window": s_now,
                 "previous_window": s_before,
@@ -361,8 +377,8 @@ def _income_drop(rule: Rule, cur: Window, prev: Window, panel: Panel, line: floa
     )
     rows = np.flatnonzero(~decided)
     zh_m, en_m = _missing_text(panel, prev.first, cur.last, rows)
-    d.zh[rows] = [f"无法判断：缺少 {m} 月收入" for m in zh_m]
-    d.en[rows] = [f"cannot decide: monthly income of {m} missing" for m in en_m]
+    d.zh[rows] = "无法判断：缺少 " + zh_m + " 月收入"
+    d.en[rows] = "cannot decide: monthly income of " + en_m + " missing"
     return d
 
 
@@ -387,16 +403,21 @@ def _facts_json(facts: pd.DataFrame) -> list[str]:
     return text.rstrip("\n").split("\n")
 
 
-def _status_suffix(f: HouseholdFacts, rows: np.ndarray) -> tuple[list[str], list[str]]:
-    zh, en = [], []
-    for st, y in zip(f.status[rows], f.year_exited[rows], strict=True):
-        if not np.isnan(y):
-            zh.append(f"；{int(y)} 年已脱贫")
-            en.append(f"; exited poverty in {int(y)}")
+def _status_suffix(f: HouseholdFacts, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """ "；2019 年已脱贫" (or the status) for each row, written once per status and year."""
+    status = pd.Series(f.status[rows], dtype=object).fillna("")
+    year = pd.Series(f.year_exited[rows])
+    key = status + "|" + year.fillna(-1).astype(int).astype(str)
+    texts: dict[str, tuple[str, str]] = {}
+    for k in pd.unique(key):
+        st, y = k.rsplit("|", 1)
+        if y != "-1":
+            texts[k] = (f"；{y} 年已脱贫", f"; exited poverty in {y}")
         else:
             label = vocab.HOUSEHOLD_STATUSES.get(st)
-            zh.append(f"；{label.zh}" if label else "")
-            en.append(f"; {label.en}" if label else "")
+            texts[k] = (f"；{label.zh}", f"; {label.en}") if label else ("", "")
+    zh = key.map({k: v[0] for k, v in texts.items()}).to_numpy(dtype=object)
+    en = key.map({k: v[1] for k, v in texts.items()}).to_numpy(dtype=object)
     return zh, en
 
 
@@ -487,22 +508,21 @@ def sweep(
         zh = d.zh[rows].astype(object)
         en = d.en[rows].astype(object)
         s_zh, s_en = _status_suffix(facts, rows)
-        zh = np.array([a + b for a, b in zip(zh, s_zh, strict=True)], dtype=object)
-        en = np.array([a + b for a, b in zip(en, s_en, strict=True)], dtype=object)
+        zh = zh + s_zh
+        en = en + s_en
         excluded = outcome == "exclude"
         zh[excluded] = zh[excluded] + "；未脱贫的建档立卡贫困户按贫困户政策帮扶，不另列监测类别"
         en[excluded] = (
             en[excluded] + "; a registered poor household not yet exited is helped as poor, "
             "in no monitoring category"
         )
-        fact_rows = (
-            d.facts.iloc[rows]
-            .reset_index(drop=True)
-            .assign(
-                status=facts.status[rows],
-                year_exited=facts.year_exited[rows],
-                has_labour=facts.labour[rows],
-            )
+        fact_rows = pd.DataFrame(
+            {
+                **{k: (v[rows] if isinstance(v, np.ndarray) else v) for k, v in d.facts.items()},
+                "status": facts.status[rows],
+                "year_exited": facts.year_exited[rows],
+                "has_labour": facts.labour[rows],
+            }
         )
         frames.append(
             pd.DataFrame(
@@ -512,9 +532,9 @@ def sweep(
                     "rule": rule.code,
                     "outcome": outcome,
                     "category": category,
-                    "reason_zh": zh,
-                    "reason_en": en,
-                    "facts": _facts_json(fact_rows),
+                    "reason_zh": pd.Series(zh, dtype=object),
+                    "reason_en": pd.Series(en, dtype=object),
+                    "facts": pd.Series(_facts_json(fact_rows), dtype=object),
                     "help_kind": help_kind[rows],
                     "in_monitoring": facts.in_monitoring[rows],
                 }
