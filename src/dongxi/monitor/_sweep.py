@@ -165,7 +165,7 @@ def household_facts(
     dropout = any_member(np.isin(values("school_status"), rules.exit.dropout_status))
     return HouseholdFacts(
         codes=codes,
-        village=households["village_code"].astype(str).to_numpy(),
+        village=households["village_code"].astype(str).to_numpy(dtype=object),
         status=status,
         group=group,
         year_exited=year_exited,
@@ -494,6 +494,7 @@ def sweep(
     facts = ev.facts
     frames = []
     help_kind = facts.help_kind
+    code_array = facts.codes.to_numpy(dtype=object)
     for rule in rules.rules:
         d = ev.decisions[rule.code]
         rows = np.flatnonzero(d.fired | d.undecided)
@@ -527,15 +528,15 @@ def sweep(
         frames.append(
             pd.DataFrame(
                 {
-                    "household_code": facts.codes[rows],
-                    "village_code": facts.village[rows],
+                    "household_code": pd.Series(code_array[rows], dtype=object),
+                    "village_code": pd.Series(facts.village[rows], dtype=object),
                     "rule": rule.code,
-                    "outcome": outcome,
-                    "category": category,
+                    "outcome": pd.Series(outcome, dtype=object),
+                    "category": pd.Series(category, dtype=object),
                     "reason_zh": pd.Series(zh, dtype=object),
                     "reason_en": pd.Series(en, dtype=object),
                     "facts": pd.Series(_facts_json(fact_rows), dtype=object),
-                    "help_kind": help_kind[rows],
+                    "help_kind": pd.Series(help_kind[rows], dtype=object),
                     "in_monitoring": facts.in_monitoring[rows],
                 }
             )
