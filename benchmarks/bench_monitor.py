@@ -192,7 +192,7 @@ def main() -> None:
         args.repeat,
     )
     t_engine, engine_set = _time(
-        lambda: engine_income_rule(tables, rules.window_months), args.repeat
+        "engine", lambda: engine_income_rule(tables, rules.window_months), args.repeat
     )
     t_naive, naive_set = _time(
         "naive", lambda: naive_income_rule(tables, rules.window_months), args.repeat

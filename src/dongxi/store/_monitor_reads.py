@@ -24,7 +24,7 @@ from dongxi.store.scope import Scope
 
 __all__ = ["INCOME_MONTHS", "MONITOR_TABLES", "monitoring_tables", "snapshot_tables"]
 
-#: The monthly income table (branch ``post2020``: store model, migration 0008, snapshot file).
+#: The monthly income table (store model, migration 0008, snapshot file ``income_months.parquet``).
 INCOME_MONTHS = "income_months"
 #: The tables the monitoring reads.
 MONITOR_TABLES = ("households", "people", "measures", "household_status", INCOME_MONTHS)
@@ -79,8 +79,6 @@ def monitoring_tables(
     carries the name of each household's head (the caller must be allowed to see names).
     """
     meta = Base.metadata.tables
-    if INCOME_MONTHS not in meta:
-        raise _no_monthly_income("The registry")
     hh = meta["households"]
     where = scope.where_region(hh.c.village_code)
     if region:
