@@ -52,7 +52,8 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
 def _log(engine: Engine, action: str) -> list[dict[str, object]]:
     with engine.connect() as conn:
         rows = conn.execute(
-            sa.text("SELECT actor, after FROM change_log WHERE action = :a ORDER BY seq"), {"a": action}
+            sa.text("SELECT actor, after FROM change_log WHERE action = :a ORDER BY seq"),
+            {"a": action},
         ).all()
     return [{"actor": r[0], **json.loads(r[1])} for r in rows]
 
@@ -60,8 +61,12 @@ def _log(engine: Engine, action: str) -> list[dict[str, object]]:
 def test_sweep_on_the_registry_with_names_for_an_admin(registry: Engine, tmp_path: Path) -> None:
     admin = Principal(name="ad", role="admin", scope=Scope.everything())
     run = sweep_monitoring(
-        principal=admin, year=2024, out=tmp_path / "sweep.xlsx", engine=registry,
-        policy=policy_file(tmp_path), as_of="2025-01-01",
+        principal=admin,
+        year=2024,
+        out=tmp_path / "sweep.xlsx",
+        engine=registry,
+        policy=policy_file(tmp_path),
+        as_of="2025-01-01",
     )
     assert run.source == "registry"
     assert run.head_names is True
@@ -75,19 +80,29 @@ def test_sweep_on_the_registry_with_names_for_an_admin(registry: Engine, tmp_pat
     assert entry["rows"] == run.rows and entry["head_names"] is True
 
 
-def test_an_analyst_gets_no_names_and_an_officer_only_their_county(registry: Engine, tmp_path: Path) -> None:
+def test_an_analyst_gets_no_names_and_an_officer_only_their_county(
+    registry: Engine, tmp_path: Path
+) -> None:
     analyst = Principal(name="an", role="analyst", scope=Scope.everything())
     run = sweep_monitoring(
-        principal=analyst, year=2024, out=tmp_path / "a.csv", engine=registry,
-        policy=policy_file(tmp_path), as_of="2025-01-01",
+        principal=analyst,
+        year=2024,
+        out=tmp_path / "a.csv",
+        engine=registry,
+        policy=policy_file(tmp_path),
+        as_of="2025-01-01",
     )
     everyone = pd.read_csv(run.path, dtype=str, encoding="utf-8-sig")
     assert "户主姓名" not in everyone.columns
     county = panel().households["village_code"].astype(str).str.slice(0, 6).mode()[0]
     officer = Principal(name="co", role="county_officer", scope=Scope.region(county))
     run = sweep_monitoring(
-        principal=officer, year=2024, out=tmp_path / "c.csv", engine=registry,
-        policy=policy_file(tmp_path), as_of="2025-01-01",
+        principal=officer,
+        year=2024,
+        out=tmp_path / "c.csv",
+        engine=registry,
+        policy=policy_file(tmp_path),
+        as_of="2025-01-01",
     )
     mine = pd.read_csv(run.path, dtype=str, encoding="utf-8-sig")
     hh = panel().households.set_index("household_code")["village_code"].astype(str)
@@ -98,8 +113,12 @@ def test_an_analyst_gets_no_names_and_an_officer_only_their_county(registry: Eng
 def test_audit_on_the_registry(registry: Engine, tmp_path: Path) -> None:
     auditor = Principal(name="au", role="auditor", scope=Scope.everything())
     run = audit_monitoring(
-        principal=auditor, year=2024, out=tmp_path / "audit.xlsx", engine=registry,
-        policy=policy_file(tmp_path), as_of="2025-01-01",
+        principal=auditor,
+        year=2024,
+        out=tmp_path / "audit.xlsx",
+        engine=registry,
+        policy=policy_file(tmp_path),
+        as_of="2025-01-01",
     )
     assert run.head_names is False
     assert _log(registry, "monitor_audit")[-1]["rows"] == run.rows
