@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from dongxi.errors import PermissionDeniedError
 from dongxi.services import Principal, Scope
 from dongxi.services.imports import import_tables
 from dongxi.services.monitoring import audit_monitoring, sweep_monitoring
@@ -80,12 +81,21 @@ def test_sweep_on_the_registry_with_names_for_an_admin(registry: Engine, tmp_pat
     assert entry["rows"] == run.rows and entry["head_names"] is True
 
 
-def test_an_analyst_gets_no_names_and_an_officer_only_their_county(
+def test_an_auditor_gets_no_names_an_analyst_no_registry_rows_and_an_officer_only_their_county(
     registry: Engine, tmp_path: Path
 ) -> None:
     analyst = Principal(name="an", role="analyst", scope=Scope.everything())
+    with pytest.raises(PermissionDeniedError):
+        sweep_monitoring(
+            principal=analyst,
+            year=2024,
+            out=tmp_path / "no.csv",
+            engine=registry,
+            policy=policy_file(tmp_path),
+        )
+    auditor = Principal(name="au", role="auditor", scope=Scope.everything())
     run = sweep_monitoring(
-        principal=analyst,
+        principal=auditor,
         year=2024,
         out=tmp_path / "a.csv",
         engine=registry,

@@ -1,9 +1,10 @@
 """Use cases: the yearly monitoring sweep (防返贫监测排查) and the monitoring audit, on the
 registry or a snapshot, written as a table a cadre reads.
 
-Permissions ``monitor:read`` (sweep) and ``monitor:audit`` (audit). The registry is read inside
-the caller's scope (:mod:`dongxi.store._monitor_reads`); a snapshot folder is verified against its
-manifest before any file is read and cut to the caller's scope too. The engine is
+Permissions ``monitor:read`` (sweep) and ``monitor:audit`` (audit); reading the registry also
+needs ``registry:read`` (an analyst sweeps a snapshot, which holds no names). The registry is
+read inside the caller's scope (:mod:`dongxi.store._monitor_reads`); a snapshot folder is
+verified against its manifest before any file is read and cut to the caller's scope too. The engine is
 :mod:`dongxi.monitor` (rules as data, decisions with their reasons); this module adds the
 monitoring line of the year (policy data, or the office's ``--policy`` file), names of places
 instead of codes, and — only for a caller whose role may see personal data (``pii:reveal``) and
@@ -160,6 +161,7 @@ def _tables(
         return tables, f"snapshot {snapshot}", False
     from dongxi.store._monitor_reads import monitoring_tables
 
+    principal.require("registry:read")  # household rows: analysts read snapshots instead
     names = principal.can("pii:reveal")
     with registry(url, engine=engine) as opened:
         tables = monitoring_tables(opened, scope=principal.scope, region=region, head_names=names)
