@@ -4,8 +4,8 @@ registry or a snapshot, written as a table a cadre reads.
 Permissions ``monitor:read`` (sweep) and ``monitor:audit`` (audit); reading the registry also
 needs ``registry:read`` (an analyst sweeps a snapshot, which holds no names). The registry is
 read inside the caller's scope (:mod:`dongxi.store._monitor_reads`); a snapshot folder is
-verified against its manifest before any file is read and cut to the caller's scope too. The engine is
-:mod:`dongxi.monitor` (rules as data, decisions with their reasons); this module adds the
+verified against its manifest before any file is read and cut to the caller's scope too. The
+engine is :mod:`dongxi.monitor` (rules as data, decisions with their reasons); this module adds the
 monitoring line of the year (policy data, or the office's ``--policy`` file), names of places
 instead of codes, and — only for a caller whose role may see personal data (``pii:reveal``) and
 only from the registry (snapshots hold no names) — the name of each household's head. Each
