@@ -132,3 +132,32 @@ def test_audit_on_the_registry(registry: Engine, tmp_path: Path) -> None:
     )
     assert run.head_names is False
     assert _log(registry, "monitor_audit")[-1]["rows"] == run.rows
+
+
+def test_the_command_on_the_registry_lists_names_and_says_so(
+    registry: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dongxi.cli import main
+
+    out = tmp_path / "sweep.csv"
+    url = registry.url.render_as_string(hide_password=False)
+    code = main(
+        [
+            "monitor",
+            "sweep",
+            "--year",
+            "2024",
+            "--as-of",
+            "2025-01-01",
+            "--url",
+            url,
+            "--policy",
+            str(policy_file(tmp_path)),
+            "--out",
+            str(out),
+        ]
+    )
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    assert "heads' names are listed (local operator)" in printed
+    assert "户主姓名" in pd.read_csv(out, dtype=str, encoding="utf-8-sig").columns
