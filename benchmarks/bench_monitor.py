@@ -2,7 +2,9 @@
 
 Generates with NumPy (seeded) a registry the size of a province's monitored population:
 330,000 households (≈ 1.3 million people) with 60 months of income (2021-01..2025-12, ≈ 20
-million ``income_months`` rows, 0.5 % of months missing), then times, in the same run:
+million ``income_months`` rows, 0.5 % of months missing) — or, with ``--synth``, the synthetic
+panel of :mod:`dongxi.synth` through 2025 (≈ 3.1 people per household, every month present) —
+then times, in the same run:
 
 1. ``sweep`` — every rule (income, housing, water, medical, schooling, disaster, income drop) for
    every household, with the reasons and facts of each row written out (target: < 30 s);
@@ -18,6 +20,7 @@ Run::
 
     uv run python benchmarks/bench_monitor.py                 # 330,000 households, 60 months
     uv run python benchmarks/bench_monitor.py --households 50000 --repeat 3
+    uv run python benchmarks/bench_monitor.py --synth             # dongxi.synth through 2025
 """
 
 from __future__ import annotations
@@ -127,6 +130,20 @@ def generate(households: int, months: int, seed: int) -> dict[str, pd.DataFrame]
     return {"households": hh, "people": people, "income_months": income}
 
 
+def generate_synth(households: int, seed: int) -> dict[str, pd.DataFrame]:
+    """The same tables from ``dongxi.synth`` (the panel through 2025 with its shock process),
+    household codes and months as categories, as the registry and snapshot readers give them."""
+    from dongxi.synth import generate as synth
+
+    data = synth(households=households, seed=seed, years=(2020,), through=2025)
+    assert data.income_months is not None
+    income = data.income_months.assign(
+        household_code=data.income_months["household_code"].astype("category"),
+        month=data.income_months["month"].astype("category"),
+    )
+    return {"households": data.households, "people": data.people, "income_months": income}
+
+
 def engine_income_rule(tables: dict[str, pd.DataFrame], window: int) -> set[str]:
     codes = pd.Index(tables["households"]["household_code"])
     first, last = check_window(AS_OF, window)
@@ -169,10 +186,16 @@ def main() -> None:
     parser.add_argument("--months", type=int, default=60)
     parser.add_argument("--seed", type=int, default=2025)
     parser.add_argument("--repeat", type=int, default=1, help="runs of each timing (best kept)")
+    parser.add_argument(
+        "--synth", action="store_true", help="generate with dongxi.synth (through 2025) instead"
+    )
     args = parser.parse_args()
     load_before = os.getloadavg()
     start = time.perf_counter()
-    tables = generate(args.households, args.months, args.seed)
+    if args.synth:
+        tables = generate_synth(args.households, args.seed)
+    else:
+        tables = generate(args.households, args.months, args.seed)
     generated = time.perf_counter() - start
     rules = load_rules()
     print(
