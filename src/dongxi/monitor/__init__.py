@@ -30,7 +30,7 @@ from dongxi.monitor._exit import (
     stable_income,
     transition,
 )
-from dongxi.monitor._panel import month_index, month_text
+from dongxi.monitor._panel import month_index, month_text, span_text
 from dongxi.monitor._rules import Rules, load_rules
 from dongxi.monitor._sweep import SWEEP_COLUMNS, check_window, focus_households, sweep
 
@@ -50,6 +50,7 @@ __all__ = [
     "month_text",
     "outside_system",
     "risk_removal",
+    "span_text",
     "stable_income",
     "sweep",
     "transition",

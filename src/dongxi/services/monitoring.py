@@ -332,8 +332,7 @@ def _run(
     names: bool,
     counts: dict[str, int],
 ) -> MonitorRun:
-    from dongxi.monitor import check_window
-    from dongxi.monitor._panel import span_text
+    from dongxi.monitor import check_window, span_text
 
     first, last = check_window(when, rules.window_months)
     return MonitorRun(
