@@ -17,6 +17,7 @@ from types import MappingProxyType
 from typing import NamedTuple
 
 __all__ = [
+    "AUDIT_FINDINGS",
     "BATCHES",
     "CASE_PROCEDURES",
     "CAUSES",
@@ -24,14 +25,17 @@ __all__ = [
     "DISCOVERY_CHANNELS",
     "EDUCATION",
     "EMPLOYMENT",
+    "EXIT_OUTCOMES",
     "FUND_SOURCES",
     "HEALTH",
+    "HELP_KINDS",
     "HOUSEHOLD_STATUSES",
     "HOUSING_GRADES",
     "INCOME_POVERTY_GROUPS",
     "LABOUR_CAPACITY",
     "MEASURE_STATUSES",
     "MONITORING_CATEGORIES",
+    "MONITOR_OUTCOMES",
     "NOTICE_KINDS",
     "NOTICE_STATES",
     "OBJECTION_STATES",
@@ -372,4 +376,49 @@ NOTICE_STATES = Vocabulary(
 )
 OBJECTION_STATES = Vocabulary(
     "objection state", {"open": ("待处理", "open"), "resolved": ("已处理", "resolved")}
+)
+#: What a monitoring rule decided for a household (``dongxi.monitor`` sweep).
+MONITOR_OUTCOMES = Vocabulary(
+    "monitoring decision",
+    {
+        "include": ("纳入监测", "include in monitoring"),
+        "exclude": ("不纳入监测", "do not include"),
+        "undecided": ("无法判断", "cannot decide"),
+    },
+)
+#: Whether a monitored household's risk may be marked removed (风险消除, ``dongxi.monitor``).
+EXIT_OUTCOMES = Vocabulary(
+    "risk removal decision",
+    {
+        "exit": ("可标注风险消除", "risk may be marked removed"),
+        "stay": ("继续监测帮扶", "stays in monitoring"),
+        "undecided": ("无法判断", "cannot decide"),
+    },
+)
+#: The kind of help the monitoring rules suggest for a household.
+HELP_KINDS = Vocabulary(
+    "kind of help",
+    {
+        "development": (
+            "开发式帮扶（就业、技能培训、产业）",
+            "development (jobs, training, industry)",
+        ),
+        "safety_net": ("兜底保障（低保、特困供养）", "safety net (低保, 特困 support)"),
+    },
+)
+#: What an inspection of the monitoring finds (``dongxi.monitor`` audits).
+AUDIT_FINDINGS = Vocabulary(
+    "monitoring audit finding",
+    {
+        "missed": ("应纳未纳", "should be monitored but is not"),
+        "unidentified_measure": (
+            "体外循环：未识别户有帮扶措施",
+            "outside the system: measure for a household never identified",
+        ),
+        "unstable_exit": (
+            "体外循环：未满稳定期即消除风险",
+            "outside the system: risk removed without the stability period",
+        ),
+        "no_measure": ("体外循环：监测户无帮扶措施", "outside the system: monitored, no measure"),
+    },
 )

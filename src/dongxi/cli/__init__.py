@@ -88,6 +88,7 @@ def _register_all() -> None:
         imports,
         market,
         measure,
+        monitor,
         policy,
         regions,
         serve,
@@ -95,14 +96,12 @@ def _register_all() -> None:
         users,
     )
 
-    for module in (demo, measure, db, imports, synth, market, policy, regions, serve, users, audit):
+    modules = (demo, measure, db, imports, synth, market, monitor, policy, regions, serve, users)
+    for module in (*modules, audit):
         module.register(app)
-    # the monitoring group (the `monitor` branch adds sweep/audit to the same group at merge)
-    monitor_app = typer.Typer(
-        name="monitor", help="Relapse-prevention monitoring (防返贫监测).", no_args_is_help=True
-    )
-    cases.register_monitor(monitor_app)
-    app.add_typer(monitor_app)
+    # the monitoring group: sweep and audit (cli/monitor.py), cases and their procedures
+    # (cli/cases.py)
+    cases.register_monitor(monitor.monitor_app)
     cases.register(app)
 
 

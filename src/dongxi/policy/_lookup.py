@@ -14,7 +14,14 @@ from dongxi.policy._model import PolicyValue, normalise_scope, scope_chain
 __all__ = ["all_parameters", "describe_parameters", "get_parameter", "parameter_names"]
 
 #: The commands that read policy figures and take an override file (``--policy FILE``).
-POLICY_COMMANDS = ("dongxi measure", "dongxi synth", "dongxi policy show", "dongxi policy list")
+POLICY_COMMANDS = (
+    "dongxi measure",
+    "dongxi synth",
+    "dongxi monitor sweep",
+    "dongxi monitor audit",
+    "dongxi policy show",
+    "dongxi policy list",
+)
 _OVERRIDE_FIX = (
     "Supply the figure in an override file (CSV or XLSX with columns name, scope, value, unit, "
     "year — or effective_from/effective_to — and source) and give it with --policy FILE to "

@@ -32,6 +32,8 @@ Permission = Literal[
     "market:run",
     "market:answer_seeker",
     "market:answer_partner",
+    "monitor:sweep",
+    "monitor:audit",
     "audit:read",
     "monitor:read",
     "monitor:open",
@@ -49,6 +51,7 @@ _WEST_OFFICER: frozenset[Permission] = frozenset(
         "registry:import",
         "registry:export",
         "market:answer_seeker",
+        "monitor:sweep",
         "monitor:read",
         "monitor:open",
         "monitor:advance",
@@ -61,6 +64,7 @@ _SENIOR_OFFICER: frozenset[Permission] = _WEST_OFFICER | {
     "snapshot:create",
     "measure:run",
     "market:run",
+    "monitor:audit",
 }
 
 #: Role → what it may do. Scope (which rows) is separate: it comes with the principal.
@@ -73,8 +77,17 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
     "province_officer": _SENIOR_OFFICER,
     "east_partner": frozenset({"market:answer_partner"}),
     "east_office": frozenset({"measure:run"}),
-    "analyst": frozenset({"snapshot:create", "measure:run"}),
-    "auditor": frozenset({"registry:read", "audit:read", "monitor:read", "notice:read"}),
+    "analyst": frozenset({"snapshot:create", "measure:run", "monitor:sweep"}),
+    "auditor": frozenset(
+        {
+            "registry:read",
+            "audit:read",
+            "monitor:sweep",
+            "monitor:read",
+            "monitor:audit",
+            "notice:read",
+        }
+    ),
 }
 
 
