@@ -89,12 +89,26 @@ def _register_all() -> None:
         measure,
         policy,
         regions,
+        report,
         serve,
         synth,
         users,
     )
 
-    for module in (demo, measure, db, imports, synth, market, policy, regions, serve, users, audit):
+    for module in (
+        demo,
+        measure,
+        report,
+        db,
+        imports,
+        synth,
+        market,
+        policy,
+        regions,
+        serve,
+        users,
+        audit,
+    ):
         module.register(app)
 
 

@@ -364,6 +364,7 @@ def measure_change(
     snapshots: Mapping[int, Path | SnapshotTables],
     spec: MeasureSpec,
     province: str | None = None,
+    change_interval: str = "normal",
 ) -> pd.DataFrame:
     """Change of M0, H and A between consecutive rounds, one snapshot per year (a folder,
     verified before it is read, or the tables :func:`read_snapshot` returned).
@@ -375,7 +376,9 @@ def measure_change(
     income poverty line of its year, applied by expressing income in multiples of that line
     (``income < line`` ⇔ ``income / line < 1``); any other parameter must be the same in every
     round. Columns: spec, k, measure, from, to, estimate_from, estimate_to, difference, se,
-    ci_low, ci_high.
+    ci_low, ci_high (absolute change, in the measure's unit), rel_change, rel_se, rel_ci_low,
+    rel_ci_high (relative change, in percent). Intervals of changes: ``change_interval``
+    ``"normal"`` (mpitbR's) or ``"t"`` (the pooled design's degrees of freedom).
     """
     principal.require("measure:run")
     import pandas as pd
@@ -423,6 +426,7 @@ def measure_change(
         by=("round",),
         params=params,
         source="snapshots " + ", ".join(str(y) for y in sorted(snapshots)),
+        change_interval=change_interval,  # type: ignore[arg-type]
     )
     return _change_table(result)
 
@@ -432,6 +436,9 @@ def _change_table(result: pd.DataFrame) -> pd.DataFrame:
 
     rows = result[(result["by"] == "round") & (result["indicator"] == "")]
     level = rows.set_index(["k", "measure", "group"])["estimate"]
+    relative = rows[rows["measure"].str.endswith("_rel_change")].set_index(
+        ["k", "measure", "group"]
+    )
     out = []
     for rec in rows[rows["measure"].str.endswith("_abs_change")].to_dict("records"):
         measure = str(rec["measure"]).removesuffix("_abs_change")
@@ -449,6 +456,22 @@ def _change_table(result: pd.DataFrame) -> pd.DataFrame:
                 "se": float(rec["se"]),
                 "ci_low": float(rec["ci_low"]),
                 "ci_high": float(rec["ci_high"]),
+                **_relative(relative, rec["k"], measure, rec["group"]),
             }
         )
     return pd.DataFrame(out)
+
+
+def _relative(relative: pd.DataFrame, k: Any, measure: str, group: Any) -> dict[str, float]:
+    """The relative change (percent) of the same measure, cutoff and pair of rounds."""
+    key = (k, f"{measure}_rel_change", group)
+    if key not in relative.index:
+        nan = float("nan")
+        return {"rel_change": nan, "rel_se": nan, "rel_ci_low": nan, "rel_ci_high": nan}
+    rec = relative.loc[key]
+    return {
+        "rel_change": float(rec["estimate"]),
+        "rel_se": float(rec["se"]),
+        "rel_ci_low": float(rec["ci_low"]),
+        "rel_ci_high": float(rec["ci_high"]),
+    }
