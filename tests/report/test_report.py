@@ -73,8 +73,10 @@ def test_exports_are_pinned() -> None:
         "LONG_COLUMNS",
         "ReportData",
         "build_report",
+        "household_list",
         "place_name",
         "render_html",
+        "write_household_list",
         "write_workbook",
     ]
 

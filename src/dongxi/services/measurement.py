@@ -48,6 +48,18 @@ SNAPSHOT_TABLES = ("households", "people", "income")
 
 
 @dataclass(frozen=True)
+class MeasureView:
+    """The headline of a measurement as people read it: names, percentages, counts."""
+
+    title: str
+    rule: str
+    counts: str
+    legend: str
+    several_k: bool
+    rows: list[dict[str, str]]
+
+
+@dataclass(frozen=True)
 class MeasureOutcome:
     """A measurement: the tidy result, each unit's profile (when asked) and the files written."""
 
@@ -57,6 +69,7 @@ class MeasureOutcome:
     units: pd.DataFrame | None = None
     out: Path | None = None
     units_out: Path | None = None
+    view: MeasureView | None = None
 
     def headline(self) -> list[dict[str, Any]]:
         """The rows of the headline measures (:data:`HEADLINE`), in the result's order."""
@@ -226,6 +239,8 @@ def _measure(
     out: Path | None,
     units_out: Path | None,
     inputs: Sequence[Path] = (),
+    names: bool = False,
+    view: bool = False,
 ) -> MeasureOutcome:
     from dongxi.measure import identify, measure
     from dongxi.settings import get_settings
@@ -245,18 +260,28 @@ def _measure(
         source=source,
     )
     profiles = None
-    if units or units_out is not None:
+    people_rows = (
+        spec.unit.analysis == "people"
+        and spec.unit.household is not None
+        and spec.unit.household in frame.columns
+        and not spec.design.weight
+    )
+    if units or units_out is not None or (view and people_rows):
         profiles = identify(
             frame, spec, k=k or None, params=params, reference_date=ref, source=source
         )
     written = (
         write_table(result, out, option="--out", inputs=list(inputs)) if out is not None else None
     )
-    units_written = (
-        write_table(profiles, units_out, option="--households-out", inputs=list(inputs))
-        if (units_out is not None and profiles is not None)
-        else None
-    )
+    units_written = None
+    if units_out is not None and profiles is not None:
+        units_written = _write_units(
+            profiles, frame, spec, k=k, params=params, path=units_out, inputs=inputs, names=names
+        )
+    shown = None
+    if view:
+        people = _people_by_group(profiles, frame, spec, by) if people_rows else None
+        shown = _view(result, spec, k=k, people=people)
     return MeasureOutcome(
         result=result,
         source=source,
@@ -264,7 +289,176 @@ def _measure(
         units=profiles,
         out=written,
         units_out=units_written,
+        view=shown,
     )
+
+
+#: Short names of the headline measures in the terminal (explained in the legend).
+_LEGEND = (
+    "H 贫困发生率 headcount ratio · A 平均剥夺强度 intensity · "
+    "M0 = H×A 调整后多维贫困指数 adjusted headcount · FGT0 收入贫困发生率 income headcount · "
+    "FGT1 贫困差距 poverty gap · Gini 基尼系数"
+)
+_SHARES = ("H", "A", "FGT0", "FGT1", "FGT2")
+
+
+def _pct(value: float, digits: int = 1) -> str:
+    return "" if value != value else f"{value * 100:.{digits}f}%"
+
+
+def _num(value: float) -> str:
+    return "" if value != value else f"{value:.4f}"
+
+
+def _group_name(by: str, group: str) -> str:
+    from dongxi.report import place_name
+
+    if by in ("", None):
+        return "全部 all"
+    if by in ("county_code", "township_code", "village_code") and group.isdigit():
+        return place_name(group)
+    return group
+
+
+def _rule(spec: MeasureSpec, k: Sequence[float | str] | None) -> str:
+    raw = list(k) if k else list(spec.k)
+    parts = []
+    for item in raw:
+        if str(item) == "union":
+            parts.append("任一项未达标即为贫困 poor if any criterion is unmet (union)")
+        elif str(item) == "intersection":
+            parts.append("全部未达标才为贫困 poor if all are unmet (intersection)")
+        else:
+            parts.append(f"k = {spec.cutoffs([item])[0].percent:g}%")
+    text = ", ".join(parts)
+    if not k and len(spec.k) > 1:
+        text += f" (贫困 poor: k = {spec.cutoffs([spec.headline_k])[0].percent:g}%)"
+    return text
+
+
+def _people_by_group(
+    units: pd.DataFrame | None, frame: pd.DataFrame, spec: MeasureSpec, by: Sequence[str]
+) -> dict[tuple[str, str], int] | None:
+    """People in the households measured, overall and per group, when H counts people and
+    the data are person rows without design weights (then every weight is the household's size)."""
+    import pandas as pd
+
+    hh = spec.unit.household
+    if units is None or hh is None or spec.unit.analysis != "people" or spec.design.weight:
+        return None
+    size = units.set_index(hh)["weight"]
+    out = {("", ""): int(round(float(size.sum())))}
+    for item in by:
+        cols = [c.strip() for c in item.split(",")]
+        if not all(c in frame.columns for c in cols):
+            continue
+        label = frame.groupby(hh)[cols].first().astype(str).agg(",".join, axis=1)
+        joined = pd.DataFrame({"size": size, "group": label.reindex(size.index)})
+        for group, total in joined.groupby("group")["size"].sum().items():
+            out[(",".join(cols), str(group))] = int(round(float(total)))
+    return out
+
+
+def _view(
+    result: pd.DataFrame,
+    spec: MeasureSpec,
+    *,
+    k: Sequence[float | str] | None,
+    people: dict[tuple[str, str], int] | None,
+) -> MeasureView:
+    rows = result[result["measure"].isin(HEADLINE) & (result["indicator"].fillna("") == "")]
+    several_k = rows["k"].dropna().nunique() > 1
+    analysis_people = spec.unit.analysis == "people"
+    out: list[dict[str, str]] = []
+    for rec in rows.to_dict("records"):
+        m = str(rec["measure"])
+        share = m in _SHARES
+        est, se = float(rec["estimate"]), float(rec["se"])
+        low, high = float(rec["ci_low"]), float(rec["ci_high"])
+        if share:
+            ci = "" if low != low else f"{low * 100:.1f}–{high * 100:.1f}%"
+        else:
+            ci = "" if low != low else f"{low:.4f}–{high:.4f}"
+        by, group = str(rec["by"] or ""), str(rec["group"] or "")
+        n = int(rec["n"])
+        income = m not in ("H", "A", "M0")
+        if income:
+            n_text = f"{n:,} 户" if not analysis_people else f"{n:,} 人"
+        else:
+            n_text = f"{n:,} 户"
+            if people is not None and (by, group) in people:
+                n_text += f"/{people[(by, group)]:,} 人"
+        k_value = rec["k"]
+        out.append(
+            {
+                "group": _group_name(by, group),
+                "k": "" if k_value != k_value or income else f"{float(k_value):g}%",
+                "measure": m,
+                "estimate": _pct(est) if share else _num(est),
+                "se": _pct(se, 2) if share else _num(se),
+                "ci": ci,
+                "n": n_text,
+            }
+        )
+    weighting = "人口加权 people-weighted" if analysis_people else "按户 households"
+    counts = (
+        "n: 户 = households measured"
+        + ("; 人 = their members (H, A, M0 count people)" if people is not None else "")
+        + f"; {weighting}"
+    )
+    title = spec.title_zh or spec.title or spec.name
+    return MeasureView(
+        title=title,
+        rule=_rule(spec, k),
+        counts=counts,
+        legend=_LEGEND,
+        several_k=several_k,
+        rows=out,
+    )
+
+
+def _poor_column(spec: MeasureSpec, k: Sequence[float | str] | None) -> str:
+    """The ``poor_…`` column of :func:`dongxi.measure.identify` at the headline cutoff: the
+    first ``k`` asked for, else the spec's (its ``poor_k``)."""
+    raw = k[0] if k else spec.headline_k
+    if str(raw) in ("union", "intersection"):
+        return f"poor_{raw}"
+    return f"poor_k{spec.cutoffs([raw])[0].percent:g}"
+
+
+def _write_units(
+    profiles: pd.DataFrame,
+    frame: pd.DataFrame,
+    spec: MeasureSpec,
+    *,
+    k: Sequence[float | str] | None,
+    params: Mapping[str, float],
+    path: Path,
+    inputs: Sequence[Path],
+    names: bool,
+) -> Path:
+    """The household list (who is poor and why, in Chinese) for registry data (households with
+    a ``village_code``); each unit's profile (0/1 per indicator, score, poor per cutoff)
+    otherwise."""
+    from dongxi.report import household_list, write_household_list
+    from dongxi.tables import write_table
+
+    hh = spec.unit.household
+    if hh is None or hh not in frame.columns or "village_code" not in frame.columns:
+        return write_table(profiles, path, option="--households-out", inputs=list(inputs))
+    labels = {
+        ind.name: ind.label for dim in spec.dimensions for ind in dim.indicators
+    }
+    listing = household_list(
+        profiles,
+        frame,
+        indicators=labels,
+        household=hh,
+        params=params,
+        poor_column=_poor_column(spec, k),
+        names=names,
+    )
+    return write_household_list(listing, path, inputs=list(inputs))
 
 
 def measure_data(
@@ -316,6 +510,8 @@ def measure_data(
         out=out,
         units_out=units_out,
         inputs=inputs,
+        names=principal.can("registry:read"),
+        view=True,
     )
 
 
