@@ -446,9 +446,7 @@ def _write_units(
     hh = spec.unit.household
     if hh is None or hh not in frame.columns or "village_code" not in frame.columns:
         return write_table(profiles, path, option="--households-out", inputs=list(inputs))
-    labels = {
-        ind.name: ind.label for dim in spec.dimensions for ind in dim.indicators
-    }
+    labels = {ind.name: ind.label for dim in spec.dimensions for ind in dim.indicators}
     listing = household_list(
         profiles,
         frame,

@@ -74,17 +74,16 @@ def _effective_region(principal: Principal, region: str | None) -> str | None:
         return prefix
     own = scope.region_prefix
     if own is None:
-        raise NotFoundError("No region of the registry is in your scope.", rule="scope")
+        raise NotFoundError(
+            "登记库中没有您可查看的地区。No region of the registry is in your scope."
+        )
     if prefix is None or prefix.startswith(own):
         return prefix or own
     if own.startswith(prefix):  # asked for a wider region: the scope bounds it
         return own
     raise NotFoundError(
-        "The region is not in the registry you may see.",
-        column="--region",
-        value=region,
-        rule="scope",
-        fix="Give a region inside your own scope.",
+        "该地区不在您可查看的范围内。The region is not in the registry you may see.",
+        fix="Give a region inside your own scope (--region).",
     )
 
 
@@ -499,19 +498,15 @@ def make_report(
         rounds = {y: t for y, t in rounds.items() if y <= year}
         if year not in rounds:
             raise NotFoundError(
-                f"No snapshot gives the round {year}.",
-                column="--year",
-                value=year,
+                f"没有 {year} 年的快照。No snapshot gives the year {year}.",
                 fix="Give a snapshot whose income is of that year, or leave out --year.",
             )
     latest = max(rounds)
     households = rounds[latest].tables["households"]
     if households.empty:
         raise NotFoundError(
-            "No household of the registry lies in the region.",
-            column="--region",
-            value=region,
-            fix="Check the code ('dongxi regions search NAME'), or leave out --region.",
+            "该地区没有登记户。No household of the registry lies in the region.",
+            fix="Check the --region code ('dongxi regions search NAME'), or leave it out.",
         )
     by = group_column(prefix)
     ident = identification_tables(principal=principal, rounds=rounds, province=province, by=by)
