@@ -613,8 +613,8 @@ def _write_xlsx(
             if filters and len(frame.columns):
                 worksheet.auto_filter.ref = worksheet.dimensions
                 worksheet.freeze_panes = "A2"
-                for i, column in enumerate(frame.columns, start=1):
-                    values = [str(column), *(str(v) for v in frame[column].head(200))]
+                for i, name in enumerate(frame.columns, start=1):
+                    values = [str(name), *(str(v) for v in frame[name].head(200))]
                     # CJK characters are about two columns wide
                     width = max(sum(2 if ord(ch) > 0x2E80 else 1 for ch in v) for v in values)
                     letter = worksheet.cell(row=1, column=i).column_letter

@@ -23,7 +23,11 @@ __all__ = ["register"]
 def _show(view: Any, *, rows: int, limit: int) -> None:
     """The headline measures, readable at 80 columns: names, percentages, SEs and counts."""
     table = new_table(f"{view.title}\n{view.rule}", show_lines=False, box=None, pad_edge=False)
-    columns = [("组别 group", "left"), ("指标", "left"), ("估计 est.", "right")]
+    columns: list[tuple[str, Any]] = [
+        ("组别 group", "left"),
+        ("指标", "left"),
+        ("估计 est.", "right"),
+    ]
     columns += [("标准误 SE", "right"), ("95% 置信区间 CI", "right"), ("n", "right")]
     if view.several_k:
         columns.insert(1, ("k", "right"))

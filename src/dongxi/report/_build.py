@@ -113,7 +113,7 @@ def _k_text(k: Any) -> str:
     return f"k = {value:.4g}%"
 
 
-def _latest(rounds: Sequence[Any]) -> str:
+def _latest(rounds: Any) -> str:
     return sorted(str(r) for r in rounds)[-1]
 
 
@@ -135,7 +135,7 @@ def _group_label(data: ReportData) -> tuple[str, str]:
     return ("乡镇", "township") if data.county_by == "township_code" else ("县（市、区）", "county")
 
 
-def _counts_of(data: ReportData, spec: str, round_: str) -> dict[str, dict[str, Any]]:
+def _counts_of(data: ReportData, spec: str, round_: str) -> dict[str, Any]:
     if data.counts is None:
         return {}
     c = data.counts

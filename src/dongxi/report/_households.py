@@ -180,7 +180,7 @@ def household_list(
                 "村": place_name(village) if village else "",
                 "户编号": str(code),
                 "户主姓名": str(head_names.get(code, "")),
-                "户类型": status_labels.get(status, status or ""),
+                "户类型": status_labels.get(status or "", status or ""),
                 "是否识别为贫困": "是" if poor else "否",
                 "未达标项数": len(unmet),
                 "加权剥夺得分": f"{float(unit.get('score', 0.0)) * 100:.1f}%",

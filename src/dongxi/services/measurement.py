@@ -347,7 +347,7 @@ def _people_by_group(
     if units is None or hh is None or spec.unit.analysis != "people" or spec.design.weight:
         return None
     size = units.set_index(hh)["weight"]
-    out = {("", ""): int(round(float(size.sum())))}
+    out = {("", ""): round(float(size.sum()))}
     for item in by:
         cols = [c.strip() for c in item.split(",")]
         if not all(c in frame.columns for c in cols):
@@ -355,7 +355,7 @@ def _people_by_group(
         label = frame.groupby(hh)[cols].first().astype(str).agg(",".join, axis=1)
         joined = pd.DataFrame({"size": size, "group": label.reindex(size.index)})
         for group, total in joined.groupby("group")["size"].sum().items():
-            out[(",".join(cols), str(group))] = int(round(float(total)))
+            out[(",".join(cols), str(group))] = round(float(total))
     return out
 
 
@@ -662,7 +662,7 @@ def _relative(relative: pd.DataFrame, k: Any, measure: str, group: Any) -> dict[
     if key not in relative.index:
         nan = float("nan")
         return {"rel_change": nan, "rel_se": nan, "rel_ci_low": nan, "rel_ci_high": nan}
-    rec = relative.loc[key]
+    rec = relative.loc[key]  # type: ignore[index]
     return {
         "rel_change": float(rec["estimate"]),
         "rel_se": float(rec["se"]),
