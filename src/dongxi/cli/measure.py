@@ -93,6 +93,13 @@ def measure(
         ),
     ] = None,
     no_se: Annotated[bool, typer.Option("--no-se", help="Point estimates only (faster).")] = False,
+    change_interval: Annotated[
+        str,
+        typer.Option(
+            "--change-interval",
+            help="Intervals of changes between rounds: normal (mpitbR, default) or t.",
+        ),
+    ] = "normal",
     limit: Annotated[int, typer.Option("--limit", help="Rows shown in the terminal.")] = 40,
 ) -> None:
     """Multidimensional (Alkire–Foster) and income poverty measures with 95% intervals."""
@@ -111,6 +118,7 @@ def measure(
         se=not no_se,
         out=out,
         units_out=households_out,
+        change_interval=change_interval,
     )
     _show(outcome.view, rows=len(outcome.result), limit=limit)
     if outcome.out is not None:

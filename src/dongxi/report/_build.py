@@ -378,7 +378,8 @@ def _change_section(data: ReportData) -> dict[str, Any] | None:
             & rows["indicator"].map(is_overall)
             & rows["measure"].isin(["M0", "H", "A"])
         ]
-        pieces.append(rows.assign(series=_spec_label(data, str(spec))[0]))
+        short = _spec_label(data, str(spec))[0].split("：")[0].split("（")[0]
+        pieces.append(rows.assign(series=short))
     frame = pd.concat(pieces, ignore_index=True) if pieces else pd.DataFrame()
     section: dict[str, Any] = {"svg": None, "table": None, "change": None}
     if not frame.empty:

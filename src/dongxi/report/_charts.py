@@ -290,7 +290,16 @@ def change_chart(frame: pd.DataFrame, *, measures: Sequence[str] = ("M0", "H", "
             ax.set_xticklabels(rounds)
             ax.set_xlim(-0.5, len(rounds) - 0.5)
             ax.set_ylim(bottom=0)
-        axes[0].legend(frameon=False, fontsize=8)
+        handles, labels = axes[0].get_legend_handles_labels()
+        fig.legend(
+            handles,
+            labels,
+            loc="lower center",
+            bbox_to_anchor=(0.5, -0.12),
+            ncol=min(len(labels), 2) or 1,
+            frameon=False,
+            fontsize=8,
+        )
         fig.subplots_adjust(wspace=0.3)
         return _svg(fig)
 

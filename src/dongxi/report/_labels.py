@@ -149,6 +149,7 @@ MEASURE_LABELS: Mapping[str, tuple[str, str]] = {
 COLUMN_LABELS: Mapping[str, tuple[str, str]] = {
     "round": ("轮次", "round"),
     "year": ("年度", "year"),
+    "years": ("适用年份", "years"),
     "spec": ("识别标准", "spec"),
     "k": ("临界值 k", "cutoff k"),
     "by": ("分组变量", "by"),

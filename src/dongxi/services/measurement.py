@@ -241,6 +241,7 @@ def _measure(
     inputs: Sequence[Path] = (),
     names: bool = False,
     view: bool = False,
+    change_interval: str = "normal",
 ) -> MeasureOutcome:
     from dongxi.measure import identify, measure
     from dongxi.settings import get_settings
@@ -258,6 +259,7 @@ def _measure(
         se=se,
         reference_date=ref,
         source=source,
+        change_interval=change_interval,  # type: ignore[arg-type]
     )
     profiles = None
     people_rows = (
@@ -474,6 +476,7 @@ def measure_data(
     units: bool = False,
     out: Path | None = None,
     units_out: Path | None = None,
+    change_interval: str = "normal",
 ) -> MeasureOutcome:
     """Alkire–Foster (and income) measures of ``data`` (a file, a snapshot folder or
     ``example``) under ``spec`` (a TOML file or a built-in name).
@@ -510,6 +513,7 @@ def measure_data(
         inputs=inputs,
         names=principal.can("registry:read"),
         view=True,
+        change_interval=change_interval,
     )
 
 
