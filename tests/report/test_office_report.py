@@ -47,6 +47,7 @@ INTERNAL = (
     "net_income_per_capita",
     "snapshot_id",
     "sha256",
+    "poverty_line",
 )
 
 
