@@ -12,7 +12,16 @@ import pytest
 from dongxi.cli import main
 from dongxi.demo import run_demo
 
-SECTIONS = ("summary", "by-county", "contributions", "income", "change", "matching", "provenance")
+SECTIONS = (
+    "summary",
+    "by-county",
+    "contributions",
+    "income",
+    "change",
+    "matching",
+    "provenance",
+    "appendix",
+)
 
 
 class _Sections(HTMLParser):
@@ -103,7 +112,7 @@ def test_income_section_has_real_numbers(demo_dir: Path) -> None:
     text = " ".join(parsed.text["income"])
     for value in overall["estimate"]:
         assert 0.0 <= value <= 1.0
-        assert f"{value:.4f}" in text
+        assert f"{value * 100:.1f}%" in text  # a rate, as a percentage
 
 
 def test_existing_folder_is_refused_without_force(demo_dir: Path) -> None:
@@ -146,11 +155,11 @@ def test_demo_default_size(tmp_path: Path) -> None:
     assert values["households imported"] == 30_000
     # synthetic households have about 3.1 members (docs/synthetic-data.md)
     assert 2.8 * 30_000 < values["people imported"] < 3.4 * 30_000
-    for spec in ("china_official", "guangxi_rural"):
-        h2016 = values[f"headcount ratio H 2016 ({spec}, k = 20%)"]
-        h2019 = values[f"headcount ratio H 2019 ({spec}, k = 20%)"]
-        assert 0.0 < h2019 < h2016 < 1.0, spec
-    assert 0.5 < values["matched rate (stable)"] <= 1.0
+    for spec in ("China's official", "Rural Guangxi"):
+        h2016 = values[[k for k in values.index if k.startswith(f"headcount ratio H 2016 ({spec}")]]
+        h2019 = values[[k for k in values.index if k.startswith(f"headcount ratio H 2019 ({spec}")]]
+        assert 0.0 < h2019.iloc[0] < h2016.iloc[0] < 1.0, spec
+    assert 0.5 < values["placement rate (stable)"] <= 1.0
     # the workbook carries the same summary as the tables folder
     sheet = pd.read_excel(tmp_path / "default" / "report.xlsx", sheet_name=None, engine="openpyxl")
     assert any(
@@ -172,19 +181,23 @@ def test_every_section_has_real_numbers(demo_dir: Path) -> None:
     assert set(measures["spec"]) == {"china_official", "guangxi_rural"}
     assert set(measures["round"].astype(str)) == {"2016", "2019"}
     county = " ".join(parsed.text["by-county"])
-    first_k = measures.groupby("spec", sort=False)["k"].first()  # the report shows the first k
+    # the report shows the cutoff each spec calls poor: the union (20 % with five equal
+    # dimensions) for china_official, 33.33 % (not the vulnerable 20 %) for guangxi_rural
+    poor_k = {"china_official": 20.0, "guangxi_rural": 33.33}
     latest = measures[
         (measures["round"] == 2019)
         & (measures["by"] == "county_code")
         & (measures["measure"] == "M0")
-        & (measures["k"] == measures["spec"].map(first_k))
+        & ((measures["k"] - measures["spec"].map(poor_k)).abs() < 1e-9)
     ]
     assert len(latest) >= 2
     for value in latest["estimate"]:
         assert f"{value:.4f}" in county
     change = pd.read_csv(demo_dir / "tables" / "change.csv", encoding="utf-8-sig")
     assert {"M0", "H", "A"} <= set(change["measure"])
-    assert f"{change['difference'].iloc[0]:.4f}" in " ".join(parsed.text["change"])
+    first = change.iloc[0]  # china_official's H: in percentage points
+    assert first["measure"] == "H"
+    assert f"{first['difference'] * 100:+.1f}" in " ".join(parsed.text["change"])
     matching = " ".join(parsed.text["matching"])
     assert "23,908" in matching and "51,629" in matching and "859" in matching
     provenance = " ".join(parsed.text["provenance"])
@@ -193,8 +206,9 @@ def test_every_section_has_real_numbers(demo_dir: Path) -> None:
             (demo_dir / "snapshots" / year / "manifest.json").read_text(encoding="utf-8")
         )
         assert manifest["snapshot_id"] in provenance
-        assert manifest["tables"]["households"]["sha256"] in provenance
-    assert "china_official" in provenance and "poverty_line" in provenance
+        assert manifest["tables"]["households"]["sha256"] in " ".join(parsed.text["appendix"])
+    assert "国家现行贫困户识别标准" in provenance and "贫困线" in provenance
+    assert "china_official" not in provenance and "poverty_line" not in provenance
 
 
 def test_dir_that_is_a_file_is_an_input_error(tmp_path: Path) -> None:

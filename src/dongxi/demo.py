@@ -153,6 +153,10 @@ class _Run:
     matching: dict[str, pd.DataFrame] = field(default_factory=dict)
     specs: list[dict[str, Any]] = field(default_factory=list)
     indicator_labels: dict[str, str] = field(default_factory=dict)
+    counts: list[pd.DataFrame] = field(default_factory=list)
+    spec_labels: dict[str, tuple[str, str]] = field(default_factory=dict)
+    headline_k: dict[str, float] = field(default_factory=dict)
+    cutoff_labels: dict[str, tuple[str, str]] = field(default_factory=dict)
     summary: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -266,11 +270,6 @@ def _snapshot(run: _Run, year: int) -> None:
     run.snapshot_ids[year] = info.snapshot_id
 
 
-def _round_tables(run: _Run, year: int) -> dict[str, pd.DataFrame]:
-    """The tables of one round, as frozen in its snapshot."""
-    return dict(run.snapshot_tables[year].tables)
-
-
 #: The built-in specs the demo identifies with (registry data; ``global_mpi`` needs survey data).
 DEMO_SPECS = ("china_official", "guangxi_rural")
 
@@ -282,127 +281,44 @@ PROVINCE = "450000"
 def _step_identify(run: _Run) -> None:
     if run.data is None:
         return
-    from dongxi.errors import NotFoundError
-    from dongxi.measure import load_spec
-    from dongxi.services.measurement import measure_change, measure_snapshot
+    from dongxi.services.reporting import identification_tables
 
-    changes = []
-    for name in DEMO_SPECS:
-        try:
-            spec = load_spec(name)
-        except NotFoundError:
-            run.missing(
-                f"内置识别标准缺失 the built-in spec '{name}' does not exist: identification "
-                f"with it was skipped."
-            )
-            continue
-        for dimension in spec.dimensions:
-            for indicator in dimension.indicators:
-                if indicator.label:
-                    run.indicator_labels.setdefault(indicator.name, indicator.label)
-        run.specs.append(
-            {
-                "name": spec.name,
-                "title": spec.title,
-                "k": ", ".join(f"{k}" for k in getattr(spec, "k", [])),
-                "sources": "; ".join(getattr(spec, "sources", []) or []),
-            }
-        )
-        for year in ROUNDS:
-            outcome = measure_snapshot(
-                principal=run.principal,
-                snapshot=run.snapshot_tables[year],
-                spec=spec,
-                year=year,
-                by=("county_code",),
-                province=PROVINCE,
-                source=f"snapshot {run.snapshot_ids.get(year, year)}",
-            )
-            result = outcome.result.assign(round=str(year))
-            run.measures.append(result)
-            head = result[
-                (result["by"] == "")
-                & (result["measure"] == "H")
-                & result["indicator"].isin(["", None])
-            ]
-            if len(head):
-                k = float(head["k"].iloc[0])
-                k_text = "" if k != k else f", k = {k:g}%"
-                run.fact(
-                    f"{year} 年贫困发生率 H ({spec.name}{k_text})",
-                    f"headcount ratio H {year} ({spec.name}{k_text})",
-                    float(head["estimate"].iloc[0]),
-                )
-        # change between rounds: dongxi.measure's own (pooled rounds, delta method)
-        changes.append(
-            measure_change(
-                principal=run.principal,
-                snapshots={year: run.snapshot_tables[year] for year in ROUNDS},
-                spec=spec,
-                province=PROVINCE,
-            )
-        )
-    changes = [frame for frame in changes if len(frame)]
-    run.change = pd.concat(changes, ignore_index=True) if changes else None
+    ident = identification_tables(
+        principal=run.principal,
+        rounds={year: run.snapshot_tables[year] for year in ROUNDS},
+        specs=DEMO_SPECS,
+        province=PROVINCE,
+        by="county_code",
+        sources={year: f"snapshot {run.snapshot_ids.get(year, year)}" for year in ROUNDS},
+    )
+    for text in ident.missing:
+        run.missing(text)
+    run.specs += ident.specs
+    run.indicator_labels.update(ident.indicator_labels)
+    run.measures += ident.measures
+    run.counts += ident.counts
+    run.spec_labels.update(ident.spec_labels)
+    run.headline_k.update(ident.headline_k)
+    run.cutoff_labels.update(ident.cutoff_labels)
+    run.summary += ident.facts
+    run.change = ident.change
 
 
 def _step_income(run: _Run) -> None:
     if run.data is None:
         return
-    from dongxi.measure.income import income_poverty
-    from dongxi.policy import get_parameter
+    from dongxi.services.reporting import income_tables
 
-    for year in ROUNDS:
-        tables = _round_tables(run, year)
-        line = get_parameter("poverty_line", year=year, scope=PROVINCE)
-        income = tables["income"]
-        income = income[income["year"].astype(int) == year]
-        frame = income.merge(
-            tables["households"][["household_code", "village_code", "county_code"]],
-            on="household_code",
-            how="inner",
-            validate="one_to_one",
-        )
-        frame = frame.assign(
-            weight=frame["household_size"].astype(float),
-            net_income_per_capita=frame["net_income_per_capita"].astype(float),
-        )
-        result = income_poverty(
-            frame,
-            income="net_income_per_capita",
-            line=float(line.value),
-            weight="weight",
-            strata="county_code",
-            psu="village_code",
-            by=("county_code",),
-            lonely_psu="adjust",
-            floor=1.0,
-        )
-        run.income_measures.append(result.assign(round=str(year), line=float(line.value)))
-        run.income.append(
-            pd.DataFrame(
-                {
-                    "round": str(year),
-                    "net_income_per_capita": frame["net_income_per_capita"],
-                    "weight": frame["weight"],
-                }
-            )
-        )
-        run.lines.append(
-            {
-                "round": str(year),
-                "line": float(line.value),
-                "status": line.status,
-                "source": line.source or line.note,
-            }
-        )
-        overall = result[(result["by"] == "") & (result["measure"] == "FGT0")]
-        if len(overall):
-            run.fact(
-                f"{year} 年收入贫困发生率 (线 {line.value:,.0f} 元)",
-                f"income headcount {year} (line {line.value:,.0f} yuan)",
-                float(overall["estimate"].iloc[0]),
-            )
+    income = income_tables(
+        principal=run.principal,
+        rounds={year: run.snapshot_tables[year] for year in ROUNDS},
+        province=PROVINCE,
+        by="county_code",
+    )
+    run.income_measures += income.measures
+    run.income += income.income
+    run.lines += income.lines
+    run.summary += income.facts
 
 
 def _step_matching(run: _Run) -> None:
@@ -424,12 +340,17 @@ def _step_matching(run: _Run) -> None:
         ("求职者", "job seekers", int(stable["seekers"]), "人"),
         ("东部企业", "eastern enterprises", int(result.offers["partner_code"].nunique()), "家"),
         ("岗位", "positions", int(stable["positions"]), "个"),
-        ("稳定匹配 匹配率", "matched rate, stable", float(stable["match_rate"]), ""),
+        ("稳定匹配 安置率", "placement rate, stable", float(stable["match_rate"]), "share"),
     ]
     if "optimal" in overall:
         optimal = overall["optimal"]
         cards += [
-            ("最优福利 匹配率", "matched rate, welfare-optimal", float(optimal["match_rate"]), ""),
+            (
+                "福利最优匹配 安置率",
+                "placement rate, welfare-optimal",
+                float(optimal["match_rate"]),
+                "share",
+            ),
             ("稳定匹配 总福利", "total welfare, stable", float(stable["total_welfare"]), ""),
             ("最优 总福利", "total welfare, optimal", float(optimal["total_welfare"]), ""),
             ("最优方案的阻塞对", "blocking pairs, optimal", int(optimal["blocking_pairs"]), ""),
@@ -458,7 +379,12 @@ def _step_matching(run: _Run) -> None:
     for name in ("overall", "comparison", "by_county", "by_status"):
         if name in tables:
             run.matching[name] = tables[name]
-    run.fact("匹配率(稳定匹配)", "matched rate (stable)", float(stable["match_rate"]))
+    run.fact(
+        "劳务协作安置率（稳定匹配）",
+        "placement rate (stable)",
+        float(stable["match_rate"]),
+        "share",
+    )
 
 
 def _step_accounts(run: _Run) -> None:
@@ -524,6 +450,10 @@ def _step_report(run: _Run) -> None:
         policy=_policy_table(),
         missing=run.result.missing,
         indicator_labels=run.indicator_labels,
+        counts=pd.concat(run.counts, ignore_index=True) if run.counts else None,
+        spec_labels=run.spec_labels,
+        headline_k=run.headline_k,
+        cutoff_labels=run.cutoff_labels,
     )
     run.result.report = build_report(data, folder=run.folder)
     run.result.workbook = run.result.report.with_suffix(".xlsx")

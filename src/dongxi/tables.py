@@ -600,7 +600,9 @@ def _formula_cells(frame: pd.DataFrame) -> Iterable[tuple[int, int]]:
                 yield i + 2, j + 1
 
 
-def _write_xlsx(sheets: Mapping[str, pd.DataFrame], handle: BinaryIO) -> None:
+def _write_xlsx(
+    sheets: Mapping[str, pd.DataFrame], handle: BinaryIO, *, filters: bool = False
+) -> None:
     with pd.ExcelWriter(handle, engine="openpyxl") as writer:
         for sheet, frame in sheets.items():
             frame.to_excel(writer, sheet_name=sheet, index=False)
@@ -608,6 +610,15 @@ def _write_xlsx(sheets: Mapping[str, pd.DataFrame], handle: BinaryIO) -> None:
             for row, column in _formula_cells(frame):
                 # openpyxl reads a leading '=' as a formula; the cell stays text
                 worksheet.cell(row=row, column=column).data_type = "s"
+            if filters and len(frame.columns):
+                worksheet.auto_filter.ref = worksheet.dimensions
+                worksheet.freeze_panes = "A2"
+                for i, name in enumerate(frame.columns, start=1):
+                    values = [str(name), *(str(v) for v in frame[name].head(200))]
+                    # CJK characters are about two columns wide
+                    width = max(sum(2 if ord(ch) > 0x2E80 else 1 for ch in v) for v in values)
+                    letter = worksheet.cell(row=1, column=i).column_letter
+                    worksheet.column_dimensions[letter].width = min(60, max(8, width + 2))
 
 
 def write_sheets(
@@ -616,11 +627,16 @@ def write_sheets(
     *,
     option: str = "output",
     inputs: Iterable[str | Path | None] = (),
+    filters: bool = False,
 ) -> Path:
-    """Write several tables as the sheets of one XLSX file (text cells never become formulas)."""
+    """Write several tables as the sheets of one XLSX file (text cells never become formulas).
+
+    ``filters=True`` gives every sheet an autofilter on its header row, freezes that row and
+    sizes the columns to their contents (lists people work through in Excel).
+    """
     p = output_file(path, option=option, inputs=inputs)
     with atomic_write(p, option=option) as handle:
-        _write_xlsx(sheets, handle)
+        _write_xlsx(sheets, handle, filters=filters)
     return p
 
 

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from dongxi.errors import InputError
 from dongxi.measure import load_spec, measure
@@ -95,7 +96,22 @@ def test_m0_se_and_change_se_match_kernel(lonely: str, clustered: bool) -> None:
     ann = rows.loc[("t", "1->2", "M0_abs_change_ann")]
     assert ann["estimate"] == pytest.approx((m0b - m0a) / 4.0, abs=1e-14)
     rel = rows.loc[("t", "1->2", "M0_rel_change_ann")]
-    assert rel["estimate"] == pytest.approx((m0b / m0a) ** 0.25 - 1.0, rel=1e-12)
+    assert rel["estimate"] == pytest.approx(100.0 * ((m0b / m0a) ** 0.25 - 1.0), rel=1e-12)
+    # intervals of changes are normal (mpitbR: confint of a svycontrast), in the change's unit
+    z = float(stats.norm.ppf(0.975))
+    assert change["ci_low"] == pytest.approx(change["estimate"] - z * change["se"], abs=1e-12)
+    assert change["ci_high"] == pytest.approx(change["estimate"] + z * change["se"], abs=1e-12)
+    rel1 = rows.loc[("t", "1->2", "M0_rel_change")]
+    assert rel1["estimate"] == pytest.approx(100.0 * (m0b / m0a - 1.0), rel=1e-12)
+    assert rel1["ci_high"] == pytest.approx(rel1["estimate"] + z * rel1["se"], rel=1e-12)
+    # the t option: the design's degrees of freedom
+    t_rows = measure(frame, _spec(design), change_interval="t").set_index(
+        ["by", "group", "measure"]
+    )
+    t_change = t_rows.loc[("t", "1->2", "M0_abs_change")]
+    assert t_change["se"] == pytest.approx(change["se"], rel=1e-14)
+    half = t_change["ci_high"] - t_change["estimate"]
+    assert half > z * change["se"]
 
 
 def test_lonely_psu_fails_by_default() -> None:

@@ -13,7 +13,16 @@ import dongxi.report
 from dongxi.errors import InputError
 from dongxi.report import ReportData, build_report, render_html
 
-SECTIONS = ["summary", "by-county", "contributions", "income", "change", "matching", "provenance"]
+SECTIONS = [
+    "summary",
+    "by-county",
+    "contributions",
+    "income",
+    "change",
+    "matching",
+    "provenance",
+    "appendix",
+]
 
 
 class _Collector(HTMLParser):
@@ -64,7 +73,10 @@ def test_exports_are_pinned() -> None:
         "LONG_COLUMNS",
         "ReportData",
         "build_report",
+        "household_list",
+        "place_name",
         "render_html",
+        "write_household_list",
         "write_workbook",
     ]
 
@@ -102,17 +114,18 @@ def test_numbers_and_names_shown(report_data: ReportData, parsed: _Collector) ->
     assert f"{row['estimate']:.4f}" in county
     assert f"{row['ci_low']:.4f}" in county
     income = " ".join(parsed.sections["income"])
-    assert "0.1234" in income and "3,747" in income
+    assert "12.3%" in income and "3,747" in income  # FGT0 0.1234 as a percentage
     matching = " ".join(parsed.sections["matching"])
     assert "23,908" in matching and "1,300.25" in matching
     provenance = " ".join(parsed.sections["provenance"])
-    assert "snap-2019-b2" in provenance and "ab" * 32 in provenance
+    assert "snap-2019-b2" in provenance and "ab" * 32 not in provenance
+    assert "ab" * 32 in " ".join(parsed.sections["appendix"])  # hashes in the appendix
 
 
 def test_chinese_text_stays_text(built: Path) -> None:
     text = built.read_text(encoding="utf-8")
     svg = text[text.index("<svg") : text.index("</svg>")]
-    assert "调整后多维贫困发生率" in svg  # not converted to paths
+    assert "调整后多维贫困指数" in svg  # not converted to paths
 
 
 def test_workbook_holds_every_table(report_data: ReportData, built: Path) -> None:

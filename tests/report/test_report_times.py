@@ -33,5 +33,5 @@ def test_generated_and_snapshot_times_in_the_users_zone(
         get_settings.cache_clear()
     assert f"{shown} {offset}" in html
     assert "2019-12-31T12:00:00+00:00" not in html
-    generated = html.split("生成时间 generated ")[1].split(" · ")[0]
+    generated = html.split("generated</span> ")[1].split(" · ")[0]
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d " + re.escape(offset), generated)

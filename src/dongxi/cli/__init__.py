@@ -91,13 +91,27 @@ def _register_all() -> None:
         monitor,
         policy,
         regions,
+        report,
         serve,
         synth,
         users,
     )
 
-    modules = (demo, measure, db, imports, synth, market, monitor, policy, regions, serve, users)
-    for module in (*modules, audit):
+    for module in (
+        demo,
+        measure,
+        report,
+        db,
+        imports,
+        synth,
+        market,
+        monitor,
+        policy,
+        regions,
+        serve,
+        users,
+        audit,
+    ):
         module.register(app)
     # the monitoring group: sweep and audit (cli/monitor.py), cases and their procedures
     # (cli/cases.py)

@@ -10,7 +10,6 @@ Spec parameters written ``{ param = "name" }`` are filled from policy data for `
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,37 +20,31 @@ from dongxi.cli._present import console, new_table, operator
 __all__ = ["register"]
 
 
-def _fmt(value: Any, digits: int = 4) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if isinstance(value, float):
-        return f"{value:.{digits}f}"
-    return str(value)
-
-
-def _show(main: list[dict[str, Any]], *, rows: int, limit: int) -> None:
-    table = new_table("Poverty measures (estimate, 95% CI)", show_lines=False)
-    for col in ("by", "group", "k", "measure", "estimate", "se", "95% CI", "n"):
-        table.add_column(
-            col, justify="right" if col in ("k", "estimate", "se", "n") else "left", no_wrap=True
-        )
-    for rec in main[:limit]:
-        low, high = float(rec["ci_low"]), float(rec["ci_high"])
-        ci = "" if math.isnan(low) else f"[{low:.4f}, {high:.4f}]"
-        table.add_row(
-            str(rec["by"]) or "(all)",
-            str(rec["group"]),
-            _fmt(float(rec["k"]), 2),
-            str(rec["measure"]),
-            _fmt(float(rec["estimate"])),
-            _fmt(float(rec["se"])),
-            ci,
-            str(rec["n"]),
-        )
-    console().print(table)
-    if len(main) > limit:
-        console().print(f"… {len(main) - limit} more rows; write them all with --out FILE.")
-    console().print(
+def _show(view: Any, *, rows: int, limit: int) -> None:
+    """The headline measures, readable at 80 columns: names, percentages, SEs and counts."""
+    table = new_table(f"{view.title}\n{view.rule}", show_lines=False, box=None, pad_edge=False)
+    columns: list[tuple[str, Any]] = [
+        ("组别 group", "left"),
+        ("指标", "left"),
+        ("估计 est.", "right"),
+    ]
+    columns += [("标准误 SE", "right"), ("95% 置信区间 CI", "right"), ("n", "right")]
+    if view.several_k:
+        columns.insert(1, ("k", "right"))
+    for name, justify in columns:
+        table.add_column(name, justify=justify, overflow="fold")
+    for rec in view.rows[:limit]:
+        cells = [rec["group"], rec["measure"], rec["estimate"], rec["se"], rec["ci"], rec["n"]]
+        if view.several_k:
+            cells.insert(1, rec["k"])
+        table.add_row(*cells)
+    out = console()
+    out.print(table)
+    if len(view.rows) > limit:
+        out.print(f"… {len(view.rows) - limit} more rows; write them all with --out FILE.")
+    out.print(view.legend)
+    out.print(view.counts)
+    out.print(
         f"{rows} rows in all (also hd, hdk, actb, pctb, popsh); --out FILE writes the full table."
     )
 
@@ -109,6 +102,13 @@ def measure(
         ),
     ] = None,
     no_se: Annotated[bool, typer.Option("--no-se", help="Point estimates only (faster).")] = False,
+    change_interval: Annotated[
+        str,
+        typer.Option(
+            "--change-interval",
+            help="Intervals of changes between rounds: normal (mpitbR, default) or t.",
+        ),
+    ] = "normal",
     limit: Annotated[int, typer.Option("--limit", help="Rows shown in the terminal.")] = 40,
 ) -> None:
     """Multidimensional (Alkire–Foster) and income poverty measures with 95% intervals."""
@@ -128,8 +128,9 @@ def measure(
         out=out,
         units_out=households_out,
         policy=policy,
+        change_interval=change_interval,
     )
-    _show(outcome.headline(), rows=len(outcome.result), limit=limit)
+    _show(outcome.view, rows=len(outcome.result), limit=limit)
     if outcome.out is not None:
         console().print(f"Wrote {len(outcome.result)} rows to {outcome.out}.")
     if outcome.units_out is not None and outcome.units is not None:

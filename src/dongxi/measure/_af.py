@@ -214,8 +214,14 @@ def estimate(
     years: dict[Any, float] | None = None,
     se: bool = True,
     level: float = 0.95,
+    change_interval: str = "normal",
 ) -> pd.DataFrame:
-    """Every AF measure for every cutoff and every subgroup of ``by_sets``, as a tidy table."""
+    """Every AF measure for every cutoff and every subgroup of ``by_sets``, as a tidy table.
+
+    ``change_interval``: ``"normal"`` (what mpitbR reports for changes over time: ``confint`` of
+    a ``svycontrast``, standard normal quantile) or ``"t"`` (t with the design's degrees of
+    freedom, as the levels' intervals).
+    """
     uprof, prof = _unique_profiles(cells.profiles)
     n_prof = uprof.shape[0]
     est = _estimators(uprof, names, weights, cutoffs)
@@ -272,6 +278,7 @@ def estimate(
                     years,
                     se,
                     level,
+                    change_interval,
                 )
             )
     result = pd.concat([f for f in out if len(f)], ignore_index=True)
@@ -434,8 +441,15 @@ def _changes(
     years: dict[Any, float] | None,
     se: bool,
     level: float,
+    change_interval: str = "normal",
 ) -> pd.DataFrame:
-    """Change of M0, H and A between consecutive rounds, per group (delta-method SEs)."""
+    """Change of M0, H and A between consecutive rounds, per group (delta-method SEs).
+
+    Absolute changes are in the unit of the measure (shares); relative changes
+    (``*_rel_change``, ``*_rel_change_ann``) in percent, as mpitbR reports them. Intervals are
+    symmetric Wald intervals, normal (mpitbR) or t with the design's degrees of freedom.
+    """
+    interval_df = math.inf if change_interval == "normal" else cells.design.df
     pos = cols.index(rounds)
     split = [lab.split(",") for lab in labels]
     round_values = sorted({parts[pos] for parts in split}, key=_sort_key)
@@ -493,7 +507,9 @@ def _changes(
                 for suffix, value, ga, gb in forms:
                     var = ga**2 * va + gb**2 * vb + 2 * ga * gb * cab
                     sdv = np.sqrt(np.maximum(var, 0.0))
-                    low, high = wald_interval(value, sdv, design.df, level)
+                    if suffix.startswith("rel_"):  # percent
+                        value, sdv = value * 100.0, sdv * 100.0
+                    low, high = wald_interval(value, sdv, interval_df, level)
                     for j, col in enumerate(sel):
                         records.append(
                             {

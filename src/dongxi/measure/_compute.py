@@ -32,6 +32,8 @@ __all__ = ["OUTPUT_COLUMNS", "count_table", "identify", "measure"]
 log = logging.getLogger(__name__)
 
 Method = Literal["auto", "ibis", "numpy"]
+#: How the intervals of changes between rounds are computed: normal (mpitbR) or t (design df).
+ChangeInterval = Literal["normal", "t"]
 
 
 def _as_spec(spec: MeasureSpec | str | Path) -> MeasureSpec:
@@ -314,6 +316,7 @@ def measure(
     level: float = 0.95,
     reference_date: dt.date | None = None,
     source: str | None = None,
+    change_interval: ChangeInterval = "normal",
 ) -> pd.DataFrame:
     """Alkire–Foster measures with design-based standard errors, as one tidy long table.
 
@@ -323,8 +326,18 @@ def measure(
     classification); when the spec has rounds every result is given per round and pooled, and
     changes between consecutive rounds are added. ``params`` fills ``{param = …}`` values.
     ``source`` (a file name) is cited in error messages. Columns: :data:`OUTPUT_COLUMNS`.
+    Changes between rounds: absolute changes in the measure's unit, relative changes in percent;
+    ``change_interval`` ``"normal"`` (mpitbR's intervals of changes, the default) or ``"t"``
+    (the design's degrees of freedom).
     """
     sp = _as_spec(spec)
+    if change_interval not in ("normal", "t"):
+        raise InputError(
+            "The interval of changes must be 'normal' or 't'.",
+            value=change_interval,
+            rule="change_interval",
+            fix="Use 'normal' (mpitbR) or 't'.",
+        )
     cutoffs = sp.cutoffs(k)
     if not 0.0 < level < 1.0:
         raise InputError(
@@ -359,6 +372,7 @@ def measure(
         years=years,
         se=se,
         level=level,
+        change_interval=change_interval,
     )
     if sp.income is None:
         return result

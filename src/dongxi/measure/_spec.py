@@ -290,8 +290,13 @@ class MeasureSpec(_Model):
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
     title: str | None = None
+    #: The title in Chinese, shown first in reports (``title`` is the English one).
+    title_zh: str | None = None
     description: str | None = None
     k: Annotated[list[_K], Field(min_length=1)]
+    #: The cutoff the spec's documentation calls "poor" (one of ``k``): what reports headline.
+    #: Default: the first of ``k``.
+    poor_k: _K | None = None
     missing: Missing = "listwise"
     reference_date: dt.date | None = None
     birth_date: str = "birth_date"
@@ -358,6 +363,20 @@ class MeasureSpec(_Model):
     def weights(self) -> list[float]:
         """Effective indicator weights as floats (sum to 1)."""
         return [float(w) for w in self.exact_weights()]
+
+    @model_validator(mode="after")
+    def _poor_k_listed(self) -> MeasureSpec:
+        if self.poor_k is not None and self.poor_k not in self.k:
+            raise ValueError(
+                f"poor_k = {self.poor_k!r} is not one of the cutoffs k = {self.k!r}; "
+                "name one of them"
+            )
+        return self
+
+    @property
+    def headline_k(self) -> float | str:
+        """The cutoff reports headline: ``poor_k``, else the first of ``k``."""
+        return self.k[0] if self.poor_k is None else self.poor_k
 
     def cutoffs(self, k: Sequence[float | str] | None = None) -> list[Cutoff]:
         """The cutoffs ``k`` (default: the spec's), resolved with the spec's exact weights."""

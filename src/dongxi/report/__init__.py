@@ -10,5 +10,16 @@ figures) and writes files. It runs no measurement itself. Labels are bilingual, 
 
 from dongxi.report._build import build_report, render_html, write_workbook
 from dongxi.report._data import LONG_COLUMNS, ReportData
+from dongxi.report._households import household_list, write_household_list
+from dongxi.report._labels import place_name
 
-__all__ = ["LONG_COLUMNS", "ReportData", "build_report", "render_html", "write_workbook"]
+__all__ = [
+    "LONG_COLUMNS",
+    "ReportData",
+    "build_report",
+    "household_list",
+    "place_name",
+    "render_html",
+    "write_household_list",
+    "write_workbook",
+]

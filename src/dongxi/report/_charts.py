@@ -15,7 +15,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from dongxi.report._labels import measure_label
+from dongxi.report._labels import LANG, bi, measure_label
 
 __all__ = [
     "bar_chart",
@@ -126,7 +126,7 @@ def county_chart(
                 capsize=0,
             )
             zh, en = measure_label(measure)
-            ax.set_title(f"{zh}\n{en}", fontsize=9)
+            ax.set_title(bi(zh, en, "\n"), fontsize=9)
             ax.set_yticks(y)
             ax.set_yticklabels([names.get(code, code) for code in order])
             ax.grid(axis="y", visible=False)
@@ -169,7 +169,7 @@ def contribution_chart(frame: pd.DataFrame, *, names: Mapping[str, str]) -> str:
         ax.set_yticklabels(groups)
         ax.invert_yaxis()
         ax.set_xlim(0, max(1.0, float(left.max())))
-        ax.set_xlabel("贡献率 percentage contribution")
+        ax.set_xlabel(bi("贡献率", "percentage contribution"))
         ax.xaxis.set_major_formatter(_percent)
         ax.grid(axis="y", visible=False)
         longest = max((len(str(c)) for c in table.columns), default=0)
@@ -225,7 +225,7 @@ def income_chart(income: pd.DataFrame, lines: Mapping[str, float]) -> str:
                 histtype="step",
                 linewidth=1.4,
                 color=color,
-                label=f"{name}",
+                label=f"{name} 年" if LANG.get() == "zh" else f"{name}",
             )
             order = np.argsort(x)
             cdf_ax.step(
@@ -235,21 +235,21 @@ def income_chart(income: pd.DataFrame, lines: Mapping[str, float]) -> str:
                 for ax in (hist_ax, cdf_ax):
                     ax.axvline(lines[name], color=color, linestyle="--", linewidth=1.0)
                 cdf_ax.annotate(
-                    f"{name} 贫困线 line {lines[name]:,.0f}",
+                    f"{name} " + bi(f"贫困线 {lines[name]:,.0f} 元", "line"),
                     xy=(lines[name], 0.05 + 0.1 * i),
                     xytext=(4, 0),
                     textcoords="offset points",
                     fontsize=7.5,
                     color=color,
                 )
-        hist_ax.set_xlabel("人均纯收入(元) net income per person (yuan)")
-        hist_ax.set_ylabel("份额 share")
-        hist_ax.set_title("收入分布 distribution", fontsize=9)
+        hist_ax.set_xlabel(bi("人均纯收入(元)", "net income per person (yuan)"))
+        hist_ax.set_ylabel(bi("份额", "share"))
+        hist_ax.set_title(bi("收入分布", "distribution"), fontsize=9)
         cdf_ax.set_xlim(low, top)
         cdf_ax.set_ylim(0, 1)
-        cdf_ax.set_xlabel("人均纯收入(元) net income per person (yuan)")
-        cdf_ax.set_ylabel("累计份额 cumulative share")
-        cdf_ax.set_title("经验分布函数 ECDF", fontsize=9)
+        cdf_ax.set_xlabel(bi("人均纯收入(元)", "net income per person (yuan)"))
+        cdf_ax.set_ylabel(bi("累计份额", "cumulative share"))
+        cdf_ax.set_title(bi("累计分布", "ECDF"), fontsize=9)
         hist_ax.legend(frameon=False, fontsize=8)
         fig.subplots_adjust(wspace=0.3)
         return _svg(fig)
@@ -285,12 +285,21 @@ def change_chart(frame: pd.DataFrame, *, measures: Sequence[str] = ("M0", "H", "
                     label=series,
                 )
             zh, en = measure_label(measure)
-            ax.set_title(f"{zh}\n{en}", fontsize=9)
+            ax.set_title(bi(zh, en, "\n"), fontsize=9)
             ax.set_xticks(np.arange(len(rounds)))
             ax.set_xticklabels(rounds)
             ax.set_xlim(-0.5, len(rounds) - 0.5)
             ax.set_ylim(bottom=0)
-        axes[0].legend(frameon=False, fontsize=8)
+        handles, labels = axes[0].get_legend_handles_labels()
+        fig.legend(
+            handles,
+            labels,
+            loc="lower center",
+            bbox_to_anchor=(0.5, -0.12),
+            ncol=min(len(labels), 2) or 1,
+            frameon=False,
+            fontsize=8,
+        )
         fig.subplots_adjust(wspace=0.3)
         return _svg(fig)
 

@@ -22,6 +22,16 @@ _REQUIRED: Mapping[str, tuple[str, ...]] = {
     "poverty_lines": ("round", "line"),
     "income_measures": ("round", "measure", "estimate"),
     "snapshots": ("round", "snapshot_id"),
+    "counts": (
+        "spec",
+        "round",
+        "by",
+        "group",
+        "households",
+        "people",
+        "poor_households",
+        "poor_people",
+    ),
 }
 
 
@@ -46,7 +56,16 @@ class ReportData:
     - ``policy``: policy parameters with ``name, value, unit, effective_from, status, source``.
     - ``missing``: pieces that were not available, written into the report as such.
     - ``indicator_labels``: indicator name → label shown in charts and tables (e.g. the spec's
-      ``label``); names without a label are shown as they are.
+      ``label``, Chinese first whichever order it is written in); names without a label are shown
+      as they are.
+    - ``counts``: households and people, and those poor at each spec's headline cutoff, overall
+      (``by`` = "") and by group: ``spec, round, by, group, households, people,
+      poor_households, poor_people`` — shown beside the rates.
+    - ``spec_labels``: spec name → (zh, en) title shown instead of the name.
+    - ``headline_k``: spec name → the cutoff (percent, as the long table's ``k``) the report
+      headlines: the one the spec's documentation calls "poor" (default: the first k).
+    - ``cutoff_labels``: spec name → (zh, en) words for the headline cutoff.
+    - ``lang``: ``"zh-en"`` (bilingual, Chinese first) or ``"zh"`` (Chinese only).
     """
 
     title_zh: str = "东西部协作精准识别报告"
@@ -65,8 +84,20 @@ class ReportData:
     missing: Sequence[str] = ()
     county_by: str = "county_code"
     indicator_labels: Mapping[str, str] = field(default_factory=dict)
+    counts: pd.DataFrame | None = None
+    spec_labels: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    headline_k: Mapping[str, float] = field(default_factory=dict)
+    cutoff_labels: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    lang: str = "zh-en"
 
     def __post_init__(self) -> None:
+        if self.lang not in ("zh-en", "zh"):
+            raise InputError(
+                "The report's language is zh-en (bilingual) or zh (Chinese only).",
+                value=self.lang,
+                rule="report language",
+                fix="Use lang='zh-en' or lang='zh'.",
+            )
         for name, columns in _REQUIRED.items():
             frame = getattr(self, name)
             if frame is None:
@@ -92,6 +123,7 @@ class ReportData:
         for name in (
             "summary",
             "measures",
+            "counts",
             "income_measures",
             "poverty_lines",
             "change",

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
 from types import MappingProxyType
 
@@ -13,18 +16,119 @@ from dongxi.intake.columns import COLUMNS
 
 __all__ = [
     "COLUMN_LABELS",
+    "GLOSSARY",
+    "LANG",
     "MEASURE_LABELS",
+    "bi",
     "column_label",
     "format_number",
     "is_overall",
     "measure_label",
+    "percent",
+    "place_name",
     "region_names",
     "value_labels",
+    "zh_first",
 ]
+
+#: The report's language while it is rendered: "zh-en" (bilingual, Chinese first) or "zh".
+LANG: ContextVar[str] = ContextVar("dongxi_report_lang", default="zh-en")
+
+
+@contextmanager
+def language(lang: str) -> Iterator[None]:
+    """Render with ``lang`` ("zh-en" or "zh") in force (charts and tables read it)."""
+    token = LANG.set(lang)
+    try:
+        yield
+    finally:
+        LANG.reset(token)
+
+
+def bi(zh: str, en: str, sep: str = " ") -> str:
+    """Chinese first, then English (only Chinese when the report is Chinese-only)."""
+    if LANG.get() == "zh" or not en:
+        return zh
+    return f"{zh}{sep}{en}"
+
+
+_CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef（）]")
+
+
+def zh_first(label: str) -> tuple[str, str]:
+    """Split a mixed label ("Safe housing 住房安全" or "住房安全 Safe housing") into (zh, en).
+
+    The words with Chinese characters make the Chinese part; the rest the English part. A label
+    without Chinese is returned as ``(label, "")``.
+    """
+    words = label.split()
+    zh = [w for w in words if _CJK.search(w)]
+    en = [w for w in words if not _CJK.search(w)]
+    if not zh:
+        return label, ""
+    return " ".join(zh).strip("()（） "), " ".join(en).strip()
+
+
+def percent(value: object, digits: int = 1) -> str:
+    """A share of 1 as a percentage ("23.4%"); "–" when missing."""
+    if value is None or value is pd.NA:
+        return "–"
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return str(value)
+    if math.isnan(number):
+        return "–"
+    return f"{number * 100:.{digits}f}%"
+
+
+#: Terms explained in words where they appear: (zh, en).
+GLOSSARY: Mapping[str, tuple[str, str]] = {
+    "H": (
+        "贫困发生率 H：被识别为贫困的人口占全部人口的比例。",
+        "Headcount ratio H: the share of people identified as poor.",
+    ),
+    "A": (
+        "平均剥夺强度 A：贫困人口平均未达到的指标权重之和"
+        "（例如 40% 表示平均有 40% 的加权指标未达标）。",
+        "Intensity A: the average share of weighted indicators the poor fail "
+        "(40 % means they fail 40 % of the weighted indicators on average).",
+    ),
+    "M0": (
+        "调整后多维贫困指数 M0：贫困发生率乘以平均剥夺强度（M0 = H × A），"
+        "同时反映贫困的广度和深度，在 0 到 1 之间，越小越好。",
+        "Adjusted headcount ratio M0 = H × A: how many are poor and in how many ways; "
+        "between 0 and 1, lower is better.",
+    ),
+    "k": (
+        "贫困临界值 k：一户的加权剥夺得分达到 k 即被识别为贫困；"
+        "\u201c任一项未达标\u201d（并集）表示只要有一项标准未达到就算贫困。",
+        "Cutoff k: a household whose weighted deprivation score reaches k is poor; "
+        "\u201cany criterion unmet\u201d (union) means one unmet criterion is enough.",
+    ),
+    "pctb": (
+        "贡献率：某项指标对 M0 的贡献所占百分比，各项合计 100%，说明贫困主要由哪些方面造成。",
+        "Contribution: the share of M0 due to each indicator (they add up to 100 %): "
+        "which deprivations make up poverty.",
+    ),
+    "CI": (
+        "95% 置信区间：考虑到抽样或测量的随机误差，真实值有 95% 的把握落在此区间内；"
+        "标准误越小，估计越精确。",
+        "95 % confidence interval: the range that holds the true value with 95 % confidence; "
+        "a smaller standard error means a more precise estimate.",
+    ),
+    "FGT": (
+        "收入贫困发生率 FGT0：人均纯收入低于当年贫困线的人口比例；贫困差距指数 FGT1："
+        "贫困人口收入距贫困线的平均差距（占贫困线的比例）；"
+        "基尼系数：收入不平等程度，0 为完全平等。",
+        "FGT0: share of people below the line; FGT1: average gap to the line as a share of "
+        "the line; Gini: income inequality (0 = equal).",
+    ),
+}
 
 #: Labels of the measures of the long table: (zh, en).
 MEASURE_LABELS: Mapping[str, tuple[str, str]] = {
-    "M0": ("调整后多维贫困发生率 M0", "Adjusted headcount ratio M0"),
+    "M0": ("调整后多维贫困指数 M0", "Adjusted headcount ratio M0"),
     "H": ("贫困发生率 H", "Headcount ratio H"),
     "A": ("平均剥夺强度 A", "Intensity A"),
     "hd": ("未审查剥夺率", "Uncensored headcount"),
@@ -45,6 +149,7 @@ MEASURE_LABELS: Mapping[str, tuple[str, str]] = {
 COLUMN_LABELS: Mapping[str, tuple[str, str]] = {
     "round": ("轮次", "round"),
     "year": ("年度", "year"),
+    "years": ("适用年份", "years"),
     "spec": ("识别标准", "spec"),
     "k": ("临界值 k", "cutoff k"),
     "by": ("分组变量", "by"),
@@ -155,12 +260,23 @@ def _division_names() -> dict[str, str]:
     from dongxi.regions import divisions
 
     names: dict[str, str] = {}
-    for vintage in (2017, 2023):
+    for vintage in (2023, 2017):
         frame = divisions(vintage, ("45", "44"))
-        frame = frame[frame["level"].isin(["province", "prefecture", "county"])]
         for code, name in zip(frame["code"], frame["name"], strict=True):
             names.setdefault(str(code), str(name))
     return names
+
+
+def place_name(code: str) -> str:
+    """The name of a division code of any level (province … village); the code when unknown."""
+    code = str(code)
+    if len(code) == 6:
+        known = _county_names().get(code)
+        if known is not None:
+            return known
+    if code[:2] in ("44", "45"):
+        return _division_names().get(code, code)
+    return code
 
 
 def region_names(codes: list[str]) -> dict[str, str]:
@@ -170,7 +286,7 @@ def region_names(codes: list[str]) -> dict[str, str]:
     tables (both vintages) are read only for codes it does not know (changed since 2017).
     """
     names = _county_names()
-    out = {code: names[code] for code in codes if code in names}
+    out = {code: names[code] for code in codes if len(code) == 6 and code in names}
     rest = [code for code in codes if code not in out and code[:2] in ("44", "45")]
     if rest:
         older = _division_names()

@@ -57,6 +57,18 @@ SNAPSHOT_TABLES = ("households", "people", "income")
 
 
 @dataclass(frozen=True)
+class MeasureView:
+    """The headline of a measurement as people read it: names, percentages, counts."""
+
+    title: str
+    rule: str
+    counts: str
+    legend: str
+    several_k: bool
+    rows: list[dict[str, str]]
+
+
+@dataclass(frozen=True)
 class MeasureOutcome:
     """A measurement: the tidy result, each unit's profile (when asked) and the files written."""
 
@@ -66,6 +78,7 @@ class MeasureOutcome:
     units: pd.DataFrame | None = None
     out: Path | None = None
     units_out: Path | None = None
+    view: MeasureView | None = None
 
     def headline(self) -> list[dict[str, Any]]:
         """The rows of the headline measures (:data:`HEADLINE`), in the result's order."""
@@ -257,6 +270,9 @@ def _measure(
     units_out: Path | None,
     inputs: Sequence[Path] = (),
     overrides: Sequence[PolicyValue] = (),
+    names: bool = False,
+    view: bool = False,
+    change_interval: str = "normal",
 ) -> MeasureOutcome:
     from dongxi.measure import identify, measure
     from dongxi.settings import get_settings
@@ -274,20 +290,31 @@ def _measure(
         se=se,
         reference_date=ref,
         source=source,
+        change_interval=change_interval,  # type: ignore[arg-type]
     )
     profiles = None
-    if units or units_out is not None:
+    people_rows = (
+        spec.unit.analysis == "people"
+        and spec.unit.household is not None
+        and spec.unit.household in frame.columns
+        and not spec.design.weight
+    )
+    if units or units_out is not None or (view and people_rows):
         profiles = identify(
             frame, spec, k=k or None, params=params, reference_date=ref, source=source
         )
     written = (
         write_table(result, out, option="--out", inputs=list(inputs)) if out is not None else None
     )
-    units_written = (
-        write_table(profiles, units_out, option="--households-out", inputs=list(inputs))
-        if (units_out is not None and profiles is not None)
-        else None
-    )
+    units_written = None
+    if units_out is not None and profiles is not None:
+        units_written = _write_units(
+            profiles, frame, spec, k=k, params=params, path=units_out, inputs=inputs, names=names
+        )
+    shown = None
+    if view:
+        people = _people_by_group(profiles, frame, spec, by) if people_rows else None
+        shown = _view(result, spec, k=k, people=people)
     return MeasureOutcome(
         result=result,
         source=source,
@@ -295,7 +322,174 @@ def _measure(
         units=profiles,
         out=written,
         units_out=units_written,
+        view=shown,
     )
+
+
+#: Short names of the headline measures in the terminal (explained in the legend).
+_LEGEND = (
+    "H 贫困发生率 headcount ratio · A 平均剥夺强度 intensity · "
+    "M0 = H×A 调整后多维贫困指数 adjusted headcount · FGT0 收入贫困发生率 income headcount · "
+    "FGT1 贫困差距 poverty gap · Gini 基尼系数"
+)
+_SHARES = ("H", "A", "FGT0", "FGT1", "FGT2")
+
+
+def _pct(value: float, digits: int = 1) -> str:
+    return "" if value != value else f"{value * 100:.{digits}f}%"
+
+
+def _num(value: float) -> str:
+    return "" if value != value else f"{value:.4f}"
+
+
+def _group_name(by: str, group: str) -> str:
+    from dongxi.report import place_name
+
+    if by in ("", None):
+        return "全部 all"
+    if by in ("county_code", "township_code", "village_code") and group.isdigit():
+        return place_name(group)
+    return group
+
+
+def _rule(spec: MeasureSpec, k: Sequence[float | str] | None) -> str:
+    raw = list(k) if k else list(spec.k)
+    parts = []
+    for item in raw:
+        if str(item) == "union":
+            parts.append("任一项未达标即为贫困 poor if any criterion is unmet (union)")
+        elif str(item) == "intersection":
+            parts.append("全部未达标才为贫困 poor if all are unmet (intersection)")
+        else:
+            parts.append(f"k = {spec.cutoffs([item])[0].percent:g}%")
+    text = ", ".join(parts)
+    if not k and len(spec.k) > 1:
+        text += f" (贫困 poor: k = {spec.cutoffs([spec.headline_k])[0].percent:g}%)"
+    return text
+
+
+def _people_by_group(
+    units: pd.DataFrame | None, frame: pd.DataFrame, spec: MeasureSpec, by: Sequence[str]
+) -> dict[tuple[str, str], int] | None:
+    """People in the households measured, overall and per group, when H counts people and
+    the data are person rows without design weights (then every weight is the household's size)."""
+    import pandas as pd
+
+    hh = spec.unit.household
+    if units is None or hh is None or spec.unit.analysis != "people" or spec.design.weight:
+        return None
+    size = units.set_index(hh)["weight"]
+    out = {("", ""): round(float(size.sum()))}
+    for item in by:
+        cols = [c.strip() for c in item.split(",")]
+        if not all(c in frame.columns for c in cols):
+            continue
+        label = frame.groupby(hh)[cols].first().astype(str).agg(",".join, axis=1)
+        joined = pd.DataFrame({"size": size, "group": label.reindex(size.index)})
+        for group, total in joined.groupby("group")["size"].sum().items():
+            out[(",".join(cols), str(group))] = round(float(total))
+    return out
+
+
+def _view(
+    result: pd.DataFrame,
+    spec: MeasureSpec,
+    *,
+    k: Sequence[float | str] | None,
+    people: dict[tuple[str, str], int] | None,
+) -> MeasureView:
+    rows = result[result["measure"].isin(HEADLINE) & (result["indicator"].fillna("") == "")]
+    several_k = rows["k"].dropna().nunique() > 1
+    analysis_people = spec.unit.analysis == "people"
+    out: list[dict[str, str]] = []
+    for rec in rows.to_dict("records"):
+        m = str(rec["measure"])
+        share = m in _SHARES
+        est, se = float(rec["estimate"]), float(rec["se"])
+        low, high = float(rec["ci_low"]), float(rec["ci_high"])
+        if share:
+            ci = "" if low != low else f"{low * 100:.1f}–{high * 100:.1f}%"
+        else:
+            ci = "" if low != low else f"{low:.4f}–{high:.4f}"
+        by, group = str(rec["by"] or ""), str(rec["group"] or "")
+        n = int(rec["n"])
+        income = m not in ("H", "A", "M0")
+        if income:
+            n_text = f"{n:,} 户" if not analysis_people else f"{n:,} 人"
+        else:
+            n_text = f"{n:,} 户"
+            if people is not None and (by, group) in people:
+                n_text += f"/{people[(by, group)]:,} 人"
+        k_value = rec["k"]
+        out.append(
+            {
+                "group": _group_name(by, group),
+                "k": "" if k_value != k_value or income else f"{float(k_value):g}%",
+                "measure": m,
+                "estimate": _pct(est) if share else _num(est),
+                "se": _pct(se, 2) if share else _num(se),
+                "ci": ci,
+                "n": n_text,
+            }
+        )
+    weighting = "人口加权 people-weighted" if analysis_people else "按户 households"
+    counts = (
+        "n: 户 = households measured"
+        + ("; 人 = their members (H, A, M0 count people)" if people is not None else "")
+        + f"; {weighting}"
+    )
+    title = spec.title_zh or spec.title or spec.name
+    return MeasureView(
+        title=title,
+        rule=_rule(spec, k),
+        counts=counts,
+        legend=_LEGEND,
+        several_k=several_k,
+        rows=out,
+    )
+
+
+def _poor_column(spec: MeasureSpec, k: Sequence[float | str] | None) -> str:
+    """The ``poor_…`` column of :func:`dongxi.measure.identify` at the headline cutoff: the
+    first ``k`` asked for, else the spec's (its ``poor_k``)."""
+    raw = k[0] if k else spec.headline_k
+    if str(raw) in ("union", "intersection"):
+        return f"poor_{raw}"
+    return f"poor_k{spec.cutoffs([raw])[0].percent:g}"
+
+
+def _write_units(
+    profiles: pd.DataFrame,
+    frame: pd.DataFrame,
+    spec: MeasureSpec,
+    *,
+    k: Sequence[float | str] | None,
+    params: Mapping[str, float],
+    path: Path,
+    inputs: Sequence[Path],
+    names: bool,
+) -> Path:
+    """The household list (who is poor and why, in Chinese) for registry data (households with
+    a ``village_code``); each unit's profile (0/1 per indicator, score, poor per cutoff)
+    otherwise."""
+    from dongxi.report import household_list, write_household_list
+    from dongxi.tables import write_table
+
+    hh = spec.unit.household
+    if hh is None or hh not in frame.columns or "village_code" not in frame.columns:
+        return write_table(profiles, path, option="--households-out", inputs=list(inputs))
+    labels = {ind.name: ind.label for dim in spec.dimensions for ind in dim.indicators}
+    listing = household_list(
+        profiles,
+        frame,
+        indicators=labels,
+        household=hh,
+        params=params,
+        poor_column=_poor_column(spec, k),
+        names=names,
+    )
+    return write_household_list(listing, path, inputs=list(inputs))
 
 
 def measure_data(
@@ -314,6 +508,7 @@ def measure_data(
     out: Path | None = None,
     units_out: Path | None = None,
     policy: Path | str | Sequence[PolicyValue] | None = None,
+    change_interval: str = "normal",
 ) -> MeasureOutcome:
     """Alkire–Foster (and income) measures of ``data`` (a file, a snapshot folder or
     ``example``) under ``spec`` (a TOML file or a built-in name).
@@ -352,6 +547,9 @@ def measure_data(
         units_out=units_out,
         inputs=inputs,
         overrides=overrides,
+        names=principal.can("registry:read"),
+        view=True,
+        change_interval=change_interval,
     )
 
 
@@ -426,6 +624,7 @@ def measure_change(
     spec: MeasureSpec,
     province: str | None = None,
     policy: Path | str | Sequence[PolicyValue] | None = None,
+    change_interval: str = "normal",
 ) -> pd.DataFrame:
     """Change of M0, H and A between consecutive rounds, one snapshot per year (a folder,
     verified before it is read, or the tables :func:`read_snapshot` returned).
@@ -437,7 +636,10 @@ def measure_change(
     income poverty line of its year, applied by expressing income in multiples of that line
     (``income < line`` ⇔ ``income / line < 1``); any other parameter must be the same in every
     round. Columns: spec, k, measure, from, to, estimate_from, estimate_to, difference, se,
-    ci_low, ci_high. ``policy`` as for :func:`measure_data`.
+    ci_low, ci_high (absolute change, in the measure's unit), rel_change, rel_se, rel_ci_low,
+    rel_ci_high (relative change, in percent). Intervals of changes: ``change_interval``
+    ``"normal"`` (mpitbR's) or ``"t"`` (the pooled design's degrees of freedom). ``policy`` as for
+    :func:`measure_data`.
     """
     principal.require("measure:run")
     import pandas as pd
@@ -490,6 +692,7 @@ def measure_change(
         by=("round",),
         params=params,
         source="snapshots " + ", ".join(str(y) for y in sorted(snapshots)),
+        change_interval=change_interval,  # type: ignore[arg-type]
     )
     return _change_table(result)
 
@@ -499,6 +702,9 @@ def _change_table(result: pd.DataFrame) -> pd.DataFrame:
 
     rows = result[(result["by"] == "round") & (result["indicator"] == "")]
     level = rows.set_index(["k", "measure", "group"])["estimate"]
+    relative = rows[rows["measure"].str.endswith("_rel_change")].set_index(
+        ["k", "measure", "group"]
+    )
     out = []
     for rec in rows[rows["measure"].str.endswith("_abs_change")].to_dict("records"):
         measure = str(rec["measure"]).removesuffix("_abs_change")
@@ -516,6 +722,22 @@ def _change_table(result: pd.DataFrame) -> pd.DataFrame:
                 "se": float(rec["se"]),
                 "ci_low": float(rec["ci_low"]),
                 "ci_high": float(rec["ci_high"]),
+                **_relative(relative, rec["k"], measure, rec["group"]),
             }
         )
     return pd.DataFrame(out)
+
+
+def _relative(relative: pd.DataFrame, k: Any, measure: str, group: Any) -> dict[str, float]:
+    """The relative change (percent) of the same measure, cutoff and pair of rounds."""
+    key = (k, f"{measure}_rel_change", group)
+    if key not in relative.index:
+        nan = float("nan")
+        return {"rel_change": nan, "rel_se": nan, "rel_ci_low": nan, "rel_ci_high": nan}
+    rec = relative.loc[key]  # type: ignore[index]
+    return {
+        "rel_change": float(rec["estimate"]),
+        "rel_se": float(rec["se"]),
+        "rel_ci_low": float(rec["ci_low"]),
+        "rel_ci_high": float(rec["ci_high"]),
+    }

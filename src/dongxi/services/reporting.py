@@ -1,0 +1,554 @@
+"""Use cases: the report on a registry's own data (``dongxi report``), and the identification and
+income tables the demo's report is built from too (one builder for both).
+
+Permission ``measure:run`` (the report is a measurement shown to people); the principal's region
+scope bounds the report: a county officer's report covers their county whatever ``--region``
+asks, and a region outside the scope is refused like a missing one. The registry is read through a
+snapshot (verified before it is read): ``--snapshot DIR`` (repeat it for several rounds), or a
+snapshot of the configured registry (``--url``) taken into the report's folder. Households'
+heads' names never enter a report; the household lists (``measure --households-out``) are
+elsewhere (:mod:`dongxi.services.households_list`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from dongxi.errors import InputError, NotFoundError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from dongxi.measure import MeasureSpec
+    from dongxi.services.measurement import SnapshotTables
+    from dongxi.services.principal import Principal
+
+__all__ = [
+    "REPORT_SPECS",
+    "Identification",
+    "ReportOutcome",
+    "identification_tables",
+    "income_tables",
+    "make_report",
+    "region_prefix",
+    "scoped_tables",
+]
+
+#: The built-in specs a registry report identifies with (``global_mpi`` needs survey data).
+REPORT_SPECS = ("china_official", "guangxi_rural")
+#: Policy figures of Guangxi by default (provincial standards where they exist).
+DEFAULT_PROVINCE = "450000"
+
+Lang = Literal["zh-en", "zh"]
+
+
+def region_prefix(code: str | None) -> str | None:
+    """A region code as the prefix of the division codes it covers: ``450000`` → ``45``,
+    ``451200`` → ``4512``, ``451221`` → ``451221`` (``None`` for the whole registry)."""
+    if code is None or not str(code).strip():
+        return None
+    text = str(code).strip()
+    if not text.isdigit() or len(text) not in (2, 4, 6, 9, 12):
+        raise InputError(
+            "A region is a division code of 2, 4, 6, 9 or 12 digits.",
+            column="--region",
+            value=text,
+            rule="region",
+            fix="Give a code such as 450000 (province), 451200 (city) or 451221 (county); "
+            "'dongxi regions search NAME' finds it.",
+        )
+    if len(text) == 6:
+        while text.endswith("00") and len(text) > 2:
+            text = text[:-2]
+    return text
+
+
+def _effective_region(principal: Principal, region: str | None) -> str | None:
+    prefix = region_prefix(region)
+    scope = principal.scope
+    if scope.unrestricted:
+        return prefix
+    own = scope.region_prefix
+    if own is None:
+        raise NotFoundError(
+            "登记库中没有您可查看的地区。No region of the registry is in your scope."
+        )
+    if prefix is None or prefix.startswith(own):
+        return prefix or own
+    if own.startswith(prefix):  # asked for a wider region: the scope bounds it
+        return own
+    raise NotFoundError(
+        "该地区不在您可查看的范围内。The region is not in the registry you may see.",
+        fix="Give a region inside your own scope (--region).",
+    )
+
+
+def scoped_tables(
+    tables: Mapping[str, pd.DataFrame], prefix: str | None
+) -> dict[str, pd.DataFrame]:
+    """The households (and their people and income) whose village code starts with ``prefix``;
+    a ``township_code`` column (the village code's first 9 digits) is added to households."""
+    households = tables["households"]
+    village = households["village_code"].astype(str)
+    households = households.assign(township_code=village.str[:9])
+    if prefix is not None:
+        households = households[village.str.startswith(prefix)]
+    keep = set(households["household_code"].astype(str))
+    out = {"households": households.reset_index(drop=True)}
+    for name in ("people", "income"):
+        frame = tables[name]
+        out[name] = frame[frame["household_code"].astype(str).isin(keep)].reset_index(drop=True)
+    return out
+
+
+def group_column(prefix: str | None) -> str:
+    """Counties for a province, a city or the whole registry; townships for a county or below."""
+    return "township_code" if prefix is not None and len(prefix) >= 6 else "county_code"
+
+
+@dataclass
+class Identification:
+    """What the identification step gives a report: the long tables and the labels they need."""
+
+    measures: list[pd.DataFrame] = field(default_factory=list)
+    counts: list[pd.DataFrame] = field(default_factory=list)
+    change: pd.DataFrame | None = None
+    specs: list[dict[str, Any]] = field(default_factory=list)
+    indicator_labels: dict[str, str] = field(default_factory=dict)
+    spec_labels: dict[str, tuple[str, str]] = field(default_factory=dict)
+    headline_k: dict[str, float] = field(default_factory=dict)
+    cutoff_labels: dict[str, tuple[str, str]] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+    facts: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _k_value(spec: MeasureSpec) -> float:
+    """The headline cutoff as the long table writes it (``k`` column, percent; the union is the
+    smallest weight)."""
+    return float(spec.cutoffs([spec.headline_k])[0].percent)
+
+
+def cutoff_label(spec: MeasureSpec) -> tuple[str, str]:
+    """The headline cutoff in words, (zh, en)."""
+    cut = spec.headline_k
+    if cut == "union":
+        return ("任一项标准未达到即为贫困（并集）", "poor if any criterion is unmet (union)")
+    if cut == "intersection":
+        return (
+            "全部标准均未达到才为贫困（交集）",
+            "poor if every criterion is unmet (intersection)",
+        )
+    return (
+        f"加权剥夺得分达到 {float(cut):g}% 即为贫困（临界值 k = {float(cut):g}%）",
+        f"poor if the weighted deprivation score reaches k = {float(cut):g}%",
+    )
+
+
+def short_title(spec: MeasureSpec) -> str:
+    """The Chinese title up to its first colon or bracket (for cards and legends)."""
+    title = spec.title_zh or spec.name
+    for mark in ("：", "（", ":"):
+        title = title.split(mark)[0]
+    return title
+
+
+def _counts(
+    units: pd.DataFrame,
+    frame: pd.DataFrame,
+    spec: MeasureSpec,
+    *,
+    by: str,
+    round_: str,
+) -> pd.DataFrame:
+    """Households and people, poor or not at the headline cutoff, overall and by group."""
+    import pandas as pd
+
+    hh = spec.unit.household or "household_code"
+    poor_col = (
+        f"poor_{spec.headline_k}"
+        if isinstance(spec.headline_k, str)
+        else f"poor_k{spec.cutoffs([spec.headline_k])[0].percent:g}"
+    )
+    size = frame.groupby(hh).size().rename("people")
+    group = frame.groupby(hh)[by].first().astype(str) if by in frame else None
+    u = units[[hh, poor_col]].merge(size, left_on=hh, right_index=True, how="left")
+    u["poor"] = u[poor_col].astype(bool)
+    u["group"] = "" if group is None else u[hh].map(group).astype(str)
+    rows = []
+    parts: list[tuple[str, str, pd.DataFrame]] = [("", "", u)]
+    if group is not None:
+        parts += [(by, str(g), p) for g, p in u.groupby("group", sort=True)]
+    for by_name, g, part in parts:
+        rows.append(
+            {
+                "spec": spec.name,
+                "round": round_,
+                "by": by_name,
+                "group": g,
+                "households": len(part),
+                "people": int(part["people"].sum()),
+                "poor_households": int(part["poor"].sum()),
+                "poor_people": int(part.loc[part["poor"], "people"].sum()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def identification_tables(
+    *,
+    principal: Principal,
+    rounds: Mapping[int, SnapshotTables],
+    specs: Sequence[str] = REPORT_SPECS,
+    province: str | None = DEFAULT_PROVINCE,
+    by: str = "county_code",
+    sources: Mapping[int, str] | None = None,
+    change: bool = True,
+) -> Identification:
+    """Each spec on each round (a snapshot's tables, already scoped), by ``by``, with the counts
+    of households and people poor at the spec's headline cutoff, and the change between rounds
+    when there are two or more. A built-in spec that does not exist is listed as missing."""
+    principal.require("measure:run")
+    import pandas as pd
+
+    from dongxi.measure import identify, load_spec
+    from dongxi.services.measurement import measure_change, measure_snapshot, person_frame
+    from dongxi.services.measurement import spec_params as _params
+
+    out = Identification()
+    changes = []
+    for name in specs:
+        try:
+            spec = load_spec(name)
+        except NotFoundError:
+            out.missing.append(
+                f"内置识别标准缺失 the built-in spec '{name}' does not exist: identification "
+                f"with it was skipped."
+            )
+            continue
+        for dimension in spec.dimensions:
+            for indicator in dimension.indicators:
+                if indicator.label:
+                    out.indicator_labels.setdefault(indicator.name, indicator.label)
+        out.spec_labels[spec.name] = (spec.title_zh or spec.name, spec.title or spec.name)
+        out.headline_k[spec.name] = _k_value(spec)
+        out.cutoff_labels[spec.name] = cutoff_label(spec)
+        out.specs.append(
+            {
+                "name": spec.name,
+                "title": spec.title,
+                "k": ", ".join(f"{k}" for k in getattr(spec, "k", [])),
+                "sources": "; ".join(getattr(spec, "sources", []) or []),
+            }
+        )
+        for year, snapshot in sorted(rounds.items()):
+            outcome = measure_snapshot(
+                principal=principal,
+                snapshot=snapshot,
+                spec=spec,
+                year=year,
+                by=(by,),
+                province=province,
+                source=(sources or {}).get(year, f"snapshot {year}"),
+            )
+            result = outcome.result.assign(round=str(year))
+            out.measures.append(result)
+            frame = person_frame(snapshot.tables, year)
+            params = _params(spec, year=year, province=province)
+            ref = dt.date(year, 12, 31)
+            units = identify(
+                frame,
+                spec,
+                k=[spec.headline_k],
+                params=params,
+                reference_date=ref,
+            )
+            out.counts.append(_counts(units, frame, spec, by=by, round_=str(year)))
+            head = result[
+                (result["by"] == "")
+                & (result["measure"] == "H")
+                & result["indicator"].isin(["", None])
+            ]
+            kv = out.headline_k[spec.name]
+            head = head[(head["k"].astype(float) - kv).abs() < 1e-9]
+            overall = out.counts[-1].iloc[0]
+            if len(head):
+                out.facts.append(
+                    {
+                        "label_zh": f"{year} 年贫困发生率（{short_title(spec)}）",
+                        "label_en": f"headcount ratio H {year} ({spec.title or spec.name})",
+                        "value": float(head["estimate"].iloc[0]),
+                        "unit": "share",
+                        "detail": f"{int(overall['poor_households']):,} 户 · "
+                        f"{int(overall['poor_people']):,} 人",
+                    }
+                )
+        if change and len(rounds) >= 2:
+            changes.append(
+                measure_change(
+                    principal=principal, snapshots=dict(rounds), spec=spec, province=province
+                )
+            )
+    changes = [frame for frame in changes if len(frame)]
+    out.change = pd.concat(changes, ignore_index=True) if changes else None
+    return out
+
+
+@dataclass
+class IncomeTables:
+    """Income poverty of each round: the measures, the incomes (for the charts) and the lines."""
+
+    measures: list[pd.DataFrame] = field(default_factory=list)
+    income: list[pd.DataFrame] = field(default_factory=list)
+    lines: list[dict[str, Any]] = field(default_factory=list)
+    facts: list[dict[str, Any]] = field(default_factory=list)
+
+
+def income_tables(
+    *,
+    principal: Principal,
+    rounds: Mapping[int, SnapshotTables],
+    province: str | None = DEFAULT_PROVINCE,
+    by: str = "county_code",
+) -> IncomeTables:
+    """FGT0/1/2, Watts and Gini of net income per person against each round's poverty line,
+    people-weighted (weight = household size), strata county, PSU village."""
+    principal.require("measure:run")
+    import pandas as pd
+
+    from dongxi.measure.income import income_poverty
+    from dongxi.policy import get_parameter
+
+    out = IncomeTables()
+    for year, snapshot in sorted(rounds.items()):
+        tables = snapshot.tables
+        line = get_parameter("poverty_line", year=year, scope=province or "national")
+        income = tables["income"]
+        income = income[income["year"].astype(int) == year]
+        columns = ["household_code", "village_code", "county_code"]
+        if by not in columns:
+            columns.append(by)
+        frame = income.merge(
+            tables["households"][columns],
+            on="household_code",
+            how="inner",
+            validate="one_to_one",
+        )
+        if frame.empty:
+            continue
+        frame = frame.assign(
+            weight=frame["household_size"].astype(float),
+            net_income_per_capita=frame["net_income_per_capita"].astype(float),
+        )
+        result = income_poverty(
+            frame,
+            income="net_income_per_capita",
+            line=float(line.value),
+            weight="weight",
+            strata="county_code",
+            psu="village_code",
+            by=(by,),
+            lonely_psu="adjust",
+            floor=1.0,
+        )
+        out.measures.append(result.assign(round=str(year), line=float(line.value)))
+        out.income.append(
+            pd.DataFrame(
+                {
+                    "round": str(year),
+                    "net_income_per_capita": frame["net_income_per_capita"],
+                    "weight": frame["weight"],
+                }
+            )
+        )
+        out.lines.append(
+            {
+                "round": str(year),
+                "line": float(line.value),
+                "status": line.status,
+                "source": line.source or line.note,
+            }
+        )
+        overall = result[(result["by"] == "") & (result["measure"] == "FGT0")]
+        if len(overall):
+            out.facts.append(
+                {
+                    "label_zh": f"{year} 年收入贫困发生率 (线 {line.value:,.0f} 元)",
+                    "label_en": f"income headcount {year} (line {line.value:,.0f} yuan)",
+                    "value": float(overall["estimate"].iloc[0]),
+                    "unit": "share",
+                }
+            )
+    return out
+
+
+@dataclass(frozen=True)
+class ReportOutcome:
+    """A report written: its files, and what it covers."""
+
+    html: Path
+    workbook: Path
+    region: str | None
+    years: tuple[int, ...]
+    households: int
+    people: int
+
+
+def _snapshot_rows(snapshot: SnapshotTables, year: int) -> list[dict[str, Any]]:
+    manifest = snapshot.manifest
+    return [
+        {
+            "round": str(year),
+            "snapshot_id": manifest.get("snapshot_id", snapshot.folder.name),
+            "created_at": manifest.get("created_at"),
+            "table": name,
+            "rows": int(entry["rows"]),
+            "sha256": entry["sha256"],
+        }
+        for name, entry in manifest["tables"].items()
+    ]
+
+
+def _policy_table() -> pd.DataFrame:
+    from dongxi.policy import describe_parameters
+
+    frame = describe_parameters()
+    keep = frame["name"].isin(["poverty_line", "monitoring_line"])
+    return frame.loc[keep, ["name", "scope", "years", "value", "unit", "status", "source"]]
+
+
+def _region_title(prefix: str | None) -> str:
+    if prefix is None:
+        return "全部登记户 whole registry"
+    from dongxi.report import place_name
+
+    return f"{place_name(prefix.ljust(6, '0') if len(prefix) < 6 else prefix)}"
+
+
+def make_report(
+    *,
+    principal: Principal,
+    folder: Path,
+    snapshots: Sequence[Path] = (),
+    url: str | None = None,
+    region: str | None = None,
+    year: int | None = None,
+    lang: Lang = "zh-en",
+    province: str | None = DEFAULT_PROVINCE,
+) -> ReportOutcome:
+    """Write ``folder/report.html`` and ``folder/report.xlsx`` on the registry's own data.
+
+    ``snapshots``: snapshot folders, one round each (the round is the year of its newest income,
+    or ``year``); none: a snapshot of the registry at ``url`` (default: the configured one) is
+    taken into ``folder/snapshot``. ``region`` bounds the households (a province, city, county or
+    township code; the principal's scope in any case); ``year`` is the round the report headlines
+    (default: the latest). With two or more rounds the report shows the change between them.
+    """
+    principal.require("measure:run")
+    import pandas as pd
+
+    from dongxi.report import ReportData, build_report
+    from dongxi.services.measurement import SnapshotTables, latest_year, read_snapshot
+
+    if lang not in ("zh-en", "zh"):
+        raise InputError(
+            "The report's language is zh-en (bilingual) or zh (Chinese only).",
+            column="--lang",
+            value=lang,
+            fix="Use --lang zh-en or --lang zh.",
+        )
+    prefix = _effective_region(principal, region)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    folders = list(snapshots)
+    if not folders:
+        from dongxi.services.snapshots import take_snapshot
+
+        target = folder / "snapshot"
+        info = take_snapshot(principal=principal, folder=target, url=url, label="dongxi report")
+        folders = [Path(info.folder)]
+    rounds: dict[int, SnapshotTables] = {}
+    snapshot_rows: list[dict[str, Any]] = []
+    for path in folders:
+        read = read_snapshot(Path(path))
+        y = latest_year(read.tables)
+        if year is not None and len(folders) == 1:
+            y = year
+        if y is None:
+            raise InputError(
+                "The snapshot holds no income: a report needs each household's income.",
+                file=str(path),
+                rule="income",
+                fix="Import the income table (dongxi import income.xlsx) and take a snapshot.",
+            )
+        if y in rounds:
+            raise InputError(
+                f"Two snapshots give the same round {y}.",
+                file=str(path),
+                rule="rounds",
+                fix="Give one snapshot per year.",
+            )
+        scoped = scoped_tables(read.tables, prefix)
+        rounds[y] = SnapshotTables(folder=read.folder, manifest=read.manifest, tables=scoped)
+        snapshot_rows += _snapshot_rows(read, y)
+    if year is not None and len(folders) > 1:
+        rounds = {y: t for y, t in rounds.items() if y <= year}
+        if year not in rounds:
+            raise NotFoundError(
+                f"没有 {year} 年的快照。No snapshot gives the year {year}.",
+                fix="Give a snapshot whose income is of that year, or leave out --year.",
+            )
+    latest = max(rounds)
+    households = rounds[latest].tables["households"]
+    if households.empty:
+        raise NotFoundError(
+            "该地区没有登记户。No household of the registry lies in the region.",
+            fix="Check the --region code ('dongxi regions search NAME'), or leave it out.",
+        )
+    by = group_column(prefix)
+    ident = identification_tables(principal=principal, rounds=rounds, province=province, by=by)
+    income = income_tables(principal=principal, rounds=rounds, province=province, by=by)
+    people = rounds[latest].tables["people"]
+    summary = [
+        {"label_zh": "登记户数", "label_en": "households", "value": len(households), "unit": "户"},
+        {"label_zh": "登记人数", "label_en": "people", "value": len(people), "unit": "人"},
+        *ident.facts,
+        *income.facts,
+    ]
+    years = ", ".join(str(y) for y in sorted(rounds))
+    data = ReportData(
+        title_zh="贫困识别与监测报告",
+        title_en="Identification and monitoring report",
+        subtitle=f"{_region_title(prefix)} · {years}",
+        summary=pd.DataFrame(summary),
+        measures=pd.concat(ident.measures, ignore_index=True) if ident.measures else None,
+        counts=pd.concat(ident.counts, ignore_index=True) if ident.counts else None,
+        income=pd.concat(income.income, ignore_index=True) if income.income else None,
+        poverty_lines=pd.DataFrame(income.lines) if income.lines else None,
+        income_measures=(
+            pd.concat(income.measures, ignore_index=True) if income.measures else None
+        ),
+        change=ident.change,
+        snapshots=pd.DataFrame(snapshot_rows),
+        specs=pd.DataFrame(ident.specs) if ident.specs else None,
+        policy=_policy_table(),
+        missing=ident.missing,
+        county_by=by,
+        indicator_labels=ident.indicator_labels,
+        spec_labels=ident.spec_labels,
+        headline_k=ident.headline_k,
+        cutoff_labels=ident.cutoff_labels,
+        lang=lang,
+    )
+    html = build_report(data, folder=folder)
+    return ReportOutcome(
+        html=html,
+        workbook=html.with_suffix(".xlsx"),
+        region=prefix,
+        years=tuple(sorted(rounds)),
+        households=len(households),
+        people=len(people),
+    )
