@@ -23,7 +23,7 @@ from dongxi.api.problems import document_problems, register_handlers
 from dongxi.api.routes import auth, changes, health, jobs, lists, registry
 from dongxi.services.jobs import JobRunner
 from dongxi.settings import get_settings
-from dongxi.web import STATIC_DIR, pages
+from dongxi.web import STATIC_DIR, household_pages, market_pages, pages
 
 __all__ = ["SECURITY_HEADERS", "create_app"]
 
@@ -128,6 +128,8 @@ def create_app(engine: Engine) -> FastAPI:
     app.include_router(jobs.router)
     app.include_router(lists.router)
     app.include_router(pages.router)
+    app.include_router(household_pages.router)
+    app.include_router(market_pages.router)
     app.add_exception_handler(pages.LoginRequired, pages.login_required_handler)
 
     generate_schema = app.openapi
