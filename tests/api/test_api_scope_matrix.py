@@ -170,9 +170,12 @@ def _routes() -> list[tuple[str, str]]:
         for path, operations in app.openapi()["paths"].items()
         for method in operations
     }
+    from dongxi.web.household_pages import router as household_pages
+    from dongxi.web.market_pages import router as market_pages
     from dongxi.web.pages import router as pages
 
-    for route in [*app.routes, *pages.routes]:  # the pages are outside the schema
+    outside = [*pages.routes, *household_pages.routes, *market_pages.routes]
+    for route in [*app.routes, *outside]:  # the pages are outside the schema
         if isinstance(route, APIRoute):
             found |= {(m, route.path) for m in route.methods - {"HEAD"}}
     return sorted(found)

@@ -346,6 +346,11 @@ def save_offer(
     """Post a new offer of the principal's partner, or a new version of one of its offers;
     returns the offer's id."""
     code = _partner(principal)
+    existing = None
+    if offer_id is not None:  # another partner's offer does not exist, whatever the form says
+        from dongxi.store._market_desk import current_offer
+
+        existing = current_offer(session, offer_id=offer_id, scope=principal.scope)
     kind = _choice(offer.kind, vocab.OFFER_KINDS, "kind")
     place = _places([offer.place_code], "place_code")
     if not place:
@@ -383,10 +388,7 @@ def save_offer(
     from dongxi.store.market_models import save_offers
 
     row: dict[str, Any] = {}
-    if offer_id is not None:
-        from dongxi.store._market_desk import current_offer
-
-        existing = current_offer(session, offer_id=offer_id, scope=principal.scope)
+    if existing is not None:
         if existing.kind != kind:
             raise InputError(
                 "An offer keeps its kind.",

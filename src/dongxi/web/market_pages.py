@@ -174,9 +174,10 @@ def _submit(request: Request, me: PagePrincipal, method: str, after: str | None)
 def start_round(
     request: Request,
     me: PagePrincipal,
-    method: Annotated[str, Form(pattern="^(stable|optimal)$")] = "stable",
+    method: Annotated[str, Form(max_length=20)] = "stable",
 ) -> RedirectResponse:
-    """Start a round on the current needs and offers (a background job)."""
+    """Start a round on the current needs and offers (a background job; the permission is
+    checked before the method is)."""
     job_id = _submit(request, me, method, None)
     return RedirectResponse(f"/market/jobs/{job_id}", status_code=303)
 
