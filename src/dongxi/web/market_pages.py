@@ -3,10 +3,10 @@
 - a cadre records a person's need from the household page (``POST /households/{code}/needs``)
   and answers the proposals of the latest published round for the seekers of its area
   (``/market/answers``), the household's own word recorded as such;
-- an officer with ``market:run`` starts a round as a background job (``/market/rounds``, the
-  job's page follows its progress and refreshes itself without JavaScript), reads the report
-  (matched, unmatched and why, by county, blocking pairs), publishes it and starts the next round
-  of those left;
+- an officer with ``market:run`` starts a round as a background job (``/market/rounds``; the
+  job's page follows its progress, reloaded by a small script, or by a link without one), reads
+  the report (matched, unmatched and why, by county, blocking pairs), publishes it and starts the
+  next round of those left;
 - a partner posts and edits its offers (``/market/offers``) and answers the matches the seekers
   accepted, recording hired / not hired and retention at 3 and 6 months (``/market/matches``).
 
