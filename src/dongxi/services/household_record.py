@@ -19,7 +19,7 @@ from dongxi.services.principal import Principal
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-__all__ = ["HouseholdRecord", "household_record", "income_line"]
+__all__ = ["HouseholdRecord", "field_labels", "household_record", "income_line"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,14 @@ class HouseholdRecord:
     proposals: list[dict[str, Any]]
     history: list[dict[str, Any]]
     reads: int
+
+
+def field_labels(entity: str) -> dict[str, str]:
+    """Column name → its Chinese header (the data dictionary's) for households or people, so a
+    page names a changed field as the offices write it."""
+    from dongxi.intake.columns import zh_headers
+
+    return dict(zh_headers(entity)) if entity in ("households", "people") else {}
 
 
 def income_line(year: int, region: str) -> dict[str, Any] | None:
@@ -49,7 +57,9 @@ def income_line(year: int, region: str) -> dict[str, Any] | None:
     return None
 
 
-def _history(session: Session, household_code: str, member_hashes: list[str]) -> tuple[list, int]:
+def _history(
+    session: Session, household_code: str, member_hashes: list[str]
+) -> tuple[list[dict[str, Any]], int]:
     from dongxi.store._changelog import change_history
 
     connection = session.connection()

@@ -400,11 +400,10 @@ def save_offer(
         row = {c.name: getattr(existing, c.name) for c in existing.__table__.columns}
         for bookkeeping in ("offer_row_id", "valid_from", "valid_to", "recorded_by"):
             row.pop(bookkeeping, None)
-    else:
-        offer_id = f"{code}-{uuid.uuid4().hex[:10]}"
+    the_id = offer_id if offer_id is not None else f"{code}-{uuid.uuid4().hex[:10]}"
     row.update(
         {
-            "offer_id": offer_id,
+            "offer_id": the_id,
             "partner_code": code,
             "kind": kind,
             "place_code": place[0],
@@ -418,7 +417,7 @@ def save_offer(
         }
     )
     save_offers(session, pd.DataFrame([row]), actor=principal.actor, kind=kind)
-    return offer_id
+    return the_id
 
 
 def partner_matches(session: Session, principal: Principal) -> list[dict[str, Any]]:

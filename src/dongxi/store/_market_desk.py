@@ -46,6 +46,7 @@ __all__ = [
     "proposal_run",
     "publish_run",
     "recent_runs",
+    "run_report",
     "seeker_proposals",
     "transitions_of",
 ]

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from dongxi.api.deps import DbSession
 from dongxi.services import changes
 from dongxi.services import households as use
+from dongxi.services.household_record import field_labels
 from dongxi.web.pages import DEPRIVATION_CHECKS, PagePrincipal, language, render
 
 __all__ = ["router"]
@@ -96,6 +97,7 @@ def change_requests(request: Request, db: DbSession, me: PagePrincipal) -> HTMLR
         me=me,
         title="Change requests" if lang == "en" else "修改申请",
         lists=lists,
+        fields={e: field_labels(e) for e in ("households", "people")},
         done=request.query_params.get("done"),
     )
 
@@ -116,6 +118,7 @@ def change_request(
         me=me,
         title=("Change request " if lang == "en" else "修改申请 ") + str(request_id),
         c=view,
+        fields=field_labels(view.entity),
         reviewer=view.state == "submitted" and view.proposed_by != me.name,
         proposer=view.state == "submitted" and view.proposed_by == me.name,
     )

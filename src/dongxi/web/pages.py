@@ -285,7 +285,7 @@ def household(
     request: Request, household_code: str, db: DbSession, me: PagePrincipal
 ) -> HTMLResponse:
     """A household's page (an audited read of a personal record)."""
-    from dongxi.services.household_record import household_record
+    from dongxi.services.household_record import field_labels, household_record
 
     lang = language(request)
     detail = use.household_detail(db, me, household_code=household_code, via="page")
@@ -300,6 +300,7 @@ def household(
         deprivations=_deprivations(lang, detail.deprivations),
         checks=DEPRIVATION_CHECKS,
         sectors=vocab.SECTORS.codes,
+        fields={e: field_labels(e) for e in ("households", "people")},
         done=request.query_params.get("done"),
     )
 
