@@ -36,12 +36,15 @@ __all__ = [
     "MEASURE_STATUSES",
     "MONITORING_CATEGORIES",
     "MONITOR_OUTCOMES",
+    "NEED_KINDS",
     "NOTICE_KINDS",
     "NOTICE_STATES",
     "OBJECTION_STATES",
+    "OFFER_KINDS",
     "PAIRING_LEVELS",
     "PARTNER_KINDS",
     "POLICY_STATUSES",
+    "PROPOSAL_STATES",
     "REGION_LEVELS",
     "RELATIONS",
     "SCHOOL_STATUS",
@@ -50,6 +53,7 @@ __all__ = [
     "SHOCK_KINDS",
     "SIDES",
     "USER_ROLES",
+    "WILLINGNESS",
     "Label",
     "Vocabulary",
 ]
@@ -311,6 +315,55 @@ SHOCK_KINDS = Vocabulary(
         "job_loss": ("务工失业", "job loss of a migrant worker"),
         "schooling": ("因学", "schooling costs"),
         "house_damage": ("房屋受损", "house damaged"),
+    },
+)
+#: Kinds of need a person or household states (the two-sided market, ``market_needs``).
+NEED_KINDS = Vocabulary(
+    "need kind",
+    {
+        "employment": ("就业（外出务工）", "employment"),
+        "training": ("技能培训", "training"),
+        "business": ("创业或产业扶持", "business support"),
+        "schooling": ("上学", "schooling"),
+        "medical": ("医疗", "medical care"),
+        "housing": ("住房", "housing"),
+        "relocation": ("易地搬迁", "relocation"),
+    },
+)
+#: Kinds of offer an eastern partner posts (``market_offers``).
+OFFER_KINDS = Vocabulary(
+    "offer kind",
+    {
+        "job": ("招聘岗位", "job post"),
+        "training": ("培训名额", "training seats"),
+        "workshop": ("扶贫车间岗位", "workshop places"),
+        "project": ("产业项目", "project"),
+        "purchase": ("消费帮扶采购", "purchase commitment"),
+        "expert_visit": ("专家服务", "expert visit"),
+    },
+)
+#: How willing a person is to take up what they asked for.
+WILLINGNESS = Vocabulary(
+    "willingness",
+    {
+        "willing": ("愿意", "willing"),
+        "conditional": ("有条件愿意", "willing on conditions"),
+        "unwilling": ("不愿意", "unwilling"),
+    },
+)
+#: States of a matching proposal (the moves between them: ``dongxi.market.TRANSITIONS``).
+PROPOSAL_STATES = Vocabulary(
+    "proposal state",
+    {
+        "proposed": ("待答复", "proposed"),
+        "accepted": ("本人已接受", "accepted by the seeker"),
+        "declined_by_seeker": ("本人已谢绝", "declined by the seeker"),
+        "expired": ("已过期", "expired"),
+        "superseded": ("已被新一轮取代", "superseded"),
+        "confirmed": ("企业已确认", "confirmed by the partner"),
+        "declined_by_partner": ("企业已谢绝", "declined by the partner"),
+        "hired": ("已录用", "hired"),
+        "not_hired": ("未录用", "not hired"),
     },
 )
 #: Roles of the service's users (what each may do: ``dongxi.services.principal.PERMISSIONS``).

@@ -376,6 +376,31 @@ def _work_page(roles: set[str], status: int) -> Callable[[str], int]:
     return expect
 
 
+def _market_page_writer(role: str, *, where: str, reviewing: bool = False) -> int:
+    """A page that writes: as the API (:func:`_writer`), but no session → 303 to /login."""
+    return 303 if role == "anonymous" else _writer(role, where=where, reviewing=reviewing)
+
+
+def _page_review(
+    action: str, where: str
+) -> tuple[Callable[[dict[str, Any]], Request], Callable[[str], int]]:
+    def build(w: dict[str, Any]) -> Request:
+        return ("POST", f"/changes/{w[where + '_request']}/{action}", {"comment": "ok"})
+
+    return build, lambda r: _market_page_writer(r, where=where, reviewing=True)
+
+
+def _page_roles(roles: set[str], status: int = 200) -> Callable[[str], int]:
+    """A page for ``roles`` (``status``), 403 for the others, 303 to /login without a session."""
+
+    def expect(role: str) -> int:
+        if role == "anonymous":
+            return 303
+        return status if role in roles else 403
+
+    return expect
+
+
 # The forms are sent without their file (422 once the permission passed), so no job starts;
 # tests/e2e/test_work_pages.py runs them in a browser.
 WORK_PAGES: Cases = {
@@ -559,6 +584,141 @@ MONITORING: Cases = {
 }
 
 
+def _need_case(where: str) -> tuple[Callable[[dict[str, Any]], Request], Callable[[str], int]]:
+    """A need of an unknown kind: refused (422) once permission and scope passed."""
+
+    def build(w: dict[str, Any]) -> Request:
+        body = {"id_hash": w[where + "_hash"], "kind": "nonsense", "places": "440300"}
+        return ("POST", f"/households/{w[where + '_code']}/needs", body)
+
+    def expect(role: str) -> int:
+        if role == "anonymous":
+            return 303
+        if role not in SEEKER_OFFICERS:
+            return 403
+        if where == "away" and role != "admin":
+            return 404
+        return 422
+
+    return build, expect
+
+
+# an edit that changes the housing grade and every fact, with a stale version (409)
+_PAGE_STALE = {"expected_version": "999999", "housing_grade": "D", "comment": "matrix"}
+_BAD_OFFER = {"kind": "nonsense", "place_code": "440300", "positions": "1"}
+PARTNERS = {"east_partner"}
+ROUND_RUNNERS = {"admin", "county_officer"}  # market:run (starting one: unrestricted only)
+
+MARKET_PAGES: Cases = {
+    ("POST", "/households/{household_code}/edit"): [
+        (
+            lambda w: ("POST", f"/households/{w['home_code']}/edit", _PAGE_STALE),
+            lambda r: _market_page_writer(r, where="home") if r != "auditor" else 403,
+        ),
+        (
+            lambda w: ("POST", f"/households/{w['away_code']}/edit", _PAGE_STALE),
+            lambda r: _market_page_writer(r, where="away") if r != "auditor" else 403,
+        ),
+    ],
+    ("GET", "/changes"): [(lambda w: ("GET", "/changes", None), lambda r: _page(r, where="home"))],
+    ("GET", "/changes/{request_id}"): [
+        (
+            lambda w: ("GET", f"/changes/{w['home_request']}", None),
+            lambda r: _page(r, where="home"),
+        ),
+        (
+            lambda w: ("GET", f"/changes/{w['away_request']}", None),
+            lambda r: _page(r, where="away"),
+        ),
+    ],
+    ("POST", "/changes/{request_id}/approve"): [
+        _page_review("approve", "home"),
+        _page_review("approve", "away"),
+    ],
+    ("POST", "/changes/{request_id}/reject"): [
+        _page_review("reject", "home"),
+        _page_review("reject", "away"),
+    ],
+    ("POST", "/changes/{request_id}/withdraw"): [
+        _page_review("withdraw", "home"),
+        _page_review("withdraw", "away"),
+    ],
+    ("POST", "/households/{household_code}/needs"): [_need_case("home"), _need_case("away")],
+    ("GET", "/market"): [
+        (
+            lambda w: ("GET", "/market", None),
+            _page_roles(SEEKER_OFFICERS | PARTNERS, 303),
+        )
+    ],
+    ("GET", "/market/answers"): [
+        (lambda w: ("GET", "/market/answers", None), _page_roles(SEEKER_OFFICERS))
+    ],
+    ("POST", "/market/answers/{proposal_id}"): [
+        (
+            lambda w: ("POST", "/market/answers/999999", {"decision": "accept"}),
+            _page_roles(SEEKER_OFFICERS, 404),
+        )
+    ],
+    ("GET", "/market/rounds"): [
+        (lambda w: ("GET", "/market/rounds", None), _page_roles(ROUND_RUNNERS))
+    ],
+    # refused before anything starts: the method is unknown (admin) or the scope restricted
+    ("POST", "/market/rounds"): [
+        (
+            lambda w: ("POST", "/market/rounds", {"method": "nonsense"}),
+            _page_roles({"admin"}, 422),
+        )
+    ],
+    ("GET", "/market/rounds/{run_id}"): [
+        (lambda w: ("GET", f"/market/rounds/{NO_RUN}", None), _page_roles(ROUND_RUNNERS, 404))
+    ],
+    ("POST", "/market/rounds/{run_id}/publish"): [
+        (
+            lambda w: ("POST", f"/market/rounds/{NO_RUN}/publish", {"x": "1"}),
+            _page_roles({"admin"}, 404),
+        )
+    ],
+    ("POST", "/market/rounds/{run_id}/next"): [
+        (
+            lambda w: ("POST", f"/market/rounds/{NO_RUN}/next", {"method": "stable"}),
+            _page_roles(ROUND_RUNNERS, 404),
+        )
+    ],
+    ("GET", "/market/jobs/{job_id}"): [
+        (lambda w: ("GET", f"/market/jobs/{_NO_JOB}", None), _page_roles(EVERYONE, 404))
+    ],
+    # offers and matches: a partner's user only (an administrator belongs to no partner)
+    ("GET", "/market/offers"): [(lambda w: ("GET", "/market/offers", None), _page_roles(PARTNERS))],
+    ("POST", "/market/offers"): [
+        (lambda w: ("POST", "/market/offers", _BAD_OFFER), _page_roles(PARTNERS, 422))
+    ],
+    ("GET", "/market/offers/{offer_id}"): [
+        (lambda w: ("GET", "/market/offers/NO-SUCH-OFFER", None), _page_roles(PARTNERS, 404))
+    ],
+    ("POST", "/market/offers/{offer_id}"): [
+        (
+            lambda w: ("POST", "/market/offers/NO-SUCH-OFFER", {**_BAD_OFFER, "kind": "job"}),
+            _page_roles(PARTNERS, 404),
+        )
+    ],
+    ("GET", "/market/matches"): [
+        (lambda w: ("GET", "/market/matches", None), _page_roles(PARTNERS))
+    ],
+    ("POST", "/market/matches/{proposal_id}/answer"): [
+        (
+            lambda w: ("POST", "/market/matches/999999/answer", {"decision": "confirm"}),
+            _page_roles(PARTNERS, 404),
+        )
+    ],
+    ("POST", "/market/matches/{proposal_id}/outcome"): [
+        (
+            lambda w: ("POST", "/market/matches/999999/outcome", {"hired": "yes"}),
+            _page_roles(PARTNERS, 404),
+        )
+    ],
+}
+
+
 EXPECTED: Cases = {
     **AUTH,
     **REGISTRY,
@@ -568,4 +728,5 @@ EXPECTED: Cases = {
     **PAGES,
     **WORK_PAGES,
     **MONITORING,
+    **MARKET_PAGES,
 }

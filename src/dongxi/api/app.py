@@ -23,7 +23,16 @@ from dongxi.api.problems import document_problems, register_handlers
 from dongxi.api.routes import auth, changes, health, jobs, lists, monitoring, registry
 from dongxi.services.jobs import JobRunner
 from dongxi.settings import get_settings
-from dongxi.web import STATIC_DIR, import_pages, measure_pages, notice_pages, overview_pages, pages
+from dongxi.web import (
+    STATIC_DIR,
+    household_pages,
+    import_pages,
+    market_pages,
+    measure_pages,
+    notice_pages,
+    overview_pages,
+    pages,
+)
 
 __all__ = ["SECURITY_HEADERS", "create_app"]
 
@@ -133,6 +142,8 @@ def create_app(engine: Engine) -> FastAPI:
     app.include_router(import_pages.router)
     app.include_router(measure_pages.router)
     app.include_router(notice_pages.router)
+    app.include_router(household_pages.router)
+    app.include_router(market_pages.router)
     app.add_exception_handler(pages.LoginRequired, pages.login_required_handler)
 
     generate_schema = app.openapi

@@ -31,6 +31,7 @@ from dongxi.errors import InputError
 from dongxi.market._instance import Instance
 from dongxi.market._report import Matching, MethodName
 from dongxi.market._solve import solve
+from dongxi.vocab import PROPOSAL_STATES
 
 __all__ = [
     "ACTORS",
@@ -46,17 +47,8 @@ __all__ = [
     "rematch",
 ]
 
-STATES = (
-    "proposed",
-    "accepted",
-    "declined_by_seeker",
-    "expired",
-    "superseded",
-    "confirmed",
-    "declined_by_partner",
-    "hired",
-    "not_hired",
-)
+#: The states of a proposal, in order (labels: :data:`dongxi.vocab.PROPOSAL_STATES`).
+STATES = PROPOSAL_STATES.codes
 #: The state of a pair a round proposes for the first time.
 INITIAL_STATE = "proposed"
 ACTORS = ("seeker", "partner", "cadre", "system")

@@ -41,6 +41,7 @@ from dongxi.services.principal import Permission, Principal
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
+    from sqlalchemy.orm import Session
 
     from dongxi.market import MarketResult, MethodName, RankListMatch
 
@@ -161,6 +162,7 @@ def run_round(
         proposals = proposals.assign(state=INITIAL_STATE)
     overall = {str(k): v for k, v in result.tables["overall"].iloc[0].items()}
     overall["offers"] = len(offers)
+    tables = {**result.tables, "unmatched": unmatched_reasons(result, name, needs, proposals)}
     run_id = record_run(
         registry,
         method=name,
@@ -169,7 +171,7 @@ def run_round(
         actor=principal.actor,
         proposals=proposals,
         overall=overall,
-        report={k: v.to_dict("records") for k, v in result.tables.items()},
+        report={k: v.to_dict("records") for k, v in tables.items()},
         parent_run_id=after,
     )
     return RoundResult(
@@ -177,7 +179,54 @@ def run_round(
         round_no=len(lineage) + 1,
         method=name,
         proposals=proposals,
-        tables=dict(result.tables),
+        tables=tables,
+    )
+
+
+#: Seekers explained one by one for the report's ``unmatched`` table (a larger round counts the
+#: rest as ``not_explained``: the explanation costs a pass over each seeker's posts).
+MAX_EXPLAINED = 20_000
+_NOT_EXPLAINED = ("not_explained", "未逐一解释（本轮人数过多）", "not explained (a large round)")
+_NO_POST = (
+    "no_post_wanted",
+    "没有符合本人意向（地点、工资、宿舍）的岗位",
+    "no post meets the person's own place, wage and dormitory wishes",
+)
+
+
+def unmatched_reasons(
+    result: MarketResult, method: MethodName, needs: pd.DataFrame, proposals: pd.DataFrame
+) -> pd.DataFrame:
+    """The unmatched seekers of a round counted by county and main reason: no post meets their
+    own wishes; a wanted post was full with seekers it ranks higher (``full``); or their
+    favourite post's own rules exclude them (its first reason code: ``skill_missing``, …).
+    Columns ``county_code, reason, reason_zh, reason_en, seekers``."""
+    matched = set(proposals["seeker_id"].astype(str))
+    left = needs.loc[~needs["seeker_id"].astype(str).isin(matched), ["seeker_id", "county_code"]]
+    columns = ["county_code", "reason", "reason_zh", "reason_en", "seekers"]
+    if left.empty:
+        return pd.DataFrame(columns=columns)
+    explained = left.iloc[:MAX_EXPLAINED]
+    why = result.explain(explained["seeker_id"].astype(str).tolist(), method=method)
+    first: dict[str, tuple[str, str, str]] = {}
+    for seeker, rows in why.groupby("seeker_id", sort=False):
+        full = rows[rows["outcome"] == "full"]
+        pick = full.iloc[0] if len(full) else rows.iloc[0]
+        code = str(pick["reason_codes"]).split(";")[0]
+        first[str(seeker)] = (code, str(pick["reason_zh"]), str(pick["reason_en"]))
+    records = []
+    for seeker, county in explained.itertuples(index=False):
+        code, zh, en = first.get(str(seeker), _NO_POST)
+        records.append((str(county), code, zh, en))
+    for county in left.iloc[MAX_EXPLAINED:]["county_code"]:
+        records.append((str(county), *_NOT_EXPLAINED))
+    frame = pd.DataFrame(records, columns=columns[:-1])
+    return (
+        frame.groupby(columns[:-1], as_index=False)
+        .size()
+        .rename(columns={"size": "seekers"})
+        .sort_values(["county_code", "seekers"], ascending=[True, False], kind="stable")
+        .reset_index(drop=True)
     )
 
 
@@ -252,7 +301,9 @@ def _require_everything(principal: Principal, what: str) -> None:
         )
 
 
-def _in_scope(principal: Principal, registry: Engine, proposal_id: int, side: str) -> bool:
+def _in_scope(
+    principal: Principal, registry: Engine | Session, proposal_id: int, side: str
+) -> bool:
     where = SIDE_SCOPES[side]
     if where == "everything":
         _require_everything(principal, f"move proposals as '{side}'")
@@ -284,7 +335,7 @@ def _side_permission(side: str) -> Permission:
 
 def answer_proposal(
     principal: Principal,
-    registry: Engine,
+    registry: Engine | Session,
     proposal_id: int,
     *,
     to_state: str,
@@ -319,7 +370,7 @@ def answer_proposal(
 
 def record_outcome(
     principal: Principal,
-    registry: Engine,
+    registry: Engine | Session,
     proposal_id: int,
     *,
     hired: bool,

@@ -28,7 +28,8 @@ import datetime as dt
 import hashlib
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 import numpy as np
@@ -37,6 +38,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 
+from dongxi import vocab
 from dongxi.errors import InputError, NotFoundError
 from dongxi.store._changelog import Change, record_changes
 from dongxi.store.base import Base, utcnow
@@ -67,17 +69,9 @@ __all__ = [
     "save_offers",
 ]
 
-NEED_KINDS = (
-    "employment",
-    "training",
-    "business",
-    "schooling",
-    "medical",
-    "housing",
-    "relocation",
-)
-OFFER_KINDS = ("job", "training", "workshop", "project", "purchase", "expert_visit")
-WILLINGNESS = ("willing", "conditional", "unwilling")
+NEED_KINDS = vocab.NEED_KINDS.codes
+OFFER_KINDS = vocab.OFFER_KINDS.codes
+WILLINGNESS = vocab.WILLINGNESS.codes
 _BOOL = sa.Boolean(create_constraint=False)
 
 
@@ -192,6 +186,9 @@ class MatchRun(Base):
     blocking_pairs: Mapped[int] = mapped_column(sa.BigInteger)
     total_welfare: Mapped[float] = mapped_column(sa.Float)
     report_json: Mapped[str] = mapped_column(sa.Text)
+    #: When an officer published the round to the cadres and partners (null: not yet).
+    published_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    published_by: Mapped[str | None] = mapped_column(sa.String(100))
 
 
 class MatchProposal(Base):
@@ -255,6 +252,28 @@ class MatchOutcome(Base):
 
 # --- store functions -------------------------------------------------------------------------
 
+#: Where a store function writes or reads: an engine (its own transaction) or the caller's
+#: session (the caller's transaction: a web request writes its audit entries with it).
+Target = Engine | Session
+
+
+@contextmanager
+def _writing(target: Target) -> Iterator[Session]:
+    if isinstance(target, Session):
+        with translate_errors("Saving to the registry"):
+            yield target
+            target.flush()
+    else:
+        with session_scope(target) as session:
+            yield session
+
+
+def _reading(target: Target) -> AbstractContextManager[Connection]:
+    if isinstance(target, Session):
+        return nullcontext(target.connection())
+    return target.connect()
+
+
 _BOOKKEEPING = {"need_id", "offer_row_id", "valid_from", "valid_to", "recorded_by"}
 _NEED_FIELDS = [c.name for c in MarketNeed.__table__.columns if c.name not in _BOOKKEEPING]
 _OFFER_FIELDS = [c.name for c in MarketOffer.__table__.columns if c.name not in _BOOKKEEPING]
@@ -295,7 +314,7 @@ def _log(
 
 
 def _save_versions(
-    engine: Engine,
+    engine: Target,
     model: Any,
     rows: list[dict[str, Any]],
     key: Sequence[str],
@@ -304,7 +323,7 @@ def _save_versions(
     now = utcnow()
     table = model.__table__
     fields = [c for c in table.columns if c.name not in _BOOKKEEPING]
-    with session_scope(engine) as session:
+    with _writing(engine) as session:
         connection = session.connection()
         for start in range(0, len(rows), 5000):
             chunk = rows[start : start + 5000]
@@ -342,7 +361,7 @@ def _save_versions(
     return len(rows)
 
 
-def save_needs(engine: Engine, needs: pd.DataFrame, *, actor: str, kind: str = "employment") -> int:
+def save_needs(engine: Target, needs: pd.DataFrame, *, actor: str, kind: str = "employment") -> int:
     """Record new statements of needs (closing the current version of each); returns the count.
 
     ``needs`` has the seekers columns of ``docs/market.md``; ``kind`` applies where the frame has
@@ -363,7 +382,7 @@ def save_needs(engine: Engine, needs: pd.DataFrame, *, actor: str, kind: str = "
     return _save_versions(engine, MarketNeed, rows, ("seeker_id", "kind"), actor)
 
 
-def save_offers(engine: Engine, offers: pd.DataFrame, *, actor: str, kind: str = "job") -> int:
+def save_offers(engine: Target, offers: pd.DataFrame, *, actor: str, kind: str = "job") -> int:
     """Record new versions of offers (closing the current version of each); returns the count."""
     if "offer_id" not in offers.columns or "positions" not in offers.columns:
         raise InputError(
@@ -517,7 +536,7 @@ def _log_run(session: Session, *, run_id: str, actor: str, proposals: Sequence[C
 
 
 def record_transition(
-    engine: Engine,
+    engine: Target,
     proposal_id: int,
     *,
     to_state: str,
@@ -528,7 +547,7 @@ def record_transition(
     """Move a proposal to ``to_state`` if the state machine lets ``role`` do it; keep the change."""
     from dongxi.market import check_transition  # the engines load numba: only when needed
 
-    with session_scope(engine) as session:
+    with _writing(engine) as session:
         proposal = session.get(MatchProposal, proposal_id, with_for_update=True)
         if proposal is None:
             raise NotFoundError(
@@ -578,7 +597,7 @@ def record_transition(
 
 
 def record_outcome(
-    engine: Engine,
+    engine: Target,
     proposal_id: int,
     *,
     hired: bool,
@@ -589,7 +608,7 @@ def record_outcome(
     retained_6m: bool | None = None,
 ) -> None:
     """Record (or update) what a confirmed or hired placement became."""
-    with session_scope(engine) as session:
+    with _writing(engine) as session:
         proposal = session.get(MatchProposal, proposal_id)
         if proposal is None:
             raise NotFoundError(f"proposal {proposal_id} does not exist.")
@@ -677,7 +696,7 @@ def run_lineage(engine: Engine, run_id: str) -> list[str]:
 
 
 def proposal_in_scope(
-    engine: Engine,
+    engine: Target,
     proposal_id: int,
     *,
     scope: Scope,
@@ -719,11 +738,11 @@ def proposal_in_scope(
     query = sa.select(proposal.c.proposal_id).where(
         proposal.c.proposal_id == proposal_id, sa.true() if scope.unrestricted else inside
     )
-    with translate_errors("Reading proposals"), engine.connect() as conn:
+    with translate_errors("Reading proposals"), _reading(engine) as conn:
         return conn.execute(query).first() is not None
 
 
-def next_run_of_proposal(engine: Engine, proposal_id: int) -> str | None:
+def next_run_of_proposal(engine: Target, proposal_id: int) -> str | None:
     """The id of a later round continuing the run of this proposal (None when there is none)."""
     later = aliased(MatchRun)
     query = (
@@ -733,5 +752,5 @@ def next_run_of_proposal(engine: Engine, proposal_id: int) -> str | None:
         .order_by(later.created_at, later.run_id)
         .limit(1)
     )
-    with translate_errors("Reading match runs"), engine.connect() as conn:
+    with translate_errors("Reading match runs"), _reading(engine) as conn:
         return conn.execute(query).scalar_one_or_none()

@@ -252,29 +252,33 @@ def search(
     )
 
 
+#: The household's yes/no facts of the deprivation profile: field, Chinese and English name.
+DEPRIVATION_CHECKS = (
+    ("water_quantity_ok", "饮水水量", "water quantity"),
+    ("water_quality_ok", "饮水水质", "water quality"),
+    ("water_convenience_ok", "取水方便程度", "water convenience"),
+    ("water_guarantee_ok", "供水保证率", "water supply guarantee"),
+    ("road_access", "通硬化路", "paved road"),
+    ("electricity", "通生产生活用电", "electricity"),
+)
+
+
 def _deprivations(lang: str, facts: dict[str, Any]) -> list[tuple[str, bool]]:
+    """The deprivation profile in words: "住房不安全 (C级危房)", "饮水水质不达标"."""
     grade = facts["housing_grade"]
     unsafe = grade in ("C", "D")
-    housing = (
-        f"住房安全等级 {grade}" + ("（不安全）" if unsafe else "（安全）")
-        if lang != "en"
-        else f"Housing safety grade {grade}" + (" (unsafe)" if unsafe else " (safe)")
-    )
+    grade_label = _label(lang, "HOUSING_GRADES", grade)
+    if lang == "en":
+        housing = f"Housing {'unsafe' if unsafe else 'safe'} (grade {grade_label})"
+    else:
+        housing = f"住房不安全（{grade}级危房）" if unsafe else f"住房安全（{grade}级）"
     items = [(housing, unsafe)]
-    checks = [
-        ("water_quantity_ok", "饮水水量", "water quantity"),
-        ("water_quality_ok", "饮水水质", "water quality"),
-        ("water_convenience_ok", "取水方便程度", "water convenience"),
-        ("water_guarantee_ok", "供水保证率", "water supply guarantee"),
-        ("road_access", "通硬化路", "paved road"),
-        ("electricity", "通生产生活用电", "electricity"),
-    ]
-    for key, zh, en in checks:
+    for key, zh, en in DEPRIVATION_CHECKS:
         ok = bool(facts[key])
         if lang == "en":
             items.append((f"{en}: {'met' if ok else 'NOT met'}", not ok))
         else:
-            items.append((f"{zh}：{'达标' if ok else '不达标'}", not ok))
+            items.append((f"{zh}{'达标' if ok else '不达标'}", not ok))
     return items
 
 
@@ -283,15 +287,23 @@ def household(
     request: Request, household_code: str, db: DbSession, me: PagePrincipal
 ) -> HTMLResponse:
     """A household's page (an audited read of a personal record)."""
+    from dongxi.services.household_record import field_labels, household_record
+
     lang = language(request)
     detail = use.household_detail(db, me, household_code=household_code, via="page")
+    record = household_record(db, me, household_code=household_code)
     return render(
         request,
         "household.html",
         me=me,
         title=("Household " if lang == "en" else "农户 ") + household_code,
         h=detail,
+        r=record,
         deprivations=_deprivations(lang, detail.deprivations),
+        checks=DEPRIVATION_CHECKS,
+        sectors=vocab.SECTORS.codes,
+        fields={e: field_labels(e) for e in ("households", "people")},
+        done=request.query_params.get("done"),
     )
 
 
@@ -312,6 +324,9 @@ def dongxi_error_page(request: Request, status: int, exc: DongxiError) -> HTMLRe
     the sentence of its status, the English message otherwise."""
     if language(request) != "en" and status in _ZH_MESSAGES:
         return error_page(request, status, _ZH_MESSAGES[status])
+    if language(request) != "en" and status == 422:
+        # the rule's own text is English: the Chinese sentence first, the detail after it
+        return error_page(request, status, f"提交的内容有误，请返回上一页修改。（{exc.message}）")
     return error_page(request, status, exc.message)
 
 
