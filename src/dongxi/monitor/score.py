@@ -110,7 +110,8 @@ class Panel:
     """The registry's tables with their registry column names (``docs/data-dictionary.md``).
 
     ``households``, ``people`` (without id_number/name) and ``income`` are needed;
-    ``household_status``, ``measures`` and ``income_months`` are used when given.
+    ``household_status``, ``measures`` and ``income_months`` are used when given. Members need
+    ``birth_date`` or ``birth_year`` (snapshots carry the year only).
     """
 
     households: pd.DataFrame
@@ -123,9 +124,7 @@ class Panel:
     def until(self, year: int) -> Panel:
         """The panel as it stood at the end of ``year``: nothing dated later is left in it."""
         end = f"{year}-12-31"
-        people = self.people
-        born = people["birth_date"].astype(str).str.slice(0, 4)
-        people = people[pd.to_numeric(born, errors="coerce").fillna(0) <= year]
+        people = self.people[_birth_year(self.people).fillna(0) <= year]
         income = self.income[self.income["year"].astype(int) <= year]
         status = self.household_status
         if status is not None:
@@ -148,6 +147,14 @@ class Panel:
     def years(self) -> list[int]:
         """The years with income rows."""
         return sorted({int(y) for y in self.income["year"].unique()})
+
+
+def _birth_year(people: pd.DataFrame) -> pd.Series:
+    """Members' birth years: ``birth_year`` (snapshots) or the year of ``birth_date``."""
+    if "birth_year" in people.columns:
+        return pd.to_numeric(people["birth_year"], errors="coerce").astype(float)
+    text = people["birth_date"].astype(str).str.slice(0, 4)
+    return pd.to_numeric(text, errors="coerce").astype(float)
 
 
 def _line(lines: Mapping[int, float], year: int) -> float:
@@ -336,7 +343,7 @@ def _measure_features(out: pd.DataFrame, panel: Panel, year: int) -> None:
 def _people_features(out: pd.DataFrame, panel: Panel, year: int) -> None:
     people = panel.people
     idx = out.index
-    born = pd.to_numeric(people["birth_date"].astype(str).str.slice(0, 4), errors="coerce")
+    born = _birth_year(people)
     age = year - born
     codes = people["household_code"]
     elderly = (age >= 60).groupby(codes).sum()
@@ -483,6 +490,8 @@ def _reasons(
         changed = values.copy()
         changed[:, j] = medians[j]
         effect[:, j] = raw - _predict(model.classifier, changed)
+    # a feature at the median is no reason (only rounding noise would remain)
+    effect[np.isclose(values, medians[None, :], rtol=1e-9, atol=1e-12)] = 0.0
     order = np.argsort(-effect, axis=1, kind="stable")[:, :top]
     zh: list[str] = []
     en: list[str] = []
@@ -490,18 +499,18 @@ def _reasons(
         parts_zh: list[str] = []
         parts_en: list[str] = []
         for j in order[i]:
-            if effect[i, j] <= 0.0005:
+            if effect[i, j] <= 0:
                 continue
             name = names[j]
             label_zh, label_en, _ = FEATURES[name]
+            size = f"{effect[i, j]:.1%}" if effect[i, j] >= 0.001 else "<0.1%"
             parts_zh.append(
                 f"{label_zh} {_value_text(name, values[i, j])}"
-                f"（中位数 {_value_text(name, float(medians[j]))}，"
-                f"使风险升高 {effect[i, j]:.1%}）"
+                f"（中位数 {_value_text(name, float(medians[j]))}，使风险升高 {size}）"
             )
             parts_en.append(
                 f"{label_en} {_value_text_en(name, values[i, j])} "
-                f"(median {_value_text_en(name, float(medians[j]))}, +{effect[i, j]:.1%})"
+                f"(median {_value_text_en(name, float(medians[j]))}, +{size})"
             )
         zh.append("；".join(parts_zh) if parts_zh else "无突出风险因素")
         en.append("; ".join(parts_en) if parts_en else "no outstanding risk factor")
