@@ -36,6 +36,7 @@ __all__ = [
     "SCHOOL_STATUS",
     "SECTORS",
     "SEXES",
+    "SHOCK_KINDS",
     "SIDES",
     "USER_ROLES",
     "Label",
@@ -279,6 +280,18 @@ POLICY_STATUSES = Vocabulary(
         "approximate": ("近似", "approximate"),
         "unverified": ("未核实", "unverified"),
         "example": ("示例", "example"),
+    },
+)
+#: Kinds of shock that hit a household (the synthetic panel's ground truth, ``dongxi.synth``).
+SHOCK_KINDS = Vocabulary(
+    "shock kind",
+    {
+        "illness": ("因病", "serious illness"),
+        "disability": ("因残", "disability"),
+        "disaster": ("因灾", "natural disaster"),
+        "job_loss": ("务工失业", "job loss of a migrant worker"),
+        "schooling": ("因学", "schooling costs"),
+        "house_damage": ("房屋受损", "house damaged"),
     },
 )
 #: Roles of the service's users (what each may do: ``dongxi.services.principal.PERMISSIONS``).

@@ -23,6 +23,7 @@ _MUTABLE = (
     "snapshots",
     "people",
     "income",
+    "income_months",
     "measures",
     "household_status",
     "households",

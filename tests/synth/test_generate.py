@@ -224,6 +224,7 @@ def test_public_api_is_pinned() -> None:
 
     assert set(synth.__all__) == {
         "SCALES",
+        "SHOCK_KINDS",
         "TABLES",
         "Rounds",
         "Scale",

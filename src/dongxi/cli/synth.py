@@ -1,8 +1,10 @@
 """CLI command ``dongxi synth``: write a synthetic registry as import files.
 
 The files are the ones offices hand in (Chinese headers by default), one per table, in the order
-they import: partners, helpers, households, people, income, measures. With several years, each
-year's round goes into its own sub-folder ``<out>/<year>/`` and the current state into ``<out>``.
+they import: partners, helpers, households, people, income, (income_months,) measures; with
+``--through`` also ``shocks.<format>``, the ground truth of the monthly panel (not for import).
+With several years, each year's round goes into its own sub-folder ``<out>/<year>/`` and the
+current state into ``<out>``.
 """
 
 from __future__ import annotations
@@ -81,6 +83,15 @@ def synth(
         bool,
         typer.Option("--rounds/--no-rounds", help="Also write each year's round to <out>/<year>/."),
     ] = True,
+    through: Annotated[
+        int | None,
+        typer.Option(
+            "--through",
+            help="Continue the panel month by month from 2021-01 to December of this year "
+            "(2021–2030): monthly income (income_months), shocks.csv (ground truth), yearly "
+            "rounds. --years must then end by 2020.",
+        ),
+    ] = None,
 ) -> None:
     """Synthesise a realistic registry of Guangxi's 33 paired poverty counties (Guangdong help)."""
     from dongxi.services.synthetic import synthesise
@@ -97,6 +108,7 @@ def synth(
             fmt=fmt,
             headers=headers,
             rounds=rounds,
+            through=through,
             phase=status.update,
         )
     table = new_table(f"dongxi synth → {out}")

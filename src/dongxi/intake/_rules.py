@@ -126,6 +126,10 @@ RULES: dict[str, tuple[str, str]] = {
         "Net income per capita differs by more than 1 yuan from (incomes − costs) / size "
         "(expected {expected}).",
     ),
+    "month_format": (
+        "月份应写成“年-月”，如 2021-03（2010–2035 年）。",
+        "A month must be written year-month, such as 2021-03 (years 2010-2035).",
+    ),
     "measure_target": (
         "户编号和区划代码至少填写一项。",
         "Give a household code or a region code (or both).",

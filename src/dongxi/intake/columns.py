@@ -1,8 +1,9 @@
 """The data dictionary of the registry's import files, as code.
 
-:data:`COLUMNS` holds for each kind (``households``, ``people``, ``income``, ``measures``,
-``partners``, ``helpers``) the ordered :class:`Column` specs: canonical name, Chinese header,
-accepted header variants, type, whether required, and for enumerations the code → label table
+:data:`COLUMNS` holds for each kind (``households``, ``people``, ``income``, ``income_months``,
+``measures``, ``partners``, ``helpers``) the ordered :class:`Column` specs: canonical name,
+Chinese header, accepted header variants, type, whether required, and for enumerations the
+code → label table
 (``docs/data-dictionary.md`` describes the same). :mod:`dongxi.intake.headers` maps users' headers
 and labels onto it; :mod:`dongxi.intake.validate` checks values against it.
 
@@ -42,8 +43,16 @@ __all__ = [
     "zh_headers",
 ]
 
-Kind = Literal["households", "people", "income", "measures", "partners", "helpers"]
-KINDS: tuple[Kind, ...] = ("households", "people", "income", "measures", "partners", "helpers")
+Kind = Literal["households", "people", "income", "income_months", "measures", "partners", "helpers"]
+KINDS: tuple[Kind, ...] = (
+    "households",
+    "people",
+    "income",
+    "income_months",
+    "measures",
+    "partners",
+    "helpers",
+)
 ColumnType = Literal["str", "int", "float", "bool", "date", "enum", "codes"]
 
 #: Accepted spellings of booleans (compared after :func:`normalize_text` and lower-casing).
@@ -335,6 +344,18 @@ COLUMNS: dict[Kind, tuple[Column, ...]] = {
         Column("household_size", "家庭人口", "int", True, ("家庭人口数", "人口数")),
         Column("net_income_per_capita", "人均纯收入", "float", False, ("人均纯收入(元)",)),
     ),
+    # monthly income and rigid spending of a household (防返贫监测: income over 12 months)
+    "income_months": (
+        Column("household_code", "户编码", "str", True, ("户编号", "户码", "家庭编号", "户号")),
+        Column("month", "月份", "str", True, ("收入月份", "年月", "统计月份")),
+        Column(
+            "net_income", "家庭纯收入", "float", True, ("家庭纯收入(元)", "月纯收入", "当月纯收入")
+        ),
+        Column("medical_spending", "医疗自付支出", "float", True, ("医疗自付支出(元)", "医疗支出")),
+        Column("schooling_spending", "教育支出", "float", True, ("教育支出(元)",)),
+        Column("disaster_loss", "灾害损失", "float", True, ("灾害损失(元)", "灾害意外损失")),
+        Column("household_size", "家庭人口", "int", True, ("家庭人口数", "人口数")),
+    ),
     "measures": (
         Column("measure_code", "措施编号", "str", True, ("项目编号",)),
         Column("household_code", "户编号", "str", False, ("户码", "户编码")),
@@ -455,6 +476,7 @@ TABLE_KINDS: dict[Kind, TableKind] = {
         refers_to=("households",),
     ),
     "income": _kind("income", ("household_code", "year"), refers_to=("households",)),
+    "income_months": _kind("income_months", ("household_code", "month"), refers_to=("households",)),
     "measures": _kind(
         "measures", ("measure_code",), refers_to=("households", "helpers", "partners")
     ),

@@ -455,6 +455,48 @@ def _income(out: Collector, t: pd.DataFrame, view: RegistryView) -> None:
     _duplicate_keys(out, t, "income")
 
 
+_MONTH_RE = re.compile(
+    r"^\s*(\d{4})\s*(?:[-/.年]\s*(\d{1,2})\s*(?:月|[-/.]\s*\d{1,2}(?:[ T].*)?)?|(\d{2}))\s*$"
+)
+
+
+def month_text(value: object) -> str | None:
+    """``'YYYY-MM'`` of a month cell (``2021-03``, ``2021/3``, ``2021年3月``, ``202103``, or a
+    date such as Excel makes of ``2021-03``), ``None`` when it is not a month of 2010–2035."""
+    if value is None:
+        return None
+    if isinstance(value, pd.Timestamp | np.datetime64) or hasattr(value, "strftime"):
+        value = pd.Timestamp(value).strftime("%Y-%m")  # type: ignore[arg-type]
+    m = _MONTH_RE.match(str(value))
+    if m is None:
+        return None
+    year, month = int(m.group(1)), int(m.group(2) or m.group(3))
+    if not (2010 <= year <= 2035 and 1 <= month <= 12):
+        return None
+    return f"{year:04d}-{month:02d}"
+
+
+def _income_months(out: Collector, t: pd.DataFrame, view: RegistryView) -> None:
+    given = t["month"]
+    text = given.astype("string")
+    plain = text.str.fullmatch(r"\d{4}-\d{2}").fillna(False).astype(bool)
+    year = pd.to_numeric(text.str.slice(0, 4).where(plain), errors="coerce")
+    month = pd.to_numeric(text.str.slice(5, 7).where(plain), errors="coerce")
+    good = plain & year.between(2010, 2035) & month.between(1, 12)
+    months = given.where(good)
+    other = given.notna() & ~plain
+    if other.any():  # other spellings (2021/3, 2021年3月, a date cell) one by one
+        months[other] = given[other].map(month_text)
+    out.add(given.notna() & months.isna(), "month_format", "month", given.astype(object))
+    t["month"] = months.astype(object).where(months.notna(), None)
+    for name in ("medical_spending", "schooling_spending", "disaster_loss"):
+        _check_range(out, t, name, 0, None)
+    _check_range(out, t, "household_size", 1, None)
+    hh = t["household_code"]
+    out.add(hh.notna() & ~hh.isin(view.households), "reference_household", "household_code", hh)
+    _duplicate_keys(out, t, "income_months")
+
+
 def _measures(out: Collector, t: pd.DataFrame, view: RegistryView) -> None:
     no_target = t["household_code"].isna() & t["region_code"].isna()
     out.add(no_target, "measure_target", "household_code")
@@ -548,6 +590,8 @@ def validate_frame(
         _people(out, t, view, hasher, masked_birth)
     elif kind == "income":
         _income(out, t, view)
+    elif kind == "income_months":
+        _income_months(out, t, view)
     elif kind == "measures":
         _measures(out, t, view)
     elif kind == "partners":

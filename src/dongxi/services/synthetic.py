@@ -39,11 +39,13 @@ def synthesise(
     fmt: str = "csv",
     headers: str = "zh",
     rounds: bool = True,
+    through: int | None = None,
     phase: Callable[[str], None] | None = None,
 ) -> SynthOutcome:
     """Synthesise the registry and write one file per table into ``out``; with several years
     and ``rounds``, each year's round also goes to ``out/<year>/``. ``phase`` hears what is
-    being done (for a spinner)."""
+    being done (for a spinner). ``through`` adds the monthly panel 2021..``through`` (monthly
+    income, the shocks behind it, yearly rounds; :func:`dongxi.synth.generate`)."""
     from dongxi.synth import SCALES, generate, write_files
 
     if scale is not None and scale not in SCALES:
@@ -64,6 +66,7 @@ def synthesise(
         seed=seed,
         years=years,
         vintage=vintage,
+        through=through,
     )
     fmt_l: Literal["csv", "xlsx", "parquet"] = fmt  # type: ignore[assignment]
     hdr: Literal["zh", "en"] = headers  # type: ignore[assignment]
@@ -73,8 +76,11 @@ def synthesise(
     if rounds and len(data.years) > 1:
         for year in data.years:
             write_files(data, out / str(year), fmt=fmt_l, headers=hdr, year=year)
+    rows = {name: len(frame) for name, frame in data.tables().items()}
+    if data.shocks is not None:
+        rows["shocks"] = len(data.shocks)
     return SynthOutcome(
         folder=out,
-        rows={name: len(frame) for name, frame in data.tables().items()},
+        rows=rows,
         years=tuple(data.years),
     )

@@ -15,6 +15,7 @@ the registry's record of the snapshot.
 
 ``as_of`` (a date) freezes the registry as it stood that day as far as the data allow: status
 history up to that date (and each household's status from it), income years up to that year,
+income months up to that month,
 measures started by then.
 """
 
@@ -47,6 +48,7 @@ from dongxi.store.models import (
     Household,
     HouseholdStatus,
     Income,
+    IncomeMonth,
     Measure,
     Pairing,
     Partner,
@@ -134,6 +136,19 @@ _SPECS: dict[str, _Spec] = {
             ("net_income_per_capita", _F),
         ),
         TABLE_KINDS["income"].order,
+    ),
+    "income_months": _Spec(
+        IncomeMonth,
+        (
+            ("household_code", _S),
+            ("month", _S),
+            ("net_income", _F),
+            ("medical_spending", _F),
+            ("schooling_spending", _F),
+            ("disaster_loss", _F),
+            ("household_size", _I),
+        ),
+        TABLE_KINDS["income_months"].order,
     ),
     "measures": _Spec(
         Measure,
@@ -249,6 +264,8 @@ def _query(name: str, spec: _Spec, as_of: dt.date | None) -> sa.Select[Any]:
             query = query.where(table.c.effective_date <= as_of)
         elif name == "income":
             query = query.where(table.c.year <= as_of.year)
+        elif name == "income_months":
+            query = query.where(table.c.month <= as_of.strftime("%Y-%m"))
         elif name == "measures":
             query = query.where(sa.or_(table.c.start_date.is_(None), table.c.start_date <= as_of))
     return query

@@ -72,7 +72,7 @@ def _where(table: sa.Table, kind: Kind, scope: Scope) -> Any:
     )
     if kind == "households":
         return scope.where_region(table.c.village_code)
-    if kind in ("people", "income"):
+    if kind in ("people", "income", "income_months"):
         return table.c.household_code.in_(in_scope)
     if kind == "measures":
         return sa.or_(

@@ -75,6 +75,7 @@ IMPORT_ORDER: tuple[Kind, ...] = (
     "households",
     "people",
     "income",
+    "income_months",
     "measures",
 )
 

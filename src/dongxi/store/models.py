@@ -46,6 +46,7 @@ __all__ = [
     "Household",
     "HouseholdStatus",
     "Income",
+    "IncomeMonth",
     "Measure",
     "Pairing",
     "Partner",
@@ -294,6 +295,33 @@ class Income(Versioned, Timestamped, Base):
     production_costs: Mapped[float] = mapped_column(sa.Float)
     household_size: Mapped[int] = mapped_column(sa.Integer)
     net_income_per_capita: Mapped[float] = mapped_column(sa.Float)
+
+
+class IncomeMonth(Versioned, Timestamped, Base):
+    """Monthly income and rigid spending of a household (yuan per household-month), the basis
+    of the monitoring's "income over the last 12 months" (per person: the sum of ``net_income``
+    over the mean of ``household_size``)."""
+
+    __tablename__ = "income_months"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "medical_spending >= 0 AND schooling_spending >= 0 AND disaster_loss >= 0",
+            name="non_negative",
+        ),
+        sa.CheckConstraint("household_size >= 1", name="household_size"),
+    )
+
+    household_code: Mapped[str] = mapped_column(
+        sa.String(32),
+        sa.ForeignKey("households.household_code", ondelete="CASCADE"),
+        primary_key=True,
+    )
+    month: Mapped[str] = mapped_column(sa.String(7), primary_key=True)  # 'YYYY-MM'
+    net_income: Mapped[float] = mapped_column(sa.Float)
+    medical_spending: Mapped[float] = mapped_column(sa.Float)
+    schooling_spending: Mapped[float] = mapped_column(sa.Float)
+    disaster_loss: Mapped[float] = mapped_column(sa.Float)
+    household_size: Mapped[int] = mapped_column(sa.Integer)
 
 
 class Measure(Versioned, Timestamped, Base):

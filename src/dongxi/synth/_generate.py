@@ -13,6 +13,7 @@ import pandas as pd
 from dongxi.errors import InputError
 from dongxi.synth._extras import make_helpers, make_measures, make_partners, status_history
 from dongxi.synth._households import household_frame, income_frame, make_causes, make_fixes
+from dongxi.synth._months import extend
 from dongxi.synth._places import Places, pick_villages
 from dongxi.synth._population import Population, make_population
 from dongxi.synth._rounds import RoundArrays, compute_round, people_frame
@@ -24,6 +25,8 @@ logger = logging.getLogger(__name__)
 Scale = Literal["village", "county", "city", "province"]
 SCALES: tuple[Scale, ...] = ("village", "county", "city", "province")
 TABLES = ("households", "household_status", "people", "income", "measures", "partners", "helpers")
+#: The last year ``through`` may name (the monthly panel runs from January 2021).
+LAST_MONTHLY_YEAR = 2030
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,11 @@ class SynthData:
     """The tables of a synthetic registry (columns exactly those of ``docs/data-dictionary.md``).
 
     ``households`` and ``people`` are the state at the end of the last year; ``income`` holds
-    one row per household and year; ``rounds`` maps each year to that year's state.
+    one row per household and year; ``rounds`` maps each year to that year's state. With
+    ``generate(through=...)``, ``income_months`` holds one row per household and month from
+    2021-01, ``shocks`` the shocks that hit them (ground truth for evaluation, not a registry
+    table) and ``relapse`` the yearly counts of households below the monitoring line, eligible
+    for monitoring and recorded as monitored; otherwise these three are ``None``.
     """
 
     households: pd.DataFrame
@@ -96,10 +103,16 @@ class SynthData:
     seed: int
     vintage: int
     years: tuple[int, ...] = field(default=())
+    income_months: pd.DataFrame | None = None
+    shocks: pd.DataFrame | None = None
+    relapse: pd.DataFrame | None = None
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """The registry tables by name (the current state)."""
-        return {name: getattr(self, name) for name in TABLES}
+        """The registry tables by name (the current state; ``income_months`` when made)."""
+        out = {name: getattr(self, name) for name in TABLES}
+        if self.income_months is not None:
+            out["income_months"] = self.income_months
+        return out
 
 
 def _check_years(years: Sequence[int]) -> tuple[int, ...]:
@@ -118,6 +131,33 @@ def _check_years(years: Sequence[int]) -> tuple[int, ...]:
     return clean
 
 
+def _check_through(through: int | None, years: tuple[int, ...]) -> None:
+    if through is None:
+        return
+    if isinstance(through, bool) or not isinstance(through, int | np.integer):
+        raise InputError(
+            "The last year of the monthly panel must be a whole number.",
+            column="--through",
+            value=through,
+            fix="Pass e.g. through=2025.",
+        )
+    if not 2021 <= through <= LAST_MONTHLY_YEAR:
+        raise InputError(
+            f"The monthly panel runs from 2021 to a year no later than {LAST_MONTHLY_YEAR}.",
+            column="--through",
+            value=through,
+            fix="Pass a year from 2021 to 2030, e.g. through=2025.",
+        )
+    if years[-1] > 2020:
+        raise InputError(
+            "With a monthly panel (through), the yearly years must end by 2020: the years after "
+            "2020 come from the months.",
+            column="--years",
+            value=list(years),
+            fix="Pass years up to 2020 (e.g. 2016-2020) and through=2025.",
+        )
+
+
 def generate(
     *,
     households: int | None = None,
@@ -125,6 +165,7 @@ def generate(
     seed: int = 0,
     years: Sequence[int] = (2016, 2017, 2018, 2019, 2020),
     vintage: int = 2017,
+    through: int | None = None,
 ) -> SynthData:
     """A synthetic registry of Guangxi's 33 paired poverty counties, deterministic by ``seed``.
 
@@ -133,6 +174,13 @@ def generate(
     of one village, county, city (the paired counties of one prefecture) or of all 33 counties
     (``province``, ~1.5 million households). Without either, one county. ``years`` are the rounds
     of the panel; ``vintage`` (2017 or 2023) the division codes used.
+
+    ``through`` (2021–2030) continues the panel month by month from January 2021 to December of
+    that year with shocks (illness, disability, disaster, job loss, schooling, house damage;
+    :mod:`dongxi.synth._months`): yearly rounds 2021..``through`` are added, and
+    ``income_months``, ``shocks`` and ``relapse`` filled. ``years`` must then end by 2020; the
+    years up to 2020 are the same as without ``through`` (the months draw from a stream of their
+    own).
     """
     if households is not None and (
         isinstance(households, bool)
@@ -149,6 +197,7 @@ def generate(
     if households is None and scale is None:
         scale = "county"
     year_list = _check_years(years)
+    _check_through(through, year_list)
     rng = np.random.default_rng(seed)
     count = None if households is None else int(households)
     places, n = pick_villages(rng, households=count, scale=scale, vintage=vintage)
@@ -164,6 +213,11 @@ def generate(
     measures = make_measures(
         rng, pop, places, primary, causes, helper, partners, fixes, last_year=year_list[-1]
     )
+    panel = None
+    if through is not None:
+        panel = extend(pop, places, fixes, seed=seed, through=through, previous=arrays.get(2020))
+        arrays.update(panel.rounds)
+        year_list = (*year_list, *panel.years)
     history = status_history(pop, [arrays[y] for y in year_list])
     rounds = _LazyRounds(arrays, _RoundMaker(pop, places, primary, causes, helper))
     last = rounds[year_list[-1]]
@@ -180,4 +234,7 @@ def generate(
         seed=seed,
         vintage=vintage,
         years=year_list,
+        income_months=None if panel is None else panel.income_months,
+        shocks=None if panel is None else panel.shocks,
+        relapse=None if panel is None else panel.relapse,
     )

@@ -103,6 +103,7 @@ class RoundArrays:
     skilled: BoolArray
     medical: BoolArray
     pension_ins: BoolArray
+    grade: IntArray | None = None  # disability grades when they differ from the population's
 
 
 def _age_at(pop: Population, year: int) -> FloatArray:
@@ -349,7 +350,7 @@ def people_frame(pop: Population, r: RoundArrays) -> pd.DataFrame:
     """The people table of one round (columns of the data dictionary)."""
     keep = np.flatnonzero(r.present)
     hh = pop.p_hh[keep]
-    grade = pop.p_grade[keep]
+    grade = (pop.p_grade if r.grade is None else r.grade)[keep]
     health = r.health[keep]
     wage_job = ~np.isnan(r.monthly_wage[keep])
     skills = np.array(SKILLS)[pop.p_skill[keep]]
