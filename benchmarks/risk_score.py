@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dongxi.monitor.score import Panel, evaluate, fit
+from dongxi.monitor.score import Evaluation, Panel, evaluate, fit
 from dongxi.policy import get_parameter
 from dongxi.synth import generate
 
@@ -118,29 +118,30 @@ def main() -> None:
     print(f"wrote {args.plot}")
 
 
-def _plot(evaluations: dict[tuple[str, int], object], path: Path) -> None:
+def _plot(evaluations: dict[tuple[str, int], Evaluation], path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4.6))
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.8))
     for ax, year in zip(axes, (2023, 2024), strict=True):
-        ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfect calibration")
+        ax.plot([1e-3, 1], [1e-3, 1], color="grey", linestyle=":", label="perfect calibration")
         for (window, y), ev in evaluations.items():
             if y != year:
                 continue
-            calib = ev.calibration  # type: ignore[attr-defined]
-            sizes = np.sqrt(calib["n"].to_numpy()) * 2
-            ax.plot(calib["predicted"], calib["observed"], marker="o", label=f"trained {window}")
-            ax.scatter(calib["predicted"], calib["observed"], s=sizes, alpha=0.3)
+            calib = ev.calibration
+            observed = np.clip(calib["observed"].to_numpy(), 1e-3, None)  # 0 drawn at 0.001
+            ax.plot(calib["predicted"], observed, marker="o", label=f"trained {window}")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlim(1e-3, 1)
+        ax.set_ylim(1e-3, 1)
         ax.set_title(f"features {year} → outcome {year + 1}")
         ax.set_xlabel("predicted probability (calibrated on the year before)")
-        ax.set_ylabel("observed share below the line / entering monitoring")
-        ax.set_xlim(0, 1)
-        ax.set_ylim(0, 1)
+        ax.set_ylabel("observed share (below the line or newly monitored)")
         ax.legend(loc="upper left", fontsize=8)
-    fig.suptitle("Risk score calibration on the synthetic panel (points: 10 bins, area ∝ households)")
+    fig.suptitle("Risk score calibration, synthetic panel: 10 bins of equal size, log scales")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)

@@ -371,7 +371,8 @@ def _people_features(out: pd.DataFrame, panel: Panel, year: int) -> None:
     out["children"] = children.reindex(idx).astype(float)
     soon = ((age >= 14) & (age <= 17)).groupby(codes).sum()
     out["near_school_costs"] = soon.reindex(idx).astype(float)
-    out["dependency"] = (elderly + children).reindex(idx) / working.reindex(idx).clip(lower=1)
+    dependants = (elderly + children).reindex(idx).astype(float)
+    out["dependency"] = dependants / working.reindex(idx).astype(float).clip(lower=1.0)
     head = people[people["relation"].astype(str) == "head"].drop_duplicates("household_code")
     head_age = (year - born[head.index]).set_axis(head["household_code"].to_numpy())
     schooling = head["education"].astype(str).map(_SCHOOLING).astype(float)
@@ -431,7 +432,8 @@ class RiskModel:
 
     def calibrated(self, raw: np.ndarray) -> np.ndarray:
         """Calibrated probabilities of raw model outputs."""
-        return np.clip(np.asarray(self.calibrator.predict(raw), dtype=float), 0.0, 1.0)
+        calibrated = np.asarray(self.calibrator.predict(raw), dtype=float)
+        return np.asarray(np.clip(calibrated, 0.0, 1.0), dtype=float)
 
     def score(
         self,
@@ -536,7 +538,7 @@ def _reasons(
 def _one_thread() -> Any:
     """OpenMP limited to one thread: on a shared machine the busy-waiting threads of a loaded
     pool made a fit 10× slower, and one thread keeps the results reproducible."""
-    from threadpoolctl import threadpool_limits
+    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
     return threadpool_limits(limits=1, user_api="openmp")
 
