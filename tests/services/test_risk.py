@@ -123,3 +123,29 @@ def test_the_command_writes_the_list(registry: Engine, admin: Principal, tmp_pat
     assert result.exit_code == 0, result.output
     assert "规则" in result.output and "300" in result.output
     assert len(pd.read_csv(out)) == 300
+
+
+def test_the_months_of_the_registry_are_used(
+    registry: Engine, admin: Principal, tmp_path: Path
+) -> None:
+    d = generate(households=300, seed=22, years=range(2017, 2021), through=2023)
+    results = import_tables(
+        principal=admin,
+        engine=registry,
+        frames={
+            "partners": d.partners,
+            "helpers": d.helpers,
+            "households": d.households,
+            "people": d.people,
+            "income": d.income,
+            "income_months": d.income_months,
+        },
+        source_name="synth-months",
+    )
+    assert all(r.ok for r in results.values()), {k: r.errors[:2] for k, r in results.items()}
+    lines = {int(y): float(v) for y, v in zip(d.relapse["year"], d.relapse["line"], strict=True)}
+    lines |= {y: 4000.0 for y in range(2017, 2021)}
+    out = tmp_path / "r.xlsx"
+    score_risk(principal=admin, year=2023, engine=registry, lines=lines, out=out)
+    about = pd.read_excel(out, sheet_name="说明", dtype=str, engine="openpyxl").to_string()
+    assert "月收入低于监测线的月数占比" in about and "人均医疗自付支出" in about
