@@ -91,7 +91,14 @@ def test_single_column_keys_have_one_form(kind: str) -> None:
     if len(table_kind.key) == 1:
         assert table_kind.key_forms("A/B|C") == ("A/B|C",)
     else:
-        assert table_kind.key == ("household_code", "year")
+        assert table_kind.key in (("household_code", "year"), ("household_code", "month"))
+
+
+def test_income_months_key_text() -> None:
+    kind = TABLE_KINDS["income_months"]
+    text = kind.key_text({"household_code": "4501231012060001", "month": "2021-03"})
+    assert text == "4501231012060001|2021-03"
+    assert kind.key_forms(text)[0] == text
 
 
 @given(

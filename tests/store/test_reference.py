@@ -33,8 +33,10 @@ def test_regions_loaded_both_vintages(registry: Engine) -> None:
 
 
 def test_pairings_loaded(registry: Engine) -> None:
-    assert _scalar(registry, "SELECT count(*) FROM pairings WHERE level = 'city'") == 8
-    assert _scalar(registry, "SELECT count(*) FROM pairings WHERE level = 'county'") == 33
+    assert _scalar(registry, "SELECT count(*) FROM pairings WHERE level = 'city'") == 16
+    assert _scalar(registry, "SELECT count(*) FROM pairings WHERE level = 'county'") == 66
+    after = "SELECT count(*) FROM pairings WHERE level = 'county' AND period_start = 2021"
+    assert _scalar(registry, after) == 33  # the 2021 adjustment continues every county
     assert _scalar(registry, "SELECT count(*) FROM pairings") == len(pairing_rows())
     # every county pairing points at a Guangxi county of the 2023 vintage
     missing = _scalar(

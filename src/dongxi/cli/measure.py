@@ -99,6 +99,15 @@ def measure(
             "(default: DONGXI_ANALYTICS_URL).",
         ),
     ] = None,
+    policy: Annotated[
+        Path | None,
+        typer.Option(
+            "--policy",
+            help="Override file (CSV/XLSX: name, scope, value, year or effective_from, source) "
+            "with the province's or county's own figures, e.g. poverty_line or monitoring_line "
+            "of a year after 2020; they win over the built-in figures.",
+        ),
+    ] = None,
     no_se: Annotated[bool, typer.Option("--no-se", help="Point estimates only (faster).")] = False,
     limit: Annotated[int, typer.Option("--limit", help="Rows shown in the terminal.")] = 40,
 ) -> None:
@@ -118,6 +127,7 @@ def measure(
         se=not no_se,
         out=out,
         units_out=households_out,
+        policy=policy,
     )
     _show(outcome.headline(), rows=len(outcome.result), limit=limit)
     if outcome.out is not None:

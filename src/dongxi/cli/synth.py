@@ -92,6 +92,15 @@ def synth(
             "rounds. --years must then end by 2020.",
         ),
     ] = None,
+    policy: Annotated[
+        Path | None,
+        typer.Option(
+            "--policy",
+            help="Override file (CSV/XLSX: name, scope, value, year, source) whose monitoring_line "
+            "figures (for 450000 or single counties) the monthly panel uses instead of the "
+            "default lines.",
+        ),
+    ] = None,
 ) -> None:
     """Synthesise a realistic registry of Guangxi's 33 paired poverty counties (Guangdong help)."""
     from dongxi.services.synthetic import synthesise
@@ -109,6 +118,7 @@ def synth(
             headers=headers,
             rounds=rounds,
             through=through,
+            policy=policy,
             phase=status.update,
         )
     table = new_table(f"dongxi synth → {out}")

@@ -13,10 +13,19 @@ from dongxi.policy._model import PolicyValue, normalise_scope, scope_chain
 
 __all__ = ["all_parameters", "describe_parameters", "get_parameter", "parameter_names"]
 
+#: The commands that read policy figures and take an override file (``--policy FILE``).
+POLICY_COMMANDS = ("dongxi measure", "dongxi synth", "dongxi policy show", "dongxi policy list")
 _OVERRIDE_FIX = (
     "Supply the figure in an override file (CSV or XLSX with columns name, scope, value, unit, "
-    "year — or effective_from/effective_to — and source) and pass it as "
-    "overrides=load_overrides(path), or with --policy FILE where a command offers it."
+    "year — or effective_from/effective_to — and source) and give it with --policy FILE to "
+    + ", ".join(POLICY_COMMANDS)
+    + " (in Python: overrides=load_overrides(path))."
+)
+#: After 2020 no national poverty line was published; the monitoring line took its place.
+_AFTER_2020 = (
+    " After 2020 no national poverty line is published: the relapse-monitoring line "
+    "(monitoring_line, 6,000 yuan in 2021, then set by each province) is the income line of "
+    'those years; a spec can name {param = "monitoring_line"} instead.'
 )
 
 
@@ -105,9 +114,10 @@ def get_parameter(
             return value
     existing = [v for v in (*overrides, *builtin_parameters()) if v.name == name]
     listed = _summarise(existing)
+    hint = _AFTER_2020 if name == "poverty_line" and int(year) > 2020 else ""
     raise NotFoundError(
         f"No figure of {name!r} applies to {year} in scope {normalise_scope(scope)} or the regions "
-        f"containing it. Figures exist for: {listed}.",
+        f"containing it. Figures exist for: {listed}.{hint}",
         fix=_OVERRIDE_FIX,
     )
 

@@ -1,9 +1,9 @@
 """Administrative divisions (GB/T 2260 and NBS statistical codes) and East–West pairings.
 
 Pure data access: the packaged tables of Guangxi (45, the west side) and Guangdong (44, the east
-side) at five levels for the 2017 and 2023 vintages, the national county list, the 2016–2020
-Guangdong → Guangxi pairings and the 33 paired Guangxi poverty counties. Sources and licences are in
-``data/README.md``.
+side) at five levels for the 2017 and 2023 vintages, the national county list, the Guangdong →
+Guangxi pairings of 2016–2020 and of the 2021 adjustment (2021–2025), and the 33 paired Guangxi
+poverty counties. Sources and licences are in ``data/README.md``.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import pandas as pd
 from dongxi.errors import InputError
 
 __all__ = [
+    "PAIRING_FILES",
     "Vintage",
     "county_changes",
     "divisions",
@@ -76,9 +77,23 @@ def national_counties() -> pd.DataFrame:
     return frame
 
 
-def pairings() -> pd.DataFrame:
-    """Guangdong prefecture → Guangxi prefecture pairs of 2016–2020, with sources."""
-    return _read("pairings_guangdong_guangxi.csv")
+#: The pairing rounds packaged: 2016–2020 (粤桂扶贫协作) and the 2021 adjustment (2021–2025).
+PAIRING_FILES = ("pairings_guangdong_guangxi.csv", "pairings_guangdong_guangxi_2021.csv")
+
+
+def _in_force(period: str, year: int) -> bool:
+    start, _, end = period.partition("-")
+    return int(start) <= year <= (int(end) if end else 9999)
+
+
+def pairings(year: int | None = None) -> pd.DataFrame:
+    """Guangdong prefecture → Guangxi prefecture pairs with their ``period`` (``2016-2020``,
+    ``2017-2020``, ``2021-2025``), ``confidence`` and ``source``: those in force in ``year``, or
+    every round when ``year`` is ``None``."""
+    frame = pd.concat([_read(name) for name in PAIRING_FILES], ignore_index=True)
+    if year is not None:
+        frame = frame[[_in_force(p, int(year)) for p in frame["period"]]].reset_index(drop=True)
+    return frame
 
 
 def poverty_counties() -> pd.DataFrame:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from dongxi.measure import MeasureSpec
+    from dongxi.policy import PolicyValue
     from dongxi.services.principal import Principal
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "measure_data",
     "measure_snapshot",
     "person_frame",
+    "policy_overrides",
     "read_snapshot",
     "spec_params",
 ]
@@ -168,8 +170,27 @@ def _params_of(obj: Any, out: set[str]) -> None:
             _params_of(item, out)
 
 
-def spec_params(spec: MeasureSpec, *, year: int | None, province: str | None) -> dict[str, float]:
-    """Values of the spec's ``{param = …}`` from policy data for the year and province."""
+def policy_overrides(policy: Path | str | Sequence[PolicyValue] | None) -> list[PolicyValue]:
+    """The override figures of ``policy``: read from the file it names (``--policy FILE``),
+    taken as they are when already read, none when ``None``."""
+    if policy is None:
+        return []
+    if isinstance(policy, str | Path):
+        from dongxi.policy import load_overrides
+
+        return load_overrides(policy)
+    return list(policy)
+
+
+def spec_params(
+    spec: MeasureSpec,
+    *,
+    year: int | None,
+    province: str | None,
+    overrides: Sequence[PolicyValue] = (),
+) -> dict[str, float]:
+    """Values of the spec's ``{param = …}`` from policy data for the year and province; the
+    ``overrides`` (a province's or county's own figures) win over the built-in figures."""
     names: set[str] = set()
     _params_of(spec, names)
     if not names:
@@ -185,7 +206,9 @@ def spec_params(spec: MeasureSpec, *, year: int | None, province: str | None) ->
     from dongxi.policy import get_parameter
 
     return {
-        name: float(get_parameter(name, year=year, scope=province or "national").value)
+        name: float(
+            get_parameter(name, year=year, scope=province or "national", overrides=overrides).value
+        )
         for name in sorted(names)
     }
 
@@ -226,13 +249,14 @@ def _measure(
     out: Path | None,
     units_out: Path | None,
     inputs: Sequence[Path] = (),
+    overrides: Sequence[PolicyValue] = (),
 ) -> MeasureOutcome:
     from dongxi.measure import identify, measure
     from dongxi.settings import get_settings
     from dongxi.tables import write_table
 
     ref = _reference_date(reference_date, year=year, spec=spec)
-    params = spec_params(spec, year=year, province=province)
+    params = spec_params(spec, year=year, province=province, overrides=overrides)
     result = measure(
         frame,
         spec,
@@ -282,11 +306,14 @@ def measure_data(
     units: bool = False,
     out: Path | None = None,
     units_out: Path | None = None,
+    policy: Path | str | Sequence[PolicyValue] | None = None,
 ) -> MeasureOutcome:
     """Alkire–Foster (and income) measures of ``data`` (a file, a snapshot folder or
     ``example``) under ``spec`` (a TOML file or a built-in name).
 
-    Policy parameters are taken for ``year`` and ``province``; ages at ``reference_date``
+    Policy parameters are taken for ``year`` and ``province`` (``policy``: an override file of
+    the office's own figures, ``--policy FILE``, which win over the built-in ones); ages at
+    ``reference_date``
     (default: 31 December of ``year`` unless the spec names a date). ``out`` and ``units_out``
     receive the full table and each unit's profile.
     """
@@ -299,6 +326,7 @@ def measure_data(
         output_file(out, option="--out", inputs=inputs)
     if units_out is not None:
         output_file(units_out, option="--households-out", inputs=inputs)
+    overrides = policy_overrides(policy)  # a broken file is reported before the data are read
     sp = load_spec(spec)
     frame, name, year = load_measure_data(data, year=year)
     return _measure(
@@ -316,6 +344,7 @@ def measure_data(
         out=out,
         units_out=units_out,
         inputs=inputs,
+        overrides=overrides,
     )
 
 
@@ -328,10 +357,13 @@ def measure_snapshot(
     by: Sequence[str] = (),
     province: str | None = None,
     source: str | None = None,
+    policy: Path | str | Sequence[PolicyValue] | None = None,
 ) -> MeasureOutcome:
     """The measures of one snapshot (a folder, verified before it is read, or the tables
-    :func:`read_snapshot` returned) for the income ``year`` (default: the newest)."""
+    :func:`read_snapshot` returned) for the income ``year`` (default: the newest); ``policy``
+    as for :func:`measure_data`."""
     principal.require("measure:run")
+    overrides = policy_overrides(policy)
     read = _tables(snapshot)
     tables = read.tables
     if year is None:
@@ -350,6 +382,7 @@ def measure_snapshot(
         units=False,
         out=None,
         units_out=None,
+        overrides=overrides,
     )
 
 
@@ -364,6 +397,7 @@ def measure_change(
     snapshots: Mapping[int, Path | SnapshotTables],
     spec: MeasureSpec,
     province: str | None = None,
+    policy: Path | str | Sequence[PolicyValue] | None = None,
 ) -> pd.DataFrame:
     """Change of M0, H and A between consecutive rounds, one snapshot per year (a folder,
     verified before it is read, or the tables :func:`read_snapshot` returned).
@@ -375,10 +409,12 @@ def measure_change(
     income poverty line of its year, applied by expressing income in multiples of that line
     (``income < line`` ⇔ ``income / line < 1``); any other parameter must be the same in every
     round. Columns: spec, k, measure, from, to, estimate_from, estimate_to, difference, se,
-    ci_low, ci_high.
+    ci_low, ci_high. ``policy`` as for :func:`measure_data`.
     """
     principal.require("measure:run")
     import pandas as pd
+
+    overrides = policy_overrides(policy)
 
     from dongxi.measure import Rounds, add_age, measure
 
@@ -395,7 +431,7 @@ def measure_change(
     parts = []
     fixed: dict[str, float] | None = None
     for year, snapshot in sorted(snapshots.items()):
-        params = spec_params(spec, year=year, province=province)
+        params = spec_params(spec, year=year, province=province, overrides=overrides)
         line = params.pop(_LINE, None)
         if fixed is not None and params != fixed:
             raise InputError(
@@ -415,7 +451,10 @@ def measure_change(
             frame = frame.assign(**{hh: frame[hh].astype(str) + f"@{year}"})
         parts.append(frame)
     params = dict(fixed or {})
-    if any(_LINE in spec_params(spec, year=y, province=province) for y in snapshots):
+    if any(
+        _LINE in spec_params(spec, year=y, province=province, overrides=overrides)
+        for y in snapshots
+    ):
         params[_LINE] = 1.0
     result = measure(
         pd.concat(parts, ignore_index=True),

@@ -40,12 +40,15 @@ def synthesise(
     headers: str = "zh",
     rounds: bool = True,
     through: int | None = None,
+    policy: Path | None = None,
     phase: Callable[[str], None] | None = None,
 ) -> SynthOutcome:
     """Synthesise the registry and write one file per table into ``out``; with several years
     and ``rounds``, each year's round also goes to ``out/<year>/``. ``phase`` hears what is
     being done (for a spinner). ``through`` adds the monthly panel 2021..``through`` (monthly
-    income, the shocks behind it, yearly rounds; :func:`dongxi.synth.generate`)."""
+    income, the shocks behind it, yearly rounds; :func:`dongxi.synth.generate`); ``policy`` an
+    override file whose ``monitoring_line`` figures (province or county) replace the default
+    lines of those years."""
     from dongxi.synth import SCALES, generate, write_files
 
     if scale is not None and scale not in SCALES:
@@ -58,6 +61,11 @@ def synthesise(
         )
     if headers not in HEADERS:
         raise InputError("Unknown headers.", column="--headers", value=headers, fix="Use zh or en.")
+    overrides = []
+    if policy is not None:
+        from dongxi.policy import load_overrides
+
+        overrides = load_overrides(policy)
     if phase is not None:
         phase("synthesising …")
     data = generate(
@@ -67,6 +75,7 @@ def synthesise(
         years=years,
         vintage=vintage,
         through=through,
+        overrides=overrides,
     )
     fmt_l: Literal["csv", "xlsx", "parquet"] = fmt  # type: ignore[assignment]
     hdr: Literal["zh", "en"] = headers  # type: ignore[assignment]

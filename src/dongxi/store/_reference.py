@@ -65,7 +65,9 @@ def _period(text: str) -> tuple[int, int | None]:
 
 
 def pairing_rows() -> list[dict[str, Any]]:
-    """Rows of ``pairings``: city pairs of 2016–2020 and the 33 poverty counties' pairs."""
+    """Rows of ``pairings``: city pairs of 2016–2020 and of 2021–2025, and the 33 poverty
+    counties' pairs of both rounds (after 2020 at city level: the 2021 adjustment's sources name
+    the helper cities, not the helper districts)."""
     frame = regions.divisions(2023)
     upper = frame[frame["level"].isin(["prefecture", "county"])]
     names = dict(zip(upper["code"], upper["name"], strict=True))
@@ -104,6 +106,36 @@ def pairing_rows() -> list[dict[str, Any]]:
                 "period_end": 2020,
                 "confidence": county["confidence"] or None,
                 "source": county["pairing_source"] or None,
+                "note": "; ".join(notes),
+            }
+        )
+    later: dict[str, dict[str, str]] = {
+        str(p["west_city_code"]): {str(k): str(v) for k, v in p.items()}
+        for p in regions.pairings(2021).to_dict("records")
+    }
+    for county in regions.poverty_counties().to_dict("records"):
+        found = later.get(str(county["west_city_code"]))
+        if found is None:
+            continue
+        start, end = _period(found["period"])
+        moved = found["east_city_code"] != county["east_city_code"]
+        notes = [
+            f"category {county['category']}",
+            "east partner known at city level only (2021 adjustment)",
+        ]
+        if moved:
+            notes.append(f"helped by {county['east_city_name']} until 2020")
+        rows.append(
+            {
+                "east_code": found["east_city_code"],
+                "east_name": found["east_city_name"],
+                "west_code": county["county_code_2023"],
+                "west_name": county["county_name_2023"],
+                "level": "county",
+                "period_start": start,
+                "period_end": end,
+                "confidence": found["confidence"] or None,
+                "source": found["source"] or None,
                 "note": "; ".join(notes),
             }
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
@@ -17,6 +17,9 @@ from dongxi.synth._months import extend
 from dongxi.synth._places import Places, pick_villages
 from dongxi.synth._population import Population, make_population
 from dongxi.synth._rounds import RoundArrays, compute_round, people_frame
+
+if TYPE_CHECKING:
+    from dongxi.policy import PolicyValue
 
 __all__ = ["SCALES", "Rounds", "Scale", "SynthData", "generate"]
 
@@ -166,6 +169,7 @@ def generate(
     years: Sequence[int] = (2016, 2017, 2018, 2019, 2020),
     vintage: int = 2017,
     through: int | None = None,
+    overrides: Sequence[PolicyValue] = (),
 ) -> SynthData:
     """A synthetic registry of Guangxi's 33 paired poverty counties, deterministic by ``seed``.
 
@@ -180,7 +184,8 @@ def generate(
     :mod:`dongxi.synth._months`): yearly rounds 2021..``through`` are added, and
     ``income_months``, ``shocks`` and ``relapse`` filled. ``years`` must then end by 2020; the
     years up to 2020 are the same as without ``through`` (the months draw from a stream of their
-    own).
+    own). ``overrides`` (:func:`dongxi.policy.load_overrides`) give the office's own monitoring
+    lines of the years after 2020, for the province or single counties.
     """
     if households is not None and (
         isinstance(households, bool)
@@ -215,7 +220,15 @@ def generate(
     )
     panel = None
     if through is not None:
-        panel = extend(pop, places, fixes, seed=seed, through=through, previous=arrays.get(2020))
+        panel = extend(
+            pop,
+            places,
+            fixes,
+            seed=seed,
+            through=through,
+            previous=arrays.get(2020),
+            overrides=overrides,
+        )
         arrays.update(panel.rounds)
         year_list = (*year_list, *panel.years)
     history = status_history(pop, [arrays[y] for y in year_list])

@@ -39,8 +39,9 @@ stays monitored while eligible and leaves (风险消除) with probability 0.8 in
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -55,7 +56,10 @@ from dongxi.synth._rounds import RoundArrays, _household_status, compute_round
 from dongxi.synth._stats import monitoring_line
 from dongxi.vocab import SHOCK_KINDS
 
-__all__ = ["SHOCK_KINDS", "MonthlyPanel", "extend"]
+if TYPE_CHECKING:
+    from dongxi.policy import PolicyValue
+
+__all__ = ["SHOCK_KINDS", "MonthlyPanel", "county_lines", "extend"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -182,6 +186,29 @@ def _lift(pop: Population, r: RoundArrays, floor: FloatArray) -> dict[str, Float
     }
 
 
+def county_lines(
+    county_codes: Sequence[str], year: int, overrides: Sequence[PolicyValue] = ()
+) -> FloatArray:
+    """The monitoring line of ``year`` for each county: the office's own figures
+    (``overrides``, most specific region first) and ``dongxi.policy``'s, else the assumption of
+    :func:`dongxi.synth._stats.monitoring_line`."""
+    default = monitoring_line(year)
+    if not overrides:
+        return np.full(len(county_codes), default)
+    from dongxi.errors import NotFoundError
+    from dongxi.policy import get_parameter
+
+    out = np.empty(len(county_codes))
+    for i, code in enumerate(county_codes):  # 33 counties at most
+        try:
+            found = get_parameter("monitoring_line", year=year, scope=code, overrides=overrides)
+        except NotFoundError:
+            out[i] = default
+        else:
+            out[i] = float(found.value)
+    return out
+
+
 def extend(
     pop: Population,
     places: Places,
@@ -190,10 +217,13 @@ def extend(
     seed: int,
     through: int,
     previous: RoundArrays | None = None,
+    overrides: Sequence[PolicyValue] = (),
 ) -> MonthlyPanel:
     """The monthly panel January 2021 – December ``through`` (see the module's description).
 
-    ``previous`` is the round of 2020 when the caller has it (else it is computed)."""
+    ``previous`` is the round of 2020 when the caller has it (else it is computed);
+    ``overrides`` are an office's own policy figures: its ``monitoring_line`` of a year (for the
+    province or for single counties) replaces the default line of that year."""
     rng = np.random.default_rng([seed, FIRST_YEAR])  # a stream of its own: earlier years unchanged
     years = tuple(range(FIRST_YEAR, through + 1))
     n_h, n_p = len(pop.h_code), len(pop.p_hh)
@@ -217,6 +247,8 @@ def extend(
 
     if previous is None:
         previous = compute_round(pop, places, FIRST_YEAR - 1, fixes)
+    codes = [str(c) for c in places.counties["county_code"]]
+    lines = {y: county_lines(codes, y, overrides)[county] for y in years}  # per household
     base = {y: compute_round(pop, places, y, fixes) for y in years}
 
     # ---- monthly base income per household (H × months) ---------------------------------------
@@ -228,7 +260,7 @@ def extend(
     transfer_month = np.empty((n_h, len(years)))
     for i, y in enumerate(years):
         r = base[y]
-        parts = _lift(pop, r, monitoring_line(y) * margin * np.maximum(r.size, 1))
+        parts = _lift(pop, r, lines[y] * margin * np.maximum(r.size, 1))
         cols = slice(12 * i, 12 * i + 12)
         noise_w = np.exp(rng.normal(-0.5 * WAGE_NOISE**2, WAGE_NOISE, (n_h, 12)))
         noise_f = np.exp(rng.normal(-0.5 * FARM_NOISE**2, FARM_NOISE, (n_h, 12)))
@@ -400,18 +432,26 @@ def extend(
     # expansion above used the year of onset's contribution for every later month (assumption)
 
     # ---- monthly net income ---------------------------------------------------------------------
-    wage_m = np.maximum(wage - wage_loss.reshape(n_h, horizon), 0.0)
-    farm_m = farm * (1.0 - np.clip(farm_loss.reshape(n_h, horizon), 0.0, 1.0))
-    del wage_loss, farm_loss
-    wage_m = np.round(wage_m, 2)
-    farm_m = np.round(farm_m, 2)
-    costs = np.round(costs, 2)
-    rest = np.round(rest, 2)
-    net = np.round(wage_m + farm_m + rest - costs, 2)
-    medical_m = np.round(medical.reshape(n_h, horizon), 2)
-    schooling_m = np.round(schooling.reshape(n_h, horizon), 2)
-    disaster_m = np.round(disaster.reshape(n_h, horizon), 2)
-    del medical, schooling, disaster
+    # in place: at a million people each of these arrays holds 20 million months
+    wage_m = wage
+    wage_m -= wage_loss.reshape(n_h, horizon)
+    np.maximum(wage_m, 0.0, out=wage_m)
+    del wage_loss
+    farm_m = farm
+    kept = farm_loss.reshape(n_h, horizon)
+    np.clip(kept, 0.0, 1.0, out=kept)
+    np.subtract(1.0, kept, out=kept)
+    farm_m *= kept
+    del farm_loss, kept
+    for part in (wage_m, farm_m, costs, rest, medical, schooling, disaster):
+        np.round(part, 2, out=part)
+    net = wage_m + farm_m
+    net += rest
+    net -= costs
+    np.round(net, 2, out=net)
+    medical_m = medical.reshape(n_h, horizon)
+    schooling_m = schooling.reshape(n_h, horizon)
+    disaster_m = disaster.reshape(n_h, horizon)
 
     # ---- rounds: people's states, incomes from the months, recorded monitoring ------------------
     rounds: dict[int, RoundArrays] = {}
@@ -431,7 +471,7 @@ def extend(
         transfer_y = np.round(12 * transfer_month[:, i], 2)
         net_y = net[:, cols].sum(axis=1)
         rigid = (medical_m[:, cols] + schooling_m[:, cols] + disaster_m[:, cols]).sum(axis=1)
-        line = monitoring_line(y)
+        line = lines[y]
         per_person = net_y / size
         below = per_person < line
         burden = rigid >= RIGID_SHARE * np.maximum(net_y, 0.0)
@@ -496,7 +536,7 @@ def extend(
         relapse_rows.append(
             {
                 "year": y,
-                "line": line,
+                "line": float(np.median(line)) if n_h else monitoring_line(y),
                 "households": n_h,
                 "below_line": int(below.sum()),
                 "below_line_escaped": int((below & escaped).sum()),
