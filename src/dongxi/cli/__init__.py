@@ -92,6 +92,7 @@ def _register_all() -> None:
         policy,
         regions,
         report,
+        score,
         serve,
         synth,
         users,
@@ -116,6 +117,7 @@ def _register_all() -> None:
     # the monitoring group: sweep and audit (cli/monitor.py), cases and their procedures
     # (cli/cases.py)
     cases.register_monitor(monitor.monitor_app)
+    score.register_monitor(monitor.monitor_app)
     cases.register(app)
 
 

@@ -20,6 +20,7 @@ No database, no web: :mod:`dongxi.services.monitoring` reads the registry or a s
 
 - :mod:`dongxi.monitor.procedures` — the identification, risk-removal and exit procedures as state
   machines with deadlines (data in ``monitor/data/procedures.toml``).
+- :mod:`dongxi.monitor.score` — the learned risk score (orders sweeps; the rules decide inclusion).
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ POLICY_COMMANDS = (
     "dongxi synth",
     "dongxi monitor sweep",
     "dongxi monitor audit",
+    "dongxi monitor score",
     "dongxi policy show",
     "dongxi policy list",
 )
