@@ -50,10 +50,12 @@ def _principal(actor: str | None) -> Principal:
 
 
 def _show_overall(overall: Any) -> None:
+    """The summary rows (a DataFrame or a list of dicts) as one table."""
     table = new_table("match report")
     for column in ("method", "seekers", "matched", "match_rate", "blocking_pairs", "total_welfare"):
         table.add_column(column)
-    for row in overall.to_dict("records"):
+    rows = overall if isinstance(overall, list) else overall.to_dict("records")
+    for row in rows:
         table.add_row(
             str(row["method"]),
             str(row["seekers"]),
@@ -108,17 +110,13 @@ def match_command(
                 "rank-list mode needs all of --seeker-ranks, --offer-ranks, --capacities, --out.",
                 fix="Give the three input files and the output file.",
             )
-        ranked = matching.match_rank_lists(
-            principal, seeker_ranks, offer_ranks, capacities, method=method
+        ranked = matching.match_rank_files(
+            principal, seeker_ranks, offer_ranks, capacities, out, method=method
         )
-        from dongxi.tables import write_table
-
-        write_table(ranked.pairs, out)
-        _show_overall(ranked.overall)
-        unmatched = ranked.reasons[ranked.reasons != ""]
-        for reason, n in unmatched.value_counts().items():
+        _show_overall([ranked.overall])
+        for reason, n in ranked.reasons.items():
             console().print(f"{n} seeker(s) {reason}")
-        console().print(f"wrote {len(ranked.pairs)} rows to {out}")
+        console().print(f"wrote {ranked.rows} rows to {out}")
         return
     if (needs is None) != (offers is None):
         raise InputError(

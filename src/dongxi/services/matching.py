@@ -34,12 +34,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-import pandas as pd
-
 from dongxi.errors import InputError, NotFoundError, PermissionDeniedError
 from dongxi.services.principal import Permission, Principal
 
 if TYPE_CHECKING:
+    import pandas as pd
     from sqlalchemy.engine import Engine
 
     from dongxi.market import MarketResult, MethodName, RankListMatch
@@ -49,6 +48,7 @@ __all__ = [
     "SIDE_SCOPES",
     "RoundResult",
     "answer_proposal",
+    "match_rank_files",
     "match_rank_lists",
     "match_tables",
     "record_outcome",
@@ -241,6 +241,85 @@ def match_rank_lists(
         *(f for f, _ in frames),
         method=name,
         files=(files[0], files[1], files[2]),
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class RankFileResult:
+    """What :func:`match_rank_files` did: the ``overall`` summary row (method, seekers, matched,
+    match_rate, blocking_pairs, total_welfare, …), how many seekers are unmatched for each
+    ``reason``, the ``rows`` written to ``out`` and whether the files were read the ``fast`` way."""
+
+    overall: dict[str, object]
+    reasons: dict[str, int]
+    rows: int
+    out: Path
+    fast: bool
+
+
+def match_rank_files(
+    principal: Principal,
+    seeker_ranks: Path,
+    offer_ranks: Path,
+    capacities: Path,
+    out: Path,
+    *,
+    method: str = "stable",
+) -> RankFileResult:
+    """Research mode on files: match explicit rank lists and write ``seeker_id, offer_id`` to
+    ``out`` (empty ``offer_id`` for the unmatched).
+
+    Valid UTF-8 CSV and Parquet files are read with Arrow into integer codes, without pandas
+    (:func:`dongxi.market.match_rank_files`); any other file, and any file with a problem, is
+    read the careful way (:func:`match_rank_lists`), which names the file, row and column of the
+    problem. Both give the same matching.
+    """
+    principal.require("market:run")
+    from collections import Counter
+
+    from dongxi.market import match_rank_files as fast_match
+    from dongxi.market import method_name
+
+    name = method_name(method)
+    inputs = (seeker_ranks, offer_ranks, capacities)
+    fast = fast_match(seeker_ranks, offer_ranks, capacities, method=name)
+    if fast is None:
+        ranked = match_rank_lists(principal, seeker_ranks, offer_ranks, capacities, method=name)
+        from dongxi.tables import write_table
+
+        write_table(ranked.pairs, out, inputs=inputs)
+        unmatched = ranked.reasons[ranked.reasons != ""]
+        return RankFileResult(
+            overall=ranked.overall.to_dict("records")[0],
+            reasons={str(k): int(v) for k, v in unmatched.value_counts().items()},
+            rows=len(ranked.pairs),
+            out=out,
+            fast=False,
+        )
+    ids = fast.seeker_ids
+    if out.suffix.lower() == ".csv":
+        from dongxi.outputs import write_csv_rows
+
+        write_csv_rows(
+            out,
+            ("seeker_id", "offer_id"),
+            zip(ids.tolist(), fast.offer_of.tolist(), strict=True),
+            inputs=inputs,
+        )
+    else:
+        import pandas as pd
+
+        from dongxi.tables import write_table
+
+        frame = pd.DataFrame({"seeker_id": ids.astype(str), "offer_id": fast.offer_of.astype(str)})
+        write_table(frame, out, inputs=inputs)
+    counts = Counter(r for r in fast.reasons.tolist() if r)
+    return RankFileResult(
+        overall=fast.overall,
+        reasons=dict(counts.most_common()),
+        rows=len(ids),
+        out=out,
+        fast=True,
     )
 
 
