@@ -69,6 +69,7 @@ def unescape_formula(text: str) -> str:
         return text[1:]
     return text
 
+
 _RULE = "output_path"
 
 

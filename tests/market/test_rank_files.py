@@ -65,7 +65,9 @@ def _write(folder: Path, frames: tuple[pd.DataFrame, ...], suffix: str) -> list[
     return paths
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(frames=rank_lists(), suffix=st.sampled_from([".csv", ".parquet"]))
 def test_fast_reader_builds_the_careful_instance(
     tmp_path: Path, frames: tuple[pd.DataFrame, ...], suffix: str
@@ -75,6 +77,8 @@ def test_fast_reader_builds_the_careful_instance(
     assert read is not None
     fast, listed = read
     careful = instance_from_rank_lists(*(f.astype(str) for f in frames))
+    named = frames[0]["seeker_id"].value_counts()
+    assert listed.tolist() == [int(named.get(s, 0)) for s in careful.seeker_ids]
     for field in ("seeker_ids", "offer_ids", "capacity", "seeker_ptr", "seeker_offer"):
         assert np.array_equal(getattr(fast, field), getattr(careful, field)), field
     assert np.array_equal(fast.offer_rank, careful.offer_rank)
@@ -128,9 +132,11 @@ def test_crlf_bom_and_extra_columns_are_read_fast(tmp_path: Path) -> None:
         return text.replace("\n", "\r\n")
 
     (tmp_path / "s.csv").write_bytes(
-        b"\xef\xbb\xbf" + crlf("Seeker_ID,offer_id,RANK,note\n" + "".join(
-            line + ",x\n" for line in SEEKERS.splitlines()[1:]
-        )).encode()
+        b"\xef\xbb\xbf"
+        + crlf(
+            "Seeker_ID,offer_id,RANK,note\n"
+            + "".join(line + ",x\n" for line in SEEKERS.splitlines()[1:])
+        ).encode()
     )
     (tmp_path / "o.csv").write_text(crlf(OFFERS), encoding="utf-8")
     (tmp_path / "c.csv").write_text(CAPS, encoding="utf-8")

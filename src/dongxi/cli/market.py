@@ -67,6 +67,23 @@ def _show_overall(overall: Any) -> None:
     console().print(table)
 
 
+def _show_rejected(exc: Any) -> None:
+    """Every rejected cell of a needs or offers file: row, column, value, rule, message."""
+    table = new_table(f"被拒绝的单元格 / rejected cells ({len(exc.errors)})")
+    for name in ("file", "row", "column", "value", "rule", "message"):
+        table.add_column(name)
+    for e in exc.errors:
+        table.add_row(
+            e.file or "",
+            str(e.row),
+            e.column or "",
+            e.value or "",
+            e.rule,
+            f"{e.message_zh}\n{e.message_en}",
+        )
+    console().print(table)
+
+
 def _write_tables(tables: dict[str, Any], folder: Path) -> None:
     from dongxi.tables import write_table
 
@@ -123,11 +140,22 @@ def match_command(
             "table mode needs both --needs and --offers.", fix="Give both table files."
         )
     if needs is not None and offers is not None:
+        from dongxi.errors import ValidationReportError
+
         chosen = matching.parse_method(method)
-        result = matching.match_tables(principal, needs, offers, seed=seed)
-        _show_overall(result.tables["overall"])
+        try:
+            result = matching.match_tables(principal, needs, offers, seed=seed)
+        except ValidationReportError as exc:
+            _show_rejected(exc)
+            raise
+        # the method chosen decides what is shown and reported (the comparison keeps both)
+        tables: dict[str, Any] = {
+            name: table[table["method"] == chosen] if "method" in table.columns else table
+            for name, table in result.tables.items()
+        }
+        _show_overall(tables["overall"])
         if report is not None:
-            _write_tables({**result.tables, "proposals": result.proposals(chosen)}, report)
+            _write_tables({**tables, "proposals": result.proposals(chosen)}, report)
         if out is not None:
             from dongxi.tables import write_table
 
@@ -143,9 +171,9 @@ def match_command(
     )
     if report is not None:
         report.mkdir(parents=True, exist_ok=True)
-        tables = {k: v.to_dict("records") for k, v in round_.tables.items()}
+        records = {k: v.to_dict("records") for k, v in round_.tables.items()}
         (report / "report.json").write_text(
-            json.dumps(tables, ensure_ascii=False, default=str, indent=1), encoding="utf-8"
+            json.dumps(records, ensure_ascii=False, default=str, indent=1), encoding="utf-8"
         )
         round_.proposals.to_csv(report / "proposals.csv", index=False)
 

@@ -28,7 +28,13 @@ from dongxi.market._solve import solve
 if TYPE_CHECKING:
     import pyarrow as pa
 
-__all__ = ["FAST_SUFFIXES", "RankFileMatch", "match_rank_files", "read_rank_files", "unmatched_reason_array"]
+__all__ = [
+    "FAST_SUFFIXES",
+    "RankFileMatch",
+    "match_rank_files",
+    "read_rank_files",
+    "unmatched_reason_array",
+]
 
 #: File types read the fast way (anything else is read by :func:`dongxi.tables.read_table`).
 FAST_SUFFIXES = (".csv", ".parquet", ".pq")
@@ -140,9 +146,7 @@ def _read_table(path: Path, columns: tuple[str, ...], kinds: tuple[str, ...]) ->
         table = pq.read_table(path, columns=[actual[c] for c in columns])
         try:
             table = table.cast(
-                pa.schema(
-                    [(actual[c], types[k]) for c, k in zip(columns, kinds, strict=True)]
-                ),
+                pa.schema([(actual[c], types[k]) for c, k in zip(columns, kinds, strict=True)]),
                 safe=True,
             )
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:

@@ -48,6 +48,7 @@ __all__ = [
     "SIDE_SCOPES",
     "RoundResult",
     "answer_proposal",
+    "market_table",
     "match_rank_files",
     "match_rank_lists",
     "match_tables",
@@ -201,6 +202,65 @@ def _frame(table: pd.DataFrame | Path) -> tuple[pd.DataFrame, str | None]:
     return table, None
 
 
+#: What the engine reads where a needs or offers file leaves a cell empty.
+_ENGINE_DEFAULTS = {
+    "needs": {
+        "kind": _NEED_KIND,
+        "status": "never",
+        "skills": "",
+        "sectors": "",
+        "places": "",
+        "needs_dormitory": False,
+        "willingness": "willing",
+    },
+    "offers": {
+        "kind": _OFFER_KIND,
+        "subsidy": 0.0,
+        "living_cost": 0.0,
+        "age_min": 16,
+        "age_max": 60,
+        "min_education": "none",
+        "physical": False,
+        "dormitory": False,
+    },
+}
+
+
+def market_table(table: pd.DataFrame | Path, kind: Literal["needs", "offers"]) -> pd.DataFrame:
+    """A needs or offers table as the engine reads it, through the data dictionary of
+    ``dongxi import`` (Chinese or English headers, labels or codes); every rejected cell is
+    reported at once (:class:`~dongxi.errors.ValidationReportError`, each with row, column, rule
+    and message in Chinese and English)."""
+    from dongxi.errors import ValidationReportError
+    from dongxi.intake.headers import to_canonical
+    from dongxi.intake.validate import RegistryView, validate_frame
+
+    frame, name = _frame(table)
+    canon, headers = to_canonical(frame, kind)
+    # no registry here: region codes are checked for their form, not looked up
+    view = RegistryView(check_regions=False)
+    checked = validate_frame(canon, kind=kind, registry=view, headers=headers, file=name)
+    if checked.errors:
+        raise ValidationReportError(
+            f"{len(checked.errors)} cell(s) of the {kind} table are rejected.",
+            checked.errors,
+            file=name,
+        )
+    typed = checked.frame.drop(columns=["_row"])
+    for column, value in _ENGINE_DEFAULTS[kind].items():
+        typed[column] = typed[column].astype(object).where(typed[column].notna(), value)
+    for column in ("age", "age_min", "age_max", "positions"):
+        if column in typed.columns and typed[column].notna().all():
+            typed[column] = typed[column].astype("int64")
+    for column in ("min_wage", "monthly_wage", "subsidy", "living_cost"):
+        if column in typed.columns:
+            typed[column] = typed[column].astype("float64")
+    for column in ("needs_dormitory", "physical", "dormitory"):
+        if column in typed.columns:
+            typed[column] = typed[column].astype(bool)
+    return typed.reset_index(drop=True)
+
+
 def match_tables(
     principal: Principal,
     needs: pd.DataFrame | Path,
@@ -214,8 +274,19 @@ def match_tables(
     from dongxi.market import method_name, run_market
 
     names = [method_name(m) for m in methods]
-    seekers_frame, _ = _frame(needs)
-    offers_frame, _ = _frame(offers)
+    from dongxi.errors import ValidationReportError
+
+    frames, errors = {}, []
+    for kind, table in (("needs", needs), ("offers", offers)):
+        try:
+            frames[kind] = market_table(table, kind)  # type: ignore[arg-type]
+        except ValidationReportError as exc:  # both files checked: every rejected cell at once
+            errors.extend(exc.errors)
+    if errors:
+        raise ValidationReportError(f"{len(errors)} cell(s) of the tables are rejected.", errors)
+    seekers_frame, offers_frame = frames["needs"], frames["offers"]
+    seekers_frame = seekers_frame[seekers_frame["kind"] == _NEED_KIND].reset_index(drop=True)
+    offers_frame = offers_frame[offers_frame["kind"] == _OFFER_KIND].reset_index(drop=True)
     return run_market(seekers_frame, offers_frame, seed=seed, methods=names)
 
 
@@ -290,7 +361,7 @@ def match_rank_files(
         write_table(ranked.pairs, out, inputs=inputs)
         unmatched = ranked.reasons[ranked.reasons != ""]
         return RankFileResult(
-            overall=ranked.overall.to_dict("records")[0],
+            overall={str(k): v for k, v in ranked.overall.to_dict("records")[0].items()},
             reasons={str(k): int(v) for k, v in unmatched.value_counts().items()},
             rows=len(ranked.pairs),
             out=out,

@@ -41,7 +41,12 @@ if TYPE_CHECKING:
         update_record,
         upsert_income,
     )
-    from dongxi.store._snapshot import SNAPSHOT_TABLES, SnapshotInfo, create_snapshot, verify_snapshot
+    from dongxi.store._snapshot import (
+        SNAPSHOT_TABLES,
+        SnapshotInfo,
+        create_snapshot,
+        verify_snapshot,
+    )
     from dongxi.store.base import Base
     from dongxi.store.db import (
         current_revision,
