@@ -166,8 +166,19 @@ def test_imported_needs_and_offers_go_through_rounds(
         ("market_offers", 3),
     }
     capsys.readouterr()
-    assert main(["match"]) == 0
+    assert main(["match", "--report", str(tmp_path / "第1轮")]) == 0
     text = capsys.readouterr().out
+    placements = pd.read_excel(
+        tmp_path / "第1轮" / "placements.xlsx", dtype=str, engine="calamine"
+    ).fillna("")
+    by_person = placements.set_index("人员编号")
+    assert by_person.loc["P002", "县"] == "三江侗族自治县"  # names, not codes
+    assert by_person.loc["P002", "岗位编号"] == "J1"
+    assert by_person.loc["P002", "工作地"].endswith("广州市")
+    assert float(by_person.loc["P002", "月工资(元)"]) == 4200
+    assert by_person.loc["P001", "岗位编号"] == ""
+    assert by_person.loc["P001", "未匹配原因"].startswith("名额已满")
+    assert "深圳市" in text and "J1" in text  # the terminal shows the round by name too
     run_id = text.split("run ")[1].split(":")[0].strip()
     history = proposal_history(engine, [run_id]).set_index("seeker_id")
     # J1 (广州, one place) goes to the registered-poor P002 first; P003 to J2 (深圳)

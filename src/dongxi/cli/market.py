@@ -67,6 +67,36 @@ def _show_overall(overall: Any) -> None:
     console().print(table)
 
 
+def _show_placements(placements: Any, *, shown: int = 20) -> None:
+    """The round by name: who, where, which offer, and why not for the unmatched."""
+    table = new_table(
+        f"本轮匹配结果（前 {min(shown, len(placements))} 人，共 {len(placements)} 人）"
+    )
+    columns = (
+        "人员编号",
+        "村",
+        "县",
+        "岗位编号",
+        "东部帮扶单位",
+        "工作地",
+        "月工资(元)",
+        "未匹配原因",
+    )
+    for column in columns:
+        table.add_column(column)
+    for row in placements.head(shown).to_dict("records"):
+        wage = row["月工资(元)"]
+        table.add_row(
+            *(
+                ("" if wage is None or wage != wage else f"{wage:,.0f}")
+                if c == "月工资(元)"
+                else str(row[c] or "")
+                for c in columns
+            )
+        )
+    console().print(table)
+
+
 def _show_rejected(exc: Any) -> None:
     """Every rejected cell of a needs or offers file: row, column, value, rule, message."""
     table = new_table(f"被拒绝的单元格 / rejected cells ({len(exc.errors)})")
@@ -176,6 +206,12 @@ def match_command(
             json.dumps(records, ensure_ascii=False, default=str, indent=1), encoding="utf-8"
         )
         round_.proposals.to_csv(report / "proposals.csv", index=False)
+        if round_.placements is not None:
+            from dongxi.tables import write_table
+
+            write_table(round_.placements, report / "placements.xlsx")
+    if round_.placements is not None:
+        _show_placements(round_.placements)
 
 
 @proposal_app.command("respond")

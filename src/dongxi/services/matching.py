@@ -85,6 +85,8 @@ class RoundResult:
     ``proposals``: the pairs of the round (``seeker_id, offer_id, seeker_rank, offer_rank,
     welfare, state``): kept placements carry their state, new pairs are proposed.
     ``tables``: the report of :class:`dongxi.market.MarketResult` (``overall``, ``by_county``, …).
+    ``placements``: one row per need, by name, in Chinese (:data:`PLACEMENT_COLUMNS`): person,
+    household, village, county, offer, partner, place, wage, state, and for the unmatched why.
     """
 
     run_id: str
@@ -92,6 +94,7 @@ class RoundResult:
     method: MethodName
     proposals: pd.DataFrame
     tables: dict[str, pd.DataFrame]
+    placements: pd.DataFrame | None = None
 
     @property
     def overall(self) -> pd.DataFrame:
@@ -179,7 +182,88 @@ def run_round(
         method=name,
         proposals=proposals,
         tables=dict(result.tables),
+        placements=_placements(registry, needs, offers, proposals, result, name),
     )
+
+
+#: The columns of a round's placements (what cadres read).
+PLACEMENT_COLUMNS = (
+    "人员编号",
+    "户编号",
+    "村",
+    "县",
+    "岗位编号",
+    "东部帮扶单位",
+    "工作地",
+    "月工资(元)",
+    "状态",
+    "未匹配原因",
+)
+
+
+def _placements(
+    registry: Engine,
+    needs: pd.DataFrame,
+    offers: pd.DataFrame,
+    proposals: pd.DataFrame,
+    result: MarketResult,
+    method: MethodName,
+) -> pd.DataFrame:
+    """One row per need: who, where (names, not codes), which offer of which partner, and why
+    not for the unmatched (in Chinese)."""
+    import pandas as pd
+
+    from dongxi.market import REASONS
+    from dongxi.services.regions import place_name
+    from dongxi.store.market_models import names_for_round
+
+    zh = {r.code: r.zh for r in REASONS}
+    villages, partners = names_for_round(
+        registry, needs.get("household_code", pd.Series(dtype=object)).dropna(),
+        offers.get("partner_code", pd.Series(dtype=object)).dropna(),
+    )  # fmt: skip
+    by_seeker = proposals.set_index("seeker_id")
+    offer_rows = offers.set_index("offer_id")
+    inst = result.instance
+    lengths = dict(zip(inst.seeker_ids.tolist(), inst.list_length().tolist(), strict=True))
+    rows = []
+    for need in needs.to_dict("records"):
+        sid = need["seeker_id"]
+        household = need.get("household_code") or ""
+        village = villages.get(household, "")
+        row = {
+            "人员编号": sid,
+            "户编号": household,
+            "村": place_name(village, levels=2) if village else "",
+            "县": place_name(need.get("county_code"), levels=1),
+            "岗位编号": "",
+            "东部帮扶单位": "",
+            "工作地": "",
+            "月工资(元)": None,
+            "状态": "",
+            "未匹配原因": "",
+        }
+        if sid in by_seeker.index:
+            pair = by_seeker.loc[sid]
+            offer = offer_rows.loc[pair["offer_id"]]
+            partner = offer.get("partner_code") or ""
+            row.update(
+                {
+                    "岗位编号": pair["offer_id"],
+                    "东部帮扶单位": partners.get(partner, partner),
+                    "工作地": place_name(offer.get("place_code"), levels=2),
+                    "月工资(元)": offer.get("monthly_wage"),
+                    "状态": str(pair["state"]),
+                }
+            )
+        elif lengths.get(sid, 0) == 0:
+            row["未匹配原因"] = (
+                "没有双方都可接受的岗位（地点、工资、住宿、年龄、文化程度、技能或劳动能力不符）"
+            )
+        else:
+            row["未匹配原因"] = zh["full"] if method == "stable" else zh["not_chosen"]
+        rows.append(row)
+    return pd.DataFrame(rows, columns=list(PLACEMENT_COLUMNS))
 
 
 def rematch(

@@ -58,6 +58,7 @@ __all__ = [
     "current_needs",
     "current_offers",
     "import_market_rows",
+    "names_for_round",
     "next_run_of_proposal",
     "proposal_history",
     "proposal_in_scope",
@@ -435,6 +436,35 @@ def import_market_rows(
         )
         return _save_versions_on(connection, MarketOffer, rows, ("offer_id",), actor)
     raise InputError(f"'{kind}' is not a kind of the market.", value=kind, rule="kind")
+
+
+def names_for_round(
+    engine: Engine, household_codes: Iterable[str], partner_codes: Iterable[str]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The village code of each household and the name of each partner the registry holds,
+    for showing a round's placements by name."""
+    households = sa.table("households", sa.column("household_code"), sa.column("village_code"))
+    partners = sa.table("partners", sa.column("partner_code"), sa.column("name"))
+    hh = sorted({str(c) for c in household_codes if c})
+    pc = sorted({str(c) for c in partner_codes if c})
+    villages: dict[str, str] = {}
+    names: dict[str, str] = {}
+    with translate_errors("Reading names for a round"), engine.connect() as conn:
+        for start in range(0, len(hh), 5000):
+            rows = conn.execute(
+                sa.select(households.c.household_code, households.c.village_code).where(
+                    households.c.household_code.in_(hh[start : start + 5000])
+                )
+            )
+            villages.update({str(a): str(b) for a, b in rows})
+        for start in range(0, len(pc), 5000):
+            rows = conn.execute(
+                sa.select(partners.c.partner_code, partners.c.name).where(
+                    partners.c.partner_code.in_(pc[start : start + 5000])
+                )
+            )
+            names.update({str(a): str(b) for a, b in rows})
+    return villages, names
 
 
 def current_needs(engine: Engine, *, kind: str = "employment") -> pd.DataFrame:
