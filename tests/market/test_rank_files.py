@@ -153,6 +153,7 @@ def test_crlf_bom_and_extra_columns_are_read_fast(tmp_path: Path) -> None:
     assert result.reasons == {
         "unmatched, because every acceptable offer is full with seekers it ranks higher": 1
     }
+    assert result.reasons_zh == {"未匹配：可接受的岗位名额已满，由对方排序更靠前的求职者获得": 1}
     assert (tmp_path / "out.csv").read_bytes() == (
         b"\xef\xbb\xbfseeker_id,offer_id\r\na,y\r\nb,x\r\nc,\r\n"
     )

@@ -161,8 +161,8 @@ def match_command(
             principal, seeker_ranks, offer_ranks, capacities, out, method=method
         )
         _show_overall([ranked.overall])
-        for reason, n in ranked.reasons.items():
-            console().print(f"{n} seeker(s) {reason}")
+        for (reason, n), zh in zip(ranked.reasons.items(), ranked.reasons_zh, strict=True):
+            console().print(f"{n} 人{zh}\n{n} seeker(s) {reason}")
         console().print(f"wrote {ranked.rows} rows to {out}")
         return
     if (needs is None) != (offers is None):

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from dongxi.market._jobs import EDUCATION_LEVEL, LABOUR_LEVEL, PRIORITY_TIER, JobPosts
     from dongxi.market._market import MarketResult, run_market
     from dongxi.market._optimal import welfare_optimal
-    from dongxi.market._rankfiles import RankFileMatch, match_rank_files
+    from dongxi.market._rankfiles import RANK_LIST_REASONS_ZH, RankFileMatch, match_rank_files
     from dongxi.market._ranklists import (
         RankListMatch,
         instance_from_rank_lists,
@@ -61,6 +61,7 @@ __all__ = [
     "LABOUR_LEVEL",
     "METHODS",
     "PRIORITY_TIER",
+    "RANK_LIST_REASONS_ZH",
     "REASONS",
     "STATES",
     "STRUCK_STATES",
@@ -96,6 +97,7 @@ __all__ = [
 ]
 
 _WHERE = {
+    "RANK_LIST_REASONS_ZH": "dongxi.market._rankfiles",
     "ACTORS": "dongxi.market._rounds",
     "EDUCATION_LEVEL": "dongxi.market._jobs",
     "FINAL_STATES": "dongxi.market._rounds",

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FAST_SUFFIXES",
+    "RANK_LIST_REASONS_ZH",
     "RankFileMatch",
     "match_rank_files",
     "read_rank_files",
@@ -46,6 +47,14 @@ _REASON_FULL = "unmatched, because every acceptable offer is full with seekers i
 _REASON_OPTIMAL = (
     "unmatched, because the welfare-optimal assignment gives every acceptable place to others"
 )
+#: The reasons of the unmatched in Chinese (what the command line shows first).
+RANK_LIST_REASONS_ZH = {
+    _REASON_NONE_LISTED: "未匹配：本人的名单上没有任何岗位",
+    _REASON_NOT_BACK: "未匹配：本人所列岗位都没有把本人列入名单",
+    _REASON_NO_PAIR: "未匹配：没有双方都可接受的岗位",
+    _REASON_FULL: "未匹配：可接受的岗位名额已满，由对方排序更靠前的求职者获得",
+    _REASON_OPTIMAL: "未匹配：福利最优分配将可接受的名额都给了其他人",
+}
 
 
 def unmatched_reason_array(

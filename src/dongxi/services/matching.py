@@ -411,6 +411,13 @@ class RankFileResult:
     out: Path
     fast: bool
 
+    @property
+    def reasons_zh(self) -> dict[str, int]:
+        """The same counts keyed by the reason in Chinese."""
+        from dongxi.market import RANK_LIST_REASONS_ZH
+
+        return {RANK_LIST_REASONS_ZH.get(k, k): n for k, n in self.reasons.items()}
+
 
 def match_rank_files(
     principal: Principal,
