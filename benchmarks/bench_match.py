@@ -5,6 +5,14 @@ Run from the repository root::
     uv run python benchmarks/bench_match.py peer        # vs matching (HospitalResident), smaller
     uv run python benchmarks/bench_match.py 2017        # 2017 instance end to end, both methods
     uv run python benchmarks/bench_match.py national    # 3 M seekers, 100 k enterprises (long)
+    uv run python benchmarks/bench_match.py cli         # `dongxi match` on 2017 rank-list files
+
+``cli`` writes the 2017 instance as rank-list files (CSV and Parquet) and times the whole command
+line — start-up, reading, matching, writing ``--out`` — as fresh processes, hyperfine-style
+(``--warmup`` runs first, then ``--runs``; mean ± sd, min, median), against the previous approach
+measured in the same run: ``--baseline-src DIR`` runs the ``src`` folder of another checkout (for
+example ``git worktree add /tmp/base <commit>``), otherwise the careful reader of this checkout
+(pandas, what every file went through before).
 
 Every part warms the compiled kernels up first (numba caches them on disk), reports the best of
 ``--repeat`` runs, the machine's load average (other jobs share the 2 cores) and peak memory
@@ -181,19 +189,168 @@ def national(n_seekers: int, n_enterprises: int) -> dict[str, Any]:
     }
 
 
+def _rank_files(folder: str) -> dict[str, Any]:
+    """The 2017 instance as rank-list files: each list written together, best first."""
+    import pandas as pd
+
+    seekers, offers = market_2017(seed=1)
+    inst, _, _ = JobPosts().instance(seekers, offers, seed=1)
+    seeker = np.repeat(np.arange(inst.n_seekers), np.diff(inst.seeker_ptr))
+    s_rank = np.arange(inst.n_pairs) - inst.seeker_ptr[seeker] + 1
+    ptr, listed = inst.offer_lists()
+    offer = np.repeat(np.arange(inst.n_offers), np.diff(ptr))
+    o_rank = np.arange(len(listed)) - ptr[offer] + 1
+    frames = {
+        "s": pd.DataFrame(
+            {
+                "seeker_id": inst.seeker_ids[seeker],
+                "offer_id": inst.offer_ids[inst.seeker_offer],
+                "rank": s_rank,
+            }
+        ),
+        "o": pd.DataFrame(
+            {
+                "offer_id": inst.offer_ids[offer],
+                "seeker_id": inst.seeker_ids[listed],
+                "rank": o_rank,
+            }
+        ),
+        "c": pd.DataFrame({"offer_id": inst.offer_ids, "capacity": inst.capacity}),
+    }
+    paths: dict[str, Any] = {}
+    for suffix in ("csv", "parquet"):
+        for name, frame in frames.items():
+            path = os.path.join(folder, f"{name}.{suffix}")
+            if suffix == "csv":
+                frame.to_csv(path, index=False)
+            else:
+                frame.astype({c: str for c in ("seeker_id", "offer_id") if c in frame}).to_parquet(
+                    path, index=False
+                )
+            paths[f"{name}.{suffix}"] = path
+    paths["pairs"] = 2 * inst.n_pairs
+    paths["csv_mb"] = sum(os.path.getsize(paths[f"{n}.csv"]) for n in "soc") / 1e6
+    return paths
+
+
+_CAREFUL = (
+    "import sys\n"
+    "from pathlib import Path\n"
+    "from dongxi.services import Principal\n"
+    "from dongxi.services.matching import match_rank_lists\n"
+    "from dongxi.tables import write_table\n"
+    "s, o, c, out = map(Path, sys.argv[1:5])\n"
+    "r = match_rank_lists(Principal.local_operator(), s, o, c, method='stable')\n"
+    "write_table(r.pairs, out)\n"
+)
+
+
+def _timed_runs(command: list[str], env: dict[str, str], warmup: int, runs: int) -> dict[str, Any]:
+    import subprocess
+
+    for _ in range(warmup):
+        subprocess.run(command, env=env, check=True, capture_output=True)
+    times, cpu, load = [], [], []
+    for _ in range(runs):
+        load.append(os.getloadavg()[0])
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t = time.perf_counter()
+        subprocess.run(command, env=env, check=True, capture_output=True)
+        times.append(time.perf_counter() - t)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return {
+        # CPU seconds (user + system) of the process: less sensitive to other jobs than wall time
+        "median_cpu_seconds": statistics.median(cpu),
+        "mean_seconds": statistics.mean(times),
+        "sd_seconds": statistics.stdev(times) if len(times) > 1 else 0.0,
+        "min_seconds": min(times),
+        "median_seconds": statistics.median(times),
+        "runs": runs,
+        "load_average_1min_at_runs": load,
+    }
+
+
+def cli(
+    folder: str, warmup: int, runs: int, baseline_runs: int, baseline_src: str | None
+) -> dict[str, Any]:
+    """``dongxi match`` with rank-list files as fresh processes, against the previous approach."""
+    import sys
+
+    os.makedirs(folder, exist_ok=True)
+    files = _rank_files(folder)
+    env = dict(os.environ)
+    out = os.path.join(folder, "out.csv")
+    figures: dict[str, Any] = {"ranked_pairs": files["pairs"], "csv_megabytes": files["csv_mb"]}
+    for suffix in ("csv", "parquet"):
+        command = [
+            sys.executable, "-m", "dongxi", "match",
+            "--seeker-ranks", files[f"s.{suffix}"],
+            "--offer-ranks", files[f"o.{suffix}"],
+            "--capacities", files[f"c.{suffix}"],
+            "--out", out,
+        ]  # fmt: skip
+        figures[f"dongxi_match_{suffix}"] = _timed_runs(command, env, warmup, runs)
+    with open(out, encoding="utf-8-sig") as handle:
+        ours = handle.read()
+    base_out = os.path.join(folder, "out-baseline.csv")
+    if baseline_src:
+        base_env = {**env, "PYTHONPATH": baseline_src}
+        command = [
+            sys.executable, "-m", "dongxi", "match",
+            "--seeker-ranks", files["s.csv"],
+            "--offer-ranks", files["o.csv"],
+            "--capacities", files["c.csv"],
+            "--out", base_out,
+        ]  # fmt: skip
+        label = f"previous dongxi match ({baseline_src})"
+    else:
+        base_env = env
+        command = [
+            sys.executable,
+            "-c",
+            _CAREFUL,
+            files["s.csv"],
+            files["o.csv"],
+            files["c.csv"],
+            base_out,
+        ]
+        label = "careful reader (pandas) of this checkout"
+    figures["baseline"] = {"what": label, **_timed_runs(command, base_env, 0, baseline_runs)}
+    with open(base_out, encoding="utf-8-sig") as handle:
+        figures["identical_output"] = handle.read().replace("\r\n", "\n") == ours.replace(
+            "\r\n", "\n"
+        )
+    figures["ratio_baseline_over_csv"] = (
+        figures["baseline"]["median_seconds"] / figures["dongxi_match_csv"]["median_seconds"]
+    )
+    figures["cpu_ratio_baseline_over_csv"] = (
+        figures["baseline"]["median_cpu_seconds"]
+        / figures["dongxi_match_csv"]["median_cpu_seconds"]
+    )
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("part", choices=["peer", "2017", "national"])
+    parser.add_argument("part", choices=["peer", "2017", "national", "cli"])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--peer-seekers", type=int, default=3000)
     parser.add_argument("--seekers", type=int, default=3_000_000)
     parser.add_argument("--enterprises", type=int, default=100_000)
     parser.add_argument("--json", default=None)
+    parser.add_argument("--folder", default="/tmp/dongxi-bench-match")
+    parser.add_argument("--warmup", type=int, default=1)
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--baseline-runs", type=int, default=3)
+    parser.add_argument("--baseline-src", default=None)
     args = parser.parse_args()
     if args.part == "peer":
         figures = peer(args.peer_seekers, args.repeat)
     elif args.part == "2017":
         figures = market2017(args.repeat)
+    elif args.part == "cli":
+        figures = cli(args.folder, args.warmup, args.runs, args.baseline_runs, args.baseline_src)
     else:
         figures = national(args.seekers, args.enterprises)
     figures["load_average"] = os.getloadavg()

@@ -22,18 +22,53 @@ place, so a failed write never leaves half a file. ``private=True`` creates the 
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 import os
+import re
 import secrets
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
 from dongxi.errors import InputError
 
-__all__ = ["PRIVATE_MODE", "atomic_write", "create_private_file", "output_file", "output_folder"]
+__all__ = [
+    "FORMULA_STARTS",
+    "PRIVATE_MODE",
+    "atomic_write",
+    "create_private_file",
+    "escape_formula",
+    "output_file",
+    "output_folder",
+    "unescape_formula",
+    "write_csv_rows",
+]
 
 #: Mode of private files: read and write for the owner, nothing for anyone else.
 PRIVATE_MODE = 0o600
+
+#: First characters that make a spreadsheet read a CSV cell as a formula (OWASP).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def _needs_quote(text: str) -> bool:
+    rest = text.lstrip("'")
+    return rest[:1] in FORMULA_STARTS and rest != "" and _NUMBER.fullmatch(rest) is None
+
+
+def escape_formula(text: str) -> str:
+    """``text`` as a CSV cell that no spreadsheet runs: ``'`` in front of a formula-like text."""
+    return "'" + text if _needs_quote(text) else text
+
+
+def unescape_formula(text: str) -> str:
+    """The inverse of :func:`escape_formula` (other text is returned unchanged)."""
+    if text[:1] == "'" and _needs_quote(text[1:]):
+        return text[1:]
+    return text
+
 
 _RULE = "output_path"
 
@@ -207,3 +242,24 @@ def atomic_write(
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def write_csv_rows(
+    path: str | Path,
+    header: Sequence[str],
+    rows: Iterable[Sequence[str]],
+    *,
+    option: str = "output",
+    inputs: Iterable[str | Path | None] = (),
+) -> Path:
+    """Write rows of text as CSV the way :func:`dongxi.tables.write_table` writes a table of text
+    (UTF-8 with BOM, CRLF rows, formula-like text escaped), without pandas: for commands whose
+    start-up time counts (the rank-list mode of ``dongxi match``)."""
+    p = output_file(Path(path), option=option, inputs=inputs)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([escape_formula(h) for h in header])
+    writer.writerows([escape_formula(v) for v in row] for row in rows)
+    with atomic_write(p, option=option) as handle:
+        handle.write(buffer.getvalue().encode("utf-8-sig"))
+    return p

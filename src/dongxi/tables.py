@@ -32,7 +32,14 @@ from python_calamine import CalamineError
 
 from dongxi._xlsx_guard import Limits, SheetScan, check_xlsx, column_letters
 from dongxi.errors import InputError
-from dongxi.outputs import atomic_write, output_file
+from dongxi.outputs import (
+    FORMULA_STARTS,
+    _needs_quote,
+    atomic_write,
+    escape_formula,
+    output_file,
+    unescape_formula,
+)
 
 __all__ = [
     "FORMULA_STARTS",
@@ -52,28 +59,6 @@ READ_FORMATS = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".parquet", ".pq", ".d
 WRITE_FORMATS = (".csv", ".xlsx", ".parquet")
 
 Encoding = Literal["utf-8-sig", "utf-8", "gb18030"]
-
-#: First characters that make a spreadsheet read a CSV cell as a formula (OWASP).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
-
-
-def _needs_quote(text: str) -> bool:
-    rest = text.lstrip("'")
-    return rest[:1] in FORMULA_STARTS and rest != "" and _NUMBER.fullmatch(rest) is None
-
-
-def escape_formula(text: str) -> str:
-    """``text`` as a CSV cell that no spreadsheet runs: ``'`` in front of a formula-like text."""
-    return "'" + text if _needs_quote(text) else text
-
-
-def unescape_formula(text: str) -> str:
-    """The inverse of :func:`escape_formula` (other text is returned unchanged)."""
-    if text[:1] == "'" and _needs_quote(text[1:]):
-        return text[1:]
-    return text
-
 
 _FIX_ENCODING = "Save the file as 'CSV UTF-8' from Excel, or as GB18030/GBK text."
 _FIX_DAMAGED = "Check that the file is not damaged and that its extension matches its content."

@@ -367,6 +367,37 @@ PROPOSAL_STATES = Vocabulary(
     },
 )
 #: Roles of the service's users (what each may do: ``dongxi.services.principal.PERMISSIONS``).
+NEED_KINDS = Vocabulary(
+    "kind of need",
+    {
+        "employment": ("就业", "employment"),
+        "training": ("技能培训", "training"),
+        "business": ("创业扶持", "business support"),
+        "schooling": ("上学", "schooling"),
+        "medical": ("医疗", "medical care"),
+        "housing": ("住房", "housing"),
+        "relocation": ("搬迁", "relocation"),
+    },
+)
+OFFER_KINDS = Vocabulary(
+    "kind of offer",
+    {
+        "job": ("就业岗位", "job post"),
+        "training": ("培训名额", "training seats"),
+        "workshop": ("帮扶车间岗位", "workshop places"),
+        "project": ("项目", "project"),
+        "purchase": ("消费帮扶", "purchase commitment"),
+        "expert_visit": ("专家服务", "expert visit"),
+    },
+)
+WILLINGNESS = Vocabulary(
+    "willingness",
+    {
+        "willing": ("愿意", "willing"),
+        "conditional": ("有条件愿意", "willing on conditions"),
+        "unwilling": ("不愿意", "unwilling"),
+    },
+)
 USER_ROLES = Vocabulary(
     "user role",
     {

@@ -184,3 +184,11 @@ def test_income_poverty_counts_match_the_ledger(api_registry: Engine) -> None:
     # are exactly this ledger's poor
     assert shown == expected_people
     assert found.table.totals.households["below_line"] == len(below)
+
+
+def test_every_importable_kind_has_its_words_on_the_upload_form() -> None:
+    from dongxi.intake.columns import KINDS
+    from dongxi.web.import_pages import KIND_LABELS
+
+    assert set(KIND_LABELS) == set(KINDS)
+    assert all(zh and en for zh, en in KIND_LABELS.values())

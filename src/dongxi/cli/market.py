@@ -50,10 +50,12 @@ def _principal(actor: str | None) -> Principal:
 
 
 def _show_overall(overall: Any) -> None:
+    """The summary rows (a DataFrame or a list of dicts) as one table."""
     table = new_table("match report")
     for column in ("method", "seekers", "matched", "match_rate", "blocking_pairs", "total_welfare"):
         table.add_column(column)
-    for row in overall.to_dict("records"):
+    rows = overall if isinstance(overall, list) else overall.to_dict("records")
+    for row in rows:
         table.add_row(
             str(row["method"]),
             str(row["seekers"]),
@@ -61,6 +63,53 @@ def _show_overall(overall: Any) -> None:
             f"{row['match_rate']:.1%}",
             str(row["blocking_pairs"]),
             f"{row['total_welfare']:.2f}",
+        )
+    console().print(table)
+
+
+def _show_placements(placements: Any, *, shown: int = 20) -> None:
+    """The round by name: who, where, which offer, and why not for the unmatched."""
+    table = new_table(
+        f"本轮匹配结果（前 {min(shown, len(placements))} 人，共 {len(placements)} 人）"
+    )
+    columns = (
+        "人员编号",
+        "村",
+        "县",
+        "岗位编号",
+        "东部帮扶单位",
+        "工作地",
+        "月工资(元)",
+        "未匹配原因",
+    )
+    for column in columns:
+        table.add_column(column)
+    for row in placements.head(shown).to_dict("records"):
+        wage = row["月工资(元)"]
+        table.add_row(
+            *(
+                ("" if wage is None or wage != wage else f"{wage:,.0f}")
+                if c == "月工资(元)"
+                else str(row[c] or "")
+                for c in columns
+            )
+        )
+    console().print(table)
+
+
+def _show_rejected(exc: Any) -> None:
+    """Every rejected cell of a needs or offers file: row, column, value, rule, message."""
+    table = new_table(f"被拒绝的单元格 / rejected cells ({len(exc.errors)})")
+    for name in ("file", "row", "column", "value", "rule", "message"):
+        table.add_column(name)
+    for e in exc.errors:
+        table.add_row(
+            e.file or "",
+            str(e.row),
+            e.column or "",
+            e.value or "",
+            e.rule,
+            f"{e.message_zh}\n{e.message_en}",
         )
     console().print(table)
 
@@ -108,28 +157,35 @@ def match_command(
                 "rank-list mode needs all of --seeker-ranks, --offer-ranks, --capacities, --out.",
                 fix="Give the three input files and the output file.",
             )
-        ranked = matching.match_rank_lists(
-            principal, seeker_ranks, offer_ranks, capacities, method=method
+        ranked = matching.match_rank_files(
+            principal, seeker_ranks, offer_ranks, capacities, out, method=method
         )
-        from dongxi.tables import write_table
-
-        write_table(ranked.pairs, out)
-        _show_overall(ranked.overall)
-        unmatched = ranked.reasons[ranked.reasons != ""]
-        for reason, n in unmatched.value_counts().items():
-            console().print(f"{n} seeker(s) {reason}")
-        console().print(f"wrote {len(ranked.pairs)} rows to {out}")
+        _show_overall([ranked.overall])
+        for (reason, n), zh in zip(ranked.reasons.items(), ranked.reasons_zh, strict=True):
+            console().print(f"{n} 人{zh}\n{n} seeker(s) {reason}")
+        console().print(f"wrote {ranked.rows} rows to {out}")
         return
     if (needs is None) != (offers is None):
         raise InputError(
             "table mode needs both --needs and --offers.", fix="Give both table files."
         )
     if needs is not None and offers is not None:
+        from dongxi.errors import ValidationReportError
+
         chosen = matching.parse_method(method)
-        result = matching.match_tables(principal, needs, offers, seed=seed)
-        _show_overall(result.tables["overall"])
+        try:
+            result = matching.match_tables(principal, needs, offers, seed=seed)
+        except ValidationReportError as exc:
+            _show_rejected(exc)
+            raise
+        # the method chosen decides what is shown and reported (the comparison keeps both)
+        tables: dict[str, Any] = {
+            name: table[table["method"] == chosen] if "method" in table.columns else table
+            for name, table in result.tables.items()
+        }
+        _show_overall(tables["overall"])
         if report is not None:
-            _write_tables({**result.tables, "proposals": result.proposals(chosen)}, report)
+            _write_tables({**tables, "proposals": result.proposals(chosen)}, report)
         if out is not None:
             from dongxi.tables import write_table
 
@@ -145,11 +201,17 @@ def match_command(
     )
     if report is not None:
         report.mkdir(parents=True, exist_ok=True)
-        tables = {k: v.to_dict("records") for k, v in round_.tables.items()}
+        records = {k: v.to_dict("records") for k, v in round_.tables.items()}
         (report / "report.json").write_text(
-            json.dumps(tables, ensure_ascii=False, default=str, indent=1), encoding="utf-8"
+            json.dumps(records, ensure_ascii=False, default=str, indent=1), encoding="utf-8"
         )
         round_.proposals.to_csv(report / "proposals.csv", index=False)
+        if round_.placements is not None:
+            from dongxi.tables import write_table
+
+            write_table(round_.placements, report / "placements.xlsx")
+    if round_.placements is not None:
+        _show_placements(round_.placements)
 
 
 @proposal_app.command("respond")

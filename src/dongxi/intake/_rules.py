@@ -141,6 +141,10 @@ RULES: dict[str, tuple[str, str]] = {
     ),
     "alert_future": ("预警日期晚于今天。", "The alert's date is after today."),
     "duplicate_key": ("与第 {other} 行重复。", "Duplicates row {other}."),
+    "age_order": (
+        "最低年龄大于最高年龄。",
+        "The minimum age is above the maximum age.",
+    ),
     "duplicate_person": (
         "同一人（身份证号）出现在两个户中（另见{other}）。",
         "The same person (ID number) appears in two households (see {other}).",

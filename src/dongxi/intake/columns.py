@@ -32,6 +32,8 @@ __all__ = [
     "FILE_KINDS",
     "KEY_SEPARATOR",
     "KINDS",
+    "MARKET_KINDS",
+    "REGISTRY_KINDS",
     "TABLE_KINDS",
     "Column",
     "ColumnType",
@@ -52,10 +54,12 @@ Kind = Literal[
     "measures",
     "partners",
     "helpers",
+    "needs",
+    "offers",
     "department_alerts",
 ]
-#: The kinds of table the registry stores (import, export, snapshot).
-KINDS: tuple[Kind, ...] = (
+#: The kinds kept in the registry's own tables (exported and snapshotted as they are).
+REGISTRY_KINDS: tuple[Kind, ...] = (
     "households",
     "people",
     "income",
@@ -64,7 +68,11 @@ KINDS: tuple[Kind, ...] = (
     "partners",
     "helpers",
 )
-#: Every kind of file the data dictionary describes: the registry's kinds and the department
+#: The kinds of the two-sided market: needs and offers, kept with their versions
+#: (``market_needs``, ``market_offers``) through :mod:`dongxi.store.market_models`.
+MARKET_KINDS: tuple[Kind, ...] = ("needs", "offers")
+KINDS: tuple[Kind, ...] = REGISTRY_KINDS + MARKET_KINDS
+#: Every kind of file the data dictionary describes: the importable kinds and the department
 #: alerts (行业部门预警), which are checked like any file and open monitoring cases instead of
 #: being stored as a table (``dongxi.services.cases.import_department_alerts``).
 FILE_KINDS: tuple[Kind, ...] = (*KINDS, "department_alerts")
@@ -204,6 +212,26 @@ _DEPARTMENT_ALIASES = {
     "应急管理局": "emergency_management",
     "应急": "emergency_management",
 }
+_NEED_KIND_ALIASES = {
+    "务工": "employment",
+    "就业需求": "employment",
+    "转移就业": "employment",
+    "培训": "training",
+    "培训需求": "training",
+    "创业": "business",
+    "产业扶持": "business",
+}
+_OFFER_KIND_ALIASES = {
+    "岗位": "job",
+    "招聘岗位": "job",
+    "培训": "training",
+    "培训班": "training",
+    "帮扶车间": "workshop",
+    "扶贫车间": "workshop",
+    "就业帮扶车间": "workshop",
+    "车间岗位": "workshop",
+}
+_WILLINGNESS_ALIASES = {"有意愿": "willing", "视条件": "conditional", "无意愿": "unwilling"}
 
 
 def _b(name: str, zh: str, *aliases: str, required: bool = True) -> Column:
@@ -435,6 +463,100 @@ COLUMNS: dict[Kind, tuple[Column, ...]] = {
         Column("amount", "金额(元)", "float", False, ("金额", "费用(元)", "自付费用(元)")),
         Column("details", "详情", "str", False, ("说明", "备注")),
     ),
+    "needs": (
+        Column("seeker_id", "人员编号", "str", True, ("求职者编号", "需求人编号", "劳动力编号")),
+        Column("household_code", "户编号", "str", False, ("户码", "户编码", "户号")),
+        Column("county_code", "县代码", "str", True, ("县级代码", "县区划代码", "县编码")),
+        Column(
+            "kind",
+            "需求类型",
+            "enum",
+            False,
+            ("需求类别",),
+            vocab.NEED_KINDS,
+            _NEED_KIND_ALIASES,
+        ),
+        Column(
+            "status",
+            "户类型",
+            "enum",
+            False,
+            ("户属性", "贫困户属性"),
+            vocab.HOUSEHOLD_STATUSES,
+            _STATUS_ALIASES,
+        ),
+        Column("age", "年龄", "int", False),
+        Column(
+            "education",
+            "文化程度",
+            "enum",
+            False,
+            ("学历",),
+            vocab.EDUCATION,
+            _EDUCATION_ALIASES,
+        ),
+        Column(
+            "labour_capacity",
+            "劳动技能",
+            "enum",
+            False,
+            ("劳动能力",),
+            vocab.LABOUR_CAPACITY,
+            _LABOUR_ALIASES,
+        ),
+        Column("skills", "技能", "str", False, ("掌握技能",)),
+        Column("sectors", "意向行业", "str", False, ("希望从事行业",)),
+        Column("places", "意向务工地代码", "str", False, ("意向务工地", "意向地区代码")),
+        Column("min_wage", "期望月工资(元)", "float", False, ("最低月工资(元)", "期望月工资")),
+        _b("needs_dormitory", "需要住宿", "是否需要住宿", required=False),
+        Column(
+            "willingness",
+            "意愿",
+            "enum",
+            False,
+            ("参与意愿",),
+            vocab.WILLINGNESS,
+            _WILLINGNESS_ALIASES,
+        ),
+        Column("stated_on", "登记日期", "date", False, ("填报日期",)),
+        Column("details", "具体需求", "str", False, ("需求说明", "备注")),
+    ),
+    "offers": (
+        Column("offer_id", "岗位编号", "str", True, ("供给编号", "名额编号")),
+        Column(
+            "kind",
+            "供给类型",
+            "enum",
+            False,
+            ("岗位类型",),
+            vocab.OFFER_KINDS,
+            _OFFER_KIND_ALIASES,
+        ),
+        Column("partner_code", "东部帮扶单位编号", "str", False, ("企业编号", "帮扶单位编号")),
+        Column("place_code", "工作地代码", "str", True, ("地点代码", "工作地区划代码")),
+        Column("sector", "行业", "str", False),
+        Column("monthly_wage", "月工资(元)", "float", False, ("月工资",)),
+        Column("subsidy", "补贴(元)", "float", False, ("补贴",)),
+        Column("positions", "名额", "int", True, ("岗位数", "招聘人数", "人数")),
+        Column("age_min", "最低年龄", "int", False, ("年龄下限",)),
+        Column("age_max", "最高年龄", "int", False, ("年龄上限",)),
+        Column(
+            "min_education",
+            "最低文化程度",
+            "enum",
+            False,
+            ("学历要求",),
+            vocab.EDUCATION,
+            _EDUCATION_ALIASES,
+        ),
+        Column("skill_required", "技能要求", "str", False, ("所需技能",)),
+        _b("physical", "体力劳动", "是否体力劳动", required=False),
+        _b("dormitory", "提供住宿", "是否提供住宿", required=False),
+        Column("living_cost", "生活费(元)", "float", False, ("月生活费(元)",)),
+        Column("starts_on", "开始日期", "date", False),
+        Column("ends_on", "结束日期", "date", False),
+        Column("details", "说明", "str", False, ("备注",)),
+    ),
 }
 
 
@@ -536,6 +658,8 @@ TABLE_KINDS: dict[Kind, TableKind] = {
         ("department", "household_code", "id_number", "alert_date", "alert_kind"),
         refers_to=("households",),
     ),
+    "needs": _kind("needs", ("seeker_id", "kind")),
+    "offers": _kind("offers", ("offer_id",)),
 }
 
 

@@ -565,6 +565,30 @@ def _helpers(out: Collector, t: pd.DataFrame, view: RegistryView) -> None:
     _duplicate_keys(out, t, "helpers")
 
 
+def _needs(out: Collector, t: pd.DataFrame, view: RegistryView) -> None:
+    _region_checks(out, t, "county_code", view, village=False)
+    _check_range(out, t, "age", 16, 70)
+    _check_range(out, t, "min_wage", 0, 100_000)
+    _duplicate_keys(out, t, "needs")
+
+
+def _offers(out: Collector, t: pd.DataFrame, view: RegistryView) -> None:
+    _region_checks(out, t, "place_code", view, village=False)
+    _check_range(out, t, "positions", 0, 1_000_000)
+    _check_range(out, t, "age_min", 16, 70)
+    _check_range(out, t, "age_max", 16, 70)
+    for column in ("monthly_wage", "subsidy", "living_cost"):
+        _check_range(out, t, column, 0, 100_000)
+    lo, hi = t["age_min"].astype("Float64"), t["age_max"].astype("Float64")
+    out.add((lo > hi).fillna(False).astype(bool), "age_order", "age_min", t["age_min"])
+    starts, ends = t["starts_on"], t["ends_on"]
+    both = starts.notna() & ends.notna()
+    later = pd.Series(False, index=t.index)
+    later[both] = starts[both] > ends[both]
+    out.add(later, "date_order", "starts_on", starts.astype(object))
+    _duplicate_keys(out, t, "offers")
+
+
 def _unmask_birth_cells(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
     """Masked birth dates (``1984-**-**``, as masked exports write them) replaced by 1 January
     of their year for typing; returns the frame and the masked cells' years (``<NA>`` elsewhere).
@@ -634,6 +658,10 @@ def validate_frame(
         _partners(out, t, view)
     elif kind == "department_alerts":
         _department_alerts(out, t, hasher)
+    elif kind == "needs":
+        _needs(out, t, view)
+    elif kind == "offers":
+        _offers(out, t, view)
     else:
         _helpers(out, t, view)
     out.errors.sort(key=lambda e: e.row or 0)

@@ -6,43 +6,51 @@ pairs, ranked on both sides, as CSR arrays. Two matching **methods** (:data:`Met
 :func:`welfare_optimal`, the assignment of maximum total welfare (OR-Tools min-cost flow). Kinds
 of offers (job posts, training seats, workshop places) decide acceptability and scores; the
 methods do not care which kind they match.
+
+The names are loaded on first use (PEP 562), so that one light module (the rank-list files of
+:mod:`dongxi.market._rankfiles`) can be used without pandas, SciPy and OR-Tools.
 """
 
-from dongxi.market._instance import Instance, build_instance, rank_key, rank_welfare
-from dongxi.market._jobs import EDUCATION_LEVEL, LABOUR_LEVEL, PRIORITY_TIER, JobPosts
-from dongxi.market._market import MarketResult, run_market
-from dongxi.market._optimal import welfare_optimal
-from dongxi.market._ranklists import (
-    RankListMatch,
-    instance_from_rank_lists,
-    match_rank_lists,
-    unmatched_reasons,
-)
-from dongxi.market._reasons import REASONS, Reason, decode_reasons
-from dongxi.market._report import (
-    METHODS,
-    Matching,
-    MethodName,
-    blocking_mask,
-    compare_methods,
-    method_name,
-    summarise,
-)
-from dongxi.market._rounds import (
-    ACTORS,
-    FINAL_STATES,
-    INITIAL_STATE,
-    KEPT_STATES,
-    STATES,
-    STRUCK_STATES,
-    TRANSITIONS,
-    carried_states,
-    check_transition,
-    current_states,
-    rematch,
-)
-from dongxi.market._solve import solve
-from dongxi.market._stable import deferred_acceptance
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dongxi.market._instance import Instance, build_instance, rank_key, rank_welfare
+    from dongxi.market._jobs import EDUCATION_LEVEL, LABOUR_LEVEL, PRIORITY_TIER, JobPosts
+    from dongxi.market._market import MarketResult, run_market
+    from dongxi.market._optimal import welfare_optimal
+    from dongxi.market._rankfiles import RANK_LIST_REASONS_ZH, RankFileMatch, match_rank_files
+    from dongxi.market._ranklists import (
+        RankListMatch,
+        instance_from_rank_lists,
+        match_rank_lists,
+        unmatched_reasons,
+    )
+    from dongxi.market._reasons import REASONS, Reason, decode_reasons
+    from dongxi.market._report import (
+        METHODS,
+        Matching,
+        MethodName,
+        blocking_mask,
+        compare_methods,
+        method_name,
+        summarise,
+    )
+    from dongxi.market._rounds import (
+        ACTORS,
+        FINAL_STATES,
+        INITIAL_STATE,
+        KEPT_STATES,
+        STATES,
+        STRUCK_STATES,
+        TRANSITIONS,
+        carried_states,
+        check_transition,
+        current_states,
+        rematch,
+    )
+    from dongxi.market._solve import solve
+    from dongxi.market._stable import deferred_acceptance
 
 __all__ = [
     "ACTORS",
@@ -53,6 +61,7 @@ __all__ = [
     "LABOUR_LEVEL",
     "METHODS",
     "PRIORITY_TIER",
+    "RANK_LIST_REASONS_ZH",
     "REASONS",
     "STATES",
     "STRUCK_STATES",
@@ -62,6 +71,7 @@ __all__ = [
     "MarketResult",
     "Matching",
     "MethodName",
+    "RankFileMatch",
     "RankListMatch",
     "Reason",
     "blocking_mask",
@@ -73,6 +83,7 @@ __all__ = [
     "decode_reasons",
     "deferred_acceptance",
     "instance_from_rank_lists",
+    "match_rank_files",
     "match_rank_lists",
     "method_name",
     "rank_key",
@@ -84,3 +95,59 @@ __all__ = [
     "unmatched_reasons",
     "welfare_optimal",
 ]
+
+_WHERE = {
+    "RANK_LIST_REASONS_ZH": "dongxi.market._rankfiles",
+    "ACTORS": "dongxi.market._rounds",
+    "EDUCATION_LEVEL": "dongxi.market._jobs",
+    "FINAL_STATES": "dongxi.market._rounds",
+    "INITIAL_STATE": "dongxi.market._rounds",
+    "Instance": "dongxi.market._instance",
+    "JobPosts": "dongxi.market._jobs",
+    "KEPT_STATES": "dongxi.market._rounds",
+    "LABOUR_LEVEL": "dongxi.market._jobs",
+    "METHODS": "dongxi.market._report",
+    "MarketResult": "dongxi.market._market",
+    "Matching": "dongxi.market._report",
+    "MethodName": "dongxi.market._report",
+    "PRIORITY_TIER": "dongxi.market._jobs",
+    "REASONS": "dongxi.market._reasons",
+    "RankFileMatch": "dongxi.market._rankfiles",
+    "RankListMatch": "dongxi.market._ranklists",
+    "Reason": "dongxi.market._reasons",
+    "STATES": "dongxi.market._rounds",
+    "STRUCK_STATES": "dongxi.market._rounds",
+    "TRANSITIONS": "dongxi.market._rounds",
+    "blocking_mask": "dongxi.market._report",
+    "build_instance": "dongxi.market._instance",
+    "carried_states": "dongxi.market._rounds",
+    "check_transition": "dongxi.market._rounds",
+    "compare_methods": "dongxi.market._report",
+    "current_states": "dongxi.market._rounds",
+    "decode_reasons": "dongxi.market._reasons",
+    "deferred_acceptance": "dongxi.market._stable",
+    "instance_from_rank_lists": "dongxi.market._ranklists",
+    "match_rank_files": "dongxi.market._rankfiles",
+    "match_rank_lists": "dongxi.market._ranklists",
+    "method_name": "dongxi.market._report",
+    "rank_key": "dongxi.market._instance",
+    "rank_welfare": "dongxi.market._instance",
+    "rematch": "dongxi.market._rounds",
+    "run_market": "dongxi.market._market",
+    "solve": "dongxi.market._solve",
+    "summarise": "dongxi.market._report",
+    "unmatched_reasons": "dongxi.market._ranklists",
+    "welfare_optimal": "dongxi.market._optimal",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        value = getattr(import_module(_WHERE[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'dongxi.market' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

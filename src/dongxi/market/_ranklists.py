@@ -14,6 +14,7 @@ import pandas as pd
 
 from dongxi.errors import InputError
 from dongxi.market._instance import Instance, build_instance
+from dongxi.market._rankfiles import unmatched_reason_array
 from dongxi.market._report import Matching, MethodName, method_name, summarise
 from dongxi.market._solve import solve
 
@@ -188,23 +189,7 @@ def unmatched_reasons(
     ``listed`` (per seeker, how many offers the seeker listed before the acceptability check)
     separates "listed no offer" from "no offer listed lists the seeker back".
     """
-    lengths = instance.list_length()
-    reasons = np.full(instance.n_seekers, "", dtype=object)
-    unmatched = match_entry < 0
-    empty = unmatched & (lengths == 0)
-    if listed is not None:
-        reasons[empty & (listed == 0)] = "unmatched, because the seeker listed no offer"
-        reasons[empty & (listed > 0)] = (
-            "unmatched, because no offer the seeker listed lists the seeker back"
-        )
-    else:
-        reasons[empty] = "unmatched, because no mutually acceptable offer"
-    reasons[unmatched & (lengths > 0)] = (
-        "unmatched, because every acceptable offer is full with seekers it ranks higher"
-        if method == "stable"
-        else "unmatched, because the welfare-optimal assignment gives every acceptable place "
-        "to others"
-    )
+    reasons = unmatched_reason_array(instance, match_entry, method=method, listed=listed)
     return pd.Series(reasons, index=instance.seeker_ids, dtype="string", name="reason")
 
 

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numba
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from dongxi.errors import InputError
 from dongxi.market._instance import Instance, IntArray
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "METHODS",
@@ -21,6 +23,7 @@ __all__ = [
     "blocking_mask",
     "compare_methods",
     "method_name",
+    "overall_row",
     "summarise",
 ]
 
@@ -159,6 +162,8 @@ class Matching:
 
     def pairs(self) -> pd.DataFrame:
         """One row per seeker: ``seeker_id, offer_id`` (missing when unmatched), ranks, welfare."""
+        import pandas as pd
+
         inst = self.instance
         offer = self.offer_index()
         m = self.matched
@@ -181,6 +186,25 @@ class Matching:
         )
 
 
+def overall_row(matching: Matching) -> dict[str, object]:
+    """The one-row summary of a matching as a dict (the ``overall`` table of :func:`summarise`)."""
+    m = matching.matched
+    ranks = matching.seeker_rank()
+    return {
+        "method": matching.method,
+        "seekers": matching.instance.n_seekers,
+        "matched": int(m.sum()),
+        "match_rate": float(m.mean()) if len(m) else 0.0,
+        "positions": int(np.maximum(matching.instance.capacity, 0).sum()),
+        "filled": int(m.sum()),
+        "acceptable_pairs": matching.instance.n_pairs,
+        "blocking_pairs": matching.blocking_pairs(),
+        "total_welfare": matching.total_welfare(),
+        "mean_rank": float(ranks[m].mean()) if m.any() else float("nan"),
+        "first_choice": int((ranks == 1).sum()),
+    }
+
+
 def summarise(
     matching: Matching,
     *,
@@ -194,25 +218,10 @@ def summarise(
     and ``by`` (its columns, e.g. ``county_code``, ``status``): ``by_<column>`` tables with
     seekers, matched and match_rate per value.
     """
+    import pandas as pd
+
     m = matching.matched
-    ranks = matching.seeker_rank()
-    overall = pd.DataFrame(
-        [
-            {
-                "method": matching.method,
-                "seekers": matching.instance.n_seekers,
-                "matched": int(m.sum()),
-                "match_rate": float(m.mean()) if len(m) else 0.0,
-                "positions": int(np.maximum(matching.instance.capacity, 0).sum()),
-                "filled": int(m.sum()),
-                "acceptable_pairs": matching.instance.n_pairs,
-                "blocking_pairs": matching.blocking_pairs(),
-                "total_welfare": matching.total_welfare(),
-                "mean_rank": float(ranks[m].mean()) if m.any() else float("nan"),
-                "first_choice": int((ranks == 1).sum()),
-            }
-        ]
-    )
+    overall = pd.DataFrame([overall_row(matching)])
     out = {"overall": overall}
     if by:
         if groups is None or len(groups) != matching.instance.n_seekers:
@@ -238,6 +247,8 @@ def summarise(
 
 def compare_methods(stable: Matching, optimal: Matching) -> pd.DataFrame:
     """What each method gives up against the other, as one table (metric, stable, optimal, note)."""
+    import pandas as pd
+
     if stable.instance is not optimal.instance:
         raise InputError("compare_methods needs two matchings of the same instance.")
     rs, ro = stable.seeker_rank(), optimal.seeker_rank()

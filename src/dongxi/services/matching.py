@@ -34,12 +34,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-import pandas as pd
-
 from dongxi.errors import InputError, NotFoundError, PermissionDeniedError
 from dongxi.services.principal import Permission, Principal
 
 if TYPE_CHECKING:
+    import pandas as pd
     from sqlalchemy.engine import Engine
     from sqlalchemy.orm import Session
 
@@ -50,6 +49,8 @@ __all__ = [
     "SIDE_SCOPES",
     "RoundResult",
     "answer_proposal",
+    "market_table",
+    "match_rank_files",
     "match_rank_lists",
     "match_tables",
     "record_outcome",
@@ -85,6 +86,8 @@ class RoundResult:
     ``proposals``: the pairs of the round (``seeker_id, offer_id, seeker_rank, offer_rank,
     welfare, state``): kept placements carry their state, new pairs are proposed.
     ``tables``: the report of :class:`dongxi.market.MarketResult` (``overall``, ``by_county``, …).
+    ``placements``: one row per need, by name, in Chinese (:data:`PLACEMENT_COLUMNS`): person,
+    household, village, county, offer, partner, place, wage, state, and for the unmatched why.
     """
 
     run_id: str
@@ -92,6 +95,7 @@ class RoundResult:
     method: MethodName
     proposals: pd.DataFrame
     tables: dict[str, pd.DataFrame]
+    placements: pd.DataFrame | None = None
 
     @property
     def overall(self) -> pd.DataFrame:
@@ -180,6 +184,7 @@ def run_round(
         method=name,
         proposals=proposals,
         tables=tables,
+        placements=_placements(registry, needs, offers, proposals, result, name),
     )
 
 
@@ -230,6 +235,86 @@ def unmatched_reasons(
     )
 
 
+#: The columns of a round's placements (what cadres read).
+PLACEMENT_COLUMNS = (
+    "人员编号",
+    "户编号",
+    "村",
+    "县",
+    "岗位编号",
+    "东部帮扶单位",
+    "工作地",
+    "月工资(元)",
+    "状态",
+    "未匹配原因",
+)
+
+
+def _placements(
+    registry: Engine,
+    needs: pd.DataFrame,
+    offers: pd.DataFrame,
+    proposals: pd.DataFrame,
+    result: MarketResult,
+    method: MethodName,
+) -> pd.DataFrame:
+    """One row per need: who, where (names, not codes), which offer of which partner, and why
+    not for the unmatched (in Chinese)."""
+    import pandas as pd
+
+    from dongxi.market import REASONS
+    from dongxi.services.regions import place_name
+    from dongxi.store.market_models import names_for_round
+
+    zh = {r.code: r.zh for r in REASONS}
+    villages, partners = names_for_round(
+        registry, needs.get("household_code", pd.Series(dtype=object)).dropna(),
+        offers.get("partner_code", pd.Series(dtype=object)).dropna(),
+    )  # fmt: skip
+    by_seeker = proposals.set_index("seeker_id")
+    offer_rows = offers.set_index("offer_id")
+    inst = result.instance
+    lengths = dict(zip(inst.seeker_ids.tolist(), inst.list_length().tolist(), strict=True))
+    rows = []
+    for need in needs.to_dict("records"):
+        sid = need["seeker_id"]
+        household = need.get("household_code") or ""
+        village = villages.get(household, "")
+        row = {
+            "人员编号": sid,
+            "户编号": household,
+            "村": place_name(village, levels=2) if village else "",
+            "县": place_name(need.get("county_code"), levels=1),
+            "岗位编号": "",
+            "东部帮扶单位": "",
+            "工作地": "",
+            "月工资(元)": None,
+            "状态": "",
+            "未匹配原因": "",
+        }
+        if sid in by_seeker.index:
+            pair = by_seeker.loc[sid]
+            offer = offer_rows.loc[pair["offer_id"]]
+            partner = offer.get("partner_code") or ""
+            row.update(
+                {
+                    "岗位编号": pair["offer_id"],
+                    "东部帮扶单位": partners.get(partner, partner),
+                    "工作地": place_name(offer.get("place_code"), levels=2),
+                    "月工资(元)": offer.get("monthly_wage"),
+                    "状态": str(pair["state"]),
+                }
+            )
+        elif lengths.get(sid, 0) == 0:
+            row["未匹配原因"] = (
+                "没有双方都可接受的岗位（地点、工资、住宿、年龄、文化程度、技能或劳动能力不符）"
+            )
+        else:
+            row["未匹配原因"] = zh["full"] if method == "stable" else zh["not_chosen"]
+        rows.append(row)
+    return pd.DataFrame(rows, columns=list(PLACEMENT_COLUMNS))
+
+
 def rematch(
     principal: Principal,
     registry: Engine,
@@ -250,6 +335,65 @@ def _frame(table: pd.DataFrame | Path) -> tuple[pd.DataFrame, str | None]:
     return table, None
 
 
+#: What the engine reads where a needs or offers file leaves a cell empty.
+_ENGINE_DEFAULTS = {
+    "needs": {
+        "kind": _NEED_KIND,
+        "status": "never",
+        "skills": "",
+        "sectors": "",
+        "places": "",
+        "needs_dormitory": False,
+        "willingness": "willing",
+    },
+    "offers": {
+        "kind": _OFFER_KIND,
+        "subsidy": 0.0,
+        "living_cost": 0.0,
+        "age_min": 16,
+        "age_max": 60,
+        "min_education": "none",
+        "physical": False,
+        "dormitory": False,
+    },
+}
+
+
+def market_table(table: pd.DataFrame | Path, kind: Literal["needs", "offers"]) -> pd.DataFrame:
+    """A needs or offers table as the engine reads it, through the data dictionary of
+    ``dongxi import`` (Chinese or English headers, labels or codes); every rejected cell is
+    reported at once (:class:`~dongxi.errors.ValidationReportError`, each with row, column, rule
+    and message in Chinese and English)."""
+    from dongxi.errors import ValidationReportError
+    from dongxi.intake.headers import to_canonical
+    from dongxi.intake.validate import RegistryView, validate_frame
+
+    frame, name = _frame(table)
+    canon, headers = to_canonical(frame, kind)
+    # no registry here: region codes are checked for their form, not looked up
+    view = RegistryView(check_regions=False)
+    checked = validate_frame(canon, kind=kind, registry=view, headers=headers, file=name)
+    if checked.errors:
+        raise ValidationReportError(
+            f"{len(checked.errors)} cell(s) of the {kind} table are rejected.",
+            checked.errors,
+            file=name,
+        )
+    typed = checked.frame.drop(columns=["_row"])
+    for column, value in _ENGINE_DEFAULTS[kind].items():
+        typed[column] = typed[column].astype(object).where(typed[column].notna(), value)
+    for column in ("age", "age_min", "age_max", "positions"):
+        if column in typed.columns and typed[column].notna().all():
+            typed[column] = typed[column].astype("int64")
+    for column in ("min_wage", "monthly_wage", "subsidy", "living_cost"):
+        if column in typed.columns:
+            typed[column] = typed[column].astype("float64")
+    for column in ("needs_dormitory", "physical", "dormitory"):
+        if column in typed.columns:
+            typed[column] = typed[column].astype(bool)
+    return typed.reset_index(drop=True)
+
+
 def match_tables(
     principal: Principal,
     needs: pd.DataFrame | Path,
@@ -263,8 +407,19 @@ def match_tables(
     from dongxi.market import method_name, run_market
 
     names = [method_name(m) for m in methods]
-    seekers_frame, _ = _frame(needs)
-    offers_frame, _ = _frame(offers)
+    from dongxi.errors import ValidationReportError
+
+    frames, errors = {}, []
+    for kind, table in (("needs", needs), ("offers", offers)):
+        try:
+            frames[kind] = market_table(table, kind)  # type: ignore[arg-type]
+        except ValidationReportError as exc:  # both files checked: every rejected cell at once
+            errors.extend(exc.errors)
+    if errors:
+        raise ValidationReportError(f"{len(errors)} cell(s) of the tables are rejected.", errors)
+    seekers_frame, offers_frame = frames["needs"], frames["offers"]
+    seekers_frame = seekers_frame[seekers_frame["kind"] == _NEED_KIND].reset_index(drop=True)
+    offers_frame = offers_frame[offers_frame["kind"] == _OFFER_KIND].reset_index(drop=True)
     return run_market(seekers_frame, offers_frame, seed=seed, methods=names)
 
 
@@ -290,6 +445,92 @@ def match_rank_lists(
         *(f for f, _ in frames),
         method=name,
         files=(files[0], files[1], files[2]),
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class RankFileResult:
+    """What :func:`match_rank_files` did: the ``overall`` summary row (method, seekers, matched,
+    match_rate, blocking_pairs, total_welfare, …), how many seekers are unmatched for each
+    ``reason``, the ``rows`` written to ``out`` and whether the files were read the ``fast`` way."""
+
+    overall: dict[str, object]
+    reasons: dict[str, int]
+    rows: int
+    out: Path
+    fast: bool
+
+    @property
+    def reasons_zh(self) -> dict[str, int]:
+        """The same counts keyed by the reason in Chinese."""
+        from dongxi.market import RANK_LIST_REASONS_ZH
+
+        return {RANK_LIST_REASONS_ZH.get(k, k): n for k, n in self.reasons.items()}
+
+
+def match_rank_files(
+    principal: Principal,
+    seeker_ranks: Path,
+    offer_ranks: Path,
+    capacities: Path,
+    out: Path,
+    *,
+    method: str = "stable",
+) -> RankFileResult:
+    """Research mode on files: match explicit rank lists and write ``seeker_id, offer_id`` to
+    ``out`` (empty ``offer_id`` for the unmatched).
+
+    Valid UTF-8 CSV and Parquet files are read with Arrow into integer codes, without pandas
+    (:func:`dongxi.market.match_rank_files`); any other file, and any file with a problem, is
+    read the careful way (:func:`match_rank_lists`), which names the file, row and column of the
+    problem. Both give the same matching.
+    """
+    principal.require("market:run")
+    from collections import Counter
+
+    from dongxi.market import match_rank_files as fast_match
+    from dongxi.market import method_name
+
+    name = method_name(method)
+    inputs = (seeker_ranks, offer_ranks, capacities)
+    fast = fast_match(seeker_ranks, offer_ranks, capacities, method=name)
+    if fast is None:
+        ranked = match_rank_lists(principal, seeker_ranks, offer_ranks, capacities, method=name)
+        from dongxi.tables import write_table
+
+        write_table(ranked.pairs, out, inputs=inputs)
+        unmatched = ranked.reasons[ranked.reasons != ""]
+        return RankFileResult(
+            overall={str(k): v for k, v in ranked.overall.to_dict("records")[0].items()},
+            reasons={str(k): int(v) for k, v in unmatched.value_counts().items()},
+            rows=len(ranked.pairs),
+            out=out,
+            fast=False,
+        )
+    ids = fast.seeker_ids
+    if out.suffix.lower() == ".csv":
+        from dongxi.outputs import write_csv_rows
+
+        write_csv_rows(
+            out,
+            ("seeker_id", "offer_id"),
+            zip(ids.tolist(), fast.offer_of.tolist(), strict=True),
+            inputs=inputs,
+        )
+    else:
+        import pandas as pd
+
+        from dongxi.tables import write_table
+
+        frame = pd.DataFrame({"seeker_id": ids.astype(str), "offer_id": fast.offer_of.astype(str)})
+        write_table(frame, out, inputs=inputs)
+    counts = Counter(r for r in fast.reasons.tolist() if r)
+    return RankFileResult(
+        overall=fast.overall,
+        reasons=dict(counts.most_common()),
+        rows=len(ids),
+        out=out,
+        fast=True,
     )
 
 

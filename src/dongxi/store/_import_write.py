@@ -77,7 +77,7 @@ def registry_view(
     """
     village: frozenset[str] = frozenset()
     codes: frozenset[str] = frozenset()
-    if kind in ("households", "measures", "partners", "helpers"):
+    if kind in ("households", "measures", "partners", "helpers", "needs", "offers"):
         cache = regions_cache if regions_cache is not None else {}
         if "village" not in cache:
             regions = _table("regions")

@@ -37,7 +37,8 @@ from sqlalchemy.engine import Engine
 
 import dongxi.store.all_models  # noqa: F401  (every table in Base.metadata)
 from dongxi.errors import InputError
-from dongxi.intake.headers import KINDS, TABLE_KINDS, Kind, canonical_columns, localize
+from dongxi.intake.columns import REGISTRY_KINDS
+from dongxi.intake.headers import TABLE_KINDS, Kind, canonical_columns, localize
 from dongxi.outputs import output_file
 from dongxi.pii.idnumber import mask_ids
 from dongxi.pii.protect import get_protector
@@ -141,9 +142,9 @@ def _record_unmasked(
 def _frame(
     engine: Engine, *, kind: Kind, scope: Scope, unmask: bool, actor: str | None, file: str | None
 ) -> pd.DataFrame:
-    if kind not in KINDS:
+    if kind not in REGISTRY_KINDS:
         raise InputError(
-            f"Unknown kind '{kind}'.", value=kind, rule="kind", fix=f"Use one of {KINDS}."
+            f"Unknown kind '{kind}'.", value=kind, rule="kind", fix=f"Use one of {REGISTRY_KINDS}."
         )
     audited = unmask and kind == "people"
     if audited and not (actor and actor.strip()):

@@ -36,7 +36,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, RootTransaction
 
 from dongxi.errors import ConflictError, InputError, RowError
-from dongxi.intake.columns import TABLE_KINDS
+from dongxi.intake.columns import MARKET_KINDS, TABLE_KINDS
 from dongxi.intake.headers import (
     KINDS,
     Kind,
@@ -77,6 +77,8 @@ IMPORT_ORDER: tuple[Kind, ...] = (
     "income",
     "income_months",
     "measures",
+    "needs",
+    "offers",
 )
 
 Progress = Callable[[str, int, int], None]
@@ -242,6 +244,14 @@ def _import_one(
     if not write or (checked.errors and not partial):
         return result, None, checked
     valid = checked.valid
+    if kind in MARKET_KINDS:
+        # needs and offers are kept with their versions: each row becomes the current one
+        from dongxi.store.market_models import import_market_rows
+
+        result.created = import_market_rows(conn, kind, valid, actor=actor)
+        if progress is not None:
+            progress(kind, result.created, result.created)
+        return result, None, checked
     plan = plan_upsert(conn, kind=kind, frame=valid)
     clear: dict[str, str] | None = None
     if kind == "people":

@@ -58,6 +58,8 @@ __all__ = [
     "MatchTransition",
     "current_needs",
     "current_offers",
+    "import_market_rows",
+    "names_for_round",
     "next_run_of_proposal",
     "proposal_history",
     "proposal_in_scope",
@@ -69,9 +71,9 @@ __all__ = [
     "save_offers",
 ]
 
-NEED_KINDS = vocab.NEED_KINDS.codes
-OFFER_KINDS = vocab.OFFER_KINDS.codes
-WILLINGNESS = vocab.WILLINGNESS.codes
+NEED_KINDS: tuple[str, ...] = vocab.NEED_KINDS.codes
+OFFER_KINDS: tuple[str, ...] = vocab.OFFER_KINDS.codes
+WILLINGNESS: tuple[str, ...] = vocab.WILLINGNESS.codes
 _BOOL = sa.Boolean(create_constraint=False)
 
 
@@ -320,44 +322,55 @@ def _save_versions(
     key: Sequence[str],
     actor: str,
 ) -> int:
+    with _writing(engine) as session:
+        return _save_versions_on(session.connection(), model, rows, key, actor)
+
+
+def _save_versions_on(
+    connection: Connection,
+    model: Any,
+    rows: list[dict[str, Any]],
+    key: Sequence[str],
+    actor: str,
+) -> int:
+    """Close the current version of each row's key and insert the rows, with change-log
+    entries, on an open connection (the caller's transaction)."""
     now = utcnow()
     table = model.__table__
     fields = [c for c in table.columns if c.name not in _BOOKKEEPING]
-    with _writing(engine) as session:
-        connection = session.connection()
-        for start in range(0, len(rows), 5000):
-            chunk = rows[start : start + 5000]
-            if len(key) == 1:
-                cond = table.c[key[0]].in_([r[key[0]] for r in chunk])
-            else:
-                cond = sa.tuple_(*[table.c[k] for k in key]).in_(
-                    [tuple(r[k] for k in key) for r in chunk]
+    for start in range(0, len(rows), 5000):
+        chunk = rows[start : start + 5000]
+        if len(key) == 1:
+            cond = table.c[key[0]].in_([r[key[0]] for r in chunk])
+        else:
+            cond = sa.tuple_(*[table.c[k] for k in key]).in_(
+                [tuple(r[k] for k in key) for r in chunk]
+            )
+        current = {
+            tuple(m[k] for k in key): dict(m)
+            for m in connection.execute(
+                sa.select(*fields).where(cond, table.c.valid_to.is_(None))
+            ).mappings()
+        }
+        connection.execute(
+            sa.update(table).where(cond, table.c.valid_to.is_(None)).values(valid_to=now)
+        )
+        connection.execute(
+            sa.insert(table), [{**r, "valid_from": now, "recorded_by": actor} for r in chunk]
+        )
+        _log(
+            connection,
+            actor=actor,
+            entity=table.name,
+            changes=[
+                Change(
+                    key="/".join(str(r[k]) for k in key),
+                    before=current.get(tuple(r[k] for k in key)),
+                    after=r,
                 )
-            current = {
-                tuple(m[k] for k in key): dict(m)
-                for m in connection.execute(
-                    sa.select(*fields).where(cond, table.c.valid_to.is_(None))
-                ).mappings()
-            }
-            session.execute(
-                sa.update(table).where(cond, table.c.valid_to.is_(None)).values(valid_to=now)
-            )
-            session.execute(
-                sa.insert(table), [{**r, "valid_from": now, "recorded_by": actor} for r in chunk]
-            )
-            _log(
-                connection,
-                actor=actor,
-                entity=table.name,
-                changes=[
-                    Change(
-                        key="/".join(str(r[k]) for k in key),
-                        before=current.get(tuple(r[k] for k in key)),
-                        after=r,
-                    )
-                    for r in chunk
-                ],
-            )
+                for r in chunk
+            ],
+        )
     return len(rows)
 
 
@@ -390,6 +403,94 @@ def save_offers(engine: Target, offers: pd.DataFrame, *, actor: str, kind: str =
         )
     rows = _records(offers, _OFFER_FIELDS, {"kind": kind})
     return _save_versions(engine, MarketOffer, rows, ("offer_id",), actor)
+
+
+def _need_rows(needs: pd.DataFrame, kind: str) -> list[dict[str, Any]]:
+    frame = needs.copy()
+    frame["needs_dormitory"] = frame.get("needs_dormitory", False)
+    if "stated_on" not in frame.columns:
+        frame["stated_on"] = dt.date.today().isoformat()
+    frame["stated_on"] = frame["stated_on"].fillna(dt.date.today().isoformat())
+    if "status" not in frame.columns:
+        frame["status"] = "never"
+    frame["status"] = frame["status"].fillna("never")
+    return _records(frame, _NEED_FIELDS, {"kind": kind, "willingness": "willing"})
+
+
+#: The registry's values for cells an imported file leaves empty (columns that hold no null).
+_OFFER_DEFAULTS: dict[str, Any] = {
+    "subsidy": 0.0,
+    "age_min": 16,
+    "age_max": 60,
+    "min_education": "none",
+    "physical": False,
+    "dormitory": False,
+    "living_cost": 0.0,
+}
+_NEED_DEFAULTS: dict[str, Any] = {"needs_dormitory": False, "willingness": "willing"}
+
+
+def _complete(
+    rows: list[dict[str, Any]], fields: Sequence[str], defaults: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Every row with every field (one insert statement for all), dates as dates."""
+    out = []
+    for row in rows:
+        full = {f: row.get(f, defaults.get(f)) for f in fields}
+        for name, value in full.items():
+            if value is None and name in defaults:
+                full[name] = defaults[name]
+            elif isinstance(value, dt.datetime):
+                full[name] = value.date()
+        out.append(full)
+    return out
+
+
+def import_market_rows(
+    connection: Connection, kind: str, frame: pd.DataFrame, *, actor: str
+) -> int:
+    """Write validated rows of an imported needs or offers table (canonical columns, the
+    ``needs``/``offers`` kinds of :data:`dongxi.intake.columns.TABLE_KINDS`) as new current
+    versions, with change-log entries, in the caller's transaction; returns the count."""
+    clean = frame.drop(columns=[c for c in frame.columns if c.startswith("_")])
+    if kind == "needs":
+        rows = _complete(_need_rows(clean, "employment"), _NEED_FIELDS, _NEED_DEFAULTS)
+        return _save_versions_on(connection, MarketNeed, rows, ("seeker_id", "kind"), actor)
+    if kind == "offers":
+        rows = _complete(
+            _records(clean, _OFFER_FIELDS, {"kind": "job"}), _OFFER_FIELDS, _OFFER_DEFAULTS
+        )
+        return _save_versions_on(connection, MarketOffer, rows, ("offer_id",), actor)
+    raise InputError(f"'{kind}' is not a kind of the market.", value=kind, rule="kind")
+
+
+def names_for_round(
+    engine: Engine, household_codes: Iterable[str], partner_codes: Iterable[str]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The village code of each household and the name of each partner the registry holds,
+    for showing a round's placements by name."""
+    households = sa.table("households", sa.column("household_code"), sa.column("village_code"))
+    partners = sa.table("partners", sa.column("partner_code"), sa.column("name"))
+    hh = sorted({str(c) for c in household_codes if c})
+    pc = sorted({str(c) for c in partner_codes if c})
+    villages: dict[str, str] = {}
+    names: dict[str, str] = {}
+    with translate_errors("Reading names for a round"), engine.connect() as conn:
+        for start in range(0, len(hh), 5000):
+            rows = conn.execute(
+                sa.select(households.c.household_code, households.c.village_code).where(
+                    households.c.household_code.in_(hh[start : start + 5000])
+                )
+            )
+            villages.update({str(a): str(b) for a, b in rows})
+        for start in range(0, len(pc), 5000):
+            rows = conn.execute(
+                sa.select(partners.c.partner_code, partners.c.name).where(
+                    partners.c.partner_code.in_(pc[start : start + 5000])
+                )
+            )
+            names.update({str(a): str(b) for a, b in rows})
+    return villages, names
 
 
 def current_needs(engine: Engine, *, kind: str = "employment") -> pd.DataFrame:

@@ -12,8 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
-
 from dongxi.errors import InputError
 
 __all__ = ["REGION_PREFIX_LENGTHS", "Scope"]
@@ -89,6 +87,8 @@ class Scope:
 
     def where_region(self, column: Any) -> Any:
         """A SQL condition on a division-code column (``sa.true()`` when unrestricted)."""
+        import sqlalchemy as sa  # here, not at import: a scope is also made where no SQL runs
+
         if self.unrestricted:
             return sa.true()
         if self.region_prefix is None:
@@ -97,6 +97,8 @@ class Scope:
 
     def where_partner(self, column: Any) -> Any:
         """A SQL condition on a partner-code column (``sa.true()`` when unrestricted)."""
+        import sqlalchemy as sa
+
         if self.unrestricted:
             return sa.true()
         if self.partner_code is None:

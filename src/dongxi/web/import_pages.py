@@ -32,21 +32,19 @@ __all__ = ["KIND_LABELS", "router"]
 router = APIRouter(include_in_schema=False)
 _ID = Path(min_length=32, max_length=32, pattern=r"^[0-9a-f]{32}$")
 JobId = Annotated[str, _ID]
-#: Words for each kind of table (zh, en), in the order of :data:`dongxi.intake.columns.KINDS`.
-KIND_LABELS: dict[str, tuple[str, str]] = dict(
-    zip(
-        KINDS,
-        (
-            ("农户", "households"),
-            ("家庭成员", "people"),
-            ("收入台账", "income"),
-            ("帮扶措施", "measures"),
-            ("东部协作单位", "partners"),
-            ("帮扶责任人", "helpers"),
-        ),
-        strict=True,
-    )
-)
+#: Words for each kind of table (zh, en); the upload form lists them in the order of
+#: :data:`dongxi.intake.columns.KINDS` (a test checks that every kind has its words).
+KIND_LABELS: dict[str, tuple[str, str]] = {
+    "households": ("农户", "households"),
+    "people": ("家庭成员", "people"),
+    "income": ("收入台账", "income"),
+    "income_months": ("月度收支", "monthly income and spending"),
+    "measures": ("帮扶措施", "measures"),
+    "partners": ("东部协作单位", "partners"),
+    "helpers": ("帮扶责任人", "helpers"),
+    "needs": ("帮扶需求", "needs"),
+    "offers": ("岗位与培训名额", "offers"),
+}
 #: Rejected cells shown on the page (all of them are in the error file).
 SHOWN_ERRORS = 200
 

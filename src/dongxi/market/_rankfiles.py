@@ -1,0 +1,431 @@
+"""Rank-list files read fast (the research mode of ``dongxi match`` on large instances).
+
+The three tables of :mod:`dongxi.market._ranklists` — ``seeker_id, offer_id, rank``,
+``offer_id, seeker_id, rank`` and ``offer_id, capacity`` — as UTF-8 CSV or Parquet files, read
+with Arrow's multi-threaded readers into integer codes and checked with NumPy; pandas is not
+imported. This is only the fast way of reading **valid** files: whenever a file is anything but
+plain (another encoding or separator, a missing column, a value that is not a whole number, an
+empty or unknown identifier, a pair or a rank given twice, a quote that may escape a formula,
+a file over the ``DONGXI_MAX_INPUT_*`` limits), :func:`read_rank_files` answers ``None`` and the
+caller reads the files the careful way (:func:`dongxi.market.match_rank_lists`), which names the
+file, row, column and rule of the problem. Both ways build the same instance.
+"""
+
+from __future__ import annotations
+
+import codecs
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from dongxi.market._instance import Instance, IntArray, build_instance, rank_welfare
+from dongxi.market._report import Matching, MethodName, method_name, overall_row
+from dongxi.market._solve import solve
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+__all__ = [
+    "FAST_SUFFIXES",
+    "RANK_LIST_REASONS_ZH",
+    "RankFileMatch",
+    "match_rank_files",
+    "read_rank_files",
+    "unmatched_reason_array",
+]
+
+#: File types read the fast way (anything else is read by :func:`dongxi.tables.read_table`).
+FAST_SUFFIXES = (".csv", ".parquet", ".pq")
+
+_REASON_NONE_LISTED = "unmatched, because the seeker listed no offer"
+_REASON_NOT_BACK = "unmatched, because no offer the seeker listed lists the seeker back"
+_REASON_NO_PAIR = "unmatched, because no mutually acceptable offer"
+_REASON_FULL = "unmatched, because every acceptable offer is full with seekers it ranks higher"
+_REASON_OPTIMAL = (
+    "unmatched, because the welfare-optimal assignment gives every acceptable place to others"
+)
+#: The reasons of the unmatched in Chinese (what the command line shows first).
+RANK_LIST_REASONS_ZH = {
+    _REASON_NONE_LISTED: "未匹配：本人的名单上没有任何岗位",
+    _REASON_NOT_BACK: "未匹配：本人所列岗位都没有把本人列入名单",
+    _REASON_NO_PAIR: "未匹配：没有双方都可接受的岗位",
+    _REASON_FULL: "未匹配：可接受的岗位名额已满，由对方排序更靠前的求职者获得",
+    _REASON_OPTIMAL: "未匹配：福利最优分配将可接受的名额都给了其他人",
+}
+
+
+def unmatched_reason_array(
+    instance: Instance,
+    match_entry: IntArray,
+    *,
+    method: str = "stable",
+    listed: IntArray | None = None,
+) -> npt.NDArray[np.object_]:
+    """Per seeker, why unmatched (empty string when matched), in English (see
+    :func:`dongxi.market.unmatched_reasons`, which gives the same as a Series)."""
+    lengths = instance.list_length()
+    reasons = np.full(instance.n_seekers, "", dtype=object)
+    unmatched = match_entry < 0
+    empty = unmatched & (lengths == 0)
+    if listed is not None:
+        reasons[empty & (listed == 0)] = _REASON_NONE_LISTED
+        reasons[empty & (listed > 0)] = _REASON_NOT_BACK
+    else:
+        reasons[empty] = _REASON_NO_PAIR
+    reasons[unmatched & (lengths > 0)] = _REASON_FULL if method == "stable" else _REASON_OPTIMAL
+    return reasons
+
+
+class _Refused(Exception):
+    """The fast reader does not take this file; the careful reader will say why (if anything)."""
+
+
+def _limits() -> Any:
+    from dongxi._xlsx_guard import Limits
+
+    return Limits.from_settings()
+
+
+def _header(raw: bytes) -> list[str]:
+    newline = raw.find(b"\n")
+    line = raw if newline < 0 else raw[:newline]
+    try:
+        text = line.decode("utf-8").rstrip("\r")
+    except UnicodeDecodeError as exc:
+        raise _Refused from exc
+    if '"' in text:
+        raise _Refused
+    return text.split(",")
+
+
+def _read_table(path: Path, columns: tuple[str, ...], kinds: tuple[str, ...]) -> pa.Table:
+    """The named columns of one file as an Arrow table (``kinds``: ``id`` text or ``int``)."""
+    import pyarrow as pa
+
+    limits = _limits()
+    suffix = path.suffix.lower()
+    if suffix not in FAST_SUFFIXES:
+        raise _Refused
+    if path.stat().st_size > limits.max_bytes:
+        raise _Refused
+    types = {"id": pa.string(), "int": pa.int64()}
+    if suffix == ".csv":
+        import pyarrow.csv as pacsv
+
+        raw = path.read_bytes()
+        body = raw[len(codecs.BOM_UTF8) :] if raw.startswith(codecs.BOM_UTF8) else raw
+        # an apostrophe may be one that write_table put before formula-like text: careful reader
+        if b"'" in body:
+            raise _Refused
+        names = _header(body)
+        if len(names) > limits.max_columns:
+            raise _Refused
+        wanted = [n.strip().lower() for n in names]
+        if len(set(wanted)) != len(wanted) or any(c not in wanted for c in columns):
+            raise _Refused
+        actual = {c: names[wanted.index(c)] for c in columns}
+        try:
+            table = pacsv.read_csv(
+                pa.py_buffer(body),
+                read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
+                parse_options=pacsv.ParseOptions(delimiter=","),
+                convert_options=pacsv.ConvertOptions(
+                    include_columns=[actual[c] for c in columns],
+                    column_types={actual[c]: types[k] for c, k in zip(columns, kinds, strict=True)},
+                    strings_can_be_null=False,
+                    quoted_strings_can_be_null=False,
+                ),
+            )
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+            raise _Refused from exc
+    else:
+        import pyarrow.parquet as pq
+
+        try:
+            schema = pq.read_schema(path)
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise _Refused from exc
+        wanted = [n.strip().lower() for n in schema.names]
+        if len(set(wanted)) != len(wanted) or any(c not in wanted for c in columns):
+            raise _Refused
+        actual = {c: schema.names[wanted.index(c)] for c in columns}
+        table = pq.read_table(path, columns=[actual[c] for c in columns])
+        try:
+            table = table.cast(
+                pa.schema([(actual[c], types[k]) for c, k in zip(columns, kinds, strict=True)]),
+                safe=True,
+            )
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            raise _Refused from exc
+    if table.num_rows > limits.max_rows:
+        raise _Refused
+    return table.rename_columns(list(columns))
+
+
+def _ids(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Identifiers with surrounding white space removed; refused when one is empty or missing."""
+    import pyarrow.compute as pc
+
+    if column.null_count:
+        raise _Refused
+    trimmed = pc.utf8_trim_whitespace(column)
+    if len(trimmed) and pc.min(pc.binary_length(trimmed)).as_py() == 0:
+        raise _Refused
+    return trimmed
+
+
+def _numbers(column: pa.ChunkedArray | pa.Array, dtype: type[np.generic]) -> IntArray:
+    """A column without missing values as a NumPy array, read from its buffers (Arrow's own
+    ``to_numpy`` imports pandas, which this path avoids)."""
+    chunks = column.chunks if hasattr(column, "chunks") else [column]
+    parts = [
+        np.frombuffer(c.buffers()[1], dtype=dtype)[c.offset : c.offset + len(c)]
+        for c in chunks
+        if len(c)
+    ]
+    out: IntArray = np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
+    return out
+
+
+def _texts(column: pa.Array) -> npt.NDArray[np.object_]:
+    return np.array(column.to_pylist(), dtype=object)
+
+
+def _ints(column: pa.ChunkedArray, minimum: int) -> IntArray:
+    if column.null_count:
+        raise _Refused
+    values = _numbers(column, np.int64)
+    if len(values) and values.min() < minimum:
+        raise _Refused
+    return values
+
+
+def _codes(values: pa.ChunkedArray, dictionary: pa.Array) -> IntArray:
+    """Position of every value in ``dictionary``; refused when one is not in it."""
+    import pyarrow.compute as pc
+
+    codes = pc.index_in(values, value_set=dictionary)
+    if codes.null_count:
+        raise _Refused
+    return _numbers(codes, np.int32)
+
+
+def _all_distinct(key: IntArray) -> bool:
+    if len(key) < 2:
+        return True
+    ordered = np.sort(key)
+    return not bool((ordered[1:] == ordered[:-1]).any())
+
+
+#: Largest number of (seeker, offer) cells joined through a table of positions (4 bytes each);
+#: larger instances are joined by sorting.
+_DENSE_CELLS = 1 << 26
+
+
+def _join(left: IntArray, right: IntArray, cells: int) -> IntArray | None:
+    """Per ``left`` key, the position of the same key in ``right`` (-1: none); ``None`` when a
+    key occurs twice on either side."""
+    if cells <= _DENSE_CELLS:
+        table = np.full(cells, -1, dtype=np.int32)
+        where = np.arange(len(right), dtype=np.int32)
+        table[right] = where
+        if not bool((table[right] == where).all()):
+            return None
+        found = table[left].astype(np.int64)
+        table[right] = -1
+        mine = np.arange(len(left), dtype=np.int32)
+        table[left] = mine
+        if not bool((table[left] == mine).all()):
+            return None
+        return found
+    if not (_all_distinct(left) and _all_distinct(right)):
+        return None
+    order = np.argsort(right, kind="stable")
+    ordered = right[order]
+    at = np.searchsorted(ordered, left)
+    at_c = np.minimum(at, max(len(ordered) - 1, 0))
+    if not len(ordered):
+        return np.full(len(left), -1, dtype=np.int64)
+    hit = (at < len(ordered)) & (ordered[at_c] == left)
+    return np.where(hit, order[at_c], -1).astype(np.int64)
+
+
+def _ranks_distinct(owner: IntArray, rank: IntArray, n_owners: int) -> bool:
+    """No rank twice within one owner's list."""
+    counts = np.bincount(owner, minlength=n_owners)
+    # common case first: every list ranked 1..L (a permutation): one pass, no sort
+    if len(rank) and int(rank.max()) <= int(counts.max()):
+        ptr = np.zeros(n_owners + 1, dtype=np.int64)
+        np.cumsum(counts, out=ptr[1:])
+        if bool((rank <= counts[owner]).all()):
+            slot = np.zeros(len(rank), dtype=np.bool_)
+            slot[ptr[owner] + rank - 1] = True
+            return bool(slot.all())
+    top = int(rank.max()) + 1 if len(rank) else 1
+    if n_owners * top >= 2**62:
+        return False
+    return _all_distinct(owner * top + rank)
+
+
+def _in_order(owner: IntArray, rank: IntArray) -> bool:
+    """Every owner's rows together (one run each) and ranked best first within the run."""
+    if len(owner) < 2:
+        return True
+    same = owner[1:] == owner[:-1]
+    if not bool((rank[1:][same] > rank[:-1][same]).all()):
+        return False
+    runs = int(np.count_nonzero(~same)) + 1
+    return runs == int(np.count_nonzero(np.bincount(owner)))
+
+
+def _presorted(
+    seeker_ids: npt.NDArray[np.object_],
+    offer_ids: npt.NDArray[np.object_],
+    capacity: IntArray,
+    s_code: IntArray,
+    s_rank: IntArray,
+    s_offer: IntArray,
+    o_offer: IntArray,
+    o_rank: IntArray,
+    both: npt.NDArray[np.bool_],
+    right: IntArray,
+) -> Instance | None:
+    """The instance packed straight from files whose lists are each written together and best
+    first (as ``dongxi`` and most tools write them): no sorting at all. ``None`` otherwise (then
+    :func:`dongxi.market.build_instance` sorts)."""
+    if not (_in_order(s_code, s_rank) and _in_order(o_offer, o_rank)):
+        return None
+    # seekers are numbered by first appearance, so grouped rows come in seeker order
+    if len(s_code) > 1 and not bool((s_code[1:] >= s_code[:-1]).all()):
+        return None
+    n_s, n_o = len(seeker_ids), len(offer_ids)
+    pair_seeker = s_code[both]
+    seeker_ptr = np.zeros(n_s + 1, dtype=np.int64)
+    np.cumsum(np.bincount(pair_seeker, minlength=n_s), out=seeker_ptr[1:])
+    seeker_offer = s_offer[both].astype(np.int32)
+    # an offer's rank of a pair: how many acceptable rows come before it in the offer's run
+    offer_rank = np.zeros(0, dtype=np.int32)
+    if len(o_offer):
+        acceptable = np.zeros(len(o_offer), dtype=np.int64)
+        acceptable[right] = 1
+        before = np.cumsum(acceptable) - acceptable
+        starts = np.flatnonzero(np.r_[True, o_offer[1:] != o_offer[:-1]])
+        run_start = np.repeat(before[starts], np.diff(np.r_[starts, len(o_offer)]))
+        offer_rank = (before - run_start)[right].astype(np.int32)
+    offer_len = np.bincount(seeker_offer, minlength=n_o).astype(np.int64)
+    return Instance(
+        seeker_ids=seeker_ids,
+        offer_ids=offer_ids,
+        capacity=np.asarray(capacity, dtype=np.int64),
+        seeker_ptr=seeker_ptr,
+        seeker_offer=seeker_offer,
+        offer_rank=offer_rank,
+        welfare=rank_welfare(seeker_ptr, offer_rank, offer_len[seeker_offer]),
+    )
+
+
+def read_rank_files(
+    seeker_ranks: Path, offer_ranks: Path, capacities: Path
+) -> tuple[Instance, IntArray] | None:
+    """The instance of three valid rank-list files and, per seeker, how many offers the seeker
+    listed; ``None`` when a file is not one the fast reader takes (read it the careful way)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        cp = _read_table(capacities, ("offer_id", "capacity"), ("id", "int"))
+        sr = _read_table(seeker_ranks, ("seeker_id", "offer_id", "rank"), ("id", "id", "int"))
+        orr = _read_table(offer_ranks, ("offer_id", "seeker_id", "rank"), ("id", "id", "int"))
+        cap_offer = _ids(cp["offer_id"]).combine_chunks()
+        capacity = _ints(cp["capacity"], 0)
+        offer_dictionary = pc.unique(cap_offer)
+        if len(offer_dictionary) != len(cap_offer):
+            raise _Refused  # an offer listed twice
+        n_o = len(cap_offer)
+        s_seeker = _ids(sr["seeker_id"])
+        o_seeker = _ids(orr["seeker_id"])
+        s_offer = _codes(_ids(sr["offer_id"]), cap_offer)
+        o_offer = _codes(_ids(orr["offer_id"]), cap_offer)
+        s_rank = _ints(sr["rank"], 1)
+        o_rank = _ints(orr["rank"], 1)
+        # seekers in order of first appearance: the seekers' file, then the offers'
+        everyone = pa.chunked_array(s_seeker.chunks + o_seeker.chunks, type=pa.string())
+        seeker_dictionary = pc.unique(everyone)
+        n_s = len(seeker_dictionary)
+        s_code = _codes(s_seeker, seeker_dictionary)
+        o_code = _codes(o_seeker, seeker_dictionary)
+    except _Refused:
+        return None
+    if n_s * max(n_o, 1) >= 2**62:
+        return None
+    s_key = s_code * n_o + s_offer
+    o_key = o_code * n_o + o_offer
+    # a pair listed twice, or a rank given twice within one list: the careful reader says where
+    right = _join(s_key, o_key, n_s * n_o)
+    if right is None:
+        return None
+    if not (_ranks_distinct(s_code, s_rank, n_s) and _ranks_distinct(o_offer, o_rank, n_o)):
+        return None
+    both = right >= 0
+    right = right[both]
+    seeker_ids = _texts(seeker_dictionary)
+    offer_ids = _texts(cap_offer)
+    instance = _presorted(
+        seeker_ids, offer_ids, capacity, s_code, s_rank, s_offer, o_offer, o_rank, both, right
+    )
+    if instance is None:
+        instance = build_instance(
+            seeker_ids=seeker_ids,
+            offer_ids=offer_ids,
+            capacity=capacity,
+            pair_seeker=s_code[both],
+            pair_offer=s_offer[both],
+            seeker_key=s_rank[both],
+            offer_key=o_rank[right],
+        )
+    listed = np.bincount(s_code, minlength=n_s).astype(np.int64)
+    return instance, listed
+
+
+@dataclass(frozen=True, eq=False)
+class RankFileMatch:
+    """A matching of rank-list files, without pandas: ``offer_of`` per seeker (``""`` when
+    unmatched), ``reasons`` per seeker (``""`` when matched) and the ``overall`` summary row."""
+
+    matching: Matching
+    offer_of: npt.NDArray[np.object_]
+    reasons: npt.NDArray[np.object_]
+    overall: dict[str, object]
+
+    @property
+    def seeker_ids(self) -> npt.NDArray[np.object_]:
+        return self.matching.instance.seeker_ids
+
+
+def match_rank_files(
+    seeker_ranks: Path,
+    offer_ranks: Path,
+    capacities: Path,
+    *,
+    method: MethodName = "stable",
+) -> RankFileMatch | None:
+    """Read three rank-list files the fast way and match them with ``method``; ``None`` when a
+    file must be read the careful way (:func:`dongxi.market.match_rank_lists`)."""
+    method = method_name(method)
+    read = read_rank_files(seeker_ranks, offer_ranks, capacities)
+    if read is None:
+        return None
+    instance, listed = read
+    entry = solve(instance, method)
+    matching = Matching(method, instance, entry)
+    offer = matching.offer_index()
+    offer_of = np.full(instance.n_seekers, "", dtype=object)
+    matched = offer >= 0
+    offer_of[matched] = instance.offer_ids[offer[matched]]
+    reasons = unmatched_reason_array(instance, entry, method=method, listed=listed)
+    return RankFileMatch(
+        matching=matching, offer_of=offer_of, reasons=reasons, overall=overall_row(matching)
+    )
