@@ -91,7 +91,7 @@ def test_waiting_items_link_to_their_pages_in_scope(
     assert "1 open objection(s)" in english.text
 
 
-def test_partner_and_analyst_wait_for_no_case_or_notice(
+def test_an_analyst_waits_for_no_case_notice_or_request(
     client: TestClient, make_user: Callable[..., tuple[str, str]], world: dict[str, Any]
 ) -> None:
     _, token = make_user("analyst")
