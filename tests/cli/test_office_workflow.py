@@ -331,13 +331,25 @@ def test_a_county_office_does_its_whole_job_through_the_cli(office: Path, capsys
         assert township in visible
     assert re.search(r"\d+(\.\d+)?\s*%", visible)
     assert re.search(r"\d+ 户 · \d+ 人", visible)  # rates with their 户 and 人
-    for internal in ("china_official", "matched_rate", "acceptable_pairs", "by_group", COUNTY):
+    for internal in (
+        "china_official", "matched_rate", "acceptable_pairs", "by_group", "county_code",
+        "seeker_id", "partner_code", "registered_poor", "declined_by_seeker", "why_not", COUNTY,
+    ):  # fmt: skip
         assert internal not in visible, internal
-    matching = visible.split("劳务协作")[-1]
+    matching = visible.split("六、劳务协作")[-1].split("七、数据来源")[0]
     assert "未运行匹配" not in matching
     assert "第 2 轮" in matching
     assert "广州市粤桂服装有限公司" in matching and "深圳市鹏城电子有限公司" in matching
-    assert "三江侗族自治县" in matching
-    assert "本人已谢绝" in matching or "已接受" in matching
-    reasons = set(unplaced["未匹配原因"])
-    assert any(r[:6] in matching for r in reasons) or "未匹配" in matching
+    assert "三江侗族自治县" in matching and village_names[villages[0][0]] in matching
+    assert "本人已接受" in matching  # the answers, in words
+    assert re.search(r"以前各轮被谢绝、不再提出的人岗组合\s", matching)
+    # who was not placed, each with the reason in Chinese
+    assert "未匹配原因" in matching
+    left = set(second.index) ^ set(NEEDS["人员编号"])
+    assert left, "the round leaves someone unplaced"
+    for seeker in left:
+        row = re.search(rf"{seeker}\s+(.*?)\s+未匹配\s+(\S+)", matching, flags=re.S)
+        assert row is not None, seeker
+        assert re.search(r"名额已满|没有符合本人意向|[\u4e00-\u9fff]{4,}", row.group(2)), row.group(2)
+    cards = re.findall(r"(\d[\d,.]*)\s*(?:人|轮|家|个)\b", matching)
+    assert all("." not in c for c in cards), cards  # counts as whole numbers, not 2.0000

@@ -524,6 +524,7 @@ _MATCH_COLUMNS: Mapping[str, tuple[str, str]] = {
     "place": ("工作地", "place of work"),
     "monthly_wage": ("月工资（元）", "monthly wage (yuan)"),
     "state": ("状态", "state"),
+    "why_not": ("未匹配原因", "why not placed"),
 }
 
 _MATCH_VALUES: Mapping[str, tuple[str, str]] = {

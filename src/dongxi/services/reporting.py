@@ -484,7 +484,7 @@ def latest_round_tables(
         ("以前各轮被谢绝、不再提出的人岗组合", "pairs declined earlier, not proposed again",
          struck, "个"),
     ]  # fmt: skip
-    summary = pd.DataFrame(cards, columns=["label_zh", "label_en", "value", "unit"])
+    summary = pd.DataFrame(cards, columns=["label_zh", "label_en", "value", "unit"], dtype=object)
     by_county = _rates(seekers, "county_code")
     by_status = _rates(seekers, "status")
     by_group = pd.concat(
@@ -522,6 +522,14 @@ def latest_round_tables(
             ],
         }
     )  # fmt: skip
+    why = {
+        str(r["seeker_id"]): str(r["reason_zh"])
+        for r in run["report"].get("unmatched_seekers") or []
+    }
+    placements["why_not"] = [
+        "" if placed_ else why.get(str(sid), "")
+        for sid, placed_ in zip(seekers["seeker_id"], seekers["placed"], strict=True)
+    ]
     stored = pd.DataFrame(run["report"].get("unmatched") or [])
     if len(stored):
         counties = set(seekers["county_code"].astype(str))
