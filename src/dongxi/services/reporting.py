@@ -704,7 +704,8 @@ def make_report(
     years = ", ".join(str(y) for y in sorted(rounds))
     matching: dict[str, pd.DataFrame] = {}
     matching_words: tuple[str, str] | None = None
-    if not snapshots:  # the registry itself was read: its latest matching round too
+    may_read_market = principal.can("market:run") or principal.can("market:answer_seeker")
+    if not snapshots and may_read_market:  # the registry itself was read: its latest round too
         from dongxi.services._registry import registry
 
         with registry(url, at_head=False) as engine:

@@ -403,8 +403,15 @@ def save_offers(engine: Target, offers: pd.DataFrame, *, actor: str, kind: str =
         raise InputError(
             "offers lack offer_id or positions.", fix="Give each offer its id and places."
         )
-    rows = _records(offers, _OFFER_FIELDS, {"kind": kind})
+    rows = _uniform(_records(offers, _OFFER_FIELDS, {"kind": kind}), _OFFER_DEFAULTS)
     return _save_versions(engine, MarketOffer, rows, ("offer_id",), actor)
+
+
+def _uniform(rows: list[dict[str, Any]], defaults: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every row with the same keys (one insert statement for all rows): a cell empty in some
+    rows only (``skill_required`` of most offers) is null there, or the registry's default."""
+    keys = sorted({k for row in rows for k in row})
+    return [{k: row.get(k, defaults.get(k)) for k in keys} for row in rows]
 
 
 def _need_rows(needs: pd.DataFrame, kind: str) -> list[dict[str, Any]]:
@@ -416,7 +423,9 @@ def _need_rows(needs: pd.DataFrame, kind: str) -> list[dict[str, Any]]:
     if "status" not in frame.columns:
         frame["status"] = "never"
     frame["status"] = frame["status"].fillna("never")
-    return _records(frame, _NEED_FIELDS, {"kind": kind, "willingness": "willing"})
+    return _uniform(
+        _records(frame, _NEED_FIELDS, {"kind": kind, "willingness": "willing"}), _NEED_DEFAULTS
+    )
 
 
 #: The registry's values for cells an imported file leaves empty (columns that hold no null).
