@@ -114,9 +114,9 @@ def registry_workbook(path: Path, villages: list[tuple[str, str, str]]) -> dict[
                     "出生日期": birth.isoformat(),
                     "民族": "侗族" if i % 3 else "苗族",
                     "文化程度": "初中" if not child else "小学",
-                    "在校生状况": "初中" if child and birth.year <= 2007 else (
-                        "小学" if child else "非在校生"
-                    ),
+                    "在校生状况": "初中"
+                    if child and birth.year <= 2007
+                    else ("小学" if child else "非在校生"),
                     "健康状况": "长期慢性病" if i % 6 == 1 and member == 0 else "健康",
                     "参加城乡居民基本医疗保险": "是",
                     "参加城乡居民基本养老保险": "否" if child else "是",
@@ -150,8 +150,18 @@ def registry_workbook(path: Path, villages: list[tuple[str, str, str]]) -> dict[
         if status == "escaped" and failing:
             facts["relapse"].append(code)
     partners = [
-        {"单位编号": "E01", "单位名称": "广州市粤桂服装有限公司", "类型": "企业", "所在地代码": "440100"},
-        {"单位编号": "E02", "单位名称": "深圳市鹏城电子有限公司", "类型": "企业", "所在地代码": "440300"},
+        {
+            "单位编号": "E01",
+            "单位名称": "广州市粤桂服装有限公司",
+            "类型": "企业",
+            "所在地代码": "440100",
+        },
+        {
+            "单位编号": "E02",
+            "单位名称": "深圳市鹏城电子有限公司",
+            "类型": "企业",
+            "所在地代码": "440300",
+        },
     ]
     with pd.ExcelWriter(path, engine="openpyxl") as book:
         pd.DataFrame(households).to_excel(book, sheet_name="建档立卡户", index=False)
@@ -172,7 +182,14 @@ NEEDS = {
     "户类型": ["建档立卡贫困户", "已脱贫户", "监测户", "一般农户", "建档立卡贫困户", "监测户"],
     "年龄": [35, 28, 40, 33, 45, 30],
     "文化程度": ["初中", "高中", "小学", "初中", "初中", "初中"],
-    "劳动技能": ["普通劳动力", "技能劳动力", "普通劳动力", "普通劳动力", "普通劳动力", "普通劳动力"],
+    "劳动技能": [
+        "普通劳动力",
+        "技能劳动力",
+        "普通劳动力",
+        "普通劳动力",
+        "普通劳动力",
+        "普通劳动力",
+    ],
     "意向务工地代码": ["440100", "440100;440300", "440300", "440100", "440300", "440100"],
     "期望月工资(元)": [3000, 3500, 2800, 3000, 3000, 9000],
     "需要住宿": ["是", "否", "是", "是", "是", "是"],
@@ -286,7 +303,9 @@ def test_a_county_office_does_its_whole_job_through_the_cli(office: Path, capsys
 
     with engine.connect() as conn:
         first = pd.read_sql(
-            sa.text("SELECT proposal_id, seeker_id, offer_id FROM match_proposals WHERE run_id = :r"),
+            sa.text(
+                "SELECT proposal_id, seeker_id, offer_id FROM match_proposals WHERE run_id = :r"
+            ),
             conn,
             params={"r": run1},
         ).set_index("seeker_id")
@@ -301,7 +320,9 @@ def test_a_county_office_does_its_whole_job_through_the_cli(office: Path, capsys
         )  # fmt: skip
     for seeker in accepted:
         pid = str(int(first.loc[seeker, "proposal_id"]))
-        _run(["proposal", "respond", pid, "accepted", "--actor", "本人", "--role", "seeker"], capsys)
+        _run(
+            ["proposal", "respond", pid, "accepted", "--actor", "本人", "--role", "seeker"], capsys
+        )
     text = _run(["match", "--after", run1, "--report", str(office / "第2轮")], capsys)
     assert "round 2" in text
     run2 = text.split("run ")[1].split(":")[0].strip()
@@ -311,9 +332,13 @@ def test_a_county_office_does_its_whole_job_through_the_cli(office: Path, capsys
             conn,
             params={"r": run2},
         ).set_index("seeker_id")
-        notes = conn.execute(
-            sa.text("SELECT note FROM match_transitions WHERE to_state = 'declined_by_seeker'")
-        ).scalars().all()
+        notes = (
+            conn.execute(
+                sa.text("SELECT note FROM match_transitions WHERE to_state = 'declined_by_seeker'")
+            )
+            .scalars()
+            .all()
+        )
     assert notes == ["离家太远，家中老人需要照顾"] * 2  # the reasons are kept
     for seeker in declined:  # a declined pair is never proposed again
         pair = first.loc[seeker, "offer_id"]
@@ -350,6 +375,8 @@ def test_a_county_office_does_its_whole_job_through_the_cli(office: Path, capsys
     for seeker in left:
         row = re.search(rf"{seeker}\s+(.*?)\s+未匹配\s+(\S+)", matching, flags=re.S)
         assert row is not None, seeker
-        assert re.search(r"名额已满|没有符合本人意向|[\u4e00-\u9fff]{4,}", row.group(2)), row.group(2)
+        assert re.search(r"名额已满|没有符合本人意向|[\u4e00-\u9fff]{4,}", row.group(2)), row.group(
+            2
+        )
     cards = re.findall(r"(\d[\d,.]*)\s*(?:人|轮|家|个)\b", matching)
     assert all("." not in c for c in cards), cards  # counts as whole numbers, not 2.0000

@@ -71,7 +71,9 @@ def test_the_latest_round_by_county_enterprise_and_person(registry: Engine) -> N
     second = rematch(ADMIN, registry, first.run_id, seed=5)
     shown = latest_round_tables(ADMIN, registry)
     assert shown is not None and shown.run_id == second.run_id and shown.round_no == 2
-    cards = dict(zip(shown.tables["summary"]["label_en"], shown.tables["summary"]["value"]))
+    cards = dict(
+        zip(shown.tables["summary"]["label_en"], shown.tables["summary"]["value"], strict=True)
+    )
     assert cards["pairs declined earlier, not proposed again"] == 1
     assert "第 2 轮" in shown.words[0]
 

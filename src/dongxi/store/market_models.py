@@ -906,7 +906,7 @@ def round_seekers(engine: Engine, run_id: str, *, kind: str = "employment") -> p
         if at is None:
             raise NotFoundError(f"match run {run_id} does not exist.", fix="Check the run id.")
 
-        def valid(table: sa.Table) -> sa.ColumnElement[bool]:
+        def valid(table: sa.FromClause) -> sa.ColumnElement[bool]:
             return sa.and_(
                 table.c.valid_from <= at, sa.or_(table.c.valid_to.is_(None), table.c.valid_to > at)
             )
