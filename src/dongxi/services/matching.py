@@ -166,7 +166,10 @@ def run_round(
         proposals = proposals.assign(state=INITIAL_STATE)
     overall = {str(k): v for k, v in result.tables["overall"].iloc[0].items()}
     overall["offers"] = len(offers)
-    tables = {**result.tables, "unmatched": unmatched_reasons(result, name, needs, proposals)}
+    reasons = seeker_reasons(result, name, needs, proposals)
+    tables = {**result.tables, "unmatched": _count_reasons(reasons)}
+    # each explained seeker's reason in Chinese is kept with the round (for the reports)
+    explained = reasons.loc[reasons["reason"] != _NOT_EXPLAINED[0], ["seeker_id", "reason_zh"]]
     run_id = record_run(
         registry,
         method=name,
@@ -175,7 +178,10 @@ def run_round(
         actor=principal.actor,
         proposals=proposals,
         overall=overall,
-        report={k: v.to_dict("records") for k, v in tables.items()},
+        report={
+            **{k: v.to_dict("records") for k, v in tables.items()},
+            "unmatched_seekers": explained.to_dict("records"),
+        },
         parent_run_id=after,
     )
     return RoundResult(
@@ -199,16 +205,19 @@ _NO_POST = (
 )
 
 
-def unmatched_reasons(
+def seeker_reasons(
     result: MarketResult, method: MethodName, needs: pd.DataFrame, proposals: pd.DataFrame
 ) -> pd.DataFrame:
-    """The unmatched seekers of a round counted by county and main reason: no post meets their
-    own wishes; a wanted post was full with seekers it ranks higher (``full``); or their
-    favourite post's own rules exclude them (its first reason code: ``skill_missing``, …).
-    Columns ``county_code, reason, reason_zh, reason_en, seekers``."""
+    """Why each unmatched seeker of a round was not placed, one row each: no post meets their
+    own wishes (``no_post_wanted``); a wanted post was full with seekers it ranks higher
+    (``full``); or their favourite post's own rules exclude them (its first reason code:
+    ``skill_missing``, …); beyond :data:`MAX_EXPLAINED` seekers, ``not_explained``.
+    Columns ``seeker_id, county_code, reason, reason_zh, reason_en``."""
+    import pandas as pd
+
     matched = set(proposals["seeker_id"].astype(str))
     left = needs.loc[~needs["seeker_id"].astype(str).isin(matched), ["seeker_id", "county_code"]]
-    columns = ["county_code", "reason", "reason_zh", "reason_en", "seekers"]
+    columns = ["seeker_id", "county_code", "reason", "reason_zh", "reason_en"]
     if left.empty:
         return pd.DataFrame(columns=columns)
     explained = left.iloc[:MAX_EXPLAINED]
@@ -221,13 +230,28 @@ def unmatched_reasons(
         first[str(seeker)] = (code, str(pick["reason_zh"]), str(pick["reason_en"]))
     records = []
     for seeker, county in explained.itertuples(index=False):
-        code, zh, en = first.get(str(seeker), _NO_POST)
-        records.append((str(county), code, zh, en))
-    for county in left.iloc[MAX_EXPLAINED:]["county_code"]:
-        records.append((str(county), *_NOT_EXPLAINED))
-    frame = pd.DataFrame(records, columns=columns[:-1])
+        records.append((str(seeker), str(county), *first.get(str(seeker), _NO_POST)))
+    for seeker, county in left.iloc[MAX_EXPLAINED:].itertuples(index=False):
+        records.append((str(seeker), str(county), *_NOT_EXPLAINED))
+    return pd.DataFrame(records, columns=columns)
+
+
+def unmatched_reasons(
+    result: MarketResult, method: MethodName, needs: pd.DataFrame, proposals: pd.DataFrame
+) -> pd.DataFrame:
+    """The unmatched seekers of a round counted by county and main reason
+    (:func:`seeker_reasons`). Columns ``county_code, reason, reason_zh, reason_en, seekers``."""
+    return _count_reasons(seeker_reasons(result, method, needs, proposals))
+
+
+def _count_reasons(reasons: pd.DataFrame) -> pd.DataFrame:
+    import pandas as pd
+
+    keys = ["county_code", "reason", "reason_zh", "reason_en"]
+    if reasons.empty:
+        return pd.DataFrame(columns=[*keys, "seekers"])
     return (
-        frame.groupby(columns[:-1], as_index=False)
+        reasons.groupby(keys, as_index=False)
         .size()
         .rename(columns={"size": "seekers"})
         .sort_values(["county_code", "seekers"], ascending=[True, False], kind="stable")
