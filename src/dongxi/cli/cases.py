@@ -70,10 +70,19 @@ def _advance_command(
     on: Annotated[
         str | None, typer.Option("--on", help="Day the step was done (default: today).")
     ] = None,
+    category: Annotated[
+        str | None,
+        typer.Option(
+            "--category",
+            help="Monitoring category decided (unstable_escaped, marginal, sudden_hardship); "
+            "needed to record an identification case opened without one.",
+        ),
+    ] = None,
     actor: ActorOption = None,
     url: UrlOption = None,
 ) -> None:
-    """Record a step of a case (checked against its procedure)."""
+    """Record a step of a case (checked against its procedure). Reaching 'recorded' changes the
+    household in the registry (in monitoring, out of monitoring, exited)."""
     from dongxi.services import cases
 
     view = cases.advance_case(
@@ -82,6 +91,7 @@ def _advance_command(
         to=to,
         comment=comment,
         on_date=cases.parse_day(on, option="--on"),
+        category=category,
         url=url,
     )
     due = view.step_due_on.isoformat() if view.step_due_on else "—"

@@ -23,7 +23,7 @@ from dongxi.store._changelog import record_change
 from dongxi.store.base import utcnow
 from dongxi.store.case_models import CaseTransition, MonitoringCase
 from dongxi.store.db import translate_errors
-from dongxi.store.models import Person
+from dongxi.store.models import HouseholdStatus, Person
 from dongxi.store.scope import Scope
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "households_in_open_cases",
     "list_cases",
     "move_case",
+    "status_before_monitoring",
 ]
 
 
@@ -208,6 +209,7 @@ def move_case(
     expected_version: int | None = None,
     comment: str | None = None,
     notice_id: int | None = None,
+    category: str | None = None,
 ) -> MonitoringCase:
     """Record a step (already checked against the procedure): new state and deadline, a history
     row and a change-log entry. ``expected_version``: the ``row_version`` the caller saw (a
@@ -226,6 +228,8 @@ def move_case(
         case.closed_on = on_date
     if notice_id is not None:
         case.notice_id = notice_id
+    if category is not None:
+        case.category = category
     with translate_errors("Recording a step of a monitoring case"):
         session.flush()
         _transition(
@@ -248,3 +252,19 @@ def households_by_id_hash(session: Session, hashes: Iterable[str]) -> dict[str, 
             )
             out.update({str(h): str(c) for h, c in rows})
     return out
+
+
+def status_before_monitoring(session: Session, *, household_code: str) -> str | None:
+    """The household's latest status other than 'monitored' in its status history (by effective
+    date, then entry), or ``None`` if it never had one: the status risk removal returns it to."""
+    query = (
+        sa.select(HouseholdStatus.status)
+        .where(
+            HouseholdStatus.household_code == household_code,
+            HouseholdStatus.status != "monitored",
+        )
+        .order_by(HouseholdStatus.effective_date.desc(), HouseholdStatus.id.desc())
+        .limit(1)
+    )
+    with translate_errors("Reading a household's status history"):
+        return session.scalars(query).first()
