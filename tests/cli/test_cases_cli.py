@@ -132,3 +132,50 @@ def test_department_alerts_open_warning_cases(
     assert set(alerts["当前环节"]) == {"预警"}
     assert main(["monitor", "alerts", str(good), "--url", url]) == 0  # again: nothing new
     assert "0 cases opened" in capsys.readouterr().out
+
+
+def test_dongxi_import_takes_department_alerts(
+    registry: tuple[str, str, str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from dongxi.settings import get_settings
+
+    url, *_ = registry
+    monkeypatch.setenv("DONGXI_DATABASE_URL", url)
+    get_settings.cache_clear()
+    try:
+        codes = generate(households=30, seed=5, years=(2019,)).rounds[2019].households
+        fresh = str(codes["household_code"].iloc[-1])
+        bad = tmp_path / "预警.xlsx"
+        pd.DataFrame(
+            {"预警部门": ["住建局", "医保局"], "户编号": [fresh, fresh],
+             "预警日期": ["2026-10-01", "不是日期"], "预警类型": ["房屋鉴定为D级", "大额医疗支出"]}
+        ).to_excel(bad, index=False)  # fmt: skip
+        report = tmp_path / "errors.csv"
+        # detected from its headers; one bad cell: nothing opened, the report lists it
+        assert main(["import", str(bad), "--report", str(report)]) == 1
+        assert "nothing opened" in capsys.readouterr().out
+        rejected = pd.read_csv(report, dtype=str, encoding="utf-8-sig")
+        assert rejected["row"].tolist() == ["3"]
+        listed = tmp_path / "cases.csv"
+        assert main(["monitor", "cases", "--out", str(listed), "--url", url]) == 0
+        before = pd.read_csv(listed, dtype=str, encoding="utf-8-sig")
+        assert fresh not in set(before["户编号"])
+        good = tmp_path / "预警2.xlsx"
+        pd.DataFrame(
+            {"预警部门": ["住建局"], "户编号": [fresh], "预警日期": ["2026-10-01"],
+             "预警类型": ["房屋鉴定为D级"]}
+        ).to_excel(good, index=False)  # fmt: skip
+        assert main(["import", str(good)]) == 0
+        assert "1 cases opened" in capsys.readouterr().out
+        assert main(["import", str(good), "--kind", "department_alerts"]) == 0  # named: same
+        assert "0 cases opened" in capsys.readouterr().out
+        assert main(["import", str(good), "--partial"]) == 2  # all or nothing, said so
+        assert main(["monitor", "cases", "--out", str(listed), "--url", url]) == 0
+        after = pd.read_csv(listed, dtype=str, encoding="utf-8-sig")
+        row = after[after["户编号"] == fresh].iloc[0]
+        assert (row["发现渠道"], row["当前环节"]) == ("部门筛查预警", "预警")
+    finally:
+        get_settings.cache_clear()

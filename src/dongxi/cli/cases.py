@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from dongxi.cli._present import console, operator
+from dongxi.cli._present import console, operator, print_alerts
 
 __all__ = ["register", "register_monitor"]
 
@@ -143,21 +143,8 @@ def _alerts_command(
     outcome = cases.import_department_alerts(
         principal=operator(actor), file=file, report=report, url=url
     )
-    out = console()
-    if outcome.errors:
-        out.print(f"{len(outcome.errors)} cells rejected in {outcome.rows} rows; nothing opened")
-        for error in outcome.errors[:20]:
-            out.print(f"  row {error.row}, {error.column}: {error.message_zh}", markup=False)
-        if outcome.report is not None:
-            out.print(f"report written to {outcome.report}")
+    if not print_alerts(outcome):
         raise typer.Exit(1)
-    out.print(
-        f"{outcome.rows} alerts: {len(outcome.opened)} cases opened, "
-        f"{len(outcome.already_open)} households already in a case, "
-        f"{len(outcome.unmatched_rows)} alerts matching no household in scope"
-        + (f" (rows {', '.join(map(str, outcome.unmatched_rows[:20]))})"
-           if outcome.unmatched_rows else "")
-    )  # fmt: skip
 
 
 def register_monitor(monitor_app: typer.Typer) -> None:
