@@ -44,8 +44,10 @@ __all__ = [
     "OVERDUE_HEADERS",
     "RECORDED",
     "AlertImport",
+    "Candidate",
     "CaseDetail",
     "CaseView",
+    "OpenedCases",
     "Step",
     "TransitionView",
     "advance",
@@ -57,6 +59,8 @@ __all__ = [
     "import_department_alerts",
     "list_cases",
     "open_case",
+    "open_identification_households",
+    "open_identifications",
     "overdue_table",
     "parse_day",
     "procedures",
@@ -680,6 +684,73 @@ def advance_case(
             session, principal, case_id=case_id, to=to, comment=comment, on_date=on_date,
             category=category,
         )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A household a sweep or the risk score puts forward for identification."""
+
+    household_code: str
+    category: str | None
+    source: str
+
+
+@dataclass(frozen=True)
+class OpenedCases:
+    """What opening identification cases for candidates did: the cases opened (case id per
+    household) and the households skipped because they are in monitoring or in an open case."""
+
+    opened: dict[str, int] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
+
+
+def open_identifications(
+    session: Session, principal: Principal, candidates: list[Candidate], *, channel: str
+) -> OpenedCases:
+    """Open an identification case in its first state (``warning``) for each candidate that is
+    neither in monitoring (status 'monitored') nor in an open case of any procedure — so a second
+    run opens nothing twice. Each case is logged like any other (change log, action 'open'),
+    and the run once more (action 'open_batch': candidates, opened, skipped)."""
+    principal.require("monitor:open")
+    from dongxi.store import _cases as store
+    from dongxi.store._repository import get_household
+
+    codes = list(dict.fromkeys(c.household_code for c in candidates))
+    busy = store.households_in_open_cases(session, codes)
+    out = OpenedCases()
+    for cand in candidates:
+        code = cand.household_code
+        if code in out.opened or code in out.skipped:
+            continue
+        household = get_household(session, household_code=code, scope=principal.scope)
+        if code in busy or household.status == "monitored":
+            out.skipped.append(code)
+            continue
+        view = open_case(
+            session, principal, household_code=code, procedure="identification",
+            channel=channel, category=cand.category, source=cand.source[:500],
+        )  # fmt: skip
+        out.opened[code] = view.id
+    store.log_batch_opening(
+        session, actor=principal.actor, channel=channel, candidates=len(codes),
+        opened=list(out.opened.values()), skipped=len(out.skipped),
+    )  # fmt: skip
+    return out
+
+
+def open_identification_households(
+    *, principal: Principal, url: str | None = None, engine: Engine | None = None
+) -> set[str]:
+    """The households in the principal's scope with an open identification case."""
+    principal.require("monitor:read")
+    from dongxi.services._registry import registry
+    from dongxi.store import _cases as store
+    from dongxi.store.db import session_scope
+
+    with registry(url, engine=engine) as opened, session_scope(opened) as session:
+        return store.open_case_households(
+            session, scope=principal.scope, procedure="identification"
+        )
 
 
 @dataclass(frozen=True)

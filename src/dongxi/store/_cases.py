@@ -33,7 +33,9 @@ __all__ = [
     "households_by_id_hash",
     "households_in_open_cases",
     "list_cases",
+    "log_batch_opening",
     "move_case",
+    "open_case_households",
     "status_before_monitoring",
 ]
 
@@ -127,6 +129,28 @@ def add_case(
     return case
 
 
+def log_batch_opening(
+    session: Session, *, actor: str, channel: str, candidates: int, opened: Sequence[int],
+    skipped: int,
+) -> None:  # fmt: skip
+    """One change-log entry (action ``open_batch``) for a run that opened cases for a list of
+    candidates (a sweep, the risk score): how many were put forward, opened and skipped."""
+    record_change(
+        session.connection(),
+        actor=actor,
+        action="open_batch",
+        entity="monitoring_cases",
+        key=f"{channel} {utcnow():%Y-%m-%dT%H:%M:%S.%fZ}",
+        after={
+            "channel": channel,
+            "candidates": candidates,
+            "opened": len(opened),
+            "cases": list(opened)[:1000],
+            "skipped": skipped,
+        },
+    )
+
+
 def get_case(session: Session, *, case_id: int, scope: Scope) -> MonitoringCase:
     """One case whose village lies inside ``scope`` (else ``NotFoundError``)."""
     query = sa.select(MonitoringCase).where(
@@ -183,6 +207,19 @@ def households_in_open_cases(session: Session, codes: Iterable[str]) -> set[str]
                 )
             )
     return found
+
+
+def open_case_households(
+    session: Session, *, scope: Scope, procedure: str | None = None
+) -> set[str]:
+    """The households inside ``scope`` with an open case (of ``procedure``, or of any)."""
+    query = sa.select(MonitoringCase.household_code).where(
+        scope.where_region(MonitoringCase.village_code), MonitoringCase.closed_on.is_(None)
+    )
+    if procedure is not None:
+        query = query.where(MonitoringCase.procedure == procedure)
+    with translate_errors("Reading monitoring cases"):
+        return set(session.scalars(query.distinct()))
 
 
 def case_history(session: Session, *, case_id: int) -> Sequence[CaseTransition]:
