@@ -147,9 +147,31 @@ def _alerts_command(
         raise typer.Exit(1)
 
 
+def _needs_command(
+    out: OutOption,
+    actor: ActorOption = None,
+    url: UrlOption = None,
+) -> None:
+    """Draft the market's needs of consented development households (case at 'consent' or
+    later): one draft per working-age member with labour capacity, kept out of matching. Writes
+    every current draft in the needs' import format: the cadres check it, delete what is wrong,
+    and 'dongxi import' the file to make the rows stated needs. Safety-net households get none."""
+    from dongxi.services.case_needs import export_draft_needs
+
+    run = export_draft_needs(principal=operator(actor), out=out, url=url)
+    console().print(
+        f"{run.households} consented households: {len(run.drafted)} needs drafted now, "
+        f"{len(run.safety_net)} safety-net households (no drafts); "
+        f"{run.rows} drafts in {run.path}",
+        soft_wrap=True,
+    )
+    console().print("草拟需求不参与匹配；核实后用 dongxi import 导入即为正式需求。", soft_wrap=True)
+
+
 def register_monitor(monitor_app: typer.Typer) -> None:
-    """Add ``cases``, ``overdue``, ``advance``, ``open`` and ``alerts`` to the ``monitor``
-    group."""
+    """Add ``cases``, ``overdue``, ``advance``, ``open``, ``alerts`` and ``needs`` to the
+    ``monitor`` group."""
+    monitor_app.command("needs")(_needs_command)
     monitor_app.command("alerts")(_alerts_command)
     monitor_app.command("cases")(_cases_command)
     monitor_app.command("overdue")(_overdue_command)
