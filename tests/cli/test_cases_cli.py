@@ -179,3 +179,44 @@ def test_dongxi_import_takes_department_alerts(
         assert (row["发现渠道"], row["当前环节"]) == ("部门筛查预警", "预警")
     finally:
         get_settings.cache_clear()
+
+
+def test_needs_drafted_from_a_consented_case(
+    registry: tuple[str, str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url, *_ = registry
+    state = generate(households=30, seed=5, years=(2019,)).rounds[2019]
+    code = str(state.households["household_code"].iloc[6])
+    assert main(["monitor", "open", code, "--channel", "cadre_sweep", "--url", url]) == 0
+    case = capsys.readouterr().out.split()[1]
+    for to in ("home_visit", "consent"):
+        assert main(["monitor", "advance", case, "--to", to, "--url", url]) == 0
+    out = tmp_path / "drafts.csv"
+    assert main(["monitor", "needs", "--out", str(out), "--url", url]) == 0
+    said = capsys.readouterr().out
+    people = state.people[state.people["household_code"].astype(str) == code]
+    born = pd.to_datetime(people["birth_date"])
+    now = pd.Timestamp(today())
+    before_birthday = (born.dt.month > now.month) | (
+        (born.dt.month == now.month) & (born.dt.day > now.day)
+    )
+    age = now.year - born.dt.year - before_birthday.astype(int)
+    able = people[
+        people["labour_capacity"].isin(["skilled", "normal", "weak"])
+        & people["school_status"].isin(["not_in_school", "dropout"])
+        & age.between(16, 60)
+    ]
+    expected = sorted(f"{code}-{int(n)}" for n in able["member_no"])
+    if people["labour_capacity"].isin(["skilled", "normal", "weak"]).any():
+        assert f"{len(expected)} needs drafted now" in said
+        table = pd.read_csv(out, dtype=str, encoding="utf-8-sig")
+        assert sorted(table[table["户编号"] == code]["人员编号"]) == expected
+    else:
+        assert "0 needs drafted now" in said and "1 safety-net" in said
+
+
+def test_score_open_cases_needs_top(registry: tuple[str, str, str], tmp_path: Path) -> None:
+    url, *_ = registry
+    args = ["monitor", "score", "--year", "2019", "--out", str(tmp_path / "s.csv"), "--url", url]
+    assert main([*args, "--top", "5"]) == 2  # --top without --open-cases: said, nothing done
+    assert main([*args, "--open-cases"]) == 2
