@@ -132,3 +132,91 @@ def test_department_alerts_open_warning_cases(
     assert set(alerts["当前环节"]) == {"预警"}
     assert main(["monitor", "alerts", str(good), "--url", url]) == 0  # again: nothing new
     assert "0 cases opened" in capsys.readouterr().out
+
+
+def test_dongxi_import_takes_department_alerts(
+    registry: tuple[str, str, str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from dongxi.settings import get_settings
+
+    url, *_ = registry
+    monkeypatch.setenv("DONGXI_DATABASE_URL", url)
+    get_settings.cache_clear()
+    try:
+        codes = generate(households=30, seed=5, years=(2019,)).rounds[2019].households
+        fresh = str(codes["household_code"].iloc[-1])
+        bad = tmp_path / "预警.xlsx"
+        pd.DataFrame(
+            {"预警部门": ["住建局", "医保局"], "户编号": [fresh, fresh],
+             "预警日期": ["2026-10-01", "不是日期"], "预警类型": ["房屋鉴定为D级", "大额医疗支出"]}
+        ).to_excel(bad, index=False)  # fmt: skip
+        report = tmp_path / "errors.csv"
+        # detected from its headers; one bad cell: nothing opened, the report lists it
+        assert main(["import", str(bad), "--report", str(report)]) == 1
+        assert "nothing opened" in capsys.readouterr().out
+        rejected = pd.read_csv(report, dtype=str, encoding="utf-8-sig")
+        assert rejected["row"].tolist() == ["3"]
+        listed = tmp_path / "cases.csv"
+        assert main(["monitor", "cases", "--out", str(listed), "--url", url]) == 0
+        before = pd.read_csv(listed, dtype=str, encoding="utf-8-sig")
+        assert fresh not in set(before["户编号"])
+        good = tmp_path / "预警2.xlsx"
+        pd.DataFrame(
+            {"预警部门": ["住建局"], "户编号": [fresh], "预警日期": ["2026-10-01"],
+             "预警类型": ["房屋鉴定为D级"]}
+        ).to_excel(good, index=False)  # fmt: skip
+        assert main(["import", str(good)]) == 0
+        assert "1 cases opened" in capsys.readouterr().out
+        assert main(["import", str(good), "--kind", "department_alerts"]) == 0  # named: same
+        assert "0 cases opened" in capsys.readouterr().out
+        assert main(["import", str(good), "--partial"]) == 2  # all or nothing, said so
+        assert main(["monitor", "cases", "--out", str(listed), "--url", url]) == 0
+        after = pd.read_csv(listed, dtype=str, encoding="utf-8-sig")
+        row = after[after["户编号"] == fresh].iloc[0]
+        assert (row["发现渠道"], row["当前环节"]) == ("部门筛查预警", "预警")
+    finally:
+        get_settings.cache_clear()
+
+
+def test_needs_drafted_from_a_consented_case(
+    registry: tuple[str, str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url, *_ = registry
+    state = generate(households=30, seed=5, years=(2019,)).rounds[2019]
+    code = str(state.households["household_code"].iloc[6])
+    assert main(["monitor", "open", code, "--channel", "cadre_sweep", "--url", url]) == 0
+    case = capsys.readouterr().out.split()[1]
+    for to in ("home_visit", "consent"):
+        assert main(["monitor", "advance", case, "--to", to, "--url", url]) == 0
+    out = tmp_path / "drafts.csv"
+    assert main(["monitor", "needs", "--out", str(out), "--url", url]) == 0
+    said = capsys.readouterr().out
+    people = state.people[state.people["household_code"].astype(str) == code]
+    born = pd.to_datetime(people["birth_date"])
+    now = pd.Timestamp(today())
+    before_birthday = (born.dt.month > now.month) | (
+        (born.dt.month == now.month) & (born.dt.day > now.day)
+    )
+    age = now.year - born.dt.year - before_birthday.astype(int)
+    able = people[
+        people["labour_capacity"].isin(["skilled", "normal", "weak"])
+        & people["school_status"].isin(["not_in_school", "dropout"])
+        & age.between(16, 60)
+    ]
+    expected = sorted(f"{code}-{int(n)}" for n in able["member_no"])
+    if people["labour_capacity"].isin(["skilled", "normal", "weak"]).any():
+        assert f"{len(expected)} needs drafted now" in said
+        table = pd.read_csv(out, dtype=str, encoding="utf-8-sig")
+        assert sorted(table[table["户编号"] == code]["人员编号"]) == expected
+    else:
+        assert "0 needs drafted now" in said and "1 safety-net" in said
+
+
+def test_score_open_cases_needs_top(registry: tuple[str, str, str], tmp_path: Path) -> None:
+    url, *_ = registry
+    args = ["monitor", "score", "--year", "2019", "--out", str(tmp_path / "s.csv"), "--url", url]
+    assert main([*args, "--top", "5"]) == 2  # --top without --open-cases: said, nothing done
+    assert main([*args, "--open-cases"]) == 2

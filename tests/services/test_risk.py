@@ -149,3 +149,42 @@ def test_the_months_of_the_registry_are_used(
     score_risk(principal=admin, year=2023, engine=registry, lines=lines, out=out)
     about = pd.read_excel(out, sheet_name="说明", dtype=str, engine="openpyxl").to_string()
     assert "月收入低于监测线的月数占比" in about and "人均医疗自付支出" in about
+
+
+def test_open_cases_for_the_top_households_once(
+    registry: Engine, admin: Principal, tmp_path: Path
+) -> None:
+    import sqlalchemy as sa
+
+    from dongxi.errors import InputError
+    from dongxi.services import cases as case_service
+    from dongxi.store.db import session_scope
+
+    _load(registry, admin)
+    outcome = score_risk(principal=admin, year=2023, engine=registry, lines=LINES, open_cases=5)
+    ranked = outcome.table.sort_values("排序")
+    top = ranked["户编码"].head(5).astype(str).tolist()
+    monitored = set(data().households.query("status == 'monitored'")["household_code"].astype(str))
+    assert set(outcome.opened) == set(top) - monitored and outcome.opened
+    with session_scope(registry) as session:
+        opened = [
+            c for c in case_service.list_cases(session, admin) if c.household_code in outcome.opened
+        ]
+    # the score decides nothing: a warning, no category, the channel and the rank as the source
+    assert {(c.procedure, c.state, c.channel, c.category) for c in opened} == {
+        ("identification", "warning", "risk_score", None)
+    }
+    again = score_risk(principal=admin, year=2023, engine=registry, lines=LINES, open_cases=5)
+    assert again.opened == {}  # a second run opens nothing twice
+    with registry.connect() as conn:
+        batches = conn.execute(
+            sa.text("SELECT after FROM change_log WHERE action = 'open_batch' ORDER BY seq")
+        ).all()
+    assert len(batches) == 2
+    with pytest.raises(InputError, match="snapshot"):
+        score_risk(principal=admin, year=2023, snapshot=tmp_path, lines=LINES, open_cases=5)
+    with pytest.raises(PermissionDeniedError):  # an auditor reads, but opens nothing
+        score_risk(
+            principal=Principal(name="a", role="auditor"), year=2023, engine=registry,
+            lines=LINES, open_cases=5,
+        )  # fmt: skip

@@ -13,8 +13,9 @@ if TYPE_CHECKING:
     from rich.table import Table
 
     from dongxi.services import Principal
+    from dongxi.services.cases import AlertImport
 
-__all__ = ["console", "new_table", "operator"]
+__all__ = ["console", "new_table", "operator", "print_alerts"]
 
 
 def operator(actor: str | None = None) -> Principal:
@@ -44,3 +45,24 @@ def console(*, stderr: bool = False) -> Console:
     from rich.console import Console
 
     return Console(stderr=stderr)
+
+
+def print_alerts(outcome: AlertImport) -> bool:
+    """Tell what an import of department alerts did; ``False`` when cells were rejected (and
+    nothing was opened)."""
+    out = console()
+    if outcome.errors:
+        out.print(f"{len(outcome.errors)} cells rejected in {outcome.rows} rows; nothing opened")
+        for error in outcome.errors[:20]:
+            out.print(f"  row {error.row}, {error.column}: {error.message_zh}", markup=False)
+        if outcome.report is not None:
+            out.print(f"report written to {outcome.report}")
+        return False
+    rows = ", ".join(map(str, outcome.unmatched_rows[:20]))
+    out.print(
+        f"{outcome.rows} alerts: {len(outcome.opened)} cases opened, "
+        f"{len(outcome.already_open)} households already in a case, "
+        f"{len(outcome.unmatched_rows)} alerts matching no household in scope"
+        + (f" (rows {rows})" if outcome.unmatched_rows else "")
+    )
+    return True

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from dongxi.cli._present import console, operator
+from dongxi.cli._present import console, operator, print_alerts
 
 __all__ = ["register", "register_monitor"]
 
@@ -70,10 +70,19 @@ def _advance_command(
     on: Annotated[
         str | None, typer.Option("--on", help="Day the step was done (default: today).")
     ] = None,
+    category: Annotated[
+        str | None,
+        typer.Option(
+            "--category",
+            help="Monitoring category decided (unstable_escaped, marginal, sudden_hardship); "
+            "needed to record an identification case opened without one.",
+        ),
+    ] = None,
     actor: ActorOption = None,
     url: UrlOption = None,
 ) -> None:
-    """Record a step of a case (checked against its procedure)."""
+    """Record a step of a case (checked against its procedure). Reaching 'recorded' changes the
+    household in the registry (in monitoring, out of monitoring, exited)."""
     from dongxi.services import cases
 
     view = cases.advance_case(
@@ -82,6 +91,7 @@ def _advance_command(
         to=to,
         comment=comment,
         on_date=cases.parse_day(on, option="--on"),
+        category=category,
         url=url,
     )
     due = view.step_due_on.isoformat() if view.step_due_on else "—"
@@ -133,26 +143,35 @@ def _alerts_command(
     outcome = cases.import_department_alerts(
         principal=operator(actor), file=file, report=report, url=url
     )
-    out = console()
-    if outcome.errors:
-        out.print(f"{len(outcome.errors)} cells rejected in {outcome.rows} rows; nothing opened")
-        for error in outcome.errors[:20]:
-            out.print(f"  row {error.row}, {error.column}: {error.message_zh}", markup=False)
-        if outcome.report is not None:
-            out.print(f"report written to {outcome.report}")
+    if not print_alerts(outcome):
         raise typer.Exit(1)
-    out.print(
-        f"{outcome.rows} alerts: {len(outcome.opened)} cases opened, "
-        f"{len(outcome.already_open)} households already in a case, "
-        f"{len(outcome.unmatched_rows)} alerts matching no household in scope"
-        + (f" (rows {', '.join(map(str, outcome.unmatched_rows[:20]))})"
-           if outcome.unmatched_rows else "")
-    )  # fmt: skip
+
+
+def _needs_command(
+    out: OutOption,
+    actor: ActorOption = None,
+    url: UrlOption = None,
+) -> None:
+    """Draft the market's needs of consented development households (case at 'consent' or
+    later): one draft per working-age member with labour capacity, kept out of matching. Writes
+    every current draft in the needs' import format: the cadres check it, delete what is wrong,
+    and 'dongxi import' the file to make the rows stated needs. Safety-net households get none."""
+    from dongxi.services.case_needs import export_draft_needs
+
+    run = export_draft_needs(principal=operator(actor), out=out, url=url)
+    console().print(
+        f"{run.households} consented households: {len(run.drafted)} needs drafted now, "
+        f"{len(run.safety_net)} safety-net households (no drafts); "
+        f"{run.rows} drafts in {run.path}",
+        soft_wrap=True,
+    )
+    console().print("草拟需求不参与匹配；核实后用 dongxi import 导入即为正式需求。", soft_wrap=True)
 
 
 def register_monitor(monitor_app: typer.Typer) -> None:
-    """Add ``cases``, ``overdue``, ``advance``, ``open`` and ``alerts`` to the ``monitor``
-    group."""
+    """Add ``cases``, ``overdue``, ``advance``, ``open``, ``alerts`` and ``needs`` to the
+    ``monitor`` group."""
+    monitor_app.command("needs")(_needs_command)
     monitor_app.command("alerts")(_alerts_command)
     monitor_app.command("cases")(_cases_command)
     monitor_app.command("overdue")(_overdue_command)

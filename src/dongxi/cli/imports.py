@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from dongxi.cli._present import console, new_table, operator
+from dongxi.cli._present import console, new_table, operator, print_alerts
 from dongxi.services.imports import KINDS
 
 if TYPE_CHECKING:
@@ -22,7 +22,10 @@ if TYPE_CHECKING:
 
 __all__ = ["register"]
 
-_KIND_HELP = "Kind of table: " + ", ".join(KINDS) + " (detected from the headers when absent)."
+_KIND_HELP = (
+    "Kind of table: " + ", ".join(KINDS) + ", or department_alerts (a department's alert file: "
+    "opens monitoring cases) — detected from the headers when absent."
+)
 
 
 def _summary(errors: list[RowError], *, shown: int = 10) -> None:
@@ -73,6 +76,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Validate FILE and write it to the registry (all or nothing unless --partial).
 
+        A department's alert file (部门, 预警日期, 预警类型, …) opens an identification case for
+        each household it names that has none (all or nothing, like 'dongxi monitor alerts').
         Each sheet of a workbook is imported by its kind (recognised from its headers), all in
         one transaction; empty sheets are skipped and named.
         """
@@ -105,6 +110,11 @@ def register(app: typer.Typer) -> None:
                 progress=progress,
                 effective_date=day,
             )
+        if outcome.alerts is not None:  # a department's alert file: cases opened, or none
+            console().print("部门预警文件 / department alerts: 开启监测识别案件 (monitoring cases)")
+            if not print_alerts(outcome.alerts):
+                raise typer.Exit(1)
+            return
         for ignored in outcome.ignored:
             console().print(f"跳过空工作表 / skipped empty sheet {ignored}")
         several = len(outcome.results) > 1

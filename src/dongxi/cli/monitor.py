@@ -91,8 +91,20 @@ def sweep_command(
     rules: Rules = None,
     region: Region = None,
     as_of: AsOf = None,
+    open_cases: Annotated[
+        bool,
+        typer.Option(
+            "--open-cases",
+            help="Also open an identification case (channel cadre_sweep, state 'warning', the "
+            "rule's category) for each household the rules include that is not in monitoring "
+            "and has no open case; the registry only. Off by default: the sweep only lists.",
+        ),
+    ] = False,
 ) -> None:
-    """Who the rules put in monitoring, with the rule, category, reasons and kind of help."""
+    """Who the rules put in monitoring, with the rule, category, reasons and kind of help.
+
+    Households in an open identification case count as in monitoring. With --open-cases the
+    sweep opens their identification cases (a second run opens nothing twice)."""
     from dongxi.services.monitoring import OUTCOME_LABELS, sweep_monitoring
 
     run = sweep_monitoring(
@@ -105,8 +117,13 @@ def sweep_command(
         rules=rules,
         region=region,
         as_of=as_of,
+        open_cases=open_cases,
     )
     _report(run, "监测排查 sweep", OUTCOME_LABELS)
+    if open_cases:
+        console().print(
+            f"识别案件 identification cases opened (cadre_sweep): {len(run.opened)}", soft_wrap=True
+        )
 
 
 @monitor_app.command("audit")

@@ -35,9 +35,33 @@ def score(
         ),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the model.")] = 0,
+    open_cases: Annotated[
+        bool,
+        typer.Option(
+            "--open-cases",
+            help="Also open an identification case (channel risk_score, state 'warning', no "
+            "category) for each of the --top N highest-ranked households not in monitoring and "
+            "without an open case; the registry only. Off by default. The score orders the "
+            "visits; the procedure and the rules decide.",
+        ),
+    ] = False,
+    top: Annotated[
+        int | None,
+        typer.Option(
+            "--top", help="How many of the highest-ranked households (with --open-cases)."
+        ),
+    ] = None,
 ) -> None:
     """Risk score of each household for next year (orders sweeps; the rules decide inclusion)."""
+    from dongxi.errors import InputError
     from dongxi.services.risk import score_risk
+
+    if open_cases != (top is not None):
+        raise InputError(
+            "--open-cases and --top N go together.",
+            column="--top",
+            fix="Give both (e.g. --open-cases --top 50), or neither.",
+        )
 
     outcome = score_risk(
         principal=operator(),
@@ -47,6 +71,7 @@ def score(
         url=url,
         policy=policy,
         seed=seed,
+        open_cases=top if open_cases else None,
     )
     years = ", ".join(map(str, outcome.train_years))
     console().print(
@@ -55,6 +80,8 @@ def score(
     )
     console().print("风险评分只用于安排排查顺序，不决定纳入或排除：是否纳入监测由规则认定。")
     console().print("The score orders sweeps only; the rules decide who is included.")
+    if open_cases:
+        console().print(f"识别案件 identification cases opened (risk_score): {len(outcome.opened)}")
 
 
 def register_monitor(monitor_app: typer.Typer) -> None:

@@ -244,8 +244,10 @@ def detect_kind(
     mapping: Mapping[str, str] | None = None,
     *,
     next_row: Sequence[object] | None = None,
+    kinds: Sequence[Kind] = KINDS,
 ) -> Kind:
-    """The kind whose required columns are all present in ``headers``.
+    """The kind (of ``kinds``: by default the importable ones) whose required columns are all
+    present in ``headers``.
 
     When several kinds fit, the one explaining the most headers wins; a tie is an error telling the
     user to pass ``--kind``. When none fits, the error says why: a title row above the headers
@@ -255,7 +257,7 @@ def detect_kind(
     fits: list[tuple[int, Kind]] = []
     near: list[tuple[int, int, Kind, list[str]]] = []
     doubled: InputError | None = None
-    for kind in KINDS:
+    for kind in kinds:
         try:
             found = header_map(headers, kind, _mapping_for(kind, mapping))
         except InputError as exc:

@@ -6,6 +6,16 @@ cases, ``monitor:open`` to open one, ``monitor:advance`` to take a step — and 
 must list the principal's role in the procedure's file. Scope: a case lies in its household's
 village; outside the principal's scope it does not exist (``NotFoundError``).
 
+Recording changes the registry: a case reaching the state ``recorded`` (:data:`RECORDED`) changes
+its household in the same transaction as the step, through the store's repository functions
+(change-log entry, status-history entry dated by the decision, ``row_version`` checked):
+identification sets ``status = monitored`` and the case's ``monitoring_category``; risk removal
+(风险消除) clears the category and gives back the status the household had before monitoring;
+exit (脱贫) sets ``status = escaped`` and ``year_exited``. A household that moved to another
+village, changed status meanwhile (already monitored, no longer monitored, already exited) or
+changed since the caller read it (``household_version``) is a :class:`ConflictError` and nothing
+is recorded.
+
 The notice step: a case reaching the state its procedure ``publishes`` puts the household on the
 village's open notice of that kind started that day (or a new one, window
 ``DONGXI_NOTICE_DAYS``); the case cannot leave that state before the notice is closed.
@@ -32,9 +42,12 @@ if TYPE_CHECKING:
 __all__ = [
     "CASE_HEADERS",
     "OVERDUE_HEADERS",
+    "RECORDED",
     "AlertImport",
+    "Candidate",
     "CaseDetail",
     "CaseView",
+    "OpenedCases",
     "Step",
     "TransitionView",
     "advance",
@@ -46,6 +59,8 @@ __all__ = [
     "import_department_alerts",
     "list_cases",
     "open_case",
+    "open_identification_households",
+    "open_identifications",
     "overdue_cases",
     "overdue_table",
     "parse_day",
@@ -54,6 +69,8 @@ __all__ = [
 ]
 
 _MAX_COMMENT = 500
+#: The state whose reaching writes the case's outcome into the registry (every procedure).
+RECORDED = "recorded"
 #: Canonical column → Chinese header of the case list an office downloads.
 CASE_HEADERS = {
     "case_id": "案件编号",
@@ -239,20 +256,13 @@ def open_case(
 
     Refused (:class:`ConflictError`) when the household already has an open case."""
     principal.require("monitor:open")
-    from dongxi import vocab
     from dongxi.monitor.procedures import deadlines
     from dongxi.store import _cases as store
     from dongxi.store._repository import get_household
 
-    for value, table, column in (
-        (channel, vocab.DISCOVERY_CHANNELS, "channel"),
-        (category, vocab.MONITORING_CATEGORIES, "category"),
-    ):
-        if value is not None and value not in table:
-            raise InputError(
-                f"Unknown {column}.", column=column, value=value, rule="vocabulary",
-                fix=f"Use one of: {', '.join(table)}.",
-            )  # fmt: skip
+    _check_vocab(channel, "channel")
+    if category is not None:
+        _check_vocab(category, "category")
     procs = procedures()
     proc = procs[procedure]
     household = get_household(session, household_code=household_code, scope=principal.scope)
@@ -367,11 +377,16 @@ def advance(
     comment: str | None = None,
     on_date: dt.date | None = None,
     expected_version: int | None = None,
+    category: str | None = None,
+    household_version: int | None = None,
 ) -> CaseView:
     """Take the step to ``to`` (checked against the procedure and the principal's role).
 
     Reaching the procedure's notice state puts the household on a notice; leaving it needs that
-    notice closed (:class:`ConflictError` otherwise)."""
+    notice closed (:class:`ConflictError` otherwise). ``category`` sets (or corrects) the case's
+    monitoring category; an identification case must have one when it is recorded. Reaching
+    :data:`RECORDED` changes the household (see the module); ``household_version`` is the
+    household's ``row_version`` the caller saw (a stale one is :class:`ConflictError`)."""
     principal.require("monitor:advance")
     from dongxi.monitor.procedures import check_transition, deadlines
     from dongxi.services.notices import publish_case
@@ -388,6 +403,14 @@ def advance(
         )
     day = on_date or today()
     _check_day(day, not_before=case.state_since, column="on_date")
+    if category is not None:
+        _check_vocab(category, "category")
+    change: _RegistryChange | None = None
+    if to == RECORDED:
+        change = _registry_change(
+            session, principal, case, category=category or case.category,
+            household_version=household_version,
+        )  # fmt: skip
     due = deadlines(proc, opened_on=case.opened_on, state=to, state_since=day)
     notice_id = None
     if to == proc.publishes:
@@ -408,8 +431,110 @@ def advance(
         expected_version=expected_version,
         comment=_comment(comment),
         notice_id=notice_id,
+        category=category,
     )
+    if change is not None:
+        from dongxi.store._repository import update_household
+
+        update_household(
+            session,
+            actor=principal.actor,
+            household_code=case.household_code,
+            changes=change.changes,
+            expected_version=household_version,
+            effective_date=change.effective_date,
+            reason=change.reason,
+        )
     return _view(case, procs, as_of=today())
+
+
+@dataclass(frozen=True)
+class _RegistryChange:
+    """What recording a case writes into its household."""
+
+    changes: dict[str, Any]
+    effective_date: dt.date
+    reason: str
+
+
+def _check_vocab(value: str, column: str) -> None:
+    from dongxi import vocab
+
+    table = {"channel": vocab.DISCOVERY_CHANNELS, "category": vocab.MONITORING_CATEGORIES}[column]
+    if value not in table:
+        raise InputError(
+            f"Unknown {column}.", column=column, value=value, rule="vocabulary",
+            fix=f"Use one of: {', '.join(table)}.",
+        )  # fmt: skip
+
+
+def _registry_change(
+    session: Session,
+    principal: Principal,
+    case: MonitoringCase,
+    *,
+    category: str | None,
+    household_version: int | None,
+) -> _RegistryChange:
+    """The household's change when ``case`` is recorded, checked against the household now.
+
+    Dated by the decision: the day the case entered the state it leaves (the county decision)."""
+    from dongxi import vocab
+    from dongxi.store import _cases as store
+    from dongxi.store._repository import get_household
+
+    household = get_household(session, household_code=case.household_code, scope=principal.scope)
+    code = case.household_code
+    if household_version is not None and household.row_version != household_version:
+        raise ConflictError(
+            f"Household {code} was changed since you read it (version {household_version}, "
+            f"now {household.row_version}).",
+            fix="Reload the household and the case, check the change and record again.",
+        )
+    if household.village_code != case.village_code:
+        raise ConflictError(
+            f"Household {code} moved to another village since case {case.id} was opened.",
+            fix="Check the household's record; close this case and open one in its new village.",
+        )
+    decided = case.state_since
+    reason = (
+        f"{vocab.CASE_PROCEDURES.zh[case.procedure]}（案件{case.id}，{decided.isoformat()}）"
+        f" / {vocab.CASE_PROCEDURES.en[case.procedure]} (case {case.id})"
+    )
+    status = household.status
+    if case.procedure == "identification":
+        if category is None:
+            raise InputError(
+                f"Case {case.id} has no monitoring category: recording it needs one.",
+                column="category", rule="required",
+                fix="Give the category decided (--category unstable_escaped, marginal or "
+                "sudden_hardship).",
+            )  # fmt: skip
+        if status == "monitored":
+            raise ConflictError(
+                f"Household {code} is already in monitoring ({household.monitoring_category}).",
+                fix="Check the household's record: it entered monitoring by another decision.",
+            )
+        changes: dict[str, Any] = {"status": "monitored", "monitoring_category": category}
+    elif case.procedure == "risk_removal":
+        if status != "monitored":
+            raise ConflictError(
+                f"Household {code} is not in monitoring (status {status}): no risk to remove.",
+                fix="Check the household's record: its monitoring ended by another decision.",
+            )
+        before = store.status_before_monitoring(session, household_code=code)
+        if before is None:
+            before = "escaped" if household.year_registered is not None else "never"
+        changes = {"status": before, "monitoring_category": None}
+    else:  # exit (脱贫)
+        if status in ("monitored", "escaped"):
+            raise ConflictError(
+                f"Household {code} cannot exit poverty from status {status}.",
+                fix="A monitored household leaves monitoring by risk removal (风险消除); an "
+                "exited one has exited already.",
+            )
+        changes = {"status": "escaped", "monitoring_category": None, "year_exited": decided.year}
+    return _RegistryChange(changes=changes, effective_date=decided, reason=reason)
 
 
 def _village_names(codes: list[str]) -> list[str]:
@@ -554,6 +679,7 @@ def advance_case(
     to: str,
     comment: str | None = None,
     on_date: dt.date | None = None,
+    category: str | None = None,
     url: str | None = None,
     engine: Engine | None = None,
 ) -> CaseView:
@@ -562,7 +688,77 @@ def advance_case(
     from dongxi.store.db import session_scope
 
     with registry(url, engine=engine) as opened, session_scope(opened) as session:
-        return advance(session, principal, case_id=case_id, to=to, comment=comment, on_date=on_date)
+        return advance(
+            session, principal, case_id=case_id, to=to, comment=comment, on_date=on_date,
+            category=category,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A household a sweep or the risk score puts forward for identification."""
+
+    household_code: str
+    category: str | None
+    source: str
+
+
+@dataclass(frozen=True)
+class OpenedCases:
+    """What opening identification cases for candidates did: the cases opened (case id per
+    household) and the households skipped because they are in monitoring or in an open case."""
+
+    opened: dict[str, int] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
+
+
+def open_identifications(
+    session: Session, principal: Principal, candidates: list[Candidate], *, channel: str
+) -> OpenedCases:
+    """Open an identification case in its first state (``warning``) for each candidate that is
+    neither in monitoring (status 'monitored') nor in an open case of any procedure — so a second
+    run opens nothing twice. Each case is logged like any other (change log, action 'open'),
+    and the run once more (action 'open_batch': candidates, opened, skipped)."""
+    principal.require("monitor:open")
+    from dongxi.store import _cases as store
+    from dongxi.store._repository import get_household
+
+    codes = list(dict.fromkeys(c.household_code for c in candidates))
+    busy = store.households_in_open_cases(session, codes)
+    out = OpenedCases()
+    for cand in candidates:
+        code = cand.household_code
+        if code in out.opened or code in out.skipped:
+            continue
+        household = get_household(session, household_code=code, scope=principal.scope)
+        if code in busy or household.status == "monitored":
+            out.skipped.append(code)
+            continue
+        view = open_case(
+            session, principal, household_code=code, procedure="identification",
+            channel=channel, category=cand.category, source=cand.source[:500],
+        )  # fmt: skip
+        out.opened[code] = view.id
+    store.log_batch_opening(
+        session, actor=principal.actor, channel=channel, candidates=len(codes),
+        opened=list(out.opened.values()), skipped=len(out.skipped),
+    )  # fmt: skip
+    return out
+
+
+def open_identification_households(
+    *, principal: Principal, url: str | None = None, engine: Engine | None = None
+) -> set[str]:
+    """The households in the principal's scope with an open identification case."""
+    principal.require("monitor:read")
+    from dongxi.services._registry import registry
+    from dongxi.store import _cases as store
+    from dongxi.store.db import session_scope
+
+    with registry(url, engine=engine) as opened, session_scope(opened) as session:
+        return store.open_case_households(
+            session, scope=principal.scope, procedure="identification"
+        )
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,12 @@
 
 Permission ``registry:import``. The importer writes one change-log entry per created or changed
 row under the principal's :attr:`~dongxi.services.Principal.actor`.
+
+A department's alert file (kind ``department_alerts`` of
+:data:`dongxi.intake.columns.FILE_KINDS`: 部门, 预警日期, 预警类型, …) is recognised from its
+headers too (or named with ``kind``) and routed to
+:func:`dongxi.services.cases.import_department_alerts`, which checks every cell and opens the
+cases all or nothing (``monitor:open`` as well); :attr:`ImportOutcome.alerts` tells what it did.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dongxi.errors import InputError, RowError
-from dongxi.intake.columns import KINDS
+from dongxi.intake.columns import FILE_KINDS, KINDS
 from dongxi.services._registry import registry
 
 if TYPE_CHECKING:
@@ -21,6 +27,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from dongxi.intake.headers import Kind
+    from dongxi.services.cases import AlertImport
     from dongxi.services.principal import Principal
     from dongxi.store.importer import ImportResult, Progress
 
@@ -30,11 +37,13 @@ __all__ = [
     "ImportOutcome",
     "import_file",
     "import_tables",
+    "is_alert_file",
     "parse_effective_date",
     "parse_kind",
     "write_report",
 ]
 
+ALERTS = "department_alerts"
 #: The columns of an error report (CSV or XLSX), in order.
 REPORT_COLUMNS = ("file", "row", "column", "value", "rule", "message_zh", "message_en")
 
@@ -42,15 +51,19 @@ REPORT_COLUMNS = ("file", "row", "column", "value", "rule", "message_zh", "messa
 @dataclass(frozen=True)
 class ImportOutcome:
     """What an import did: one result per kind (a workbook's sheets each by kind), the empty
-    sheets skipped, and the report file written (if any)."""
+    sheets skipped, and the report file written (if any). A department's alert file has no
+    results but ``alerts`` (the cases opened, the rejected cells)."""
 
     results: dict[Kind, ImportResult]
     ignored: tuple[str, ...] = ()
     report: Path | None = None
+    alerts: AlertImport | None = None
 
     @property
     def kind(self) -> Kind:
         """The kind of a one-table file (the first kind of a workbook)."""
+        if self.alerts is not None:
+            return "department_alerts"
         return next(iter(self.results))
 
     @property
@@ -61,7 +74,8 @@ class ImportOutcome:
     @property
     def errors(self) -> list[RowError]:
         """Every rejected cell of every table."""
-        return [e for r in self.results.values() for e in r.errors]
+        found = [e for r in self.results.values() for e in r.errors]
+        return found + (list(self.alerts.errors) if self.alerts is not None else [])
 
 
 def parse_kind(kind: str) -> Kind:
@@ -70,8 +84,28 @@ def parse_kind(kind: str) -> Kind:
         if kind == known:
             return known
     raise InputError(
-        f"Unknown kind '{kind}'.", value=kind, rule="kind", fix=f"Use one of: {', '.join(KINDS)}."
-    )
+        f"Unknown kind '{kind}'.", value=kind, rule="kind",
+        fix=f"Use one of: {', '.join(FILE_KINDS)}.",
+    )  # fmt: skip
+
+
+def is_alert_file(file: Path, kind: str | None = None) -> bool:
+    """Whether ``file`` is a department's alert file: named so (``kind``), or, without a kind,
+    one table whose headers are those of ``department_alerts`` (and of no importable kind)."""
+    if kind is not None:
+        return kind == ALERTS
+    from dongxi.errors import DongxiError
+    from dongxi.intake.headers import detect_kind
+    from dongxi.tables import read_sheets
+
+    try:
+        sheets = [s for s in read_sheets(Path(file)) if not s.empty]
+        if len(sheets) != 1:
+            return False
+        headers = [str(c) for c in sheets[0].frame.columns]
+        return detect_kind(headers, kinds=FILE_KINDS) == ALERTS
+    except DongxiError:  # unreadable, or no kind fits: the import says why
+        return False
 
 
 def parse_effective_date(text: str | None) -> dt.date | None:
@@ -146,6 +180,10 @@ def import_file(
     ``source_header,column``. When rows are rejected and ``report`` is given, every rejected
     cell is written there. Households' status history entries are dated by their 状态变更日期
     cell, else ``effective_date``, else today.
+
+    A department's alert file (:func:`is_alert_file`) opens monitoring cases instead
+    (:func:`dongxi.services.cases.import_department_alerts`, all or nothing, same report); it is
+    not taken in ``check`` mode (the pages' two-step upload) nor with a ``mapping``.
     """
     principal.require("registry:import")
     from dongxi.outputs import output_file
@@ -153,9 +191,19 @@ def import_file(
 
     if report is not None:  # checked before anything is read or written
         output_file(report, option="--report", inputs=[file, mapping])
+    if kind == ALERTS:
+        return _alerts(principal, file, report=report, mapping=mapping, check=check,
+                       partial=partial, url=url, engine=engine)  # fmt: skip
     # the file is read and its tables recognised before the registry is opened: a bad file is
     # reported as such even where no registry exists yet
-    plan = plan_file(file, kind=parse_kind(kind) if kind else None, mapping=mapping)
+    try:
+        plan = plan_file(file, kind=parse_kind(kind) if kind else None, mapping=mapping)
+    except InputError:
+        # not a registry or market table: a department's alert file, if its headers say so
+        if kind is not None or mapping is not None or not is_alert_file(file):
+            raise
+        return _alerts(principal, file, report=report, mapping=mapping, check=check,
+                       partial=partial, url=url, engine=engine)  # fmt: skip
     with registry(url, engine=engine) as opened:
         results = import_frames(
             opened,
@@ -175,6 +223,34 @@ def import_file(
     if errors and report is not None:
         written = write_report(errors, report, inputs=[file, mapping])
     return ImportOutcome(results=dict(results), ignored=tuple(ignored), report=written)
+
+
+def _alerts(
+    principal: Principal,
+    file: Path,
+    *,
+    report: Path | None,
+    mapping: Path | None,
+    check: bool,
+    partial: bool,
+    url: str | None,
+    engine: Engine | None,
+) -> ImportOutcome:
+    """A department's alert file: the cases it opens (all or nothing, report as any import)."""
+    if check or partial or mapping is not None:
+        raise InputError(
+            "A department's alert file opens monitoring cases at once, all or nothing: it has no "
+            "check step, no --partial and no header mapping.",
+            file=Path(file).name, rule="kind",
+            fix="Import it with 'dongxi import FILE' or 'dongxi monitor alerts FILE', with "
+            "the headers of docs/data-dictionary.md.",
+        )  # fmt: skip
+    from dongxi.services.cases import import_department_alerts
+
+    alerts = import_department_alerts(
+        principal=principal, file=file, report=report, url=url, engine=engine
+    )
+    return ImportOutcome(results={}, report=alerts.report, alerts=alerts)
 
 
 def import_tables(

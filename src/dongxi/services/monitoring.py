@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -90,6 +90,8 @@ class MonitorRun:
     source: str
     head_names: bool
     counts: Mapping[str, int] = field(default_factory=dict)
+    #: ``--open-cases``: the identification cases opened (household → case number).
+    opened: Mapping[str, int] = field(default_factory=dict)
 
 
 def default_as_of(year: int, today: dt.date | None = None) -> dt.date:
@@ -168,6 +170,18 @@ def _tables(
     return tables, "registry", names
 
 
+def _open_identifications(
+    principal: Principal, *, url: str | None, engine: Engine | None, snapshot: Path | None
+) -> set[str] | None:
+    """The households in an open identification case (registry only: snapshots hold no cases);
+    the engine counts them as in monitoring."""
+    if snapshot is not None or not principal.can("monitor:read"):
+        return None
+    from dongxi.services.cases import open_identification_households
+
+    return open_identification_households(principal=principal, url=url, engine=engine)
+
+
 def _record(
     principal: Principal, run: MonitorRun, action: str, url: str | None, engine: Engine | None
 ) -> None:
@@ -181,6 +195,8 @@ def _record(
         "year": run.year,
         "head_names": run.head_names,
     }
+    if run.opened:
+        after["cases_opened"] = len(run.opened)
     key = f"{action} {dt.datetime.now(dt.UTC):%Y-%m-%dT%H:%M:%S.%fZ}"
     with (
         registry(url, engine=engine) as opened,
@@ -297,7 +313,10 @@ def _prepare(
     rules: Path | None,
     region: str | None,
     as_of: str | dt.date | None,
-) -> tuple[Rules, PolicyValue, dt.date, dict[str, pd.DataFrame], str, bool, list[Path], Path]:
+) -> tuple[
+    Rules, PolicyValue, dt.date, dict[str, pd.DataFrame], str, bool, list[Path], Path,
+    set[str] | None,
+]:  # fmt: skip
     from dongxi.monitor import load_rules
 
     if snapshot is not None and (url is not None or engine is not None):
@@ -318,7 +337,8 @@ def _prepare(
         principal, url=url, engine=engine, snapshot=snapshot, region=region
     )
     line = _line(year, _line_scope(tables["households"], region), policy)
-    return loaded, line, when, tables, source, names, inputs, target
+    cases = _open_identifications(principal, url=url, engine=engine, snapshot=snapshot)
+    return loaded, line, when, tables, source, names, inputs, target, cases
 
 
 def _run(
@@ -363,14 +383,29 @@ def sweep_monitoring(
     rules: Path | None = None,
     region: str | None = None,
     as_of: str | dt.date | None = None,
+    open_cases: bool = False,
 ) -> MonitorRun:
     """The sweep of ``year`` written to ``out`` (.xlsx: the decisions, the focus groups and what
     the sweep read; .csv: the decisions). One row per household and rule that fired or could not
-    be decided, with the reasons; ``counts`` per outcome."""
+    be decided, with the reasons; ``counts`` per outcome.
+
+    Households in an open identification case count as in monitoring. With ``open_cases``
+    (registry only, ``monitor:open``) an identification case (channel ``cadre_sweep``, state
+    'warning', the category of the first rule that includes it) is opened for each household the
+    rules include that is not in monitoring and has no open case; the file says which."""
     principal.require("monitor:sweep")
     from dongxi.monitor import focus_households, sweep
 
-    loaded, line, when, tables, source, names, inputs, target = _prepare(
+    if open_cases:
+        principal.require("monitor:open")
+        if snapshot is not None:
+            raise InputError(
+                "Cases are opened in the registry, not in a snapshot.",
+                column="--open-cases",
+                fix="Drop --snapshot (read the registry with --url), or drop --open-cases.",
+            )
+
+    loaded, line, when, tables, source, names, inputs, target, cases = _prepare(
         principal,
         year=year,
         out=out,
@@ -389,15 +424,22 @@ def sweep_monitoring(
         line=float(line.value),
         as_of=when,
         rules=loaded,
+        open_cases=cases,
     )
     focus = focus_households(tables["households"], tables["people"], loaded)
     counts = {str(k): int(v) for k, v in rows["outcome"].value_counts().items()}
     run = _run(target, len(rows), year, when, loaded, line, source, names, counts)
+    if open_cases:
+        run = replace(run, opened=_open_from_sweep(principal, rows, loaded, year, url, engine))
     focus_table = _places(focus["village_code"])
     focus_table["户编号"] = focus["household_code"].to_numpy()
     focus_table["重点人群"] = focus["focus_zh"].to_numpy()
+    swept = _cadre_sweep(rows, tables["households"], loaded, names)
+    if open_cases:
+        ids = rows["household_code"].astype(str).map(run.opened)
+        swept["本次启动识别案件"] = ids.map(lambda i: "" if i != i else str(int(i))).to_numpy()
     sheets = {
-        "监测排查": _cadre_sweep(rows, tables["households"], loaded, names),
+        "监测排查": swept,
         "重点人群": focus_table.reset_index(drop=True),
         "说明": _about(run, loaded, "防止返贫动态监测排查结果"),
     }
@@ -405,6 +447,37 @@ def sweep_monitoring(
     if snapshot is None:
         _record(principal, run, "monitor_sweep", url, engine)
     return run
+
+
+def _open_from_sweep(
+    principal: Principal,
+    rows: pd.DataFrame,
+    rules: Rules,
+    year: int,
+    url: str | None,
+    engine: Engine | None,
+) -> dict[str, int]:
+    """Open identification cases (channel cadre_sweep) for the households the rules include that
+    are not in monitoring; one transaction."""
+    from dongxi.services.cases import Candidate, open_identifications
+    from dongxi.store.db import session_scope
+
+    rule_zh = {r.code: r.zh for r in rules.rules}
+    included = rows[(rows["outcome"] == "include") & ~rows["in_monitoring"].astype(bool)]
+    first = included.drop_duplicates("household_code", keep="first")
+    candidates = [
+        Candidate(
+            household_code=str(r.household_code),
+            category=str(r.category),
+            source=f"{year}年监测排查：{rule_zh.get(str(r.rule), str(r.rule))}",
+        )
+        for r in first.itertuples(index=False)
+    ]
+    if not candidates:
+        return {}
+    with registry(url, engine=engine) as opened, session_scope(opened) as session:
+        done = open_identifications(session, principal, candidates, channel="cadre_sweep")
+    return dict(done.opened)
 
 
 def audit_monitoring(
@@ -429,7 +502,7 @@ def audit_monitoring(
     from dongxi import vocab
     from dongxi.monitor import missed, outside_system, sweep
 
-    loaded, line, when, tables, source, names, inputs, target = _prepare(
+    loaded, line, when, tables, source, names, inputs, target, cases = _prepare(
         principal,
         year=year,
         out=out,
@@ -448,6 +521,7 @@ def audit_monitoring(
         line=float(line.value),
         as_of=when,
         rules=loaded,
+        open_cases=cases,
     )
     history = tables["household_status"]
     lines = _exit_lines(
@@ -464,6 +538,7 @@ def audit_monitoring(
                 income_months=tables["income_months"],
                 lines=lines,
                 rules=loaded,
+                open_cases=cases,
             ),
         ],
         ignore_index=True,

@@ -13,7 +13,7 @@ The line of each year of the panel: the national poverty line through 2020, the 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,6 +54,8 @@ class RiskOutcome:
     calibration_year: int
     households: int
     out: Path | None
+    #: ``open_cases``: the identification cases opened (household → case number).
+    opened: Mapping[str, int] = field(default_factory=dict)
 
 
 def _read_snapshot(folder: Path) -> dict[str, pd.DataFrame]:
@@ -178,11 +180,32 @@ def score_risk(
     seed: int = 0,
     engine: Engine | None = None,
     lines: Mapping[int, float] | None = None,
+    open_cases: int | None = None,
 ) -> RiskOutcome:
     """Score every household in scope for ``year`` with a model learned on the years before it
     (trained ≤ ``year - 2``, calibrated on ``year - 1``) and write the list to ``out`` (.xlsx,
-    .csv). ``lines`` (year → yuan) replaces the policy lookup (tests, evaluation)."""
+    .csv). ``lines`` (year → yuan) replaces the policy lookup (tests, evaluation).
+
+    ``open_cases`` = N (registry only, ``monitor:open``): open an identification case (channel
+    ``risk_score``, state 'warning', no category — the score orders, the rules decide) for each
+    of the N highest-ranked households that is not in monitoring and has no open case; a second
+    run opens nothing twice."""
     from dongxi.monitor.score import USE_NOTE_EN, USE_NOTE_ZH, fit
+
+    if open_cases is not None:
+        principal.require("monitor:open")
+        if snapshot is not None:
+            raise InputError(
+                "Cases are opened in the registry, not in a snapshot.",
+                column="--open-cases",
+                fix="Drop --snapshot (read the registry with --url), or drop --open-cases.",
+            )
+        if open_cases < 1:
+            raise InputError(
+                "The number of households to open cases for must be at least 1.",
+                column="--top", value=open_cases, rule="range",
+                fix="Give --top N with N ≥ 1 (e.g. the sweep budget).",
+            )  # fmt: skip
 
     if snapshot is not None and url is not None:
         raise InputError(
@@ -204,6 +227,9 @@ def score_risk(
     model = fit(panel, line_of, year=year, seed=seed)
     scored = model.score(panel, line_of, year)
     table = _present(scored, panel, note=f"{USE_NOTE_ZH} {USE_NOTE_EN}")
+    opened: dict[str, int] = {}
+    if open_cases is not None:
+        opened = _open_top(principal, scored, year, open_cases, url=url, engine=engine)
     written = None
     if out is not None:
         written = _write(table, out, model, inputs=[snapshot, policy])
@@ -214,7 +240,41 @@ def score_risk(
         calibration_year=year - 1,
         households=len(table),
         out=written,
+        opened=opened,
     )
+
+
+def _open_top(
+    principal: Principal,
+    scored: pd.DataFrame,
+    year: int,
+    top: int,
+    *,
+    url: str | None,
+    engine: Engine | None,
+) -> dict[str, int]:
+    """Identification cases (channel risk_score, no category) for the ``top`` ranked households."""
+    from dongxi.services.cases import Candidate, open_identifications
+    from dongxi.store.db import session_scope
+
+    best = scored.sort_values("rank", kind="stable").head(top)
+    candidates = [
+        Candidate(
+            household_code=str(code),
+            category=None,
+            source=f"{year}年风险评分：排序第{int(rank)}位，概率{float(prob):.2f}"
+            "（评分只排序，是否纳入由规则和程序认定）",
+        )
+        for code, rank, prob in zip(
+            best["household_code"].tolist(),
+            best["rank"].tolist(),
+            best["probability"].tolist(),
+            strict=True,
+        )
+    ]
+    with registry(url, engine=engine) as opened, session_scope(opened) as session:
+        done = open_identifications(session, principal, candidates, channel="risk_score")
+    return dict(done.opened)
 
 
 def _present(scored: pd.DataFrame, panel: Panel, *, note: str) -> pd.DataFrame:

@@ -23,17 +23,22 @@ from dongxi.store._changelog import record_change
 from dongxi.store.base import utcnow
 from dongxi.store.case_models import CaseTransition, MonitoringCase
 from dongxi.store.db import translate_errors
-from dongxi.store.models import Person
+from dongxi.store.models import Household, HouseholdStatus, Measure, Person
 from dongxi.store.scope import Scope
 
 __all__ = [
     "add_case",
     "case_history",
+    "consented_cases",
+    "draft_facts",
     "get_case",
     "households_by_id_hash",
     "households_in_open_cases",
     "list_cases",
+    "log_batch_opening",
     "move_case",
+    "open_case_households",
+    "status_before_monitoring",
 ]
 
 
@@ -126,6 +131,28 @@ def add_case(
     return case
 
 
+def log_batch_opening(
+    session: Session, *, actor: str, channel: str, candidates: int, opened: Sequence[int],
+    skipped: int,
+) -> None:  # fmt: skip
+    """One change-log entry (action ``open_batch``) for a run that opened cases for a list of
+    candidates (a sweep, the risk score): how many were put forward, opened and skipped."""
+    record_change(
+        session.connection(),
+        actor=actor,
+        action="open_batch",
+        entity="monitoring_cases",
+        key=f"{channel} {utcnow():%Y-%m-%dT%H:%M:%S.%fZ}",
+        after={
+            "channel": channel,
+            "candidates": candidates,
+            "opened": len(opened),
+            "cases": list(opened)[:1000],
+            "skipped": skipped,
+        },
+    )
+
+
 def get_case(session: Session, *, case_id: int, scope: Scope) -> MonitoringCase:
     """One case whose village lies inside ``scope`` (else ``NotFoundError``)."""
     query = sa.select(MonitoringCase).where(
@@ -184,6 +211,19 @@ def households_in_open_cases(session: Session, codes: Iterable[str]) -> set[str]
     return found
 
 
+def open_case_households(
+    session: Session, *, scope: Scope, procedure: str | None = None
+) -> set[str]:
+    """The households inside ``scope`` with an open case (of ``procedure``, or of any)."""
+    query = sa.select(MonitoringCase.household_code).where(
+        scope.where_region(MonitoringCase.village_code), MonitoringCase.closed_on.is_(None)
+    )
+    if procedure is not None:
+        query = query.where(MonitoringCase.procedure == procedure)
+    with translate_errors("Reading monitoring cases"):
+        return set(session.scalars(query.distinct()))
+
+
 def case_history(session: Session, *, case_id: int) -> Sequence[CaseTransition]:
     """The steps of one case, in order (the caller has read the case in its scope)."""
     query = (
@@ -208,6 +248,7 @@ def move_case(
     expected_version: int | None = None,
     comment: str | None = None,
     notice_id: int | None = None,
+    category: str | None = None,
 ) -> MonitoringCase:
     """Record a step (already checked against the procedure): new state and deadline, a history
     row and a change-log entry. ``expected_version``: the ``row_version`` the caller saw (a
@@ -226,6 +267,8 @@ def move_case(
         case.closed_on = on_date
     if notice_id is not None:
         case.notice_id = notice_id
+    if category is not None:
+        case.category = category
     with translate_errors("Recording a step of a monitoring case"):
         session.flush()
         _transition(
@@ -247,4 +290,69 @@ def households_by_id_hash(session: Session, hashes: Iterable[str]) -> dict[str, 
                 sa.select(Person.id_hash, Person.household_code).where(Person.id_hash.in_(chunk))
             )
             out.update({str(h): str(c) for h, c in rows})
+    return out
+
+
+def status_before_monitoring(session: Session, *, household_code: str) -> str | None:
+    """The household's latest status other than 'monitored' in its status history (by effective
+    date, then entry), or ``None`` if it never had one: the status risk removal returns it to."""
+    query = (
+        sa.select(HouseholdStatus.status)
+        .where(
+            HouseholdStatus.household_code == household_code,
+            HouseholdStatus.status != "monitored",
+        )
+        .order_by(HouseholdStatus.effective_date.desc(), HouseholdStatus.id.desc())
+        .limit(1)
+    )
+    with translate_errors("Reading a household's status history"):
+        return session.scalars(query).first()
+
+
+def consented_cases(
+    session: Session, *, scope: Scope, state: str = "consent", refused: Sequence[str] = ()
+) -> dict[str, int]:
+    """Household → its latest identification case (inside ``scope``) that reached ``state`` (the
+    household's consent) and did not end in one of ``refused`` (e.g. 'not_included')."""
+    query = (
+        sa.select(MonitoringCase.household_code, sa.func.max(MonitoringCase.id))
+        .join(CaseTransition, CaseTransition.case_id == MonitoringCase.id)
+        .where(
+            scope.where_region(MonitoringCase.village_code),
+            MonitoringCase.procedure == "identification",
+            CaseTransition.to_state == state,
+        )
+        .group_by(MonitoringCase.household_code)
+    )
+    if refused:
+        query = query.where(MonitoringCase.state.not_in(list(refused)))
+    with translate_errors("Reading monitoring cases"):
+        return {str(code): int(case_id) for code, case_id in session.execute(query)}
+
+
+def draft_facts(session: Session, codes: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+    """What drafting needs reads of ``codes`` (households already read in scope): each
+    household's village and status, its members' age facts, education, labour capacity, school
+    status and skills (no ID number, no name), and its measures' batch and status."""
+    wanted = sorted(set(codes))
+    out: dict[str, list[dict[str, Any]]] = {"households": [], "people": [], "measures": []}
+    columns: dict[str, tuple[Any, ...]] = {
+        "households": (Household.household_code, Household.village_code, Household.status),
+        "people": (
+            Person.household_code,
+            Person.member_no,
+            Person.birth_date,
+            Person.education,
+            Person.labour_capacity,
+            Person.school_status,
+            Person.skills,
+        ),
+        "measures": (Measure.household_code, Measure.batch, Measure.status),
+    }
+    with translate_errors("Reading households for drafted needs"):
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            for name, cols in columns.items():
+                query = sa.select(*cols).where(cols[0].in_(chunk))
+                out[name].extend(dict(r) for r in session.execute(query).mappings())
     return out

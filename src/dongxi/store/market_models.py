@@ -58,6 +58,7 @@ __all__ = [
     "MatchTransition",
     "current_needs",
     "current_offers",
+    "draft_needs_of",
     "import_market_rows",
     "latest_run",
     "names_for_round",
@@ -69,6 +70,7 @@ __all__ = [
     "record_transition",
     "round_seekers",
     "run_lineage",
+    "save_draft_needs",
     "save_needs",
     "save_offers",
 ]
@@ -123,6 +125,9 @@ class MarketNeed(Base):
     valid_from: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     valid_to: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
     recorded_by: Mapped[str] = mapped_column(sa.String(100))
+    #: Drafted from a monitoring case (``dongxi monitor needs``), not stated: kept out of
+    #: matching until a cadre confirms it (imported back as a stated need, migration 0013).
+    draft: Mapped[bool] = mapped_column(_BOOL, default=False, server_default=sa.false())
 
 
 class MarketOffer(Base):
@@ -438,7 +443,11 @@ _OFFER_DEFAULTS: dict[str, Any] = {
     "dormitory": False,
     "living_cost": 0.0,
 }
-_NEED_DEFAULTS: dict[str, Any] = {"needs_dormitory": False, "willingness": "willing"}
+_NEED_DEFAULTS: dict[str, Any] = {
+    "needs_dormitory": False,
+    "willingness": "willing",
+    "draft": False,
+}
 
 
 def _complete(
@@ -505,11 +514,12 @@ def names_for_round(
 
 
 def current_needs(engine: Engine, *, kind: str = "employment") -> pd.DataFrame:
-    """Current needs of one kind, one row per seeker (the engine's seekers table)."""
+    """Current stated needs of one kind, one row per seeker (the engine's seekers table);
+    drafts (``draft``) are left out until a cadre confirms them."""
     table = MarketNeed.__table__
     query = (
-        sa.select(*[table.c[f] for f in _NEED_FIELDS])
-        .where(table.c.kind == kind, table.c.valid_to.is_(None))
+        sa.select(*[table.c[f] for f in _NEED_FIELDS if f != "draft"])
+        .where(table.c.kind == kind, table.c.valid_to.is_(None), table.c.draft == sa.false())
         .order_by(table.c.seeker_id)
     )
     with translate_errors("Reading needs"), engine.connect() as conn:
@@ -517,6 +527,57 @@ def current_needs(engine: Engine, *, kind: str = "employment") -> pd.DataFrame:
     for column in ("skills", "sectors", "places"):
         frame[column] = frame[column].fillna("")
     return frame
+
+
+def save_draft_needs(session: Session, rows: list[dict[str, Any]], *, actor: str) -> list[str]:
+    """Insert drafted needs (``draft`` true) in the caller's transaction, with change-log entries,
+    for the seekers that have no current need of that kind (a stated need, or an earlier draft,
+    is never replaced by a draft); returns the seekers drafted."""
+    table = MarketNeed.__table__
+    connection = session.connection()
+    new: list[dict[str, Any]] = []
+    with translate_errors("Drafting needs"):
+        for kind in sorted({str(r["kind"]) for r in rows}):
+            mine = [r for r in rows if r["kind"] == kind]
+            ids = [str(r["seeker_id"]) for r in mine]
+            current: set[str] = set()
+            for start in range(0, len(ids), 5000):
+                current.update(
+                    connection.scalars(
+                        sa.select(table.c.seeker_id).where(
+                            table.c.seeker_id.in_(ids[start : start + 5000]),
+                            table.c.kind == kind,
+                            table.c.valid_to.is_(None),
+                        )
+                    )
+                )
+            new.extend({**r, "draft": True} for r in mine if r["seeker_id"] not in current)
+        if new:
+            rows_full = _complete(new, _NEED_FIELDS, _NEED_DEFAULTS)
+            _save_versions_on(connection, MarketNeed, rows_full, ("seeker_id", "kind"), actor)
+    return [str(r["seeker_id"]) for r in new]
+
+
+def draft_needs_of(session: Session, household_codes: Iterable[str]) -> pd.DataFrame:
+    """The current drafted needs of ``household_codes`` (households the caller read in its
+    scope), canonical columns, by seeker."""
+    table = MarketNeed.__table__
+    codes = sorted({str(c) for c in household_codes})
+    fields = [f for f in _NEED_FIELDS if f != "draft"]
+    rows: list[Any] = []
+    with translate_errors("Reading drafted needs"):
+        for start in range(0, len(codes), 5000):
+            rows.extend(
+                session.execute(
+                    sa.select(*[table.c[f] for f in fields]).where(
+                        table.c.household_code.in_(codes[start : start + 5000]),
+                        table.c.valid_to.is_(None),
+                        table.c.draft == sa.true(),
+                    )
+                ).all()
+            )
+    frame = pd.DataFrame(rows, columns=fields)
+    return frame.sort_values("seeker_id", kind="stable").reset_index(drop=True)
 
 
 def current_offers(engine: Engine, *, kind: str = "job") -> pd.DataFrame:
