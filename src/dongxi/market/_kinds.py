@@ -90,7 +90,9 @@ def _text(frame: pd.DataFrame, column: str) -> npt.NDArray[np.object_]:
 
 def _names(frame: pd.DataFrame, column: str) -> list[frozenset[str]]:
     """``;``-separated lists as sets of trimmed names."""
-    return [frozenset(p.strip() for p in str(v).split(";") if p.strip()) for v in _text(frame, column)]
+    return [
+        frozenset(p.strip() for p in str(v).split(";") if p.strip()) for v in _text(frame, column)
+    ]
 
 
 def _code(frame: pd.DataFrame, column: str) -> npt.NDArray[np.object_]:

@@ -45,6 +45,7 @@ def kind_named(name: str) -> Kind:
         )
     return KIND_CLASSES[name]()
 
+
 log = logging.getLogger(__name__)
 
 
