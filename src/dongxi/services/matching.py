@@ -239,7 +239,9 @@ def _kind_round(
     if kind_code == "workshop" and "household_code" in needs.columns:
         # the person's village (for "same township"), where the registry holds the household
         villages, _ = names_for_round(registry, needs["household_code"].dropna(), [])
-        needs = needs.assign(home_code=needs["household_code"].map(villages).fillna(""))
+        needs = needs.assign(
+            home_code=[villages.get(str(h), "") for h in needs["household_code"].tolist()]
+        )
     history = None
     if lineage:
         history = current_states(
