@@ -193,27 +193,11 @@ def match_command(
         except ValidationReportError as exc:
             _show_rejected(exc)
             raise
-        import pandas as pd
-
         # the method chosen decides what is shown and reported (the comparison keeps both);
         # every table holds the rows of every kind matched, each with its kind
-        tables: dict[str, Any] = {}
-        for code, result in results.items():
-            for name, table in result.tables.items():
-                rows = table[table["method"] == chosen] if "method" in table.columns else table
-                tables.setdefault(name, []).append(rows.assign(kind=code))
-        tables = {
-            name: _kind_first(pd.concat(frames, ignore_index=True))
-            for name, frames in tables.items()
-        }
+        tables = results.tables(chosen)
         _show_overall(tables["overall"])
-        pairs = pd.concat(
-            [
-                r.matchings[chosen].pairs().assign(kind=code).pipe(_kind_first)
-                for code, r in results.items()
-            ],
-            ignore_index=True,
-        )
+        pairs = results.pairs(chosen)
         if report is not None:
             proposals = pairs[pairs["offer_id"].notna()].reset_index(drop=True)
             _write_tables({**tables, "proposals": proposals}, report)
@@ -247,10 +231,6 @@ def match_command(
             write_table(round_.placements, report / "placements.xlsx")
     if round_.placements is not None:
         _show_placements(round_.placements)
-
-
-def _kind_first(frame: Any) -> Any:
-    return frame[["kind", *[c for c in frame.columns if c != "kind"]]]
 
 
 @proposal_app.command("respond")

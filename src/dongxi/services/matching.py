@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 __all__ = [
     "SIDE_PERMISSIONS",
     "SIDE_SCOPES",
+    "KindResults",
     "RoundResult",
     "answer_proposal",
     "market_table",
@@ -552,6 +553,39 @@ def match_tables(
     return run_market(seekers_frame, offers_frame, seed=seed, methods=names)
 
 
+@dataclass(frozen=True, eq=False)
+class KindResults:
+    """What :func:`match_table_kinds` matched: one :class:`~dongxi.market.MarketResult` per kind
+    of offer (``results``, kind code → result, in the order of ``KIND_CLASSES``)."""
+
+    results: dict[str, MarketResult]
+
+    def tables(self, method: MethodName) -> dict[str, pd.DataFrame]:
+        """The report tables of every kind for one method (the ``comparison`` keeps both), each
+        row with its ``kind`` first."""
+        import pandas as pd
+
+        frames: dict[str, list[pd.DataFrame]] = {}
+        for code, result in self.results.items():
+            for name, table in result.tables.items():
+                rows = table[table["method"] == method] if "method" in table.columns else table
+                frames.setdefault(name, []).append(rows.assign(kind=code))
+        return {n: _kind_first(pd.concat(f, ignore_index=True)) for n, f in frames.items()}
+
+    def pairs(self, method: MethodName) -> pd.DataFrame:
+        """One row per person and kind: ``kind, seeker_id, offer_id`` (missing when unmatched),
+        ranks and welfare."""
+        import pandas as pd
+
+        return pd.concat(
+            [
+                r.matchings[method].pairs().assign(kind=code).pipe(_kind_first)
+                for code, r in self.results.items()
+            ],
+            ignore_index=True,
+        )
+
+
 def match_table_kinds(
     principal: Principal,
     needs: pd.DataFrame | Path,
@@ -560,10 +594,10 @@ def match_table_kinds(
     seed: int = 2017,
     methods: Sequence[str] = ("stable", "optimal"),
     kinds: Sequence[str] | None = None,
-) -> dict[str, MarketResult]:
+) -> KindResults:
     """Match needs with offers of every kind present in the tables (or of ``kinds``), each kind
-    on its own (one placement per person per kind); nothing stored. Kind code → result, for
-    the kinds that have both needs and offers."""
+    on its own (one placement per person per kind); nothing stored. Only the kinds that have
+    both needs and offers are matched (``InputError`` when none has)."""
     principal.require("market:run")
     from dongxi.market import kind_named, method_name, run_market
 
@@ -583,7 +617,7 @@ def match_table_kinds(
             rule="market_round",
             fix="Give needs and offers of the same kind (e.g. 就业 needs and 岗位 offers).",
         )
-    return out
+    return KindResults(out)
 
 
 def match_rank_lists(
