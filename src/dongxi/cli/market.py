@@ -216,7 +216,8 @@ def match_command(
         stored = int((round_.proposals["kind"] == code).sum())
         console().print(
             f"run [bold]{run_id}[/]: round {round_.round_no}, {code}, "
-            f"{stored} proposals stored ({round_.kept_of(code)} kept)"
+            f"{stored} proposals stored ({round_.kept_of(code)} kept)",
+            soft_wrap=True,
         )
     if report is not None:
         report.mkdir(parents=True, exist_ok=True)
