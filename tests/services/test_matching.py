@@ -489,3 +489,47 @@ def test_a_round_mixes_kinds(tmp_path: Path) -> None:
             run_round(ADMIN, engine, kinds=["project"])
     finally:
         engine.dispose()
+
+
+def test_hours_a_day_are_read_in_table_mode_and_refused_by_the_registry(tmp_path: Path) -> None:
+    from dongxi.services.matching import match_table_kinds
+    from dongxi.store.market_models import import_market_rows
+
+    needs = pd.DataFrame(
+        {
+            "人员编号": ["carer", "other"],
+            "县代码": ["450226", "450226"],
+            "需求类型": ["就业", "就业"],
+            "户类型": ["脱贫户", "脱贫户"],
+            "年龄": [40, 40],
+            "文化程度": ["初中", "初中"],
+            "劳动技能": ["普通劳动力", "普通劳动力"],
+            "每天最多可工作小时数": [4, None],
+        }
+    )
+    offers = pd.DataFrame(
+        {
+            "岗位编号": ["W1", "W2"],
+            "供给类型": ["帮扶车间", "帮扶车间"],
+            "工作地代码": ["450226", "450226"],
+            "月工资(元)": [1800, 2400],
+            "名额": [1, 1],
+            "每天工作小时数": [4, 8],
+        }
+    )
+    done = match_table_kinds(ADMIN, needs, offers, seed=1, methods=["stable"])
+    assert list(done.results) == ["workshop"]
+    pairs = done.pairs("stable").set_index("seeker_id")["offer_id"].to_dict()
+    assert pairs == {"carer": "W1", "other": "W2"}  # the carer's 4 hours: only W1 fits
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'hours.db'}")
+    db.upgrade(engine, load_reference=False)
+    frame = pd.DataFrame(
+        {"seeker_id": ["a", "b"], "county_code": ["450226"] * 2, "hours_per_day": [None, 4.0]}
+    ).assign(_row=[2, 3])
+    try:
+        with engine.begin() as conn, pytest.raises(InputError, match="does not keep") as info:
+            import_market_rows(conn, "needs", frame, actor="cadre-0")
+        assert info.value.row == 3 and info.value.column == "hours_per_day"
+        assert current_needs(engine).empty
+    finally:
+        engine.dispose()

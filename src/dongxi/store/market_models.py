@@ -466,7 +466,7 @@ def _refuse_unkept(frame: pd.DataFrame, kind: str) -> None:
                 f"（登记库暂不保存“每天工作小时数”一列）.",
                 row=row,
                 column=column,
-                value=frame[column].iloc[row],
+                value=frame[column].iloc[i],
                 rule="not_kept",
                 fix="Match such files with 'dongxi match --needs … --offers …', or leave the "
                 "column empty to import them（用表格模式匹配，或清空此列后导入）.",
