@@ -10,10 +10,15 @@ about 1.02 million people, one income year) is imported into a scratch database 
    unrestricted scope, also served by uvicorn with 2 workers on 127.0.0.1.
 
 100 users (asyncio tasks sharing one ``httpx2.AsyncClient`` of 100 connections) each loop over a
-mix: 40 % list pages (a county or township prefix, sometimes a next page), 20 % name searches
-(POST), 20 % ID-number searches (POST), 20 % household pages. Every value searched exists, so
-anything but a 200 is an error. Latency is measured per request from send to full body; the
-report prints p50/p95/p99, requests per second, errors and the load average.
+mix: 40 % household lists (a county or township prefix, sometimes a next page), 20 % name
+searches (POST), 20 % ID-number searches (POST), 20 % households opened. Against the service a
+third of the lists and households opened are the server-rendered pages (``/households``,
+``/households/{code}``, with a browser session's cookie) instead of the JSON API. Each user
+waits ``--think`` seconds on average (uniformly 0.5–1.5 ×, default 2 s) between an answer and
+its next request, as a person reading a page does; ``--think 0`` is the saturation test. Every
+value searched exists, so anything but a 200 is an error. Latency is measured per request from
+send to full body; the report prints p50/p95/p99 per operation, requests per second, errors and
+the load average.
 
 asyncio + httpx2 rather than locust: httpx2 is already a dev dependency, one process of asyncio
 tasks costs far less CPU than locust's gevent workers and web UI on a 2-core machine that also

@@ -3,8 +3,9 @@
 A county officer publishes a notice for a household from the notices page, records an
 objection, fails to close the notice (a message in Chinese says why), records the objection's
 resolution and closes the notice; the household's ID number, income, cause and health never show
-on the notice or on its printable list. The officer then opens a monitoring case's procedure
-page and takes the next step. Screenshots at desktop and phone widths go to
+on the notice or on its printable list. The overview lists the late monitoring case among the
+items waiting, as a link; the officer follows it, opens a case's procedure page and takes the
+next step. Screenshots at desktop and phone widths go to
 ``build/e2e-screenshots/``; axe-core finds no serious or critical violation on the new pages.
 """
 
@@ -169,6 +170,14 @@ def test_notice_objection_blocks_closing(site: dict[str, Any], size: str) -> Non
         page.screenshot(path=str(SHOTS / f"notice-print-{size}.png"), full_page=True)
         assert not page.locator("header.site").is_visible()
         page.emulate_media(media="screen")
+
+        # the overview lists the late case among the items waiting, as a link to its page
+        page.goto(f"{base}/overview")
+        waiting = page.locator("section[aria-labelledby=waiting-heading]")
+        assert "逾期未办的监测环节" in waiting.inner_text()
+        page.screenshot(path=str(SHOTS / f"overview-waiting-{size}.png"), full_page=True)
+        waiting.locator(f"a[href='/cases/{site['late_case']}']").click()
+        page.wait_for_url(f"{base}/cases/{site['late_case']}")
 
         # the monitoring cases: the late one in red, its procedure page, a step taken
         page.goto(f"{base}/cases")

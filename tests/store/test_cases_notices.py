@@ -198,3 +198,70 @@ def test_case_history_is_append_only(registry: Engine) -> None:
         session_scope(registry) as session,
     ):
         session.execute(sa.text("DELETE FROM case_transitions"))
+
+
+def test_what_waits_overdue_steps_and_notices_in_scope(registry: Engine) -> None:
+    """The overview's "waiting for me": overdue case steps and the notices with an open
+    objection or a window that ends soon, only inside the caller's scope."""
+    home = [_household(registry, seq=i) for i in range(1, 5)]
+    away = _household(registry, village=OTHER_VILLAGE, seq=9)
+    with session_scope(registry) as session:
+        late = cases.open_case(  # the warning step (3 days) is long over
+            session, ADMIN, household_code=home[0], procedure="identification",
+            channel="risk_score", opened_on=_day(6),
+        )  # fmt: skip
+        fresh = cases.open_case(
+            session, ADMIN, household_code=home[1], procedure="identification",
+            channel="risk_score",
+        )  # fmt: skip
+        far_late = cases.open_case(
+            session, ADMIN, household_code=away, procedure="identification",
+            channel="risk_score", opened_on=_day(6),
+        )  # fmt: skip
+        ending = notices.create_notice(  # 7-day window ends in 2 days
+            session, ADMIN, kind="exit", household_codes=[home[2]], starts_on=_day(5)
+        )
+        quiet = notices.create_notice(  # ends in 7 days, no objection: not waiting
+            session, ADMIN, kind="exit", household_codes=[home[3]]
+        )
+        objected = notices.create_notice(
+            session, ADMIN, kind="identification", household_codes=[home[1]]
+        )
+        notices.object_to(session, ADMIN, notice_id=objected.id, raised_by="村民", text="不符")
+        resolved = notices.object_to(
+            session, ADMIN, notice_id=quiet.id, raised_by="村民", text="核实"
+        )
+        notices.resolve_objection(
+            session, ADMIN, notice_id=quiet.id, objection_id=resolved.id, resolution="属实"
+        )
+        far_notice = notices.create_notice(
+            session, ADMIN, kind="exit", household_codes=[away], starts_on=_day(7)
+        )
+    cadre = Principal(name="cadre", role="village_officer", scope=Scope.region(VILLAGE))
+    with session_scope(registry) as session:
+        mine = {ending.id, quiet.id, objected.id, far_notice.id}  # notices
+        my_cases = {late.id, fresh.id, far_late.id}
+        # (the registry holds other tests' cases and notices: look at this test's only)
+        assert [c.id for c in cases.overdue_cases(session, cadre) if c.id in my_cases] == [late.id]
+        assert fresh.id not in {c.id for c in cases.overdue_cases(session, ADMIN)}
+        assert far_late.id in {c.id for c in cases.overdue_cases(session, ADMIN)}
+        waiting = [w for w in notices.waiting_notices(session, cadre) if w.notice.id in mine]
+        assert [(w.notice.id, w.days_left, w.open_objections) for w in waiting] == [
+            (ending.id, 2, 0), (objected.id, 7, 1),
+        ]  # fmt: skip
+        soon = notices.waiting_notices(session, cadre, within_days=7)
+        assert [w.notice.id for w in soon if w.notice.id in mine] == [
+            ending.id, quiet.id, objected.id,
+        ]  # fmt: skip
+        assert far_notice.id in {w.notice.id for w in notices.waiting_notices(session, ADMIN)}
+        notices.close_notice(session, ADMIN, notice_id=far_notice.id)
+    with session_scope(registry) as session:  # a closed notice waits no more
+        assert far_notice.id not in {w.notice.id for w in notices.waiting_notices(session, ADMIN)}
+        with pytest.raises(InputError):
+            notices.waiting_notices(session, cadre, within_days=99)
+    partner = Principal(name="p", role="east_partner", scope=Scope(partner_code="P1"))
+    with session_scope(registry) as session:
+        with pytest.raises(PermissionDeniedError):
+            cases.overdue_cases(session, partner)
+        with pytest.raises(PermissionDeniedError):
+            notices.waiting_notices(session, partner)

@@ -118,7 +118,7 @@ def _latest(rounds: Any) -> str:
 
 
 def _with_ci(est: Any, low: Any, high: Any, *, share: bool = True) -> str:
-    fmt = percent if share else (lambda v: format_number(float(v)))
+    fmt = percent if share else (lambda v: format_number(None if v is None else float(v)))
     text = fmt(est)
     if low is None or pd.isna(low) or high is None or pd.isna(high):
         return text
@@ -184,12 +184,16 @@ def _county_section(data: ReportData, names: Mapping[str, str]) -> list[dict[str
                 continue
             cells = [bi("合计", "all") if group == "" else names.get(group, group)]
             for m in present:
+                # a measure undefined in every group (A where no one is poor) is left out of
+                # the pivot: its cells are shown as missing
                 est, low, high = (
-                    wide.loc[group, (c, m)] for c in ("estimate", "ci_low", "ci_high")
+                    wide.loc[group, (c, m)] if (c, m) in wide.columns else None
+                    for c in ("estimate", "ci_low", "ci_high")
                 )
                 cells.append(_with_ci(est, low, high, share=m != "M0"))
                 if m == "H":
-                    cells.append(percent(wide.loc[group, ("se", m)], 2))
+                    se = wide.loc[group, ("se", m)] if ("se", m) in wide.columns else None
+                    cells.append(percent(se, 2))
                     c = counts.get(group, {})
                     cells += [
                         _count(c.get("poor_households")),
@@ -255,7 +259,13 @@ def _contribution_section(data: ReportData, names: Mapping[str, str]) -> list[di
         ]
         labels = data.indicator_labels
         rows["indicator"] = [bi(*zh_first(labels.get(str(i), str(i)))) for i in rows["indicator"]]
-        svg = _charts.contribution_chart(rows, names={**names, overall_label: overall_label})
+        # no one poor (in a group, or at all): no contribution to show there
+        rows = rows[rows["estimate"].notna()]
+        svg = (
+            _charts.contribution_chart(rows, names={**names, overall_label: overall_label})
+            if len(rows)
+            else ""
+        )
         overall = rows[rows["group"] == overall_label][["indicator", "estimate"]]
         overall = overall.sort_values("estimate", ascending=False)
         table = TableView(
@@ -265,7 +275,8 @@ def _contribution_section(data: ReportData, names: Mapping[str, str]) -> list[di
             [
                 [str(i), percent(e)]
                 for i, e in zip(overall["indicator"], overall["estimate"], strict=True)
-            ],
+            ]
+            or [[bi("无贫困户，贡献率无从计算", "no one is poor: no contributions"), "–"]],
             [False, True],
         )
         cut_zh, cut_en = _cutoff_text(data, spec, k)
@@ -479,6 +490,7 @@ _MATCH_TABLES: Mapping[str, tuple[str, str]] = {
     "by_status": ("按户类型匹配结果（稳定匹配）", "By household status (stable matching)"),
     "by_partner": ("按企业匹配结果", "By enterprise"),
     "unmatched": ("未匹配人员及原因", "Who was not placed, and why"),
+    "placements": ("安置名单（按人）", "Placements, person by person"),
 }
 
 #: Columns of the matching round's tables: (zh, en).
@@ -504,6 +516,15 @@ _MATCH_COLUMNS: Mapping[str, tuple[str, str]] = {
     "status": ("户类型", "household status"),
     "partner_code": ("企业", "enterprise"),
     "reason": ("原因", "reason"),
+    "offers": ("岗位个数", "posts"),
+    "partner": ("东部企业（帮扶单位）", "eastern enterprise"),
+    "seeker_id": ("人员编号", "person"),
+    "village": ("乡镇、村", "township, village"),
+    "offer_id": ("岗位编号", "post"),
+    "place": ("工作地", "place of work"),
+    "monthly_wage": ("月工资（元）", "monthly wage (yuan)"),
+    "state": ("状态", "state"),
+    "why_not": ("未匹配原因", "why not placed"),
 }
 
 _MATCH_VALUES: Mapping[str, tuple[str, str]] = {
@@ -548,7 +569,9 @@ def _match_view(name: str, frame: pd.DataFrame, names: Mapping[str, str]) -> Tab
 def _matching_section(data: ReportData, names: Mapping[str, str]) -> dict[str, Any] | None:
     if not data.matching:
         return None
-    section: dict[str, Any] = {"cards": [], "charts": [], "tables": []}
+    section: dict[str, Any] = {"cards": [], "charts": [], "tables": [], "words": None}
+    if data.matching_words is not None:
+        section["words"] = {"zh": data.matching_words[0], "en": data.matching_words[1]}
     summary = data.matching.get("summary")
     if summary is not None and {"label_zh", "label_en", "value"} <= set(summary.columns):
         section["cards"] = _cards(summary)

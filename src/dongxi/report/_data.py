@@ -51,6 +51,7 @@ class ReportData:
     - ``matching``: named tables of a matching round; ``summary`` (``label_zh, label_en,
       value``), ``by_group`` (``by, group, seekers, matched, matched_rate``) and ``welfare``
       are charted when present, every table is listed.
+    - ``matching_words``: (zh, en) which round the matching tables are, said above them.
     - ``snapshots``: ``round, snapshot_id`` (``table, rows, sha256, created_at`` optional).
     - ``specs``: the measurement specs used (``name`` and any description columns).
     - ``policy``: policy parameters with ``name, value, unit, effective_from, status, source``.
@@ -78,6 +79,7 @@ class ReportData:
     income_measures: pd.DataFrame | None = None
     change: pd.DataFrame | None = None
     matching: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    matching_words: tuple[str, str] | None = None
     snapshots: pd.DataFrame | None = None
     specs: pd.DataFrame | None = None
     policy: pd.DataFrame | None = None

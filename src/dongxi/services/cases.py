@@ -46,6 +46,7 @@ __all__ = [
     "import_department_alerts",
     "list_cases",
     "open_case",
+    "overdue_cases",
     "overdue_table",
     "parse_day",
     "procedures",
@@ -300,6 +301,13 @@ def list_cases(
         session, scope=principal.scope, state=state, procedure=procedure, open_only=open_only
     )
     return [_view(c, procs, as_of=now) for c in rows]
+
+
+def overdue_cases(session: Session, principal: Principal) -> list[CaseView]:
+    """The open cases in scope whose current step (or whole procedure) is past its deadline
+    today, the one late the longest first."""
+    late = [c for c in list_cases(session, principal, open_only=True) if c.overdue]
+    return sorted(late, key=lambda c: (min(filter(None, (c.step_due_on, c.final_due_on))), c.id))
 
 
 def _notice_closed(session: Session, case: MonitoringCase) -> bool:

@@ -256,8 +256,12 @@ def _kind_round(
         proposals = proposals.assign(state=INITIAL_STATE)
     overall = {str(k): v for k, v in result.tables["overall"].iloc[0].items()}
     overall["offers"] = len(offers)
-    tables = {**result.tables, "unmatched": unmatched_reasons(result, method, needs, proposals)}
+    reasons = seeker_reasons(result, method, needs, proposals)
+    tables = {**result.tables, "unmatched": _count_reasons(reasons)}
+    # each explained seeker's reason in Chinese is kept with the round (for the reports)
+    explained = reasons.loc[reasons["reason"] != _NOT_EXPLAINED[0], ["seeker_id", "reason_zh"]]
     report: dict[str, object] = {k: v.to_dict("records") for k, v in tables.items()}
+    report["unmatched_seekers"] = explained.to_dict("records")
     report["round_runs"] = [{"kind": k, "run_id": r} for k, r in runs.items()]
     run_id = record_run(
         registry,
@@ -315,19 +319,20 @@ _NONE_ACCEPTABLE = {
 }
 
 
-def unmatched_reasons(
+def seeker_reasons(
     result: MarketResult, method: MethodName, needs: pd.DataFrame, proposals: pd.DataFrame
 ) -> pd.DataFrame:
-    """The unmatched seekers of a round counted by county and main reason: no post meets their
+    """Why each unmatched seeker of a round was not placed, one row each: no offer meets their
     own wishes (per kind: ``no_post_wanted``, ``no_course_wanted``, ``no_workshop_wanted``); a
     wanted offer was full with seekers it ranks higher (``full``); or their favourite offer's
-    own rules exclude them (its first reason code: ``skill_missing``, ``course_over``, …).
-    Columns ``county_code, reason, reason_zh, reason_en, seekers``."""
+    own rules exclude them (its first reason code: ``skill_missing``, ``course_over``, …);
+    beyond :data:`MAX_EXPLAINED` seekers, ``not_explained``.
+    Columns ``seeker_id, county_code, reason, reason_zh, reason_en``."""
     import pandas as pd
 
     matched = set(proposals["seeker_id"].astype(str))
     left = needs.loc[~needs["seeker_id"].astype(str).isin(matched), ["seeker_id", "county_code"]]
-    columns = ["county_code", "reason", "reason_zh", "reason_en", "seekers"]
+    columns = ["seeker_id", "county_code", "reason", "reason_zh", "reason_en"]
     if left.empty:
         return pd.DataFrame(columns=columns)
     explained = left.iloc[:MAX_EXPLAINED]
@@ -340,13 +345,30 @@ def unmatched_reasons(
         first[str(seeker)] = (code, str(pick["reason_zh"]), str(pick["reason_en"]))
     records = []
     for seeker, county in explained.itertuples(index=False):
-        code, zh, en = first.get(str(seeker), _NO_OFFER[result.kind.name])
-        records.append((str(county), code, zh, en))
-    for county in left.iloc[MAX_EXPLAINED:]["county_code"]:
-        records.append((str(county), *_NOT_EXPLAINED))
-    frame = pd.DataFrame(records, columns=columns[:-1])
+        records.append(
+            (str(seeker), str(county), *first.get(str(seeker), _NO_OFFER[result.kind.name]))
+        )
+    for seeker, county in left.iloc[MAX_EXPLAINED:].itertuples(index=False):
+        records.append((str(seeker), str(county), *_NOT_EXPLAINED))
+    return pd.DataFrame(records, columns=columns)
+
+
+def unmatched_reasons(
+    result: MarketResult, method: MethodName, needs: pd.DataFrame, proposals: pd.DataFrame
+) -> pd.DataFrame:
+    """The unmatched seekers of a round counted by county and main reason
+    (:func:`seeker_reasons`). Columns ``county_code, reason, reason_zh, reason_en, seekers``."""
+    return _count_reasons(seeker_reasons(result, method, needs, proposals))
+
+
+def _count_reasons(reasons: pd.DataFrame) -> pd.DataFrame:
+    import pandas as pd
+
+    keys = ["county_code", "reason", "reason_zh", "reason_en"]
+    if reasons.empty:
+        return pd.DataFrame(columns=[*keys, "seekers"])
     return (
-        frame.groupby(columns[:-1], as_index=False)
+        reasons.groupby(keys, as_index=False)
         .size()
         .rename(columns={"size": "seekers"})
         .sort_values(["county_code", "seekers"], ascending=[True, False], kind="stable")

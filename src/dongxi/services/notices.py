@@ -38,6 +38,7 @@ __all__ = [
     "NoticeEntry",
     "NoticeView",
     "ObjectionView",
+    "WaitingNotice",
     "check_free_text",
     "close_notice",
     "create_notice",
@@ -47,6 +48,7 @@ __all__ = [
     "object_to",
     "publish_case",
     "resolve_objection",
+    "waiting_notices",
     "write_notice_list",
 ]
 
@@ -103,6 +105,20 @@ class NoticeDetail:
     objections: list[ObjectionView] = field(default_factory=list)
     can_close: bool = False
     close_blocker: str | None = None
+
+
+@dataclass(frozen=True)
+class WaitingNotice:
+    """An open notice that needs an officer soon: ``days_left`` until its window ends (0 or
+    less: over, it may be closed) and how many objections are still open."""
+
+    notice: NoticeView
+    days_left: int
+    open_objections: int
+
+
+#: A notice is "waiting" when its window ends within this many days (or has ended).
+WAITING_WITHIN_DAYS = 3
 
 
 def check_free_text(text: str, *, column: str, limit: int = _MAX_TEXT) -> str:
@@ -297,6 +313,32 @@ def list_notices(
             fix=f"Use one of: {', '.join(vocab.NOTICE_STATES)}.",
         )  # fmt: skip
     return [_view(n) for n in store.list_notices(session, scope=principal.scope, state=state)]
+
+
+def waiting_notices(
+    session: Session, principal: Principal, *, within_days: int = WAITING_WITHIN_DAYS
+) -> list[WaitingNotice]:
+    """The open notices in scope that wait for an officer: those with an open objection (to
+    record its resolution) and those whose objection window ends within ``within_days`` days
+    or has ended (to close them). Soonest first. Reads no household."""
+    principal.require("notice:read")
+    from dongxi.services.cases import today
+    from dongxi.store import _notices as store
+
+    if not 0 <= within_days <= 60:
+        raise InputError(
+            "Days ahead must be 0 to 60.", column="within_days", value=str(within_days),
+            rule="range", fix="Give a number of days from 0 to 60.",
+        )  # fmt: skip
+    now = today()
+    counts = store.open_objection_counts(session, scope=principal.scope)
+    out = []
+    for n in store.list_notices(session, scope=principal.scope, state="open"):
+        left = (n.ends_on - now).days
+        open_objections = counts.get(n.id, 0)
+        if open_objections or left <= within_days:
+            out.append(WaitingNotice(_view(n), left, open_objections))
+    return sorted(out, key=lambda w: (w.days_left, w.notice.id))
 
 
 def _blocker(notice: Notice, objections: list[ObjectionView], now: dt.date) -> str | None:

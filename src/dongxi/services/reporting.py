@@ -22,6 +22,7 @@ from dongxi.errors import InputError, NotFoundError
 
 if TYPE_CHECKING:
     import pandas as pd
+    from sqlalchemy.engine import Engine
 
     from dongxi.measure import MeasureSpec
     from dongxi.services.measurement import SnapshotTables
@@ -33,6 +34,7 @@ __all__ = [
     "ReportOutcome",
     "identification_tables",
     "income_tables",
+    "latest_round_tables",
     "make_report",
     "region_prefix",
     "scoped_tables",
@@ -385,6 +387,187 @@ def income_tables(
     return out
 
 
+@dataclass
+class RoundTables:
+    """The latest matching round of a registry, within a report's region, as the report shows
+    it: ``tables`` for :attr:`dongxi.report.ReportData.matching` and the round in words."""
+
+    run_id: str
+    round_no: int
+    tables: dict[str, pd.DataFrame]
+    words: tuple[str, str]
+
+
+def _in_region(frame: pd.DataFrame, prefix: str | None) -> pd.Series:
+    """Seekers inside the region: by their household's village when the registry holds it,
+    else by the need's county."""
+    import pandas as pd
+
+    if prefix is None:
+        return pd.Series(True, index=frame.index)
+    village = frame["village_code"].fillna("").astype(str)
+    county = frame["county_code"].fillna("").astype(str)
+    where = village.where(village != "", county)
+    if len(prefix) > 6:
+        return where.str.startswith(prefix)
+    return where.str.startswith(prefix) | county.str.startswith(prefix)
+
+
+def _rates(frame: pd.DataFrame, by: str) -> pd.DataFrame:
+    import pandas as pd
+
+    grouped = frame.groupby(by, sort=True)
+    out = pd.DataFrame(
+        {
+            "seekers": grouped.size(),
+            "matched": grouped["placed"].sum().astype(int),
+        }
+    ).reset_index()
+    out["matched_rate"] = out["matched"] / out["seekers"]
+    return out
+
+
+def latest_round_tables(
+    principal: Principal,
+    registry: Engine,
+    *,
+    region: str | None = None,
+) -> RoundTables | None:
+    """The registry's latest matching round (the newest run of job posts) within ``region``
+    (a prefix of division codes; the principal's scope bounds it), by name: who was placed
+    where (county, village, enterprise, place, wage, the proposal's state), the placement rate
+    by county and household status, by enterprise, and who was not placed and why (the round's
+    main reasons by county, in Chinese). ``None`` when the registry holds no round or no seeker
+    of the round lies in the region.
+
+    Needs ``market:run`` or ``market:answer_seeker`` (an officer who may read the market)."""
+    if not (principal.can("market:run") or principal.can("market:answer_seeker")):
+        principal.require("market:answer_seeker")
+    import pandas as pd
+
+    from dongxi.market import STRUCK_STATES
+    from dongxi.services.regions import place_name
+    from dongxi.store.market_models import (
+        latest_run,
+        proposal_history,
+        round_seekers,
+        run_lineage,
+    )
+    from dongxi.vocab import PROPOSAL_STATES
+
+    prefix = _effective_region(principal, region)
+    run = latest_run(registry)
+    if run is None:
+        return None
+    seekers = round_seekers(registry, str(run["run_id"]))
+    seekers = seekers[_in_region(seekers, prefix)].reset_index(drop=True)
+    if seekers.empty:
+        return None
+    seekers["placed"] = seekers["offer_id"].notna()
+    placed = seekers[seekers["placed"]]
+    method = {"stable": ("稳定匹配", "stable"), "optimal": ("福利最优匹配", "welfare-optimal")}
+    m_zh, m_en = method.get(str(run["engine"]), (str(run["engine"]), str(run["engine"])))
+    day = run["created_at"]
+    day_text = day.date().isoformat() if hasattr(day, "date") else str(day)[:10]
+    lineage = run_lineage(registry, str(run["run_id"]))
+    struck = 0
+    if len(lineage) > 1:
+        history = proposal_history(registry, lineage[:-1])
+        history = history[history["seeker_id"].isin(set(seekers["seeker_id"]))]
+        struck = int(history["state"].isin(STRUCK_STATES).sum())
+    cards = [
+        ("最近一轮匹配", "latest round", int(run["round_no"]), "轮"),
+        ("求职人数", "job seekers", len(seekers), "人"),
+        ("已安置人数（有岗位）", "placed", len(placed), "人"),
+        ("安置率", "placement rate", len(placed) / len(seekers), "share"),
+        ("涉及东部企业", "eastern enterprises", int(placed["partner_code"].nunique()), "家"),
+        ("以前各轮被谢绝、不再提出的人岗组合", "pairs declined earlier, not proposed again",
+         struck, "个"),
+    ]  # fmt: skip
+    summary = pd.DataFrame(cards, columns=["label_zh", "label_en", "value", "unit"], dtype=object)
+    by_county = _rates(seekers, "county_code")
+    by_status = _rates(seekers, "status")
+    by_group = pd.concat(
+        [
+            by_county.rename(columns={"county_code": "group"}).assign(by="county_code"),
+            by_status.rename(columns={"status": "group"}).assign(by="status"),
+        ],
+        ignore_index=True,
+    )[["by", "group", "seekers", "matched", "matched_rate"]]
+    partner = placed["partner_name"].fillna(placed["partner_code"]).fillna("")
+    by_partner = (
+        placed.assign(partner=partner)
+        .groupby("partner", sort=True)
+        .agg(offers=("offer_id", "nunique"), matched=("seeker_id", "size"))
+        .reset_index()
+    )
+    state_zh = {code: PROPOSAL_STATES[code].zh for code in PROPOSAL_STATES}
+    placements = pd.DataFrame(
+        {
+            "seeker_id": seekers["seeker_id"],
+            "village": [
+                place_name(v, levels=2) if isinstance(v, str) and v else ""
+                for v in seekers["village_code"]
+            ],
+            "county_code": seekers["county_code"],
+            "status": seekers["status"],
+            "offer_id": seekers["offer_id"].fillna(""),
+            "partner": seekers["partner_name"].fillna(seekers["partner_code"]).fillna(""),
+            "place": [place_name(v, levels=2) if isinstance(v, str) else "" for v in
+                      seekers["place_code"]],
+            "monthly_wage": seekers["monthly_wage"],
+            "state": [
+                state_zh.get(str(v), str(v)) if isinstance(v, str) else "未匹配"
+                for v in seekers["state"]
+            ],
+        }
+    )  # fmt: skip
+    why = {
+        str(r["seeker_id"]): str(r["reason_zh"])
+        for r in run["report"].get("unmatched_seekers") or []
+    }
+    placements["why_not"] = [
+        "" if placed_ else why.get(str(sid), "")
+        for sid, placed_ in zip(seekers["seeker_id"], seekers["placed"], strict=True)
+    ]
+    stored = pd.DataFrame(run["report"].get("unmatched") or [])
+    if len(stored):
+        counties = set(seekers["county_code"].astype(str))
+        stored = stored[stored["county_code"].astype(str).isin(counties)]
+        unmatched = pd.DataFrame(
+            {
+                "county_code": stored["county_code"].astype(str),
+                "reason": stored["reason_zh"].astype(str),
+                "seekers": stored["seekers"].astype(int),
+            }
+        ).reset_index(drop=True)
+    else:
+        unmatched = pd.DataFrame(columns=["county_code", "reason", "seekers"])
+    tables = {
+        "summary": summary,
+        "by_group": by_group,
+        "by_county": by_county,
+        "by_status": by_status,
+        "by_partner": by_partner,
+        "placements": placements,
+        "unmatched": unmatched,
+    }
+    published = run.get("published_at")
+    words = (
+        f"登记库中最近一轮匹配：第 {int(run['round_no'])} 轮（{m_zh}），{day_text} 运行"
+        + ("，已发布" if published else "，尚未发布")
+        + f"；本报告范围内求职者 {len(seekers):,} 人，其中 {len(placed):,} 人获得岗位。"
+        "以前各轮被本人或企业谢绝的人岗组合不再提出。",
+        f"The registry's latest matching round: round {int(run['round_no'])} ({m_en}), run on "
+        f"{day_text}" + (", published" if published else ", not yet published")
+        + f"; {len(seekers):,} seekers in this report's region, {len(placed):,} with a post. "
+        "Pairs declined in earlier rounds are not proposed again.",
+    )  # fmt: skip
+    return RoundTables(
+        run_id=str(run["run_id"]), round_no=int(run["round_no"]), tables=tables, words=words
+    )
+
+
 @dataclass(frozen=True)
 class ReportOutcome:
     """A report written: its files, and what it covers."""
@@ -519,6 +702,16 @@ def make_report(
         *income.facts,
     ]
     years = ", ".join(str(y) for y in sorted(rounds))
+    matching: dict[str, pd.DataFrame] = {}
+    matching_words: tuple[str, str] | None = None
+    may_read_market = principal.can("market:run") or principal.can("market:answer_seeker")
+    if not snapshots and may_read_market:  # the registry itself was read: its latest round too
+        from dongxi.services._registry import registry
+
+        with registry(url, at_head=False) as engine:
+            round_ = latest_round_tables(principal, engine, region=prefix)
+        if round_ is not None:
+            matching, matching_words = round_.tables, round_.words
     data = ReportData(
         title_zh="贫困识别与监测报告",
         title_en="Identification and monitoring report",
@@ -532,6 +725,8 @@ def make_report(
             pd.concat(income.measures, ignore_index=True) if income.measures else None
         ),
         change=ident.change,
+        matching=matching,
+        matching_words=matching_words,
         snapshots=pd.DataFrame(snapshot_rows),
         specs=pd.DataFrame(ident.specs) if ident.specs else None,
         policy=_policy_table(),

@@ -41,6 +41,7 @@ __all__ = [
     "list_notices",
     "notice_households",
     "objections",
+    "open_objection_counts",
     "resolve_objection",
 ]
 
@@ -131,6 +132,23 @@ def list_notices(
     query = query.order_by(Notice.id.desc()).limit(limit)
     with translate_errors("Listing notices"):
         return session.scalars(query).all()
+
+
+def open_objection_counts(session: Session, *, scope: Scope) -> dict[int, int]:
+    """Open notice's number → how many of its objections are open, for the open notices inside
+    ``scope`` that have at least one."""
+    query = (
+        sa.select(NoticeObjection.notice_id, sa.func.count())
+        .join(Notice, Notice.id == NoticeObjection.notice_id)
+        .where(
+            scope.where_region(Notice.village_code),
+            Notice.state == "open",
+            NoticeObjection.state == "open",
+        )
+        .group_by(NoticeObjection.notice_id)
+    )
+    with translate_errors("Counting open objections"):
+        return {int(i): int(n) for i, n in session.execute(query).all()}
 
 
 def find_open_notice(

@@ -59,6 +59,7 @@ __all__ = [
     "current_needs",
     "current_offers",
     "import_market_rows",
+    "latest_run",
     "names_for_round",
     "next_run_of_proposal",
     "proposal_history",
@@ -67,6 +68,7 @@ __all__ = [
     "record_run",
     "record_transition",
     "round_runs",
+    "round_seekers",
     "run_lineage",
     "save_needs",
     "save_offers",
@@ -402,8 +404,15 @@ def save_offers(engine: Target, offers: pd.DataFrame, *, actor: str, kind: str =
         raise InputError(
             "offers lack offer_id or positions.", fix="Give each offer its id and places."
         )
-    rows = _records(offers, _OFFER_FIELDS, {"kind": kind})
+    rows = _uniform(_records(offers, _OFFER_FIELDS, {"kind": kind}), _OFFER_DEFAULTS)
     return _save_versions(engine, MarketOffer, rows, ("offer_id",), actor)
+
+
+def _uniform(rows: list[dict[str, Any]], defaults: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every row with the same keys (one insert statement for all rows): a cell empty in some
+    rows only (``skill_required`` of most offers) is null there, or the registry's default."""
+    keys = sorted({k for row in rows for k in row})
+    return [{k: row.get(k, defaults.get(k)) for k in keys} for row in rows]
 
 
 def _need_rows(needs: pd.DataFrame, kind: str) -> list[dict[str, Any]]:
@@ -415,7 +424,9 @@ def _need_rows(needs: pd.DataFrame, kind: str) -> list[dict[str, Any]]:
     if "status" not in frame.columns:
         frame["status"] = "never"
     frame["status"] = frame["status"].fillna("never")
-    return _records(frame, _NEED_FIELDS, {"kind": kind, "willingness": "willing"})
+    return _uniform(
+        _records(frame, _NEED_FIELDS, {"kind": kind, "willingness": "willing"}), _NEED_DEFAULTS
+    )
 
 
 #: The registry's values for cells an imported file leaves empty (columns that hold no null).
@@ -906,3 +917,83 @@ def next_run_of_proposal(engine: Target, proposal_id: int) -> str | None:
     )
     with translate_errors("Reading match runs"), _reading(engine) as conn:
         return conn.execute(query).scalar_one_or_none()
+
+
+def latest_run(engine: Engine, *, kind: str = "job") -> dict[str, Any] | None:
+    """The newest match run of ``kind`` (the latest round of the newest chain): its columns,
+    with ``report`` (the round's stored tables, parsed) instead of ``report_json``; ``None``
+    when the registry holds no run."""
+    table = MatchRun.__table__
+    query = (
+        sa.select(table)
+        .where(table.c.kind == kind)
+        .order_by(table.c.created_at.desc(), table.c.round_no.desc())
+        .limit(1)
+    )
+    with translate_errors("Reading match runs"), engine.connect() as conn:
+        row = conn.execute(query).mappings().first()
+    if row is None:
+        return None
+    out = {k: v for k, v in row.items() if k != "report_json"}
+    out["report"] = json.loads(row["report_json"] or "{}")
+    return out
+
+
+def round_seekers(engine: Engine, run_id: str, *, kind: str = "employment") -> pd.DataFrame:
+    """Every seeker a run matched over — the needs of ``kind`` current when the run was made —
+    with the pair the run holds for them (if any), the offer's partner (and its name), place
+    and wage, and the village of the seeker's household when the registry holds it.
+
+    Columns ``seeker_id, household_code, county_code, status, village_code, offer_id, state,
+    partner_code, partner_name, place_code, monthly_wage``; ordered by ``seeker_id``."""
+    run = MatchRun.__table__
+    need = MarketNeed.__table__
+    offer = MarketOffer.__table__
+    proposal = MatchProposal.__table__
+    households = sa.table("households", sa.column("household_code"), sa.column("village_code"))
+    partners = sa.table("partners", sa.column("partner_code"), sa.column("name"))
+    with translate_errors("Reading a match run"), engine.connect() as conn:
+        at = conn.execute(sa.select(run.c.created_at).where(run.c.run_id == run_id)).scalar()
+        if at is None:
+            raise NotFoundError(f"match run {run_id} does not exist.", fix="Check the run id.")
+
+        def valid(table: sa.FromClause) -> sa.ColumnElement[bool]:
+            return sa.and_(
+                table.c.valid_from <= at, sa.or_(table.c.valid_to.is_(None), table.c.valid_to > at)
+            )
+
+        offers = (
+            sa.select(
+                offer.c.offer_id, offer.c.partner_code, offer.c.place_code, offer.c.monthly_wage
+            )
+            .where(valid(offer))
+            .subquery()
+        )
+        pairs = (
+            sa.select(proposal.c.seeker_id, proposal.c.offer_id, proposal.c.state)
+            .where(proposal.c.run_id == run_id)
+            .subquery()
+        )
+        query = (
+            sa.select(
+                need.c.seeker_id,
+                need.c.household_code,
+                need.c.county_code,
+                need.c.status,
+                households.c.village_code,
+                pairs.c.offer_id,
+                pairs.c.state,
+                offers.c.partner_code,
+                partners.c.name.label("partner_name"),
+                offers.c.place_code,
+                offers.c.monthly_wage,
+            )
+            .select_from(need)
+            .outerjoin(households, households.c.household_code == need.c.household_code)
+            .outerjoin(pairs, pairs.c.seeker_id == need.c.seeker_id)
+            .outerjoin(offers, offers.c.offer_id == pairs.c.offer_id)
+            .outerjoin(partners, partners.c.partner_code == offers.c.partner_code)
+            .where(need.c.kind == kind, valid(need))
+            .order_by(need.c.seeker_id)
+        )
+        return pd.read_sql(query, conn)

@@ -20,30 +20,103 @@ from fastapi.responses import HTMLResponse
 from dongxi import vocab
 from dongxi.api.deps import DbSession
 from dongxi.errors import InputError
-from dongxi.services import aggregates, changes, market_reads
+from dongxi.services import aggregates, cases, changes, market_reads, notices
 from dongxi.services.principal import Principal
 from dongxi.web._work import Runner, job_words, percent
 from dongxi.web.pages import PagePrincipal, language, render
 
-__all__ = ["WaitingItem", "router", "waiting_notices_and_cases"]
+__all__ = ["WaitingEntry", "WaitingItem", "router", "waiting_notices_and_cases"]
 
 router = APIRouter(include_in_schema=False)
 
 
 @dataclass(frozen=True)
+class WaitingEntry:
+    """One thing to act on, linked to its page: a change request, a case, a notice."""
+
+    label: str
+    url: str
+    late: bool = False
+
+
+@dataclass(frozen=True)
 class WaitingItem:
-    """Something waiting for the user: what (in words), how many, and where to act."""
+    """Something waiting for the user: what (in words), how many, where to act (the list's
+    page) and the first few of them, each linked to its own page."""
 
     what: str
     count: int
-    url: str | None = None
+    url: str
+    entries: tuple[WaitingEntry, ...] = ()
+
+
+#: At most this many entries of one kind are listed on the overview (the count says all).
+SHOWN = 10
 
 
 def waiting_notices_and_cases(db: DbSession, me: Principal, lang: str) -> list[WaitingItem]:
-    """Hook for the public notices (两公示一公告) whose objection window closes and the overdue
-    monitoring steps: the branch that builds notices and monitoring fills it in. Until that
-    branch is merged there are no notices or cases in the registry, so nothing waits."""
-    return []
+    """The overdue steps of the monitoring cases in one's scope and the public notices
+    (两公示一公告) that wait: an open objection to resolve, or a window that ends within
+    :data:`dongxi.services.notices.WAITING_WITHIN_DAYS` days (or has ended: close it)."""
+    en = lang == "en"
+    items: list[WaitingItem] = []
+    if me.can("monitor:read"):
+        late = cases.overdue_cases(db, me)
+        items.append(
+            WaitingItem(
+                "Monitoring cases with an overdue step" if en else "逾期未办的监测环节",
+                len(late),
+                "/cases",
+                tuple(
+                    WaitingEntry(
+                        f"{'Case' if en else '案件'} {c.id} · {c.household_code} · "
+                        f"{c.state_en if en else c.state_zh} · "
+                        f"{'due' if en else '期限'} "
+                        f"{min(filter(None, (c.step_due_on, c.final_due_on))).isoformat()}",
+                        f"/cases/{c.id}",
+                        late=True,
+                    )
+                    for c in late[:SHOWN]
+                ),
+            )
+        )
+    if me.can("notice:read"):
+        waiting = notices.waiting_notices(db, me)
+        items.append(
+            WaitingItem(
+                "Notices: objections to resolve, windows closing"
+                if en
+                else "公示：待处理的异议、即将结束或可结束的公示",
+                len(waiting),
+                "/notices",
+                tuple(_notice_entry(w, en) for w in waiting[:SHOWN]),
+            )
+        )
+    return items
+
+
+def _what_changes(r: changes.ChangeRequestView, en: bool) -> str:
+    """The household's code, or "a member" (a person's key is a keyed hash: never shown)."""
+    if r.entity == "households":
+        return f"{'household' if en else '农户'} {r.entity_key}"
+    return "a member" if en else "家庭成员"
+
+
+def _notice_entry(w: notices.WaitingNotice, en: bool) -> WaitingEntry:
+    n = w.notice
+    if w.open_objections:
+        why = (
+            f"{w.open_objections} open objection(s)" if en else f"{w.open_objections} 条异议待处理"
+        )
+    elif w.days_left <= 0:
+        why = "window over: close it" if en else "公示期已满，可结束"
+    else:
+        why = f"window ends in {w.days_left} day(s)" if en else f"{w.days_left} 天后公示期满"
+    return WaitingEntry(
+        f"{'Notice' if en else '公示'} {n.id} · {n.title} · {why}",
+        f"/notices/{n.id}",
+        late=bool(w.open_objections) and w.days_left <= 0,
+    )
 
 
 def _group_label(group: str, lang: str) -> str:
@@ -139,6 +212,15 @@ def _waiting(
             WaitingItem(
                 "Change requests to approve" if en else "待审批的修改申请",
                 len(to_review),
+                "/changes",
+                tuple(
+                    WaitingEntry(
+                        f"{'Request' if en else '申请'} {r.id} · {_what_changes(r, en)} · "
+                        f"{'by' if en else '提交人'} {r.proposed_by}",
+                        f"/changes/{r.id}",
+                    )
+                    for r in to_review[:SHOWN]
+                ),
             )
         )
     if last:
@@ -152,6 +234,7 @@ def _waiting(
                 if state == "proposed"
                 else ("Accepted matches to confirm" if en else "待确认的匹配"),
                 len(waiting),
+                "/market/answers" if state == "proposed" else "/market/matches",
             )
         )
     items.extend(waiting_notices_and_cases(db, me, lang))
