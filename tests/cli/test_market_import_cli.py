@@ -134,10 +134,18 @@ def test_table_mode_reports_every_error_of_chinese_files(tmp_path: Path, capsys:
     out_file = tmp_path / "m.csv"
     assert main([*args, "--out", str(out_file), "--report", str(tmp_path / "rep")]) == 0
     pairs = pd.read_csv(out_file, dtype=str, keep_default_na=False)
-    # the training need and the training seats are not job posts: only employment is matched
-    assert sorted(pairs["seeker_id"]) == ["P001", "P002", "P003"]
+    # every kind present is matched on its own: employment needs with job posts, the training
+    # need with the training seats (one placement per person per kind)
+    by_kind = pairs.groupby("kind")["seeker_id"].apply(sorted).to_dict()
+    assert by_kind == {"job": ["P001", "P002", "P003"], "training": ["P004"]}
+    assert pairs.set_index("seeker_id").loc["P004", "offer_id"] == "T1"
     overall = pd.read_csv(tmp_path / "rep" / "overall.csv")
-    assert list(overall["method"]) == ["stable"]  # --method decides what the report shows
+    assert list(overall["method"]) == ["stable", "stable"]  # --method decides what is shown
+    assert list(overall["kind"]) == ["job", "training"]
+    # --kind restricts the round to some kinds
+    assert main([*args, "--out", str(out_file), "--kind", "training"]) == 0
+    only = pd.read_csv(out_file, dtype=str, keep_default_na=False)
+    assert only[["kind", "seeker_id", "offer_id"]].values.tolist() == [["training", "P004", "T1"]]
 
 
 def test_imported_needs_and_offers_go_through_rounds(
@@ -179,6 +187,10 @@ def test_imported_needs_and_offers_go_through_rounds(
     assert by_person.loc["P001", "岗位编号"] == ""
     assert by_person.loc["P001", "未匹配原因"].startswith("名额已满")
     assert "深圳市" in text and "J1" in text  # the terminal shows the round by name too
+    # the training need is matched with the training seats in the same round, its own run
+    trained = placements[placements["类型"] == "培训名额"].set_index("人员编号")
+    assert trained.loc["P004", "岗位编号"] == "T1" and list(trained.index) == ["P004"]
+    assert ", training, 1 proposals stored" in text
     run_id = text.split("run ")[1].split(":")[0].strip()
     history = proposal_history(engine, [run_id]).set_index("seeker_id")
     # J1 (广州, one place) goes to the registered-poor P002 first; P003 to J2 (深圳)
@@ -189,6 +201,7 @@ def test_imported_needs_and_offers_go_through_rounds(
     assert main(["match", "--after", run_id]) == 0
     text = capsys.readouterr().out
     assert "round 2" in text
+    assert ", training, 1 proposals stored" in text  # the training chain goes on too
     run2 = text.split("run ")[1].split(":")[0].strip()
     again = proposal_history(engine, [run2]).set_index("seeker_id")["offer_id"].to_dict()
     # the declined pair is never proposed again: J1 goes to P001, P002 to its other place

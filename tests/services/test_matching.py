@@ -331,3 +331,205 @@ def test_answers_stay_inside_the_principal_scope(registry: Engine) -> None:
         answer_proposal(province, registry, pid, to_state="expired", side="system")
     with pytest.raises(NotFoundError):
         answer_proposal(ADMIN, registry, 10**9, to_state="accepted", side="seeker")
+
+
+def _mixed_registry(tmp_path: Path) -> Engine:
+    """A registry with employment and training needs, job posts, courses and workshops."""
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'mixed.db'}")
+    db.upgrade(engine, load_reference=False)
+    person = {
+        "county_code": "450226",
+        "status": "registered_poor",
+        "age": 35,
+        "education": "junior",
+        "labour_capacity": "weak",
+        "skills": "",
+        "min_wage": 0.0,
+        "needs_dormitory": False,
+    }
+    needs = pd.DataFrame(
+        [
+            {**person, "seeker_id": "A", "places": "440100;450226", "sectors": ""},
+            {**person, "seeker_id": "B", "places": "", "status": "never", "sectors": ""},
+            {
+                **person,
+                "seeker_id": "C",
+                "places": "440100",
+                "sectors": "",
+                "labour_capacity": "normal",
+            },
+        ]
+    )
+    save_needs(engine, needs, actor="cadre-0", kind="employment")
+    training = pd.DataFrame(
+        [
+            {**person, "seeker_id": "A", "sectors": "制造业", "places": ""},
+            {**person, "seeker_id": "C", "sectors": "服务业", "places": ""},
+        ]
+    )
+    save_needs(engine, training, actor="cadre-0", kind="training")
+    post = {
+        "kind": "job",
+        "sector": "制造业",
+        "age_min": 16,
+        "age_max": 60,
+        "min_education": "none",
+        "subsidy": 0.0,
+        "physical": False,
+        "dormitory": False,
+    }
+    save_offers(
+        engine,
+        pd.DataFrame(
+            [
+                {
+                    **post,
+                    "offer_id": "J1",
+                    "place_code": "440100",
+                    "monthly_wage": 4000.0,
+                    "positions": 2,
+                    "physical": False,
+                },
+                {
+                    **post,
+                    "offer_id": "W1",
+                    "kind": "workshop",
+                    "place_code": "450226101",
+                    "monthly_wage": 1800.0,
+                    "positions": 1,
+                    "physical": False,
+                },
+                {
+                    **post,
+                    "offer_id": "W2",
+                    "kind": "workshop",
+                    "place_code": "450226102",
+                    "monthly_wage": 1900.0,
+                    "positions": 1,
+                    "physical": True,
+                },
+                {
+                    **post,
+                    "offer_id": "T1",
+                    "kind": "training",
+                    "place_code": "450226",
+                    "monthly_wage": 0.0,
+                    "subsidy": 300.0,
+                    "positions": 5,
+                },
+            ]
+        ),
+        actor="partner-0",
+    )
+    return engine
+
+
+def test_a_round_mixes_kinds(tmp_path: Path) -> None:
+    engine = _mixed_registry(tmp_path)
+    try:
+        first = run_round(ADMIN, engine, seed=3)
+        assert set(first.runs) == {"job", "training", "workshop"}
+        assert first.run_id == first.runs["job"]
+        placed = {
+            (k, s): o
+            for k, s, o in first.proposals[["kind", "seeker_id", "offer_id"]].itertuples(
+                index=False
+            )
+        }
+        # A gets a job post AND a training seat AND a workshop place (light work: A is weak);
+        # B (no places: the job posts are not wanted) loses the light workshop W1 to the
+        # registered-poor A and is too weak for the physical W2; C wants work away from home
+        # only (no workshop) and asked to learn another trade (no course)
+        assert placed == {
+            ("job", "A"): "J1",
+            ("job", "C"): "J1",
+            ("training", "A"): "T1",
+            ("workshop", "A"): "W1",
+        }
+        assert set(first.tables["overall"]["kind"]) == {"job", "training", "workshop"}
+        unmatched = first.tables["unmatched"]
+        assert set(zip(unmatched["kind"], unmatched["reason"], strict=True)) == {
+            ("job", "no_post_wanted"),
+            ("training", "no_course_wanted"),
+            ("workshop", "full"),
+            ("workshop", "no_workshop_wanted"),
+        }
+        assert "本县没有符合本人意向" in "".join(unmatched["reason_zh"])
+        placements = first.placements
+        assert placements is not None
+        assert set(placements["类型"]) == {"就业岗位", "培训名额", "帮扶车间岗位"}
+        with engine.connect() as conn:
+            stored = dict(conn.execute(sa.select(MatchRun.run_id, MatchRun.kind)).all())
+        assert stored == {v: k for k, v in first.runs.items()}
+
+        # the next round continues each kind's chain; a declined course is not proposed again
+        history = proposal_history(engine, [first.runs["training"]]).set_index("seeker_id")
+        answer_proposal(
+            ADMIN, engine, int(history.loc["A", "proposal_id"]),
+            to_state="declined_by_seeker", side="seeker",
+        )  # fmt: skip
+        second = run_round(ADMIN, engine, seed=3, after=first.runs["workshop"])
+        assert second.round_no == 2 and set(second.runs) == set(first.runs)
+        assert not (second.proposals["kind"] == "training").any()
+        with engine.connect() as conn:
+            parents = dict(
+                conn.execute(
+                    sa.select(MatchRun.kind, MatchRun.parent_run_id).where(
+                        MatchRun.run_id.in_(list(second.runs.values()))
+                    )
+                ).all()
+            )
+        assert parents == first.runs
+
+        # --kind: one kind only
+        only = run_round(ADMIN, engine, seed=3, kinds=["workshop"])
+        assert list(only.runs) == ["workshop"] and only.round_no == 1
+        assert set(only.proposals["kind"]) == {"workshop"}
+        with pytest.raises(InputError, match="not matched"):
+            run_round(ADMIN, engine, kinds=["project"])
+    finally:
+        engine.dispose()
+
+
+def test_hours_a_day_are_read_in_table_mode_and_refused_by_the_registry(tmp_path: Path) -> None:
+    from dongxi.services.matching import match_table_kinds
+    from dongxi.store.market_models import import_market_rows
+
+    needs = pd.DataFrame(
+        {
+            "人员编号": ["carer", "other"],
+            "县代码": ["450226", "450226"],
+            "需求类型": ["就业", "就业"],
+            "户类型": ["脱贫户", "脱贫户"],
+            "年龄": [40, 40],
+            "文化程度": ["初中", "初中"],
+            "劳动技能": ["普通劳动力", "普通劳动力"],
+            "每天最多可工作小时数": [4, None],
+        }
+    )
+    offers = pd.DataFrame(
+        {
+            "岗位编号": ["W1", "W2"],
+            "供给类型": ["帮扶车间", "帮扶车间"],
+            "工作地代码": ["450226", "450226"],
+            "月工资(元)": [1800, 2400],
+            "名额": [1, 1],
+            "每天工作小时数": [4, 8],
+        }
+    )
+    done = match_table_kinds(ADMIN, needs, offers, seed=1, methods=["stable"])
+    assert list(done.results) == ["workshop"]
+    pairs = done.pairs("stable").set_index("seeker_id")["offer_id"].to_dict()
+    assert pairs == {"carer": "W1", "other": "W2"}  # the carer's 4 hours: only W1 fits
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'hours.db'}")
+    db.upgrade(engine, load_reference=False)
+    frame = pd.DataFrame(
+        {"seeker_id": ["a", "b"], "county_code": ["450226"] * 2, "hours_per_day": [None, 4.0]}
+    ).assign(_row=[2, 3])
+    try:
+        with engine.begin() as conn, pytest.raises(InputError, match="does not keep") as info:
+            import_market_rows(conn, "needs", frame, actor="cadre-0")
+        assert info.value.row == 3 and info.value.column == "hours_per_day"
+        assert current_needs(engine).empty
+    finally:
+        engine.dispose()

@@ -5,8 +5,12 @@
 - explicit rank lists (research mode): ``--seeker-ranks``, ``--offer-ranks``, ``--capacities``
   and ``--out`` (CSV ``seeker_id,offer_id``; empty ``offer_id`` for the unmatched);
 - needs and offers tables: ``--needs`` and ``--offers`` (CSV/XLSX/Parquet), report to ``--report``;
-- the registry (default): current needs and offers, proposals stored as a new run (round);
-  ``--after RUN`` starts the next round of an earlier run, keeping accepted placements.
+- the registry (default): current needs and offers, proposals stored as a new round (one run
+  per kind of offer); ``--after RUN`` starts the next round of an earlier one, keeping accepted
+  placements.
+
+Both table and registry modes match every kind of offer present (job posts, training seats,
+workshop places), one placement per person per kind; ``--kind`` (repeatable) restricts them.
 
 Each command parses its options, calls one use case of :mod:`dongxi.services.matching` as the
 local operator (``--actor`` names it in the registry) and prints the result.
@@ -52,11 +56,14 @@ def _principal(actor: str | None) -> Principal:
 def _show_overall(overall: Any) -> None:
     """The summary rows (a DataFrame or a list of dicts) as one table."""
     table = new_table("match report")
-    for column in ("method", "seekers", "matched", "match_rate", "blocking_pairs", "total_welfare"):
-        table.add_column(column)
     rows = overall if isinstance(overall, list) else overall.to_dict("records")
+    kinds = any("kind" in row for row in rows)
+    columns = ("method", "seekers", "matched", "match_rate", "blocking_pairs", "total_welfare")
+    for column in ("kind", *columns) if kinds else columns:
+        table.add_column(column)
     for row in rows:
         table.add_row(
+            *((str(row.get("kind", "")),) if kinds else ()),
             str(row["method"]),
             str(row["seekers"]),
             str(row["matched"]),
@@ -73,6 +80,7 @@ def _show_placements(placements: Any, *, shown: int = 20) -> None:
         f"本轮匹配结果（前 {min(shown, len(placements))} 人，共 {len(placements)} 人）"
     )
     columns = (
+        "类型",
         "人员编号",
         "村",
         "县",
@@ -144,6 +152,13 @@ def match_command(
     actor: Annotated[
         str | None, typer.Option(help="Who runs the match (default: the system user).")
     ] = None,
+    kind: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--kind",
+            help="Only this kind of offer: job, training or workshop (repeatable; default: all).",
+        ),
+    ] = None,
 ) -> None:
     """Match seekers' needs with offers (stable or welfare-optimal) and report."""
     from dongxi.errors import InputError
@@ -174,31 +189,36 @@ def match_command(
 
         chosen = matching.parse_method(method)
         try:
-            result = matching.match_tables(principal, needs, offers, seed=seed)
+            results = matching.match_table_kinds(principal, needs, offers, seed=seed, kinds=kind)
         except ValidationReportError as exc:
             _show_rejected(exc)
             raise
-        # the method chosen decides what is shown and reported (the comparison keeps both)
-        tables: dict[str, Any] = {
-            name: table[table["method"] == chosen] if "method" in table.columns else table
-            for name, table in result.tables.items()
-        }
+        # the method chosen decides what is shown and reported (the comparison keeps both);
+        # every table holds the rows of every kind matched, each with its kind
+        tables = results.tables(chosen)
         _show_overall(tables["overall"])
+        pairs = results.pairs(chosen)
         if report is not None:
-            _write_tables({**tables, "proposals": result.proposals(chosen)}, report)
+            proposals = pairs[pairs["offer_id"].notna()].reset_index(drop=True)
+            _write_tables({**tables, "proposals": proposals}, report)
         if out is not None:
             from dongxi.tables import write_table
 
-            pairs = result.matchings[chosen].pairs()
-            write_table(pairs[["seeker_id", "offer_id"]].fillna({"offer_id": ""}), out)
+            columns = ["kind", "seeker_id", "offer_id"]
+            write_table(pairs[columns].fillna({"offer_id": ""}), out)
         return
     with matching.open_registry(url) as db:
-        round_ = matching.run_round(principal, db, method=method, seed=seed, after=after)
+        round_ = matching.run_round(
+            principal, db, method=method, seed=seed, after=after, kinds=kind
+        )
     _show_overall(round_.overall)
-    console().print(
-        f"run [bold]{round_.run_id}[/]: round {round_.round_no}, "
-        f"{len(round_.proposals)} proposals stored ({round_.kept} kept)"
-    )
+    for code, run_id in round_.runs.items():
+        stored = int((round_.proposals["kind"] == code).sum())
+        console().print(
+            f"run [bold]{run_id}[/]: round {round_.round_no}, {code}, "
+            f"{stored} proposals stored ({round_.kept_of(code)} kept)",
+            soft_wrap=True,
+        )
     if report is not None:
         report.mkdir(parents=True, exist_ok=True)
         records = {k: v.to_dict("records") for k, v in round_.tables.items()}

@@ -520,6 +520,8 @@ COLUMNS: dict[Kind, tuple[Column, ...]] = {
         ),
         Column("stated_on", "登记日期", "date", False, ("填报日期",)),
         Column("details", "具体需求", "str", False, ("需求说明", "备注")),
+        # the most hours a day the person can work or learn (a carer's limit); empty: no limit
+        Column("hours_per_day", "每天最多可工作小时数", "float", False, ("每天可工作小时数",)),
     ),
     "offers": (
         Column("offer_id", "岗位编号", "str", True, ("供给编号", "名额编号")),
@@ -556,6 +558,8 @@ COLUMNS: dict[Kind, tuple[Column, ...]] = {
         Column("starts_on", "开始日期", "date", False),
         Column("ends_on", "结束日期", "date", False),
         Column("details", "说明", "str", False, ("备注",)),
+        # the hours a day of the work or the course; empty: not stated
+        Column("hours_per_day", "每天工作小时数", "float", False, ("每天工时", "每日工作小时数")),
     ),
 }
 

@@ -569,6 +569,7 @@ def _needs(out: Collector, t: pd.DataFrame, view: RegistryView) -> None:
     _region_checks(out, t, "county_code", view, village=False)
     _check_range(out, t, "age", 16, 70)
     _check_range(out, t, "min_wage", 0, 100_000)
+    _check_range(out, t, "hours_per_day", 0.5, 24)
     _duplicate_keys(out, t, "needs")
 
 
@@ -579,6 +580,7 @@ def _offers(out: Collector, t: pd.DataFrame, view: RegistryView) -> None:
     _check_range(out, t, "age_max", 16, 70)
     for column in ("monthly_wage", "subsidy", "living_cost"):
         _check_range(out, t, column, 0, 100_000)
+    _check_range(out, t, "hours_per_day", 0.5, 24)
     lo, hi = t["age_min"].astype("Float64"), t["age_max"].astype("Float64")
     out.add((lo > hi).fillna(False).astype(bool), "age_order", "age_min", t["age_min"])
     starts, ends = t["starts_on"], t["ends_on"]

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from dongxi.market._instance import Instance, build_instance, rank_key, rank_welfare
     from dongxi.market._jobs import EDUCATION_LEVEL, LABOUR_LEVEL, PRIORITY_TIER, JobPosts
-    from dongxi.market._market import MarketResult, run_market
+    from dongxi.market._kinds import TrainingSeats, WorkshopPlaces
+    from dongxi.market._market import KIND_CLASSES, Kind, MarketResult, kind_named, run_market
     from dongxi.market._optimal import welfare_optimal
     from dongxi.market._rankfiles import RANK_LIST_REASONS_ZH, RankFileMatch, match_rank_files
     from dongxi.market._ranklists import (
@@ -58,6 +59,7 @@ __all__ = [
     "FINAL_STATES",
     "INITIAL_STATE",
     "KEPT_STATES",
+    "KIND_CLASSES",
     "LABOUR_LEVEL",
     "METHODS",
     "PRIORITY_TIER",
@@ -68,12 +70,15 @@ __all__ = [
     "TRANSITIONS",
     "Instance",
     "JobPosts",
+    "Kind",
     "MarketResult",
     "Matching",
     "MethodName",
     "RankFileMatch",
     "RankListMatch",
     "Reason",
+    "TrainingSeats",
+    "WorkshopPlaces",
     "blocking_mask",
     "build_instance",
     "carried_states",
@@ -83,6 +88,7 @@ __all__ = [
     "decode_reasons",
     "deferred_acceptance",
     "instance_from_rank_lists",
+    "kind_named",
     "match_rank_files",
     "match_rank_lists",
     "method_name",
@@ -105,6 +111,11 @@ _WHERE = {
     "Instance": "dongxi.market._instance",
     "JobPosts": "dongxi.market._jobs",
     "KEPT_STATES": "dongxi.market._rounds",
+    "KIND_CLASSES": "dongxi.market._market",
+    "Kind": "dongxi.market._market",
+    "TrainingSeats": "dongxi.market._kinds",
+    "WorkshopPlaces": "dongxi.market._kinds",
+    "kind_named": "dongxi.market._market",
     "LABOUR_LEVEL": "dongxi.market._jobs",
     "METHODS": "dongxi.market._report",
     "MarketResult": "dongxi.market._market",

@@ -28,7 +28,7 @@ Ties are broken by a seeded random permutation of the other side.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 import numba
 import numpy as np
@@ -227,6 +227,8 @@ class JobPosts:
     sector_bonus: float = 500.0
     priority_weight: tuple[float, float, float] = (1.0, 1.5, 2.0)
     name: str = "job"
+    #: The kind of need job posts are matched with.
+    need_kind: ClassVar[str] = "employment"
 
     def seeker_arrays(
         self, seekers: pd.DataFrame, places: pd.Index, vocabulary: dict[str, pd.Index]

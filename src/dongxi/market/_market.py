@@ -6,20 +6,45 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
 from dongxi.errors import InputError
 from dongxi.market._instance import Instance
-from dongxi.market._jobs import JobPosts, OfferArrays, SeekerArrays
+from dongxi.market._jobs import JobPosts
+from dongxi.market._kinds import TrainingSeats, WorkshopPlaces
 from dongxi.market._reasons import REASON_BY_CODE, decode_reasons
 from dongxi.market._report import Matching, MethodName, compare_methods, method_name, summarise
 from dongxi.market._rounds import rematch
 from dongxi.market._solve import solve
 
-__all__ = ["MarketResult", "run_market"]
+__all__ = ["KIND_CLASSES", "Kind", "MarketResult", "kind_named", "run_market"]
+
+#: A kind of offer: its rules, scores and explanations.
+Kind = JobPosts | TrainingSeats | WorkshopPlaces
+#: The kinds of offer the market matches, by the offer kind's code (``market_offers.kind``),
+#: each with the need kind it is matched with (``need_kind``): job posts and workshop places
+#: with employment needs, training seats with training needs.
+KIND_CLASSES: dict[str, type[JobPosts] | type[TrainingSeats] | type[WorkshopPlaces]] = {
+    "job": JobPosts,
+    "training": TrainingSeats,
+    "workshop": WorkshopPlaces,
+}
+
+
+def kind_named(name: str) -> Kind:
+    """The kind of offer of that code, with its default parameters (``InputError`` otherwise)."""
+    if name not in KIND_CLASSES:
+        raise InputError(
+            "this kind of offer is not matched.",
+            column="kind",
+            value=name,
+            fix=f"Use one of: {', '.join(KIND_CLASSES)}.",
+        )
+    return KIND_CLASSES[name]()
+
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +66,9 @@ class MarketResult:
     matchings: dict[str, Matching]
     tables: dict[str, pd.DataFrame]
     seed: int
-    kind: JobPosts
-    _seeker_arrays: SeekerArrays = field(repr=False)
-    _offer_arrays: OfferArrays = field(repr=False)
+    kind: Kind
+    _seeker_arrays: Any = field(repr=False)
+    _offer_arrays: Any = field(repr=False)
 
     def proposals(self, method: MethodName = "stable") -> pd.DataFrame:
         """Matched pairs of one method: seeker_id, offer_id, seeker_rank, offer_rank, welfare."""
@@ -60,13 +85,14 @@ class MarketResult:
     def explain(self, seeker_ids: Sequence[str], *, method: MethodName = "stable") -> pd.DataFrame:
         """Why each named seeker got what they got.
 
-        One row per offer the seeker would take (passes the seeker's own place, wage and
-        dormitory rules), best first by the seeker's score, down to and including the matched
-        offer (all of them when unmatched). Columns: ``seeker_id, offer_id, preference``
+        One row per offer the seeker would take (passes the seeker's own rules: for job posts
+        place, wage and dormitory), best first by the seeker's score, down to and including the
+        matched offer (all of them when unmatched). Columns: ``seeker_id, offer_id, preference``
         (1 = the seeker's favourite), ``list_rank`` (rank among mutually acceptable offers),
         ``outcome`` (``matched``, ``not_acceptable``, ``full``, ``not_chosen``, ``no_capacity``),
-        ``reason_codes``, ``reason_zh``, ``reason_en`` and the score parts (``seeker_score, wage,
-        subsidy, living, travel, sector_bonus, offer_score, priority_tier, fit``).
+        ``reason_codes``, ``reason_zh``, ``reason_en`` and the kind's score parts (job posts:
+        ``seeker_score, wage, subsidy, living, travel, sector_bonus, offer_score, priority_tier,
+        fit``; the other kinds: ``docs/market.md``).
         """
         matching = self._matching(method)
         index = pd.Index(self.instance.seeker_ids)
@@ -87,6 +113,9 @@ class MarketResult:
             n_offers=self.instance.n_offers,
         )
         considered = considered.sort_values(["seeker", "seeker_key"], kind="stable")
+        parts = [
+            c for c in considered.columns if c not in ("seeker_key", "seeker", "offer", "reasons")
+        ]
         offer_of = matching.offer_index()
         fill = matching.offer_fill()
         cap = self.instance.capacity
@@ -122,15 +151,7 @@ class MarketResult:
                         "reason_codes": ";".join(r.code for r in codes),
                         "reason_zh": prefix_zh + "；".join(r.zh for r in codes),
                         "reason_en": prefix_en + "; ".join(r.en for r in codes),
-                        "seeker_score": rec.seeker_score,
-                        "wage": rec.wage,
-                        "subsidy": rec.subsidy,
-                        "living": rec.living,
-                        "travel": rec.travel,
-                        "sector_bonus": rec.sector_bonus,
-                        "offer_score": rec.offer_score,
-                        "priority_tier": rec.priority_tier,
-                        "fit": rec.fit,
+                        **{p: getattr(rec, p) for p in parts},
                     }
                 )
                 if o == matched:
@@ -147,7 +168,7 @@ def run_market(
     offers: pd.DataFrame,
     *,
     seed: int,
-    kind: JobPosts | None = None,
+    kind: Kind | None = None,
     methods: Sequence[MethodName] = ("stable", "optimal"),
     history: pd.DataFrame | None = None,
 ) -> MarketResult:

@@ -59,6 +59,36 @@ REASONS: tuple[Reason, ...] = (
     Reason(
         128, "not_listed_by_offer", "对方未将本人列入名单", "the offer does not list the person"
     ),
+    Reason(
+        256,
+        "course_not_wanted",
+        "培训内容不是本人想学的（与本人意向行业、具体需求不符）",
+        "the course teaches nothing the person asked to learn",
+    ),
+    Reason(
+        512,
+        "course_over",
+        "培训已结束（结束日期早于本人登记需求或本轮匹配的日期）",
+        "the course has ended (before the need was stated or the round's date)",
+    ),
+    Reason(
+        1024,
+        "too_far",
+        "培训地点太远（不在本省，也不在本人意向地点内）",
+        "the course is too far (outside the home province and the places the person lists)",
+    ),
+    Reason(
+        2048,
+        "not_near_home",
+        "帮扶车间不在本人所在县（不是家门口就业）",
+        "the workshop is not in the person's home county",
+    ),
+    Reason(
+        4096,
+        "hours_too_long",
+        "每天工作（培训）时长超过本人能投入的时长，或未写明时长",
+        "the hours a day exceed what the person can give (or are not stated)",
+    ),
     Reason(0, "matched", "已匹配", "matched"),
     Reason(
         0,

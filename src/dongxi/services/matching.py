@@ -3,13 +3,15 @@
 Every use case takes the acting :class:`Principal` first and checks its permission before it
 reads anything:
 
-- :func:`run_round` (``market:run``) — a round on the registry's current needs and job offers,
-  stored as a run with its proposals; ``after=`` a previous run makes it the next round of that
-  chain: accepted, confirmed and hired placements are kept, and a pair declined (or expired, or
-  not hired) in *any* earlier round of the chain is never proposed again.
+- :func:`run_round` (``market:run``) — a round on the registry's current needs and offers of
+  every kind matched (job posts, training seats, workshop places; ``kinds=`` restricts), stored
+  as one run per kind with its proposals (one placement per person per kind); ``after=`` a run
+  of the previous round makes it the next round of that round's chains: accepted, confirmed and
+  hired placements are kept, and a pair declined (or expired, or not hired) in *any* earlier
+  round of the chain is never proposed again.
 - :func:`rematch` (``market:run``) — the next round of a run: those left are matched again.
-- :func:`match_tables` (``market:run``) — needs and offers given as tables or files; nothing is
-  stored.
+- :func:`match_tables` (``market:run``) — needs and job posts given as tables or files; nothing
+  is stored; :func:`match_table_kinds` does the same for every kind present.
 - :func:`match_rank_lists` (``market:run``) — research mode: explicit rank lists and capacities.
 - :func:`answer_proposal` — a proposal's answer (accept, decline, confirm, …) checked against
   the life cycle of :mod:`dongxi.market` (``TRANSITIONS``); the permission follows the side that
@@ -30,7 +32,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -47,11 +49,13 @@ if TYPE_CHECKING:
 __all__ = [
     "SIDE_PERMISSIONS",
     "SIDE_SCOPES",
+    "KindResults",
     "RoundResult",
     "answer_proposal",
     "market_table",
     "match_rank_files",
     "match_rank_lists",
+    "match_table_kinds",
     "match_tables",
     "record_outcome",
     "rematch",
@@ -74,20 +78,34 @@ SIDE_SCOPES: dict[str, Literal["seeker_region", "offer_partner", "everything"]] 
     "partner": "offer_partner",
     "system": "everything",
 }
-#: The kinds of need and offer a registry round matches (job posts).
+#: The kinds of need and offer a file's row has when its kind column is empty (job posts).
 _NEED_KIND = "employment"
 _OFFER_KIND = "job"
 
 
+def round_kinds(kinds: Sequence[str] | None = None) -> list[str]:
+    """The kinds of offer a round matches (``dongxi.market.KIND_CLASSES``, in that order), or
+    those of ``kinds`` (``InputError`` for a kind that is not matched)."""
+    from dongxi.market import KIND_CLASSES, kind_named
+
+    if not kinds:
+        return list(KIND_CLASSES)
+    for name in kinds:
+        kind_named(name)
+    return [k for k in KIND_CLASSES if k in set(kinds)]
+
+
 @dataclass(frozen=True, eq=False)
 class RoundResult:
-    """A round stored in the registry.
+    """A round stored in the registry: one run per kind of offer matched (``runs``, kind →
+    run id; ``run_id`` is the first of them, job posts first).
 
-    ``proposals``: the pairs of the round (``seeker_id, offer_id, seeker_rank, offer_rank,
-    welfare, state``): kept placements carry their state, new pairs are proposed.
-    ``tables``: the report of :class:`dongxi.market.MarketResult` (``overall``, ``by_county``, …).
-    ``placements``: one row per need, by name, in Chinese (:data:`PLACEMENT_COLUMNS`): person,
-    household, village, county, offer, partner, place, wage, state, and for the unmatched why.
+    ``proposals``: the pairs of the round (``kind, seeker_id, offer_id, seeker_rank,
+    offer_rank, welfare, state``): kept placements carry their state, new pairs are proposed.
+    ``tables``: the report of :class:`dongxi.market.MarketResult` (``overall``, ``by_county``, …)
+    of every kind, each row with its ``kind``. ``placements``: one row per need and kind, by
+    name, in Chinese (:data:`PLACEMENT_COLUMNS`): kind, person, household, village, county,
+    offer, partner, place, wage, state, and for the unmatched why.
     """
 
     run_id: str
@@ -96,6 +114,7 @@ class RoundResult:
     proposals: pd.DataFrame
     tables: dict[str, pd.DataFrame]
     placements: pd.DataFrame | None = None
+    runs: dict[str, str] = field(default_factory=dict)
 
     @property
     def overall(self) -> pd.DataFrame:
@@ -109,6 +128,13 @@ class RoundResult:
 
         return int((self.proposals["state"] != INITIAL_STATE).sum())
 
+    def kept_of(self, kind: str) -> int:
+        """How many placements of one kind of offer the round kept from earlier rounds."""
+        from dongxi.market import INITIAL_STATE
+
+        mine = self.proposals[self.proposals["kind"] == kind]
+        return int((mine["state"] != INITIAL_STATE).sum())
+
 
 def run_round(
     principal: Principal,
@@ -117,80 +143,145 @@ def run_round(
     method: str = "stable",
     seed: int = 2017,
     after: str | None = None,
+    kinds: Sequence[str] | None = None,
 ) -> RoundResult:
-    """Match the registry's current needs with its current job offers and store the round.
+    """Match the registry's current needs with its current offers and store the round.
 
-    With ``after`` (the id of a previous run), the round continues that run's chain: the
-    history of every earlier round is reduced to each pair's current state
-    (:func:`dongxi.market.current_states`), accepted placements keep their places and state,
-    struck pairs are left out, and the rest are matched again.
+    Every kind of offer present (job posts and workshop places with employment needs, training
+    seats with training needs; ``kinds`` restricts the round to some) is matched by the same
+    method on its own, so a person gets at most one placement per kind; each kind is stored as
+    a run of its own (the runs name each other in their reports). With ``after`` (a run of the
+    previous round), each kind continues its chain: the history of every earlier round is
+    reduced to each pair's current state (:func:`dongxi.market.current_states`), accepted
+    placements keep their places and state, struck pairs are left out, and the rest are matched
+    again. A kind new in this round starts a chain of its own.
     """
     principal.require("market:run")
     _require_everything(principal, "run a matching round on the registry")
-    from dongxi.market import (
-        INITIAL_STATE,
-        carried_states,
-        current_states,
-        method_name,
-        run_market,
-    )
+    import uuid
+
+    import pandas as pd
+
+    from dongxi.market import kind_named, method_name
+    from dongxi.store.market_models import current_needs, current_offers, round_runs
 
     name = method_name(method)
+    names = round_kinds(kinds)
+    previous = round_runs(registry, after) if after is not None else {}
+    present = []
+    for kind_code in names:
+        kind = kind_named(kind_code)
+        needs = current_needs(registry, kind=kind.need_kind)
+        offers = current_offers(registry, kind=kind_code)
+        if not needs.empty and not offers.empty:
+            present.append((kind_code, needs, offers))
+    if not present:
+        raise InputError(
+            "the registry holds no current needs or no current offers of the kinds matched "
+            f"({', '.join(names)}).",
+            rule="market_round",
+            fix="Import needs and offers first (or match needs and offers files).",
+        )
+    runs = {kind_code: str(uuid.uuid4()) for kind_code, _, _ in present}
+    parts = [
+        _kind_round(
+            principal, registry, kind_code, needs, offers,
+            method=name, seed=seed, parent=previous.get(kind_code), runs=runs,
+        )
+        for kind_code, needs, offers in present
+    ]  # fmt: skip
+    tables: dict[str, pd.DataFrame] = {}
+    for table in dict.fromkeys(t for part in parts for t in part.tables):
+        frames = [
+            part.tables[table].assign(kind=code).pipe(_kind_first)
+            for code, part in zip(runs, parts, strict=True)
+            if table in part.tables
+        ]
+        tables[table] = pd.concat(frames, ignore_index=True)
+    placements = [p.placements for p in parts if p.placements is not None]
+    return RoundResult(
+        run_id=parts[0].run_id,
+        round_no=max(p.round_no for p in parts),
+        method=name,
+        proposals=pd.concat([p.proposals for p in parts], ignore_index=True),
+        tables=tables,
+        placements=pd.concat(placements, ignore_index=True) if placements else None,
+        runs=runs,
+    )
+
+
+def _kind_first(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame[["kind", *[c for c in frame.columns if c != "kind"]]]
+
+
+def _kind_round(
+    principal: Principal,
+    registry: Engine,
+    kind_code: str,
+    needs: pd.DataFrame,
+    offers: pd.DataFrame,
+    *,
+    method: MethodName,
+    seed: int,
+    parent: str | None,
+    runs: dict[str, str],
+) -> RoundResult:
+    """One kind of a round: matched, stored as the run ``runs[kind_code]``."""
+    from dongxi.market import INITIAL_STATE, carried_states, current_states, kind_named, run_market
     from dongxi.store.market_models import (
-        current_needs,
-        current_offers,
+        names_for_round,
         proposal_history,
         record_run,
         run_lineage,
     )
 
-    lineage = run_lineage(registry, after) if after is not None else []
-    needs = current_needs(registry, kind=_NEED_KIND)
-    offers = current_offers(registry, kind=_OFFER_KIND)
-    if needs.empty or offers.empty:
-        raise InputError(
-            "the registry holds no current needs or no current job offers.",
-            rule="market_round",
-            fix="Import needs and offers first (or match needs and offers files).",
+    kind = kind_named(kind_code)
+    lineage = run_lineage(registry, parent) if parent is not None else []
+    if kind_code == "workshop" and "household_code" in needs.columns:
+        # the person's village (for "same township"), where the registry holds the household
+        villages, _ = names_for_round(registry, needs["household_code"].dropna(), [])
+        needs = needs.assign(
+            home_code=[villages.get(str(h), "") for h in needs["household_code"].tolist()]
         )
     history = None
     if lineage:
         history = current_states(
             proposal_history(registry, lineage), order=("updated_at", "proposal_id")
         )
-    result = run_market(needs, offers, seed=seed, methods=(name,), history=history)
-    proposals = result.proposals(name)
+    result = run_market(needs, offers, seed=seed, kind=kind, methods=(method,), history=history)
+    proposals = result.proposals(method)
     if history is not None:
         proposals = proposals.assign(state=carried_states(proposals, history))
     else:
         proposals = proposals.assign(state=INITIAL_STATE)
     overall = {str(k): v for k, v in result.tables["overall"].iloc[0].items()}
     overall["offers"] = len(offers)
-    reasons = seeker_reasons(result, name, needs, proposals)
+    reasons = seeker_reasons(result, method, needs, proposals)
     tables = {**result.tables, "unmatched": _count_reasons(reasons)}
     # each explained seeker's reason in Chinese is kept with the round (for the reports)
     explained = reasons.loc[reasons["reason"] != _NOT_EXPLAINED[0], ["seeker_id", "reason_zh"]]
+    report: dict[str, object] = {k: v.to_dict("records") for k, v in tables.items()}
+    report["unmatched_seekers"] = explained.to_dict("records")
+    report["round_runs"] = [{"kind": k, "run_id": r} for k, r in runs.items()]
     run_id = record_run(
         registry,
-        method=name,
-        kind=_OFFER_KIND,
+        method=method,
+        kind=kind_code,
         seed=seed,
         actor=principal.actor,
         proposals=proposals,
         overall=overall,
-        report={
-            **{k: v.to_dict("records") for k, v in tables.items()},
-            "unmatched_seekers": explained.to_dict("records"),
-        },
-        parent_run_id=after,
+        report=report,
+        parent_run_id=parent,
+        run_id=runs[kind_code],
     )
     return RoundResult(
         run_id=run_id,
         round_no=len(lineage) + 1,
-        method=name,
-        proposals=proposals,
+        method=method,
+        proposals=proposals.assign(kind=kind_code).pipe(_kind_first),
         tables=tables,
-        placements=_placements(registry, needs, offers, proposals, result, name),
+        placements=_placements(registry, needs, offers, proposals, result, method),
     )
 
 
@@ -198,20 +289,44 @@ def run_round(
 #: rest as ``not_explained``: the explanation costs a pass over each seeker's posts).
 MAX_EXPLAINED = 20_000
 _NOT_EXPLAINED = ("not_explained", "未逐一解释（本轮人数过多）", "not explained (a large round)")
-_NO_POST = (
-    "no_post_wanted",
-    "没有符合本人意向（地点、工资、宿舍）的岗位",
-    "no post meets the person's own place, wage and dormitory wishes",
-)
+#: Per kind of offer: the unmatched person's reason when no offer meets the person's own rules.
+_NO_OFFER = {
+    "job": (
+        "no_post_wanted",
+        "没有符合本人意向（地点、工资、宿舍）的岗位",
+        "no post meets the person's own place, wage and dormitory wishes",
+    ),
+    "training": (
+        "no_course_wanted",
+        "没有符合本人意愿（想学的内容、地点、住宿、时长）的培训",
+        "no course meets the person's own wishes (what to learn, place, dormitory, hours)",
+    ),
+    "workshop": (
+        "no_workshop_wanted",
+        "本县没有符合本人意向（就近务工、工资、时长）的帮扶车间岗位",
+        "no workshop in the home county meets the person's wishes (work near home, wage, hours)",
+    ),
+}
+#: Per kind: the placement's reason when no offer is acceptable to both sides.
+_NONE_ACCEPTABLE = {
+    "job": "没有双方都可接受的岗位（地点、工资、住宿、年龄、文化程度、技能或劳动能力不符）",
+    "training": (
+        "没有双方都可接受的培训（想学的内容、地点、住宿、时长、年龄、文化程度、技能或培训日期不符）"
+    ),
+    "workshop": (
+        "没有双方都可接受的帮扶车间岗位（不在本县、工资、时长、年龄、文化程度、技能或劳动能力不符）"
+    ),
+}
 
 
 def seeker_reasons(
     result: MarketResult, method: MethodName, needs: pd.DataFrame, proposals: pd.DataFrame
 ) -> pd.DataFrame:
-    """Why each unmatched seeker of a round was not placed, one row each: no post meets their
-    own wishes (``no_post_wanted``); a wanted post was full with seekers it ranks higher
-    (``full``); or their favourite post's own rules exclude them (its first reason code:
-    ``skill_missing``, …); beyond :data:`MAX_EXPLAINED` seekers, ``not_explained``.
+    """Why each unmatched seeker of a round was not placed, one row each: no offer meets their
+    own wishes (per kind: ``no_post_wanted``, ``no_course_wanted``, ``no_workshop_wanted``); a
+    wanted offer was full with seekers it ranks higher (``full``); or their favourite offer's
+    own rules exclude them (its first reason code: ``skill_missing``, ``course_over``, …);
+    beyond :data:`MAX_EXPLAINED` seekers, ``not_explained``.
     Columns ``seeker_id, county_code, reason, reason_zh, reason_en``."""
     import pandas as pd
 
@@ -230,7 +345,9 @@ def seeker_reasons(
         first[str(seeker)] = (code, str(pick["reason_zh"]), str(pick["reason_en"]))
     records = []
     for seeker, county in explained.itertuples(index=False):
-        records.append((str(seeker), str(county), *first.get(str(seeker), _NO_POST)))
+        records.append(
+            (str(seeker), str(county), *first.get(str(seeker), _NO_OFFER[result.kind.name]))
+        )
     for seeker, county in left.iloc[MAX_EXPLAINED:].itertuples(index=False):
         records.append((str(seeker), str(county), *_NOT_EXPLAINED))
     return pd.DataFrame(records, columns=columns)
@@ -261,6 +378,7 @@ def _count_reasons(reasons: pd.DataFrame) -> pd.DataFrame:
 
 #: The columns of a round's placements (what cadres read).
 PLACEMENT_COLUMNS = (
+    "类型",
     "人员编号",
     "户编号",
     "村",
@@ -286,9 +404,12 @@ def _placements(
     not for the unmatched (in Chinese)."""
     import pandas as pd
 
+    from dongxi import vocab
     from dongxi.market import REASONS
     from dongxi.services.regions import place_name
     from dongxi.store.market_models import names_for_round
+
+    kind = result.kind.name
 
     zh = {r.code: r.zh for r in REASONS}
     villages, partners = names_for_round(
@@ -305,6 +426,7 @@ def _placements(
         household = need.get("household_code") or ""
         village = villages.get(household, "")
         row = {
+            "类型": vocab.OFFER_KINDS.zh[kind],
             "人员编号": sid,
             "户编号": household,
             "村": place_name(village, levels=2) if village else "",
@@ -330,9 +452,7 @@ def _placements(
                 }
             )
         elif lengths.get(sid, 0) == 0:
-            row["未匹配原因"] = (
-                "没有双方都可接受的岗位（地点、工资、住宿、年龄、文化程度、技能或劳动能力不符）"
-            )
+            row["未匹配原因"] = _NONE_ACCEPTABLE[kind]
         else:
             row["未匹配原因"] = zh["full"] if method == "stable" else zh["not_chosen"]
         rows.append(row)
@@ -346,9 +466,10 @@ def rematch(
     *,
     method: str = "stable",
     seed: int = 2017,
+    kinds: Sequence[str] | None = None,
 ) -> RoundResult:
     """The next round of ``run_id``: keep the accepted placements, match those left again."""
-    return run_round(principal, registry, method=method, seed=seed, after=run_id)
+    return run_round(principal, registry, method=method, seed=seed, after=run_id, kinds=kinds)
 
 
 def _frame(table: pd.DataFrame | Path) -> tuple[pd.DataFrame, str | None]:
@@ -418,6 +539,23 @@ def market_table(table: pd.DataFrame | Path, kind: Literal["needs", "offers"]) -
     return typed.reset_index(drop=True)
 
 
+def _market_frames(
+    needs: pd.DataFrame | Path, offers: pd.DataFrame | Path
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Both tables checked (every rejected cell of both at once) and typed for the engine."""
+    from dongxi.errors import ValidationReportError
+
+    frames, errors = {}, []
+    for kind, table in (("needs", needs), ("offers", offers)):
+        try:
+            frames[kind] = market_table(table, kind)  # type: ignore[arg-type]
+        except ValidationReportError as exc:  # both files checked: every rejected cell at once
+            errors.extend(exc.errors)
+    if errors:
+        raise ValidationReportError(f"{len(errors)} cell(s) of the tables are rejected.", errors)
+    return frames["needs"], frames["offers"]
+
+
 def match_tables(
     principal: Principal,
     needs: pd.DataFrame | Path,
@@ -431,20 +569,77 @@ def match_tables(
     from dongxi.market import method_name, run_market
 
     names = [method_name(m) for m in methods]
-    from dongxi.errors import ValidationReportError
-
-    frames, errors = {}, []
-    for kind, table in (("needs", needs), ("offers", offers)):
-        try:
-            frames[kind] = market_table(table, kind)  # type: ignore[arg-type]
-        except ValidationReportError as exc:  # both files checked: every rejected cell at once
-            errors.extend(exc.errors)
-    if errors:
-        raise ValidationReportError(f"{len(errors)} cell(s) of the tables are rejected.", errors)
-    seekers_frame, offers_frame = frames["needs"], frames["offers"]
+    seekers_frame, offers_frame = _market_frames(needs, offers)
     seekers_frame = seekers_frame[seekers_frame["kind"] == _NEED_KIND].reset_index(drop=True)
     offers_frame = offers_frame[offers_frame["kind"] == _OFFER_KIND].reset_index(drop=True)
     return run_market(seekers_frame, offers_frame, seed=seed, methods=names)
+
+
+@dataclass(frozen=True, eq=False)
+class KindResults:
+    """What :func:`match_table_kinds` matched: one :class:`~dongxi.market.MarketResult` per kind
+    of offer (``results``, kind code → result, in the order of ``KIND_CLASSES``)."""
+
+    results: dict[str, MarketResult]
+
+    def tables(self, method: MethodName) -> dict[str, pd.DataFrame]:
+        """The report tables of every kind for one method (the ``comparison`` keeps both), each
+        row with its ``kind`` first."""
+        import pandas as pd
+
+        frames: dict[str, list[pd.DataFrame]] = {}
+        for code, result in self.results.items():
+            for name, table in result.tables.items():
+                rows = table[table["method"] == method] if "method" in table.columns else table
+                frames.setdefault(name, []).append(rows.assign(kind=code))
+        return {n: _kind_first(pd.concat(f, ignore_index=True)) for n, f in frames.items()}
+
+    def pairs(self, method: MethodName) -> pd.DataFrame:
+        """One row per person and kind: ``kind, seeker_id, offer_id`` (missing when unmatched),
+        ranks and welfare."""
+        import pandas as pd
+
+        return pd.concat(
+            [
+                r.matchings[method].pairs().assign(kind=code).pipe(_kind_first)
+                for code, r in self.results.items()
+            ],
+            ignore_index=True,
+        )
+
+
+def match_table_kinds(
+    principal: Principal,
+    needs: pd.DataFrame | Path,
+    offers: pd.DataFrame | Path,
+    *,
+    seed: int = 2017,
+    methods: Sequence[str] = ("stable", "optimal"),
+    kinds: Sequence[str] | None = None,
+) -> KindResults:
+    """Match needs with offers of every kind present in the tables (or of ``kinds``), each kind
+    on its own (one placement per person per kind); nothing stored. Only the kinds that have
+    both needs and offers are matched (``InputError`` when none has)."""
+    principal.require("market:run")
+    from dongxi.market import kind_named, method_name, run_market
+
+    names = [method_name(m) for m in methods]
+    wanted = round_kinds(kinds)
+    seekers_frame, offers_frame = _market_frames(needs, offers)
+    out: dict[str, MarketResult] = {}
+    for code in wanted:
+        kind = kind_named(code)
+        seekers = seekers_frame[seekers_frame["kind"] == kind.need_kind].reset_index(drop=True)
+        posts = offers_frame[offers_frame["kind"] == code].reset_index(drop=True)
+        if len(seekers) and len(posts):
+            out[code] = run_market(seekers, posts, seed=seed, kind=kind, methods=names)
+    if not out:
+        raise InputError(
+            f"the tables hold no needs and offers of a kind matched ({', '.join(wanted)}).",
+            rule="market_round",
+            fix="Give needs and offers of the same kind (e.g. 就业 needs and 岗位 offers).",
+        )
+    return KindResults(out)
 
 
 def match_rank_lists(

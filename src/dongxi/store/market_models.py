@@ -68,6 +68,7 @@ __all__ = [
     "record_outcome",
     "record_run",
     "record_transition",
+    "round_runs",
     "round_seekers",
     "run_lineage",
     "save_draft_needs",
@@ -466,6 +467,32 @@ def _complete(
     return out
 
 
+#: Columns of the needs and offers files that the engine reads (``dongxi match --needs
+#: --offers``) but the registry has no column for yet: a file that fills one is refused by the
+#: registry import rather than stored without it.
+UNKEPT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "needs": ("hours_per_day",),
+    "offers": ("hours_per_day",),
+}
+
+
+def _refuse_unkept(frame: pd.DataFrame, kind: str) -> None:
+    for column in UNKEPT_COLUMNS.get(kind, ()):
+        if column in frame.columns and frame[column].notna().any():
+            i = int(np.flatnonzero(frame[column].notna().to_numpy())[0])
+            row = int(frame["_row"].iloc[i]) if "_row" in frame.columns else i + 2
+            raise InputError(
+                f"the registry does not keep the column '{column}' of {kind} yet "
+                f"（登记库暂不保存“每天工作小时数”一列）.",
+                row=row,
+                column=column,
+                value=frame[column].iloc[i],
+                rule="not_kept",
+                fix="Match such files with 'dongxi match --needs … --offers …', or leave the "
+                "column empty to import them（用表格模式匹配，或清空此列后导入）.",
+            )
+
+
 def import_market_rows(
     connection: Connection, kind: str, frame: pd.DataFrame, *, actor: str
 ) -> int:
@@ -473,6 +500,7 @@ def import_market_rows(
     ``needs``/``offers`` kinds of :data:`dongxi.intake.columns.TABLE_KINDS`) as new current
     versions, with change-log entries, in the caller's transaction; returns the count."""
     clean = frame.drop(columns=[c for c in frame.columns if c.startswith("_")])
+    _refuse_unkept(frame, kind)
     if kind == "needs":
         rows = _complete(_need_rows(clean, "employment"), _NEED_FIELDS, _NEED_DEFAULTS)
         return _save_versions_on(connection, MarketNeed, rows, ("seeker_id", "kind"), actor)
@@ -603,9 +631,14 @@ def record_run(
     overall: dict[str, Any],
     report: dict[str, Any],
     parent_run_id: str | None = None,
+    run_id: str | None = None,
 ) -> str:
-    """Store a run, its proposals (state ``proposed``, each with its first transition); the id."""
-    run_id = str(uuid.uuid4())
+    """Store a run, its proposals (state ``proposed``, each with its first transition); the id.
+
+    ``run_id`` is chosen by the caller when the runs of one round (one run per kind of offer)
+    name each other in their reports (``round_runs``, see :func:`round_runs`).
+    """
+    run_id = run_id or str(uuid.uuid4())
     now = utcnow()
     with session_scope(engine) as session:
         round_no = 1
@@ -847,6 +880,24 @@ def proposal_history(engine: Engine, run_ids: Iterable[str]) -> pd.DataFrame:
     )
     with translate_errors("Reading proposals"), engine.connect() as conn:
         return pd.read_sql(query, conn)
+
+
+def round_runs(engine: Engine, run_id: str) -> dict[str, str]:
+    """The runs of the round ``run_id`` belongs to, by kind of offer (``{kind: run_id}``).
+
+    A round that matched several kinds stored one run per kind, each naming all of them in its
+    report (``round_runs``); an older run names none and is its round's only run.
+    Raises :class:`NotFoundError` when ``run_id`` does not exist.
+    """
+    with translate_errors("Reading match runs"), engine.connect() as conn:
+        row = conn.execute(
+            sa.select(MatchRun.kind, MatchRun.report_json).where(MatchRun.run_id == run_id)
+        ).first()
+    if row is None:
+        raise NotFoundError(f"match run {run_id} does not exist.", fix="Check the run id.")
+    listed = json.loads(row.report_json or "{}").get("round_runs") or []
+    runs = {str(r["kind"]): str(r["run_id"]) for r in listed}
+    return runs or {str(row.kind): run_id}
 
 
 def run_lineage(engine: Engine, run_id: str) -> list[str]:
