@@ -329,3 +329,31 @@ def test_monitoring_section_counts_match_the_sweep(demo_dir: Path) -> None:
     auc = score.set_index("figure").loc["auc"]
     assert 0.5 < auc["score"] <= 1.0 and 0.5 < auc["rules"] <= 1.0
     assert f"{auc['score']:.3f}" in text
+
+
+def test_office_report_on_the_2025_snapshot_has_the_section(demo_dir: Path, tmp_path: Path) -> None:
+    """``dongxi report`` on a snapshot holding income_months: the same section and lists."""
+    from dongxi.services import Principal
+    from dongxi.services.reporting import make_report
+
+    out = tmp_path / "office"
+    outcome = make_report(
+        principal=Principal.local_operator(),
+        folder=out,
+        snapshots=[demo_dir / "snapshots" / "2025"],
+        policy=demo_dir / "policy-monitoring-lines.csv",
+    )
+    assert outcome.years == (2025,)
+    parsed = _parse(outcome.html)
+    assert "monitoring" in parsed.text
+    assert "missing" not in parsed.text, parsed.text.get("missing")
+    for name in ("monitoring-sweep.xlsx", "monitoring-audit.xlsx", "risk-score.xlsx"):
+        assert (out / name).is_file()
+    ours = pd.read_excel(outcome.workbook, sheet_name="monitoring_by_category", engine="openpyxl")
+    total = ours[ours["category"].isna()].iloc[0]
+    sweep = pd.read_excel(out / "monitoring-sweep.xlsx", sheet_name="监测排查", engine="openpyxl")
+    included = sweep.loc[sweep["判定"] == "纳入监测", "户编号"].nunique()
+    assert int(total["households"]) == included
+    # the office's date of the check: 1 January after the year (the whole year's income)
+    about = pd.read_excel(out / "monitoring-sweep.xlsx", sheet_name="说明", engine="openpyxl")
+    assert about.set_index("项目").loc["排查日期", "内容"] == "2026-01-01"

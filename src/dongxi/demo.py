@@ -66,7 +66,8 @@ __all__ = ["DEFAULT_HOUSEHOLDS", "DEFAULT_SEED", "DemoResult", "Progress", "run_
 
 log = logging.getLogger(__name__)
 
-#: Default size: sized so the whole demo runs in about a minute on a 2-core machine.
+#: Default size: about a county's worth (the demo with the years 2021–2025 takes about 2.4 times
+#: the CPU of the two rounds alone; docs/demo.md has the timings).
 DEFAULT_HOUSEHOLDS = 30_000
 DEFAULT_SEED = 2017
 #: The rounds of the panel: the 2016 state (registered poor at their peak) and the 2019 state.
