@@ -8,14 +8,21 @@ Steps, each reported to a progress callback:
    pairings loaded), and the demo's own key file
    ``dongxi-keys.toml`` (random keys, mode 0600; never the configured keys: point
    ``DONGXI_KEY_FILE`` at it to work on the demo registry afterwards);
-2. a synthetic Guangxi dataset (:mod:`dongxi.synth`), several rounds of a household panel;
-3. each round imported into the registry (validated, all-or-nothing) and frozen as a snapshot;
+2. a synthetic Guangxi dataset (:mod:`dongxi.synth`), several rounds of a household panel and
+   the months 2021–2025 with their shocks (``generate(through=2025)``);
+3. the rounds 2016 and 2019 imported into the registry (validated, all-or-nothing) and each
+   frozen as a snapshot; then the years 2021–2025 (each year's household states and income, the
+   2025 members and the monthly income ``income_months``), frozen as the 2025 snapshot; the
+   households' status history is dated at the end of each round's year;
 4. identification on each snapshot (verified against its manifest first) with the built-in
    specs ``china_official`` and ``guangxi_rural`` plus income poverty against the line of the
    year, and the change between rounds as :mod:`dongxi.measure` computes it (rounds pooled);
 5. a matching round at the 2017 scale of the Guangdong–Guangxi labour cooperation
    (23,908 seekers, 859 enterprises, 51,629 positions);
-6. the report (HTML + XLSX) and every table as CSV.
+6. the monitoring of 2025 on the 2025 snapshot (:func:`dongxi.services.reporting.
+   monitoring_tables`: the sweep and the audits as of 2025-12-31, the risk score of 2025 trained
+   on the past years and its check on 2024 → 2025), the cadres' lists written beside the report;
+7. the report (HTML + XLSX) and every table as CSV.
 
 A built-in spec that does not exist is skipped and named in the result's ``missing`` list and in
 the report ("Parts not available"); the demo never invents numbers for it.
@@ -43,6 +50,7 @@ import pandas as pd
 from dongxi.errors import InputError
 from dongxi.intake.headers import Kind
 from dongxi.report import ReportData, build_report
+from dongxi.services._monitoring_report import LIST_FILES
 from dongxi.settings import KEY_FILE_NAME, Settings, use_settings
 from dongxi.tables import write_table
 
@@ -58,13 +66,22 @@ __all__ = ["DEFAULT_HOUSEHOLDS", "DEFAULT_SEED", "DemoResult", "Progress", "run_
 
 log = logging.getLogger(__name__)
 
-#: Default size: sized so the whole demo runs in about a minute on a 2-core machine.
+#: Default size: about a county's worth (the demo with the years 2021–2025 takes about 2.4 times
+#: the CPU of the two rounds alone; docs/demo.md has the timings).
 DEFAULT_HOUSEHOLDS = 30_000
 DEFAULT_SEED = 2017
 #: The rounds of the panel: the 2016 state (registered poor at their peak) and the 2019 state.
 ROUNDS = (2016, 2019)
+#: The monitoring years (months from January 2021) and the year the demo monitors.
+MONITOR_YEAR = 2025
+LATER_YEARS = tuple(range(2021, MONITOR_YEAR + 1))
 #: The demo accounts of the service (user, role, scope, password), readable by the owner only.
 ACCOUNTS_FILE = "demo-accounts.txt"
+#: The monitoring lines of the synthetic panel after 2021 (policy data has the national line of
+#: 2021 only; from 2022 each province sets its own): written by the demo as an office's policy
+#: file and given to the monitoring use cases, as an office would with ``--policy``.
+POLICY_FILE = "policy-monitoring-lines.csv"
+
 #: What the demo writes into its folder (``force`` removes what a marker lists under these).
 OUTPUTS = (
     "dongxi.db",
@@ -76,6 +93,8 @@ OUTPUTS = (
     "tables",
     "report.html",
     "report.xlsx",
+    *LIST_FILES,
+    POLICY_FILE,
 )
 
 #: progress(label, done, total): called before each step and once at the end.
@@ -158,6 +177,7 @@ class _Run:
     headline_k: dict[str, float] = field(default_factory=dict)
     cutoff_labels: dict[str, tuple[str, str]] = field(default_factory=dict)
     summary: list[dict[str, Any]] = field(default_factory=list)
+    monitoring: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     @property
     def registry(self) -> Engine:
@@ -202,14 +222,14 @@ def _step_registry(run: _Run) -> None:
 def _step_synth(run: _Run) -> None:
     from dongxi.synth import generate
 
-    run.data = generate(households=run.households, seed=run.seed, years=ROUNDS)
+    run.data = generate(
+        households=run.households, seed=run.seed, years=ROUNDS, through=MONITOR_YEAR
+    )
 
 
 def _import_round(run: _Run, year: int) -> None:
     if run.data is None:
         return
-    from dongxi.services.imports import import_tables
-
     data = run.data
     state = data.rounds[year]
     frames: dict[Kind, pd.DataFrame] = {
@@ -222,9 +242,26 @@ def _import_round(run: _Run, year: int) -> None:
         frames["partners"] = data.partners
     if year == ROUNDS[-1]:
         frames["measures"] = data.measures
+    _import(run, year, frames)
+    if year == ROUNDS[0]:
+        run.fact("导入户数", "households imported", len(state.households), "户")
+        run.fact("导入人数", "people imported", len(state.people), "人")
+    _snapshot(run, year)
+
+
+def _import(run: _Run, year: int, frames: dict[Kind, pd.DataFrame]) -> None:
+    """One year's tables in one transaction; the status history dated 31 December of ``year``."""
+    import datetime as dt
+
+    from dongxi.services.imports import import_tables
+
     # the demo's own keys are in force (use_settings): the importer's protector uses them
     results = import_tables(
-        principal=run.principal, engine=run.registry, frames=frames, source_name=f"synth-{year}"
+        principal=run.principal,
+        engine=run.registry,
+        frames=frames,
+        source_name=f"synth-{year}",
+        effective_date=dt.date(year, 12, 31),
     )
     rejected = {kind: r for kind, r in results.items() if not r.ok}
     if rejected:
@@ -238,10 +275,75 @@ def _import_round(run: _Run, year: int) -> None:
             rule=first.rule,
             fix="This is a bug in dongxi.synth or the import rules; please report it.",
         )
-    if year == ROUNDS[0]:
-        run.fact("导入户数", "households imported", len(state.households), "户")
-        run.fact("导入人数", "people imported", len(state.people), "人")
-    _snapshot(run, year)
+
+
+def _step_later_years(run: _Run) -> None:
+    """2021–2025: each year's household states (status, monitoring category) and yearly income;
+    with the last year its members and the monthly income of every year; then a snapshot."""
+    if run.data is None:
+        return
+    data = run.data
+    months = data.income_months
+    for year in LATER_YEARS:
+        state = data.rounds[year]
+        frames: dict[Kind, pd.DataFrame] = {
+            "households": state.households,
+            "income": state.income,
+        }
+        if year == LATER_YEARS[-1]:
+            frames["people"] = state.people
+            if months is not None:
+                frames["income_months"] = months
+        _import(run, year, frames)
+    if months is not None:
+        run.fact("导入月度收入", "monthly income rows imported", len(months), "行")
+    _snapshot(run, MONITOR_YEAR)
+
+
+def _write_policy(run: _Run) -> Path | None:
+    """The synthetic panel's monitoring lines of 2022.. as a policy file for Guangxi (each
+    marked as the synthetic data's assumption, not an official figure)."""
+    if run.data is None or run.data.relapse is None:
+        return None
+    relapse = run.data.relapse
+    later = relapse[relapse["year"].astype(int) > 2021]
+    frame = pd.DataFrame(
+        {
+            "name": "monitoring_line",
+            "scope": PROVINCE,
+            "year": later["year"].astype(int).to_numpy(),
+            "value": later["line"].astype(float).round(2).to_numpy(),
+            "unit": "yuan per person per year",
+            "source": "dongxi demo: the synthetic panel's assumption (6,000 yuan in 2021, +5 % a "
+            "year; docs/synthetic-data.md), not an official figure",
+        }
+    )
+    return write_table(frame, run.folder / POLICY_FILE, option="demo policy file")
+
+
+def _step_monitoring(run: _Run) -> None:
+    if run.data is None:
+        return
+    import datetime as dt
+
+    from dongxi.services.reporting import monitoring_tables
+
+    snap = run.snapshot_tables[MONITOR_YEAR]
+    section = monitoring_tables(
+        principal=run.principal,
+        snapshot=run.folder / "snapshots" / str(MONITOR_YEAR),
+        households=snap.tables["households"],
+        people=snap.tables["people"],
+        year=MONITOR_YEAR,
+        folder=run.folder,
+        as_of=dt.date(MONITOR_YEAR, 12, 31),
+        seed=run.seed,
+        policy=_write_policy(run),
+    )
+    for text in section.missing:
+        run.missing(text)
+    run.monitoring = section.tables
+    run.summary += section.facts
 
 
 def _snapshot(run: _Run, year: int) -> None:
@@ -454,6 +556,7 @@ def _step_report(run: _Run) -> None:
         spec_labels=run.spec_labels,
         headline_k=run.headline_k,
         cutoff_labels=run.cutoff_labels,
+        monitoring=run.monitoring,
     )
     run.result.report = build_report(data, folder=run.folder)
     run.result.workbook = run.result.report.with_suffix(".xlsx")
@@ -484,9 +587,18 @@ _STEPS: tuple[tuple[str, Callable[[_Run], None]], ...] = (
         (f"导入 {year} 年数据并建快照 importing {year}, snapshot", _round_step(year))
         for year in ROUNDS
     ),
+    (
+        f"导入 {LATER_YEARS[0]}–{LATER_YEARS[-1]} 年数据（含月度收入）并建快照 "
+        f"importing {LATER_YEARS[0]}–{LATER_YEARS[-1]} with the months, snapshot",
+        _step_later_years,
+    ),
     ("多维识别 identification (china_official, guangxi_rural)", _step_identify),
     ("收入贫困 income poverty", _step_income),
     ("劳务协作匹配 matching seekers and positions", _step_matching),
+    (
+        f"防返贫监测 {MONITOR_YEAR} monitoring: sweep, audits, risk score",
+        _step_monitoring,
+    ),
     ("演示账号 demo accounts of the service", _step_accounts),
     ("生成报告 writing the report", _step_report),
 )

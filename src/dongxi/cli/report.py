@@ -49,6 +49,14 @@ def report(
     province: Annotated[
         str, typer.Option("--province", help="Region code of the policy figures (poverty line).")
     ] = "450000",
+    policy: Annotated[
+        Path | None,
+        typer.Option(
+            "--policy",
+            help="Policy file (CSV/XLSX): the office's monitoring lines of the years policy data "
+            "lacks, for the monitoring section.",
+        ),
+    ] = None,
 ) -> None:
     """Write a report on the registry's own data: rates with counts, by county or township."""
     from dongxi.services.reporting import make_report
@@ -65,6 +73,7 @@ def report(
         year=year,
         lang=lang,  # type: ignore[arg-type]
         province=province,
+        policy=policy,
     )
     years = ", ".join(str(y) for y in outcome.years)
     console().print(

@@ -598,6 +598,204 @@ def _matching_section(data: ReportData, names: Mapping[str, str]) -> dict[str, A
     return section
 
 
+def _share_count(share: Any, count: Any, total: Any, unit: str) -> str:
+    """A rate with its counts: 4.2%（1,262 / 30,000 户）."""
+    return f"{percent(share)}（{_count(count)} / {_count(total)} {unit}）"
+
+
+def _monitoring_section(data: ReportData, names: Mapping[str, str]) -> dict[str, Any] | None:
+    """The year's monitoring for officials: who the rules put in monitoring (by category, county
+    and reason), the audits, and the risk score's check against the rules-only order."""
+    m = data.monitoring
+    if not m or "by_category" not in m:
+        return None
+    about = m.get("about")
+    info: dict[str, str] = {}
+    if about is not None:
+        info = {str(k): str(v) for k, v in zip(about["item"], about["value"], strict=True)}
+    cat = m["by_category"]
+    total = cat[cat["category"].astype(str) == ""].iloc[0]
+    parts = cat[cat["category"].astype(str) != ""]
+    words = "，".join(
+        f"{r['category_zh']} {int(r['households']):,} 户、{int(r['people']):,} 人"
+        for r in parts.to_dict("records")
+    )
+    lead_zh = (
+        f"按防返贫监测规则，{info.get('year', '')} 年（排查日期 {info.get('as_of', '')}，"
+        f"收入期间 {info.get('window', '')}，监测线 {info.get('line', '')} 元/人·年）"
+        "应纳入监测的有 "
+        f"{int(total['households']):,} 户、{int(total['people']):,} 人，占全部 "
+        f"{int(total['households_total']):,} 户的 {percent(total['share_households'])}、全部 "
+        f"{int(total['people_total']):,} 人的 {percent(total['share_people'])}。其中{words}。"
+    )
+    lead_en = (
+        f"By the monitoring rules, {int(total['households']):,} households "
+        f"({int(total['people']):,} people) are to be monitored in {info.get('year', '')}: "
+        f"{percent(total['share_households'])} of {int(total['households_total']):,} households, "
+        f"{percent(total['share_people'])} of {int(total['people_total']):,} people."
+    )
+    rows = []
+    for r in cat.to_dict("records"):
+        label = (
+            bi("合计", "all")
+            if str(r["category"]) == ""
+            else bi(r["category_zh"], r["category_en"])
+        )
+        rows.append(
+            [
+                label,
+                _count(r["households"]),
+                percent(r["share_households"]),
+                _count(r["people"]),
+                percent(r["share_people"]),
+            ]
+        )
+    tables = [
+        TableView(
+            "规则认定的监测对象，按监测类型",
+            "Households the rules put in monitoring, by category",
+            [
+                ("监测类型", "category"),
+                ("户数", "households"),
+                ("占全部户", "share of households"),
+                ("人数", "people"),
+                ("占全部人口", "share of people"),
+            ],
+            rows,
+            [False, True, True, True, True],
+        )
+    ]
+    from dongxi.vocab import MONITORING_CATEGORIES
+
+    county = m.get("by_county")
+    if county is not None and len(county):
+        headers: list[tuple[str, str]] = [
+            ("县（市、区）", "county"),
+            ("监测户占比（监测户/总户数）", "share of households (monitored / all)"),
+            ("监测人口占比（监测人口/总人口）", "share of people (monitored / all)"),
+        ]
+        headers += [(f"{label.zh}（户）", label.en) for label in MONITORING_CATEGORIES.values()]
+        crow = []
+        for r in county.to_dict("records"):
+            code = str(r["county_code"])
+            crow.append(
+                [
+                    names.get(code, place_name(code)),
+                    _share_count(
+                        r["share_households"], r["households"], r["households_total"], "户"
+                    ),
+                    _share_count(r["share_people"], r["people"], r["people_total"], "人"),
+                    *[_count(r.get(f"households_{c}", 0)) for c in MONITORING_CATEGORIES],
+                ]
+            )
+        tables.append(
+            TableView(
+                "规则认定的监测对象，按县（占比从高到低；小的县户数少，比例波动大，请同时看户数）",
+                "By county, highest share first (small counties: read the counts with the share)",
+                headers,
+                crow,
+                [False, *([True] * (len(headers) - 1))],
+            )
+        )
+    rule = m.get("by_rule")
+    if rule is not None:
+        tables.append(
+            TableView(
+                "主要理由：各条规则认定的户数（一户可符合多条）",
+                "Main reasons: households each rule puts in monitoring (one may meet several)",
+                [
+                    ("理由", "reason"),
+                    ("认定户数", "households"),
+                    ("缺数据无法判断", "cannot decide"),
+                ],
+                [
+                    [
+                        bi(r["rule_zh"], r["rule_en"]),
+                        _count(r["households"]),
+                        _count(r["households_undecided"]),
+                    ]
+                    for r in rule.to_dict("records")
+                ],
+                [False, True, True],
+            )
+        )
+    status = m.get("status")
+    if status is not None:
+        tables.append(
+            TableView(
+                "排查结果与现有监测对象的对照",
+                "The sweep against the households already monitored",
+                [("情况", "situation"), ("户数", "households")],
+                [
+                    [bi(r["group_zh"], r["group_en"]), _count(r["households"])]
+                    for r in status.to_dict("records")
+                ],
+                [False, True],
+            )
+        )
+    audit = m.get("audit")
+    if audit is not None:
+        tables.append(
+            TableView(
+                "监测核查：应纳未纳与体外循环",
+                "Audit: households missed, and help outside the system",
+                [("问题", "finding"), ("户数", "households")],
+                [
+                    [bi(r["finding_zh"], r["finding_en"]), _count(r["households"])]
+                    for r in audit.to_dict("records")
+                ],
+                [False, True],
+            )
+        )
+    score = m.get("score")
+    score_view = None
+    if score is not None and len(score):
+        score_view = TableView(
+            "风险评分的检验：与仅按规则排序比较",
+            "The risk score checked against the rules-only order",
+            [
+                ("指标", "figure"),
+                ("按风险评分排序", "score order"),
+                ("仅按规则排序", "rules-only order"),
+            ],
+            [
+                [
+                    bi(r["figure_zh"], r["figure_en"]),
+                    f"{float(r['score']):.3f}"
+                    if "auc" in str(r["figure"])
+                    else percent(r["score"]),
+                    f"{float(r['rules']):.3f}"
+                    if "auc" in str(r["figure"])
+                    else percent(r["rules"]),
+                ]
+                for r in score.to_dict("records")
+            ],
+            [False, True, True],
+        )
+    files = [
+        (info[key], zh, en)
+        for key, zh, en in (
+            ("sweep_file", "排查名单（每户每条规则一行，含理由与依据数据）", "sweep list"),
+            ("audit_file", "核查名单（应纳未纳、体外循环）", "audit list"),
+            ("score_file", "风险评分名单（按风险从高到低）", "risk-score list"),
+        )
+        if key in info
+    ]
+    return {
+        "lead_zh": lead_zh,
+        "lead_en": lead_en,
+        "tables": tables,
+        "score": score_view,
+        "evaluation": info.get("evaluation", ""),
+        "training": info.get("score_training", ""),
+        "note_zh": info.get("note_zh", ""),
+        "note_en": info.get("note_en", ""),
+        "files": files,
+        "rules": info.get("rules", ""),
+        "line_source": info.get("line_source", ""),
+    }
+
+
 def _cards(frame: pd.DataFrame) -> list[dict[str, str]]:
     cards = []
     for record in frame.to_dict("records"):
@@ -632,7 +830,7 @@ def _group_codes(data: ReportData) -> list[str]:
     by_group = data.matching.get("by_group")
     if by_group is not None and "group" in by_group:
         codes |= set(by_group["group"].dropna().astype(str))
-    for frame in data.matching.values():
+    for frame in [*data.matching.values(), *data.monitoring.values()]:
         if "county_code" in frame:
             codes |= set(frame["county_code"].dropna().astype(str))
     return sorted(c for c in codes if c.isdigit() and len(c) in (6, 9, 12))
@@ -774,6 +972,7 @@ def _render(data: ReportData) -> str:
         income=_income_section(data),
         change=_change_section(data),
         matching=_matching_section(data, names),
+        monitoring=_monitoring_section(data, names),
         provenance=_provenance(data),
         missing=list(data.missing),
     )

@@ -67,6 +67,15 @@ class ReportData:
       headlines: the one the spec's documentation calls "poor" (default: the first k).
     - ``cutoff_labels``: spec name → (zh, en) words for the headline cutoff.
     - ``lang``: ``"zh-en"`` (bilingual, Chinese first) or ``"zh"`` (Chinese only).
+    - ``monitoring``: named tables of a year's monitoring (防返贫动态监测; built by
+      :func:`dongxi.services.reporting.monitoring_tables`): ``by_category`` (``category,
+      category_zh, households, people, households_total, people_total, share_households,
+      share_people``; the row with ``category`` "" is the total), ``by_county`` (``county_code,
+      households, households_total, share_households, people, people_total, share_people``,
+      ``households_<category>``), ``by_rule`` (``rule, rule_zh, households,
+      households_undecided``), ``status`` (``group_zh, households``), ``audit`` (``finding,
+      finding_zh, households``), ``score`` (``figure, figure_zh, score, rules``) and ``about``
+      (``item, item_zh, value``: year, date of the check, line, files, the score's use).
     """
 
     title_zh: str = "东西部协作精准识别报告"
@@ -91,6 +100,7 @@ class ReportData:
     headline_k: Mapping[str, float] = field(default_factory=dict)
     cutoff_labels: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     lang: str = "zh-en"
+    monitoring: Mapping[str, pd.DataFrame] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.lang not in ("zh-en", "zh"):
@@ -138,6 +148,8 @@ class ReportData:
                 out[name] = frame
         for name, frame in self.matching.items():
             out[f"matching_{name}"] = frame
+        for name, frame in self.monitoring.items():
+            out[f"monitoring_{name}"] = frame
         if self.missing:
             out["missing"] = pd.DataFrame({"missing": list(self.missing)})
         return out

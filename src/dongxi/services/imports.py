@@ -260,10 +260,20 @@ def import_tables(
     source_name: str,
     url: str | None = None,
     engine: Engine | None = None,
+    effective_date: dt.date | None = None,
 ) -> dict[Kind, ImportResult]:
-    """Import several tables in dependency order in one transaction (all or nothing)."""
+    """Import several tables in dependency order in one transaction (all or nothing).
+
+    ``effective_date`` dates the households' status history entries (default: today), e.g. the
+    end of the year a round of a panel describes."""
     principal.require("registry:import")
     from dongxi.store.importer import import_frames
 
     with registry(url, engine=engine) as opened:
-        return import_frames(opened, dict(frames), actor=principal.actor, source_name=source_name)
+        return import_frames(
+            opened,
+            dict(frames),
+            actor=principal.actor,
+            source_name=source_name,
+            effective_date=effective_date,
+        )

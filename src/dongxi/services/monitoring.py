@@ -40,6 +40,7 @@ __all__ = [
     "MonitorRun",
     "audit_monitoring",
     "default_as_of",
+    "line_scope",
     "sweep_monitoring",
 ]
 
@@ -92,6 +93,9 @@ class MonitorRun:
     counts: Mapping[str, int] = field(default_factory=dict)
     #: ``--open-cases``: the identification cases opened (household → case number).
     opened: Mapping[str, int] = field(default_factory=dict)
+    #: the engine's table behind the file (:data:`dongxi.monitor.SWEEP_COLUMNS` for a sweep,
+    #: :data:`dongxi.monitor.AUDIT_COLUMNS` for an audit), for callers that summarise it
+    rows_table: pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
 
 def default_as_of(year: int, today: dt.date | None = None) -> dt.date:
@@ -123,7 +127,7 @@ def _line(year: int, region: str | None, policy: Path | None) -> PolicyValue:
     )
 
 
-def _line_scope(households: pd.DataFrame, region: str | None) -> str:
+def line_scope(households: pd.DataFrame, region: str | None) -> str:
     """Where the monitoring line is looked up: the region asked for, else the county or the
     province all households lie in, else national (policy data: the most specific figure)."""
     if region:
@@ -336,7 +340,7 @@ def _prepare(
     tables, source, names = _tables(
         principal, url=url, engine=engine, snapshot=snapshot, region=region
     )
-    line = _line(year, _line_scope(tables["households"], region), policy)
+    line = _line(year, line_scope(tables["households"], region), policy)
     cases = _open_identifications(principal, url=url, engine=engine, snapshot=snapshot)
     return loaded, line, when, tables, source, names, inputs, target, cases
 
@@ -351,6 +355,7 @@ def _run(
     source: str,
     names: bool,
     counts: dict[str, int],
+    table: pd.DataFrame | None = None,
 ) -> MonitorRun:
     from dongxi.monitor import check_window, span_text
 
@@ -368,6 +373,7 @@ def _run(
         source=source,
         head_names=names,
         counts=counts,
+        rows_table=table,
     )
 
 
@@ -428,7 +434,7 @@ def sweep_monitoring(
     )
     focus = focus_households(tables["households"], tables["people"], loaded)
     counts = {str(k): int(v) for k, v in rows["outcome"].value_counts().items()}
-    run = _run(target, len(rows), year, when, loaded, line, source, names, counts)
+    run = _run(target, len(rows), year, when, loaded, line, source, names, counts, rows)
     if open_cases:
         run = replace(run, opened=_open_from_sweep(principal, rows, loaded, year, url, engine))
     focus_table = _places(focus["village_code"])
@@ -525,7 +531,7 @@ def audit_monitoring(
     )
     history = tables["household_status"]
     lines = _exit_lines(
-        history, year, float(line.value), _line_scope(tables["households"], region), policy
+        history, year, float(line.value), line_scope(tables["households"], region), policy
     )
     found = pd.concat(
         [
@@ -544,7 +550,7 @@ def audit_monitoring(
         ignore_index=True,
     )
     counts = {str(k): int(v) for k, v in found["finding"].value_counts().items()}
-    run = _run(target, len(found), year, when, loaded, line, source, names, counts)
+    run = _run(target, len(found), year, when, loaded, line, source, names, counts, found)
     table = _places(found["village_code"])
     table["户编号"] = found["household_code"].to_numpy()
     if names:

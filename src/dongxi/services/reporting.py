@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from dongxi.errors import InputError, NotFoundError
+from dongxi.services._monitoring_report import MonitoringTables, has_months
+from dongxi.services._monitoring_report import monitoring_section as monitoring_tables
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -31,11 +33,13 @@ if TYPE_CHECKING:
 __all__ = [
     "REPORT_SPECS",
     "Identification",
+    "MonitoringTables",
     "ReportOutcome",
     "identification_tables",
     "income_tables",
     "latest_round_tables",
     "make_report",
+    "monitoring_tables",
     "region_prefix",
     "scoped_tables",
 ]
@@ -621,6 +625,7 @@ def make_report(
     year: int | None = None,
     lang: Lang = "zh-en",
     province: str | None = DEFAULT_PROVINCE,
+    policy: Path | None = None,
 ) -> ReportOutcome:
     """Write ``folder/report.html`` and ``folder/report.xlsx`` on the registry's own data.
 
@@ -629,6 +634,12 @@ def make_report(
     taken into ``folder/snapshot``. ``region`` bounds the households (a province, city, county or
     township code; the principal's scope in any case); ``year`` is the round the report headlines
     (default: the latest). With two or more rounds the report shows the change between them.
+
+    When the latest snapshot holds monthly income (``income_months``), the report has a
+    monitoring section for that year (:func:`monitoring_tables`: the sweep and the audits, the
+    risk score and its check, as the principal's permissions allow) and the cadres' lists are
+    written into ``folder``; ``policy`` is the office's policy file (monitoring lines of the
+    years policy data lacks). A part that cannot be run is named under "Parts not available".
     """
     principal.require("measure:run")
     import pandas as pd
@@ -701,6 +712,22 @@ def make_report(
         *ident.facts,
         *income.facts,
     ]
+    missing = list(ident.missing)
+    monitoring: dict[str, pd.DataFrame] = {}
+    if has_months(rounds[latest].manifest):
+        section = monitoring_tables(
+            principal=principal,
+            snapshot=Path(rounds[latest].folder),
+            households=households,
+            people=people,
+            year=latest,
+            folder=folder,
+            region=prefix,
+            policy=policy,
+        )
+        monitoring = section.tables
+        summary += section.facts
+        missing += section.missing
     years = ", ".join(str(y) for y in sorted(rounds))
     matching: dict[str, pd.DataFrame] = {}
     matching_words: tuple[str, str] | None = None
@@ -730,13 +757,14 @@ def make_report(
         snapshots=pd.DataFrame(snapshot_rows),
         specs=pd.DataFrame(ident.specs) if ident.specs else None,
         policy=_policy_table(),
-        missing=ident.missing,
+        missing=missing,
         county_by=by,
         indicator_labels=ident.indicator_labels,
         spec_labels=ident.spec_labels,
         headline_k=ident.headline_k,
         cutoff_labels=ident.cutoff_labels,
         lang=lang,
+        monitoring=monitoring,
     )
     html = build_report(data, folder=folder)
     return ReportOutcome(

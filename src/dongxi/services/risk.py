@@ -27,7 +27,15 @@ if TYPE_CHECKING:
     from dongxi.monitor.score import Panel, RiskModel
     from dongxi.services.principal import Principal
 
-__all__ = ["HEADERS", "RiskOutcome", "load_panel", "panel_lines", "score_risk"]
+__all__ = [
+    "HEADERS",
+    "RiskEvaluation",
+    "RiskOutcome",
+    "evaluate_risk",
+    "load_panel",
+    "panel_lines",
+    "score_risk",
+]
 
 #: Output column → Chinese header.
 HEADERS = {
@@ -144,9 +152,12 @@ def load_panel(
     )
 
 
-def panel_lines(years: list[int], *, policy: Path | None = None) -> dict[int, float]:
+def panel_lines(
+    years: list[int], *, policy: Path | None = None, scope: str = "national"
+) -> dict[int, float]:
     """The line of each year: poverty line through 2020, monitoring line from 2021 (policy data,
-    the ``policy`` file winning). ``NotFoundError`` names ``--policy`` when a year has none."""
+    the ``policy`` file winning; the figure of ``scope`` or of the regions containing it).
+    ``NotFoundError`` names ``--policy`` when a year has none."""
     from dongxi.policy import get_parameter, load_overrides
 
     overrides = load_overrides(policy) if policy is not None else ()
@@ -155,11 +166,20 @@ def panel_lines(years: list[int], *, policy: Path | None = None) -> dict[int, fl
             get_parameter(
                 "poverty_line" if year <= 2020 else "monitoring_line",
                 year=year,
+                scope=scope,
                 overrides=overrides,
             ).value
         )
         for year in years
     }
+
+
+def _lines(panel: Panel, years: list[int], policy: Path | None) -> dict[int, float]:
+    """The lines of the panel's years where its households lie: the county or province they all
+    lie in (an office's own figure), else national — as the sweep looks its line up."""
+    from dongxi.services.monitoring import line_scope
+
+    return panel_lines(years, policy=policy, scope=line_scope(panel.households, None))
 
 
 def _place_names(codes: pd.Series) -> pd.Series:
@@ -223,7 +243,7 @@ def score_risk(
             fix=f"Give one of the panel's years: {', '.join(map(str, panel.years()))}.",
         )
     years = [y for y in panel.years() if y <= year]
-    line_of = dict(lines) if lines is not None else panel_lines(years, policy=policy)
+    line_of = dict(lines) if lines is not None else _lines(panel, years, policy)
     model = fit(panel, line_of, year=year, seed=seed)
     scored = model.score(panel, line_of, year)
     table = _present(scored, panel, note=f"{USE_NOTE_ZH} {USE_NOTE_EN}")
@@ -318,3 +338,62 @@ def _write(table: pd.DataFrame, out: Path, model: RiskModel, *, inputs: list[Any
         }
     )
     return write_sheets({"风险评分": table, "说明": about}, out, option="--out", inputs=inputs)
+
+
+@dataclass(frozen=True)
+class RiskEvaluation:
+    """The score of ``year`` checked against what happened in ``year + 1`` (the one use of data
+    after ``year``), beside the rules-only order (:func:`dongxi.monitor.score.evaluate`).
+
+    ``figures``: ``auc``, ``auc_baseline``, ``recall_at_budget``, ``recall_at_budget_baseline``,
+    ``precision_at_budget(_baseline)``, ``households``, ``positives``, ``outcome_rate``,
+    ``brier``, ``mean_probability`` and the same with ``above_`` for the households neither
+    below the line nor monitored in ``year``."""
+
+    year: int
+    outcome_year: int
+    train_years: tuple[int, ...]
+    calibration_year: int
+    households: int
+    positives: int
+    figures: Mapping[str, float]
+
+
+def evaluate_risk(
+    *,
+    principal: Principal,
+    year: int,
+    snapshot: Path | None = None,
+    url: str | None = None,
+    engine: Engine | None = None,
+    policy: Path | None = None,
+    seed: int = 0,
+    lines: Mapping[int, float] | None = None,
+) -> RiskEvaluation:
+    """Fit the score for ``year`` on the panel up to the end of ``year`` (trained ≤ ``year - 2``,
+    calibrated on ``year - 1``, as :func:`score_risk` does), score ``year`` and compare the order
+    with the households that fell below the line or entered monitoring in ``year + 1``, beside the
+    rules-only order, at the sweep budget (top 10 %)."""
+    from dongxi.monitor.score import evaluate
+
+    panel = load_panel(principal, snapshot=snapshot, url=url, engine=engine)
+    if year + 1 not in panel.years():
+        raise InputError(
+            f"The panel has no income of {year + 1}, the year the score of {year} is checked on.",
+            value=year,
+            column="--year",
+            rule="score_years",
+            fix="Evaluate a year before the panel's last one.",
+        )
+    years = [y for y in panel.years() if y <= year + 1]
+    line_of = dict(lines) if lines is not None else _lines(panel, years, policy)
+    result = evaluate(panel, line_of, year=year, seed=seed)
+    return RiskEvaluation(
+        year=year,
+        outcome_year=year + 1,
+        train_years=result.model.train_years,
+        calibration_year=year - 1,
+        households=result.households,
+        positives=result.positives,
+        figures=dict(result.figures),
+    )
