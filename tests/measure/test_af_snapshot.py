@@ -103,10 +103,13 @@ def test_official_criteria_on_a_snapshot(
         ]
     )
     assert code == 0, capsys.readouterr().err
-    poor = pd.read_csv(hh).set_index("household_code")["poor_union"]
+    # registry data: the cadres' list (Chinese headers; docs/measure.md "--households-out")
+    listed = pd.read_csv(hh, encoding="utf-8-sig", dtype=str).set_index("户编号")
+    poor = listed["是否识别为贫困"]
     # h1: child (10) dropped out; h2: unsafe house; h3: income below the line, uninsured,
     # water quantity not met; h4: nothing
-    assert poor.to_dict() == {"h1": True, "h2": True, "h3": True, "h4": False}
+    assert poor.to_dict() == {"h1": "是", "h2": "是", "h3": "是", "h4": "否"}
+    assert "住房不安全" in listed.loc["h2", "未达标项"]
 
 
 def test_not_a_snapshot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
