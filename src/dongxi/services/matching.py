@@ -206,6 +206,8 @@ def unmatched_reasons(
     own wishes; a wanted post was full with seekers it ranks higher (``full``); or their
     favourite post's own rules exclude them (its first reason code: ``skill_missing``, …).
     Columns ``county_code, reason, reason_zh, reason_en, seekers``."""
+    import pandas as pd
+
     matched = set(proposals["seeker_id"].astype(str))
     left = needs.loc[~needs["seeker_id"].astype(str).isin(matched), ["seeker_id", "county_code"]]
     columns = ["county_code", "reason", "reason_zh", "reason_en", "seekers"]
