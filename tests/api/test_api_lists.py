@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from api_fixtures import ADMIN
+from api_fixtures import ADMIN, import_synth
 from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -27,30 +27,15 @@ from sqlalchemy.engine import Engine
 from dongxi.api.app import create_app
 from dongxi.pii.protect import get_protector
 from dongxi.services.aggregates import protect
-from dongxi.services.imports import import_tables
 from dongxi.settings import get_settings
-from dongxi.synth import generate
 
 STATES = ["proposed", "accepted", "declined_by_seeker", "confirmed", "hired", "expired"]
 
 
 @pytest.fixture(scope="module")
 def world(api_registry: Engine) -> dict[str, Any]:
-    data = generate(households=700, seed=11, years=(2019,))
+    data = import_synth(api_registry, households=700, seed=11, measures=True)
     state = data.rounds[2019]
-    import_tables(
-        principal=ADMIN,
-        engine=api_registry,
-        frames={
-            "helpers": data.helpers,
-            "partners": data.partners,
-            "households": state.households,
-            "people": state.people,
-            "income": state.income,
-            "measures": data.measures,
-        },
-        source_name="synth",
-    )
     hh = state.households
     counties = sorted(hh["village_code"].str[:6].unique())
     home, away = counties[0], counties[1]

@@ -12,35 +12,21 @@ import logging
 from typing import Any
 
 import pytest
-from api_fixtures import ADMIN, PASSWORD
+from api_fixtures import ADMIN, PASSWORD, import_synth
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from dongxi.api.app import create_app
 from dongxi.pii.protect import get_protector
 from dongxi.services import accounts
-from dongxi.services.imports import import_tables
 from dongxi.store.db import session_scope
-from dongxi.synth import generate
 
 
 def test_a_service_session_leaks_no_personal_value(
     api_registry: Engine, caplog: pytest.LogCaptureFixture
 ) -> None:
-    data = generate(households=700, seed=5, years=(2019,))
+    data = import_synth(api_registry, households=700, seed=5)
     state = data.rounds[2019]
-    import_tables(
-        principal=ADMIN,
-        engine=api_registry,
-        frames={
-            "helpers": data.helpers,
-            "partners": data.partners,
-            "households": state.households,
-            "people": state.people,
-            "income": state.income,
-        },
-        source_name="synth",
-    )
     people = state.people
     secrets: set[str] = set(people["id_number"].astype(str)) | set(people["name"].astype(str))
     for column in ("contact", "phone"):

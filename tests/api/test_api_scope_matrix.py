@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from api_fixtures import ADMIN
+from api_fixtures import ADMIN, import_synth
 from api_matrix import EXPECTED
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
@@ -23,8 +23,6 @@ from sqlalchemy.engine import Engine
 
 from dongxi.api.app import create_app
 from dongxi.pii.protect import get_protector
-from dongxi.services.imports import import_tables
-from dongxi.synth import generate
 
 ROLES = (
     "anonymous",
@@ -41,20 +39,8 @@ ROLES = (
 @pytest.fixture(scope="module")
 def world(api_registry: Engine) -> dict[str, Any]:
     """A registry of 700 synthetic households in two counties; home: the first one's county."""
-    data = generate(households=700, seed=11, years=(2019,))
+    data = import_synth(api_registry, households=700, seed=11)
     state = data.rounds[2019]
-    import_tables(
-        principal=ADMIN,
-        engine=api_registry,
-        frames={
-            "helpers": data.helpers,
-            "partners": data.partners,
-            "households": state.households,
-            "people": state.people,
-            "income": state.income,
-        },
-        source_name="synth",
-    )
     hh = state.households
     home_village = str(hh["village_code"].iloc[0])
     home_county = home_village[:6]

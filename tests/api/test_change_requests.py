@@ -15,16 +15,14 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from api_fixtures import ADMIN
+from api_fixtures import ADMIN, import_synth
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from dongxi.errors import ConflictError, InputError, PermissionDeniedError
 from dongxi.pii.protect import get_protector
-from dongxi.services.imports import import_tables
 from dongxi.settings import Settings, get_settings
 from dongxi.store._changes import STATES, check_transition
-from dongxi.synth import generate
 
 MakeUser = Callable[..., tuple[str, str]]
 
@@ -32,20 +30,8 @@ MakeUser = Callable[..., tuple[str, str]]
 @pytest.fixture(scope="module")
 def world(api_registry: Engine) -> dict[str, Any]:
     """Synthetic households in two counties (one village each); home is the first county."""
-    data = generate(households=700, seed=11, years=(2019,))
+    data = import_synth(api_registry, households=700, seed=11)
     state = data.rounds[2019]
-    import_tables(
-        principal=ADMIN,
-        engine=api_registry,
-        frames={
-            "helpers": data.helpers,
-            "partners": data.partners,
-            "households": state.households,
-            "people": state.people,
-            "income": state.income,
-        },
-        source_name="synth",
-    )
     hh = state.households
     village = str(hh["village_code"].iloc[0])
     home = hh[hh["village_code"] == village]

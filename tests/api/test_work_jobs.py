@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from api_fixtures import import_synth
 from sqlalchemy.engine import Engine
 
 from dongxi.errors import ConflictError, NotFoundError
@@ -157,20 +158,8 @@ def test_small_groups_of_a_measurement_are_suppressed() -> None:
 
 
 def test_income_poverty_counts_match_the_ledger(api_registry: Engine) -> None:
-    data = generate(households=60, seed=59, years=(2019,))
+    data = import_synth(api_registry, households=60, seed=59)
     state = data.rounds[2019]
-    import_tables(
-        principal=ADMIN,
-        engine=api_registry,
-        frames={
-            "helpers": data.helpers,
-            "partners": data.partners,
-            "households": state.households,
-            "people": state.people,
-            "income": state.income,
-        },
-        source_name="synth",
-    )
     with use_settings(Settings(min_cell=1)), session_scope(api_registry) as session:
         found = income_poverty_aggregates(session, ADMIN, by="county", year=2019)
     assert found.line == 3218.0

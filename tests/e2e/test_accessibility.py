@@ -23,7 +23,10 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from test_pages import PASSWORD, _axe, _chromium, _free_port
+from e2e_helpers import PASSWORD
+from e2e_helpers import axe_violations as _axe
+from e2e_helpers import chromium_path as _chromium
+from e2e_helpers import free_port as _free_port
 
 from dongxi.services import accounts, cases, changes, notices
 from dongxi.services.imports import import_tables

@@ -5,14 +5,21 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
 
 from dongxi.errors import InputError, NotFoundError, PermissionDeniedError
 from dongxi.services import Principal, Scope
-from dongxi.services.monitoring import audit_monitoring, default_as_of, sweep_monitoring
+from dongxi.services.monitoring import (
+    MonitorRun,
+    audit_monitoring,
+    default_as_of,
+    sweep_monitoring,
+)
 
 from .conftest import V1, policy_file
 from .frames import household
@@ -21,21 +28,29 @@ from .snapshot_folder import write_snapshot
 AS_OF = dt.date(2025, 3, 10)
 
 
+def _on_snapshot(
+    use: Callable[..., MonitorRun],
+    principal: Principal,
+    tmp_path: Path,
+    snapshot: Path,
+    out: str = "s.csv",
+    **options: Any,
+) -> MonitorRun:
+    """``use`` (the sweep or the audit) of 2024 on ``snapshot`` into ``tmp_path / out``, with the
+    test's policy file and as of :data:`AS_OF` unless ``options`` say otherwise."""
+    options.setdefault("as_of", AS_OF)
+    if "policy" not in options:
+        options["policy"] = policy_file(tmp_path)
+    return use(principal=principal, year=2024, out=tmp_path / out, snapshot=snapshot, **options)
+
+
 def _read(path: Path, sheet: str | int = 0) -> pd.DataFrame:
     return pd.read_excel(path, sheet_name=sheet, dtype=str, engine="openpyxl").fillna("")
 
 
 def test_sweep_of_a_snapshot(tmp_path: Path, snapshot: Path) -> None:
     analyst = Principal(name="a", role="analyst", scope=Scope.everything())
-    run = sweep_monitoring(
-        principal=analyst,
-        year=2024,
-        out=tmp_path / "sweep.xlsx",
-        snapshot=snapshot,
-        policy=policy_file(tmp_path),
-        region="450123",
-        as_of=AS_OF,
-    )
+    run = _on_snapshot(sweep_monitoring, analyst, tmp_path, snapshot, "sweep.xlsx", region="450123")
     assert run.window == "2024-03..2025-02"
     assert run.line == 6000.0
     assert run.head_names is False
@@ -63,14 +78,7 @@ def test_sweep_of_a_snapshot(tmp_path: Path, snapshot: Path) -> None:
 
 def test_the_sweep_stays_in_the_callers_scope(tmp_path: Path, snapshot: Path) -> None:
     officer = Principal(name="v", role="village_officer", scope=Scope.region(V1))
-    run = sweep_monitoring(
-        principal=officer,
-        year=2024,
-        out=tmp_path / "sweep.csv",
-        snapshot=snapshot,
-        policy=policy_file(tmp_path),
-        as_of=AS_OF,
-    )
+    run = _on_snapshot(sweep_monitoring, officer, tmp_path, snapshot, "sweep.csv")
     table = pd.read_csv(run.path, dtype=str, encoding="utf-8-sig")
     assert set(table["户编号"]) == {"A"}
 
@@ -83,14 +91,7 @@ def test_sweep_permission(tmp_path: Path, snapshot: Path, role: str, allowed: bo
     who = Principal(name="x", role=role, scope=Scope.everything())
 
     def run() -> object:
-        return sweep_monitoring(
-            principal=who,
-            year=2024,
-            out=tmp_path / "s.csv",
-            snapshot=snapshot,
-            policy=policy_file(tmp_path),
-            as_of=AS_OF,
-        )
+        return _on_snapshot(sweep_monitoring, who, tmp_path, snapshot)
 
     if allowed:
         run()
@@ -101,14 +102,7 @@ def test_sweep_permission(tmp_path: Path, snapshot: Path, role: str, allowed: bo
 
 def test_audit_of_a_snapshot(tmp_path: Path, snapshot: Path) -> None:
     auditor = Principal(name="au", role="auditor", scope=Scope.everything())
-    run = audit_monitoring(
-        principal=auditor,
-        year=2024,
-        out=tmp_path / "audit.xlsx",
-        snapshot=snapshot,
-        policy=policy_file(tmp_path),
-        as_of=AS_OF,
-    )
+    run = _on_snapshot(audit_monitoring, auditor, tmp_path, snapshot, "audit.xlsx")
     table = _read(run.path)
     found = {(r["户编号"], r["问题"]) for _, r in table.iterrows()}
     assert found == {
@@ -123,32 +117,20 @@ def test_audit_of_a_snapshot(tmp_path: Path, snapshot: Path) -> None:
 def test_a_village_officer_may_not_audit(tmp_path: Path, snapshot: Path) -> None:
     officer = Principal(name="v", role="village_officer", scope=Scope.region(V1))
     with pytest.raises(PermissionDeniedError):
-        audit_monitoring(
-            principal=officer,
-            year=2024,
-            out=tmp_path / "a.csv",
-            snapshot=snapshot,
-            policy=policy_file(tmp_path),
-        )
+        _on_snapshot(audit_monitoring, officer, tmp_path, snapshot, "a.csv", as_of=None)
 
 
 def test_a_year_without_a_line_names_the_policy_option(tmp_path: Path, snapshot: Path) -> None:
     admin = Principal(name="ad", role="admin", scope=Scope.everything())
     with pytest.raises(NotFoundError, match="--policy FILE"):
-        sweep_monitoring(principal=admin, year=2024, out=tmp_path / "s.csv", snapshot=snapshot)
+        _on_snapshot(sweep_monitoring, admin, tmp_path, snapshot, policy=None, as_of=None)
     assert not (tmp_path / "s.csv").exists()
 
 
 def test_output_must_be_xlsx_or_csv(tmp_path: Path, snapshot: Path) -> None:
     admin = Principal(name="ad", role="admin", scope=Scope.everything())
     with pytest.raises(InputError, match=r"\.xlsx or \.csv"):
-        sweep_monitoring(
-            principal=admin,
-            year=2024,
-            out=tmp_path / "s.json",
-            snapshot=snapshot,
-            policy=policy_file(tmp_path),
-        )
+        _on_snapshot(sweep_monitoring, admin, tmp_path, snapshot, "s.json", as_of=None)
 
 
 def test_a_snapshot_without_monthly_income(tmp_path: Path) -> None:
@@ -159,14 +141,7 @@ def test_a_snapshot_without_monthly_income(tmp_path: Path) -> None:
     manifest.write_text(json.dumps(data), encoding="utf-8")
     admin = Principal(name="ad", role="admin", scope=Scope.everything())
     with pytest.raises(InputError, match="income_months"):
-        sweep_monitoring(
-            principal=admin,
-            year=2024,
-            out=tmp_path / "s.csv",
-            snapshot=folder,
-            policy=policy_file(tmp_path),
-            as_of=AS_OF,
-        )
+        _on_snapshot(sweep_monitoring, admin, tmp_path, folder)
 
 
 def test_the_default_date_of_the_check() -> None:

@@ -5,9 +5,10 @@ change-log entry for every file written."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -17,7 +18,7 @@ from sqlalchemy.engine import Engine
 from dongxi.errors import PermissionDeniedError
 from dongxi.services import Principal, Scope
 from dongxi.services.imports import import_tables
-from dongxi.services.monitoring import audit_monitoring, sweep_monitoring
+from dongxi.services.monitoring import MonitorRun, audit_monitoring, sweep_monitoring
 from dongxi.store.db import make_engine, upgrade
 from dongxi.synth import SynthData, generate
 
@@ -50,6 +51,27 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     engine.dispose()
 
 
+def _on_registry(
+    use: Callable[..., MonitorRun],
+    principal: Principal,
+    registry: Engine,
+    tmp_path: Path,
+    out: str,
+    **options: Any,
+) -> MonitorRun:
+    """``use`` (the sweep or the audit) of 2024 on ``registry`` into ``tmp_path / out``, with the
+    test's policy file and as of 2025-01-01 unless ``options`` say otherwise."""
+    options.setdefault("as_of", "2025-01-01")
+    return use(
+        principal=principal,
+        year=2024,
+        out=tmp_path / out,
+        engine=registry,
+        policy=policy_file(tmp_path),
+        **options,
+    )
+
+
 def _log(engine: Engine, action: str) -> list[dict[str, object]]:
     with engine.connect() as conn:
         rows = conn.execute(
@@ -61,14 +83,7 @@ def _log(engine: Engine, action: str) -> list[dict[str, object]]:
 
 def test_sweep_on_the_registry_with_names_for_an_admin(registry: Engine, tmp_path: Path) -> None:
     admin = Principal(name="ad", role="admin", scope=Scope.everything())
-    run = sweep_monitoring(
-        principal=admin,
-        year=2024,
-        out=tmp_path / "sweep.xlsx",
-        engine=registry,
-        policy=policy_file(tmp_path),
-        as_of="2025-01-01",
-    )
+    run = _on_registry(sweep_monitoring, admin, registry, tmp_path, "sweep.xlsx")
     assert run.source == "registry"
     assert run.head_names is True
     table = pd.read_excel(run.path, dtype=str, engine="openpyxl").fillna("")
@@ -86,34 +101,14 @@ def test_an_auditor_gets_no_names_an_analyst_no_registry_rows_and_an_officer_onl
 ) -> None:
     analyst = Principal(name="an", role="analyst", scope=Scope.everything())
     with pytest.raises(PermissionDeniedError):
-        sweep_monitoring(
-            principal=analyst,
-            year=2024,
-            out=tmp_path / "no.csv",
-            engine=registry,
-            policy=policy_file(tmp_path),
-        )
+        _on_registry(sweep_monitoring, analyst, registry, tmp_path, "no.csv", as_of=None)
     auditor = Principal(name="au", role="auditor", scope=Scope.everything())
-    run = sweep_monitoring(
-        principal=auditor,
-        year=2024,
-        out=tmp_path / "a.csv",
-        engine=registry,
-        policy=policy_file(tmp_path),
-        as_of="2025-01-01",
-    )
+    run = _on_registry(sweep_monitoring, auditor, registry, tmp_path, "a.csv")
     everyone = pd.read_csv(run.path, dtype=str, encoding="utf-8-sig")
     assert "户主姓名" not in everyone.columns
     county = panel().households["village_code"].astype(str).str.slice(0, 6).mode()[0]
     officer = Principal(name="co", role="county_officer", scope=Scope.region(county))
-    run = sweep_monitoring(
-        principal=officer,
-        year=2024,
-        out=tmp_path / "c.csv",
-        engine=registry,
-        policy=policy_file(tmp_path),
-        as_of="2025-01-01",
-    )
+    run = _on_registry(sweep_monitoring, officer, registry, tmp_path, "c.csv")
     mine = pd.read_csv(run.path, dtype=str, encoding="utf-8-sig")
     hh = panel().households.set_index("household_code")["village_code"].astype(str)
     assert set(mine["户编号"].map(hh).str.slice(0, 6)) <= {county}
@@ -122,14 +117,7 @@ def test_an_auditor_gets_no_names_an_analyst_no_registry_rows_and_an_officer_onl
 
 def test_audit_on_the_registry(registry: Engine, tmp_path: Path) -> None:
     auditor = Principal(name="au", role="auditor", scope=Scope.everything())
-    run = audit_monitoring(
-        principal=auditor,
-        year=2024,
-        out=tmp_path / "audit.xlsx",
-        engine=registry,
-        policy=policy_file(tmp_path),
-        as_of="2025-01-01",
-    )
+    run = _on_registry(audit_monitoring, auditor, registry, tmp_path, "audit.xlsx")
     assert run.head_names is False
     assert _log(registry, "monitor_audit")[-1]["rows"] == run.rows
 

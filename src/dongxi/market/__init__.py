@@ -11,8 +11,9 @@ The names are loaded on first use (PEP 562), so that one light module (the rank-
 :mod:`dongxi.market._rankfiles`) can be used without pandas, SciPy and OR-Tools.
 """
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from dongxi._lazy import lazy_names
 
 if TYPE_CHECKING:
     from dongxi.market._instance import Instance, build_instance, rank_key, rank_welfare
@@ -152,13 +153,4 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        value = getattr(import_module(_WHERE[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'dongxi.market' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_names(globals(), _WHERE)

@@ -17,7 +17,7 @@ from dongxi import vocab
 from dongxi.errors import InputError
 from dongxi.monitor._panel import span_text
 from dongxi.monitor._rules import Rules, load_rules
-from dongxi.monitor._sweep import Evaluation, evaluate, yuan
+from dongxi.monitor._sweep import Evaluation, HouseholdFacts, evaluate, yuan
 
 __all__ = [
     "EXIT_COLUMNS",
@@ -58,6 +58,22 @@ class _Conditions:
         else:
             self.fail |= mask
         self.parts.append((mask, np.full(self.n, undecided), zh, en))
+
+    def add_members(self, f: HouseholdFacts) -> None:
+        """The conditions on the members: every one insured, no child out of school (undecided
+        when no member is recorded)."""
+        self.add(
+            f.insured_all == 0.0,
+            "有成员未参加基本医疗保险",
+            "a member has no basic medical insurance",
+        )
+        self.add(f.dropout == 1.0, "有义务教育阶段辍学", "a child dropped out of school")
+        self.add(
+            f.members == 0,
+            "无法判断：缺少家庭成员信息",
+            "cannot decide: no members recorded",
+            undecided=True,
+        )
 
     def texts(self, rows: np.ndarray) -> tuple[list[str], list[str]]:
         zh: list[list[str]] = [[] for _ in rows]
@@ -199,16 +215,7 @@ def risk_removal(
             np.array([f"{label[1]}: {t}" for t in d.en], dtype=object),
         )
         c.add(d.undecided, d.zh, d.en, undecided=True)
-    c.add(
-        f.insured_all == 0.0, "有成员未参加基本医疗保险", "a member has no basic medical insurance"
-    )
-    c.add(f.dropout == 1.0, "有义务教育阶段辍学", "a child dropped out of school")
-    c.add(
-        f.members == 0,
-        "无法判断：缺少家庭成员信息",
-        "cannot decide: no members recorded",
-        undecided=True,
-    )
+    c.add_members(f)
     safety = live_safety_net(f.codes, measures, rules)
     if rules.exit.no_labour_needs_safety_net:
         c.add(
@@ -243,6 +250,18 @@ def risk_removal(
             "safety_net": safety[rows],
         }
     )
+    return _decisions(f, rows, outcome, zh, en, facts)
+
+
+def _decisions(
+    f: HouseholdFacts,
+    rows: np.ndarray,
+    outcome: np.ndarray,
+    zh: list[str],
+    en: list[str],
+    facts: pd.DataFrame,
+) -> pd.DataFrame:
+    """The households ``rows`` of the facts ``f`` with their decision: :data:`EXIT_COLUMNS`."""
     return pd.DataFrame(
         {
             "household_code": f.codes[rows],
@@ -323,16 +342,7 @@ def household_exit(
             d = ev.decisions[rule.code]
             c.add(d.fired, d.zh, d.en)
             c.add(d.undecided, d.zh, d.en, undecided=True)
-    c.add(
-        f.insured_all == 0.0, "有成员未参加基本医疗保险", "a member has no basic medical insurance"
-    )
-    c.add(f.dropout == 1.0, "有义务教育阶段辍学", "a child dropped out of school")
-    c.add(
-        f.members == 0,
-        "无法判断：缺少家庭成员信息",
-        "cannot decide: no members recorded",
-        undecided=True,
-    )
+    c.add_members(f)
     c.add(~f.codes.isin(list(agreed)), "本户未确认同意退出", "the household has not agreed")
     rows = np.flatnonzero(f.status == "registered_poor")
     outcome = c.outcome()[rows]
@@ -348,19 +358,7 @@ def household_exit(
                 "两不愁三保障 and water secure; the household agrees"
             )
     facts = pd.DataFrame({"window": span, "income_per_person": pp[rows], "line": line})
-    return pd.DataFrame(
-        {
-            "household_code": f.codes[rows],
-            "village_code": f.village[rows],
-            "category": f.category_now[rows],
-            "outcome": outcome,
-            "reason_zh": zh,
-            "reason_en": en,
-            "facts": _json(facts),
-            "help_kind": f.help_kind[rows],
-        },
-        columns=list(EXIT_COLUMNS),
-    )
+    return _decisions(f, rows, outcome, zh, en, facts)
 
 
 def area_exit(

@@ -549,6 +549,20 @@ def sweep(
     return out.drop(columns="_r").reset_index(drop=True)[list(SWEEP_COLUMNS)]
 
 
+def _in_group(table: pd.DataFrame, name: str, column: str, values: Any, group: str) -> np.ndarray:
+    """Whether each row's ``column`` is one of a focus group's ``values`` (the column must be
+    there)."""
+    if column not in table:
+        raise InputError(
+            f"{name} 缺少列 / {name} lacks {column} (focus group {group}).",
+            column=column,
+            rule="focus group",
+            fix="Give the column or change the rules file.",
+        )
+    result: np.ndarray = table[column].astype(object).isin(values).to_numpy()
+    return result
+
+
 def focus_households(
     households: pd.DataFrame, people: pd.DataFrame, rules: Rules | None = None
 ) -> pd.DataFrame:
@@ -567,23 +581,9 @@ def focus_households(
     for g in rules.focus_groups:
         mask = np.zeros(n, dtype=bool)
         for column, values in g.household.items():
-            if column not in households:
-                raise InputError(
-                    f"households 缺少列 / households lacks {column} (focus group {g.code}).",
-                    column=column,
-                    rule="focus group",
-                    fix="Give the column or change the rules file.",
-                )
-            mask |= households[column].astype(object).isin(values).to_numpy()
+            mask |= _in_group(households, "households", column, values, g.code)
         for column, values in g.member.items():
-            if column not in people:
-                raise InputError(
-                    f"people 缺少列 / people lacks {column} (focus group {g.code}).",
-                    column=column,
-                    rule="focus group",
-                    fix="Give the column or change the rules file.",
-                )
-            m = people[column].astype(object).isin(values).to_numpy()
+            m = _in_group(people, "people", column, values, g.code)
             mask |= np.bincount(pos[ok], weights=m[ok].astype(float), minlength=n) > 0
         if g.no_labour:
             mask |= facts.labour == 0.0

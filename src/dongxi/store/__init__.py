@@ -11,8 +11,9 @@ The names below are loaded on first use (PEP 562): importing one submodule, such
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from dongxi._lazy import lazy_names
 
 if TYPE_CHECKING:
     from dongxi.pii.protect import IdProtector, ProtectedId, get_protector
@@ -134,13 +135,4 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        value = getattr(import_module(_WHERE[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'dongxi.store' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_names(globals(), _WHERE)

@@ -7,10 +7,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse
 
 from dongxi.services.jobs import JobRunner, JobView
+from dongxi.services.principal import Principal
+from dongxi.web.pages import language, render
 
-__all__ = ["JOB_STATES", "Runner", "job_runner", "job_words", "percent"]
+__all__ = ["JOB_STATES", "Runner", "job_runner", "job_status", "job_words", "percent"]
 
 #: A job's state in words (zh, en).
 JOB_STATES = {
@@ -52,6 +55,24 @@ def job_words(job: JobView, lang: str) -> dict[str, Any]:
         "finished": finished,
         "percent": share,
     }
+
+
+def job_status(request: Request, me: Principal, job: JobView, page_url: str) -> HTMLResponse:
+    """The progress block of the job shown at ``page_url`` alone (htmx polls it at
+    ``{page_url}/status``); once the job ended, the response tells htmx to reload the page."""
+    response = render(
+        request,
+        "_job_status.html",
+        me=me,
+        title="",
+        job=job,
+        words=job_words(job, language(request)),
+        status_url=f"{page_url}/status",
+        page_url=page_url,
+    )
+    if job.state in ("succeeded", "failed"):
+        response.headers["HX-Refresh"] = "true"
+    return response
 
 
 def percent(part: int | None, whole: int | None) -> str | None:

@@ -24,7 +24,7 @@ from dongxi.services.imports import parse_kind
 from dongxi.services.jobs import UPLOAD_HOURS, JobView
 from dongxi.services.principal import Principal
 from dongxi.settings import get_settings
-from dongxi.web._work import Runner, job_words
+from dongxi.web._work import Runner, job_status, job_words
 from dongxi.web.pages import PagePrincipal, language, render
 
 __all__ = ["KIND_LABELS", "router"]
@@ -63,15 +63,18 @@ def _kinds(lang: str) -> list[tuple[str, str]]:
     return [(k, KIND_LABELS[k][pick]) for k in KINDS]
 
 
-def _imports(runner: Runner, db: DbSession, me: Importer) -> list[JobView]:
-    return [j for j in runner.list(db, me, limit=50) if j.kind == "import"]
-
-
-@router.get("/imports")
-def imports_page(request: Request, db: DbSession, me: Importer, runner: Runner) -> HTMLResponse:
-    """The upload form and one's recent imports."""
+def _imports_page(
+    request: Request,
+    db: DbSession,
+    me: Importer,
+    runner: Runner,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """The upload form (with ``error`` above it) and one's recent imports."""
     lang = language(request)
-    jobs = _imports(runner, db, me)
+    jobs: list[JobView] = [j for j in runner.list(db, me, limit=50) if j.kind == "import"]
     return render(
         request,
         "imports.html",
@@ -81,8 +84,15 @@ def imports_page(request: Request, db: DbSession, me: Importer, runner: Runner) 
         jobs=[(j, job_words(j, lang)) for j in jobs],
         max_mb=round(get_settings().max_input_bytes / 1_000_000, 1),
         upload_hours=UPLOAD_HOURS,
-        error=None,
+        error=error,
+        status_code=status_code,
     )
+
+
+@router.get("/imports")
+def imports_page(request: Request, db: DbSession, me: Importer, runner: Runner) -> HTMLResponse:
+    """The upload form and one's recent imports."""
+    return _imports_page(request, db, me, runner)
 
 
 @router.post("/imports")
@@ -103,18 +113,8 @@ def upload(
             me, upload=file.file, filename=file.filename or "", kind=kind or None, check=True
         )
     except DongxiError as exc:  # shown on the form, in the page's language
-        jobs = _imports(runner, db, me)
-        return render(
-            request,
-            "imports.html",
-            me=me,
-            title="Imports" if lang == "en" else "数据导入",
-            kinds=_kinds(lang),
-            jobs=[(j, job_words(j, lang)) for j in jobs],
-            max_mb=round(get_settings().max_input_bytes / 1_000_000, 1),
-            upload_hours=UPLOAD_HOURS,
-            error=_upload_error(exc, lang),
-            status_code=422,
+        return _imports_page(
+            request, db, me, runner, error=_upload_error(exc, lang), status_code=422
         )
     return RedirectResponse(f"/imports/{job_id}", status_code=303)
 
@@ -192,21 +192,7 @@ def import_status(
     request: Request, job_id: JobId, db: DbSession, me: Importer, runner: Runner
 ) -> HTMLResponse:
     """The progress block alone (polled by htmx); once the job ended, htmx reloads the page."""
-    lang = language(request)
-    job = runner.get(db, me, job_id)
-    response = render(
-        request,
-        "_job_status.html",
-        me=me,
-        title="",
-        job=job,
-        words=job_words(job, lang),
-        status_url=f"/imports/{job_id}/status",
-        page_url=f"/imports/{job_id}",
-    )
-    if job.state in ("succeeded", "failed"):
-        response.headers["HX-Refresh"] = "true"
-    return response
+    return job_status(request, me, runner.get(db, me, job_id), f"/imports/{job_id}")
 
 
 @router.get("/imports/{job_id}/errors.csv")

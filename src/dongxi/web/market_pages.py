@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Path, Request
+from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from dongxi import vocab
@@ -238,17 +238,18 @@ def publish(run_id: Annotated[str, _RUN], db: DbSession, me: PagePrincipal) -> R
 
 
 # ------------------------------------------------------------------------- offers
-def _offer_input(
-    kind: str,
-    place_code: str,
-    positions: int,
-    sector: str,
-    monthly_wage: str | None,
-    dormitory: str | None,
-    starts_on: str | None,
-    ends_on: str | None,
-    details: str,
+def _offer_form(
+    kind: Annotated[str, Form(max_length=20)],
+    place_code: Annotated[str, Form(max_length=12)],
+    positions: Annotated[int, Form(ge=0, le=100_000)],
+    sector: Annotated[str, Form(max_length=40)] = "",
+    monthly_wage: Annotated[str | None, Form(max_length=10)] = None,
+    dormitory: Annotated[str | None, _BOX] = None,
+    starts_on: Annotated[str | None, _DATE] = None,
+    ends_on: Annotated[str | None, _DATE] = None,
+    details: Annotated[str, _TEXT] = "",
 ) -> desk.OfferInput:
+    """The offer form's fields (a dependency of the routes that post it)."""
     return desk.OfferInput(
         kind=kind,
         place_code=place_code.strip(),
@@ -262,19 +263,40 @@ def _offer_input(
     )
 
 
-@router.get("/market/offers")
-def offers(request: Request, db: DbSession, me: PagePrincipal) -> HTMLResponse:
-    """My offers and the form for a new one."""
-    items = desk.partner_offers(db, me)
+OfferForm = Annotated[desk.OfferInput, Depends(_offer_form)]
+
+
+def _offers_page(
+    request: Request,
+    me: PagePrincipal,
+    title: str,
+    *,
+    items: object = None,
+    offer: object = None,
+    done: str | None = None,
+) -> HTMLResponse:
+    """My offers (``items``) and the form for a new one, or the form to edit ``offer``."""
     return render(
         request,
         "market_offers.html",
         me=me,
-        title=_t(request, "我的岗位和名额", "My offers"),
+        title=title,
         items=items,
-        offer=None,
+        offer=offer,
         kinds=vocab.OFFER_KINDS.codes,
         sectors=vocab.SECTORS.codes,
+        done=done,
+    )
+
+
+@router.get("/market/offers")
+def offers(request: Request, db: DbSession, me: PagePrincipal) -> HTMLResponse:
+    """My offers and the form for a new one."""
+    return _offers_page(
+        request,
+        me,
+        _t(request, "我的岗位和名额", "My offers"),
+        items=desk.partner_offers(db, me),
         done=request.query_params.get("done"),
     )
 
@@ -283,25 +305,10 @@ def offers(request: Request, db: DbSession, me: PagePrincipal) -> HTMLResponse:
 def new_offer(
     db: DbSession,
     me: PagePrincipal,
-    kind: Annotated[str, Form(max_length=20)],
-    place_code: Annotated[str, Form(max_length=12)],
-    positions: Annotated[int, Form(ge=0, le=100_000)],
-    sector: Annotated[str, Form(max_length=40)] = "",
-    monthly_wage: Annotated[str | None, Form(max_length=10)] = None,
-    dormitory: Annotated[str | None, _BOX] = None,
-    starts_on: Annotated[str | None, _DATE] = None,
-    ends_on: Annotated[str | None, _DATE] = None,
-    details: Annotated[str, _TEXT] = "",
+    offer: OfferForm,
 ) -> RedirectResponse:
     """Post a new offer."""
-    desk.save_offer(
-        db,
-        me,
-        offer=_offer_input(
-            kind, place_code, positions, sector, monthly_wage, dormitory, starts_on, ends_on,
-            details,
-        ),
-    )  # fmt: skip
+    desk.save_offer(db, me, offer=offer)
     return RedirectResponse("/market/offers?done=posted", status_code=303)
 
 
@@ -310,17 +317,11 @@ def offer_page(
     request: Request, offer_id: Annotated[str, _OFFER], db: DbSession, me: PagePrincipal
 ) -> HTMLResponse:
     """One of my offers, with the form to edit it."""
-    offer = desk.partner_offer(db, me, offer_id=offer_id)
-    return render(
+    return _offers_page(
         request,
-        "market_offers.html",
-        me=me,
-        title=_t(request, "修改岗位", "Edit the offer"),
-        items=None,
-        offer=offer,
-        kinds=vocab.OFFER_KINDS.codes,
-        sectors=vocab.SECTORS.codes,
-        done=None,
+        me,
+        _t(request, "修改岗位", "Edit the offer"),
+        offer=desk.partner_offer(db, me, offer_id=offer_id),
     )
 
 
@@ -329,26 +330,10 @@ def edit_offer(
     offer_id: Annotated[str, _OFFER],
     db: DbSession,
     me: PagePrincipal,
-    kind: Annotated[str, Form(max_length=20)],
-    place_code: Annotated[str, Form(max_length=12)],
-    positions: Annotated[int, Form(ge=0, le=100_000)],
-    sector: Annotated[str, Form(max_length=40)] = "",
-    monthly_wage: Annotated[str | None, Form(max_length=10)] = None,
-    dormitory: Annotated[str | None, _BOX] = None,
-    starts_on: Annotated[str | None, _DATE] = None,
-    ends_on: Annotated[str | None, _DATE] = None,
-    details: Annotated[str, _TEXT] = "",
+    offer: OfferForm,
 ) -> RedirectResponse:
     """A new version of one of my offers."""
-    desk.save_offer(
-        db,
-        me,
-        offer_id=offer_id,
-        offer=_offer_input(
-            kind, place_code, positions, sector, monthly_wage, dormitory, starts_on, ends_on,
-            details,
-        ),
-    )  # fmt: skip
+    desk.save_offer(db, me, offer_id=offer_id, offer=offer)
     return RedirectResponse("/market/offers?done=saved", status_code=303)
 
 

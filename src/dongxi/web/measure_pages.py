@@ -22,7 +22,7 @@ from dongxi.services.jobs import JobView, require_submit
 from dongxi.services.principal import Principal
 from dongxi.services.reference import list_snapshots
 from dongxi.services.regions import place_name
-from dongxi.web._work import Runner, job_words
+from dongxi.web._work import Runner, job_status, job_words
 from dongxi.web.pages import PagePrincipal, language, render
 
 __all__ = ["router"]
@@ -238,21 +238,7 @@ def measure_status(
     request: Request, job_id: JobId, db: DbSession, me: Measurer, runner: Runner
 ) -> HTMLResponse:
     """The progress block alone (polled by htmx); once the job ended, htmx reloads the page."""
-    lang = language(request)
-    job = runner.get(db, me, job_id)
-    response = render(
-        request,
-        "_job_status.html",
-        me=me,
-        title="",
-        job=job,
-        words=job_words(job, lang),
-        status_url=f"/measure/{job_id}/status",
-        page_url=f"/measure/{job_id}",
-    )
-    if job.state in ("succeeded", "failed"):
-        response.headers["HX-Refresh"] = "true"
-    return response
+    return job_status(request, me, runner.get(db, me, job_id), f"/measure/{job_id}")
 
 
 @router.get("/measure/{job_id}/result.{fmt}")
