@@ -105,8 +105,9 @@ def test_identification_with_notice_and_objection(registry: Engine) -> None:
     with registry.connect() as conn:
         actions = conn.execute(
             sa.text(
-                "SELECT entity, action FROM change_log WHERE entity IN "
-                "('monitoring_cases', 'notices') AND entity_key IN (:c, :n) ORDER BY seq"
+                "SELECT entity, action FROM change_log WHERE "
+                "(entity = 'monitoring_cases' AND entity_key = :c) "
+                "OR (entity = 'notices' AND entity_key = :n) ORDER BY seq"
             ),
             {"c": str(case.id), "n": str(notice_id)},
         ).all()

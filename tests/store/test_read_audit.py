@@ -26,9 +26,9 @@ def _reads(registry: Engine, actor: str) -> list[str]:
 
 def test_each_read_is_recorded_before_audit_read_returns(registry: Engine) -> None:
     with registry.connect() as conn:
-        audit_read(conn, actor="reader-1", entity="households", key="H1", after={"via": "test"})
+        audit_read(conn, actor="reader-1", entity="households", key="RA-H1", after={"via": "test"})
         conn.commit()
-    assert _reads(registry, "reader-1") == ["H1"]
+    assert _reads(registry, "reader-1") == ["RA-H1"]
     assert verify_chain(registry).ok
 
 
@@ -39,7 +39,11 @@ def test_many_concurrent_reads_are_all_recorded_in_one_chain(registry: Engine) -
         try:
             with registry.connect() as conn:
                 audit_read(
-                    conn, actor="reader-many", entity="households", key=f"H{i}", after={"via": "t"}
+                    conn,
+                    actor="reader-many",
+                    entity="households",
+                    key=f"RA-H{i}",
+                    after={"via": "t"},
                 )
                 conn.commit()
         except BaseException as exc:
@@ -52,7 +56,7 @@ def test_many_concurrent_reads_are_all_recorded_in_one_chain(registry: Engine) -
         t.join(60)
     assert not errors, errors
     keys = _reads(registry, "reader-many")
-    assert sorted(keys) == sorted(f"H{i}" for i in range(24))
+    assert sorted(keys) == sorted(f"RA-H{i}" for i in range(24))
     assert verify_chain(registry).ok
 
 
@@ -60,9 +64,9 @@ def test_a_read_is_recorded_even_when_the_reader_rolls_back(registry: Engine) ->
     # PostgreSQL: the writer commits the entry before audit_read returns (on SQLite the entry
     # is part of the reader's transaction, the one-writer-at-a-time embedded registry)
     with registry.connect() as conn:
-        audit_read(conn, actor="reader-rb", entity="people", key="P1", after={"via": "t"})
+        audit_read(conn, actor="reader-rb", entity="people", key="RA-P1", after={"via": "t"})
         conn.rollback()
-    expected = ["P1"] if registry.dialect.name == "postgresql" else []
+    expected = ["RA-P1"] if registry.dialect.name == "postgresql" else []
     assert _reads(registry, "reader-rb") == expected
 
 
@@ -84,7 +88,11 @@ def test_reads_do_not_wait_for_the_pool_their_callers_hold(registry: Engine) -> 
             with small.connect() as conn:
                 barrier.wait(10)  # both connections of the pool are taken
                 audit_read(
-                    conn, actor="reader-pool", entity="households", key=f"Q{i}", after={"via": "t"}
+                    conn,
+                    actor="reader-pool",
+                    entity="households",
+                    key=f"RA-Q{i}",
+                    after={"via": "t"},
                 )
                 conn.commit()
         except BaseException as exc:
@@ -97,7 +105,7 @@ def test_reads_do_not_wait_for_the_pool_their_callers_hold(registry: Engine) -> 
         t.join(60)
     small.dispose()
     assert not errors, errors
-    assert sorted(_reads(registry, "reader-pool")) == ["Q0", "Q1"]
+    assert sorted(_reads(registry, "reader-pool")) == ["RA-Q0", "RA-Q1"]
 
 
 def test_a_transaction_that_wrote_the_log_records_its_reads_itself(registry: Engine) -> None:
@@ -108,12 +116,14 @@ def test_a_transaction_that_wrote_the_log_records_its_reads_itself(registry: Eng
             actor="writer-reader",
             action="update",
             entity="households",
-            changes=[Change(key="W1", after={"x": 1})],
+            changes=[Change(key="RA-W1", after={"x": 1})],
         )
         if conn.dialect.name == "postgresql":
             assert holds_chain_lock(conn)
-        audit_read(conn, actor="writer-reader", entity="households", key="W1", after={"via": "t"})
-    assert _reads(registry, "writer-reader") == ["W1"]
+        audit_read(
+            conn, actor="writer-reader", entity="households", key="RA-W1", after={"via": "t"}
+        )
+    assert _reads(registry, "writer-reader") == ["RA-W1"]
     with registry.begin() as conn:  # a new transaction does not hold the lock
         assert not holds_chain_lock(conn)
     assert verify_chain(registry).ok
