@@ -353,13 +353,12 @@ async def load(
             except httpx2.HTTPError as exc:
                 ok, key = False, f"{op} {type(exc).__name__}"
             elapsed = time.perf_counter() - t0
-            if now < warm_until:
-                continue
-            if ok:
-                lat[op].append(elapsed)
-            else:
-                errors[key] = errors.get(key, 0) + 1
-            if think:
+            if now >= warm_until:  # the warm-up's answers are not counted
+                if ok:
+                    lat[op].append(elapsed)
+                else:
+                    errors[key] = errors.get(key, 0) + 1
+            if think:  # in the warm-up too: users think from the start
                 await asyncio.sleep(rng.uniform(0.5 * think, 1.5 * think))
 
     async with httpx2.AsyncClient(
