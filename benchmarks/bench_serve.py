@@ -225,18 +225,23 @@ def admin_token(url: str) -> str:
     return token
 
 
-def page_session(url: str) -> str:
-    """A browser session (the cookie's value) of the benchmark's administrator, for the pages."""
+def page_sessions(url: str, n: int) -> list[str]:
+    """``n`` browser sessions (the cookies' values) of the benchmark's administrator: one per
+    user, as people each have their own (one shared session would make every page request
+    touch the same row)."""
     from dongxi.services import accounts
     from dongxi.store.db import make_engine, session_scope
 
     engine = make_engine(url)
+    out = []
     with session_scope(engine) as session:
-        started = accounts.start_session(
-            session, username="bench-admin", password="bench password 1234"
-        )
+        for _ in range(n):
+            started = accounts.start_session(
+                session, username="bench-admin", password="bench password 1234"
+            )
+            out.append(started.session_id)
     engine.dispose()
-    return started.session_id
+    return out
 
 
 # --------------------------------------------------------------------------- servers
@@ -295,21 +300,21 @@ async def load(
     seed: int,
     *,
     think: float = 2.0,
-    cookie: str | None = None,
+    cookies: list[str] | None = None,
 ) -> dict[str, Any]:
     """``users`` looping users for ``seconds`` (after a 5 s warm-up); latencies per operation.
 
     Each user waits ``think`` seconds on average (uniformly 0.5–1.5 × ``think``) between one
     answer and its next request, as a person reading a page does; ``think=0`` is the saturation
-    test (every user sends its next request the moment the last one is answered). With ``cookie``
-    (a browser session of the service), a third of the list and household requests are the
-    server-rendered pages (``/households``, ``/households/{code}``) instead of the JSON API.
+    test (every user sends its next request the moment the last one is answered). With
+    ``cookies`` (one browser session of the service per user), a third of the list and household
+    requests are the server-rendered pages (``/households``, ``/households/{code}``) instead of
+    the JSON API.
     """
     import httpx2
 
     base = f"http://{HOST}:{port}"
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    cookies = {"dongxi_session": cookie} if cookie else None
     limits = httpx2.Limits(max_connections=users, max_keepalive_connections=users)
     lat: dict[str, list[float]] = {
         "list": [], "name": [], "id": [], "household": [], "list page": [], "household page": []
@@ -318,19 +323,23 @@ async def load(
     warm_until = time.monotonic() + 5
     stop_at = warm_until + seconds
 
-    async def user(client: Any, rng: random.Random) -> None:
+    async def user(client: Any, rng: random.Random, k: int) -> None:
+        page_headers = {"Cookie": f"dongxi_session={cookies[k]}"} if cookies else {}
         if think:  # users arrive spread over one think time, not all in the same millisecond
             await asyncio.sleep(rng.uniform(0, think))
         while (now := time.monotonic()) < stop_at:
             pick = rng.random()
             i = rng.randrange(len(data["codes"]))
-            page = cookie is not None and rng.random() < 1 / 3
+            page = cookies is not None and rng.random() < 1 / 3
             if pick < 0.4:
                 op = "list page" if page else "list"
                 params = {"region": data["regions"][i]}
                 if rng.random() < 0.5:
                     params["after"] = data["codes"][i]
-                req = client.get("/households" if page else "/api/v1/households", params=params)
+                if page:
+                    req = client.get("/households", params=params, headers=page_headers)
+                else:
+                    req = client.get("/api/v1/households", params=params)
             elif pick < 0.6:
                 op, req = (
                     "name",
@@ -342,7 +351,8 @@ async def load(
                     client.post("/api/v1/people/search", json={"id_number": data["ids"][i]}),
                 )
             elif page:
-                op, req = "household page", client.get(f"/households/{data['codes'][i]}")
+                op = "household page"
+                req = client.get(f"/households/{data['codes'][i]}", headers=page_headers)
             else:
                 op, req = "household", client.get(f"/api/v1/households/{data['codes'][i]}")
             t0 = time.perf_counter()
@@ -362,9 +372,9 @@ async def load(
                 await asyncio.sleep(rng.uniform(0.5 * think, 1.5 * think))
 
     async with httpx2.AsyncClient(
-        base_url=base, headers=headers, cookies=cookies, limits=limits, timeout=30
+        base_url=base, headers=headers, limits=limits, timeout=30
     ) as client:
-        await asyncio.gather(*(user(client, random.Random(seed + k)) for k in range(users)))
+        await asyncio.gather(*(user(client, random.Random(seed + k), k) for k in range(users)))
     return {"latency": lat, "errors": errors, "seconds": seconds}
 
 
@@ -396,6 +406,11 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--no-pages",
+        action="store_true",
+        help="the JSON API only (no browser session, no server-rendered pages)",
+    )
     parser.add_argument(
         "--think",
         type=float,
@@ -436,7 +451,7 @@ def main() -> None:
         else:
             token = os.environ.get("DONGXI_BENCH_TOKEN") or admin_token(url)
         data = samples(url, 5000, args.seed)
-        cookie = page_session(url)
+        cookies = None if args.no_pages else page_sessions(url, args.users)
         sides = [args.only] if args.only else ["service", "floor"]
         for kind in sides:
             port = free_port()
@@ -451,7 +466,7 @@ def main() -> None:
                         args.seconds,
                         args.seed,
                         think=args.think,
-                        cookie=cookie if kind == "service" else None,
+                        cookies=cookies if kind == "service" else None,
                     )
                 )
             name = "dongxi serve --workers 2" if kind == "service" else "floor (plain FastAPI)"
