@@ -393,6 +393,8 @@ class ChangeLogEntry(Base):
     """
 
     __tablename__ = "change_log"
+    # one record's history (a household's page, `dongxi history`) without scanning the log
+    __table_args__ = (sa.Index("ix_change_log_entity_key", "entity", "entity_key", "seq"),)
 
     seq: Mapped[int] = mapped_column(
         sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True
