@@ -88,11 +88,14 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def create_app(engine: Engine) -> FastAPI:
+def create_app(engine: Engine, *, warm: bool = False) -> FastAPI:
     """The application serving the registry behind ``engine``.
 
     Its job pool starts with it (marking the jobs of dead processes failed) and, at shutdown,
-    lets the jobs it holds finish.
+    lets the jobs it holds finish. With ``warm`` (``dongxi serve``), the start also does what a
+    first request would otherwise do (:func:`dongxi.web.pages.warm_up`: the templates compiled,
+    the division names and policy figures loaded), before the worker takes connections, so the
+    first users of a new worker do not wait seconds behind it.
     """
     settings = get_settings()  # the app keeps the settings in force when it was made
 
@@ -103,6 +106,8 @@ def create_app(engine: Engine) -> FastAPI:
         started.state.jobs.close(wait=False)  # the placeholder made with the app never ran a job
         started.state.jobs = runner
         runner.recover()
+        if warm:
+            pages.warm_up()
         try:
             yield
         finally:

@@ -8,6 +8,7 @@ each with its full name from the province down ("广西壮族自治区 南宁市
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -106,8 +107,19 @@ def _with_full_names(vintage: int) -> pd.DataFrame:
     return frame
 
 
-@cache
+_NAMES_LOCK = threading.Lock()
+
+
 def _full_names() -> dict[str, str]:
+    """code → full name, built once per process even when many requests ask at the same time
+    (``functools.cache`` alone lets every waiting thread build it: 40 threads of a server's pool
+    each spent seconds on the same table)."""
+    with _NAMES_LOCK:
+        return _build_full_names()
+
+
+@cache
+def _build_full_names() -> dict[str, str]:
     """code → full name, 2023 names first, 2017 codes filling the gaps (older registries)."""
     out: dict[str, str] = {}
     for vintage in (2023, 2017):

@@ -38,7 +38,7 @@ def app_from_environment() -> FastAPI:
     """The app for uvicorn's worker processes (registry URL from the parent's environment)."""
     from dongxi.api.app import create_app
 
-    return create_app(_ready_engine(os.environ.get(_URL_VAR) or None))
+    return create_app(_ready_engine(os.environ.get(_URL_VAR) or None), warm=True)
 
 
 def serve(*, url: str | None, host: str, port: int, workers: int = 1) -> None:
@@ -73,4 +73,4 @@ def serve(*, url: str | None, host: str, port: int, workers: int = 1) -> None:
     from dongxi.api.app import create_app
 
     log.info("serving on http://%s:%d", host, port)
-    uvicorn.run(create_app(engine), host=host, port=port, proxy_headers=True, log_level="info")
+    uvicorn.run(create_app(engine, warm=True), host=host, port=port, proxy_headers=True, log_level="info")
