@@ -9,6 +9,7 @@ token. Names travel only in POST bodies, never in URLs.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -86,6 +87,21 @@ def _label(lang: str, vocabulary: str, code: str | None) -> str:
     return str(label.en if lang == "en" else label.zh)
 
 
+_ACTOR = re.compile(r"^(?P<name>.*) \((?P<role>[a-z_]+)\)$")
+
+
+def _actor(lang: str, actor: str | None) -> str:
+    """A change's author as people read it: "张三（县级干部）", not the stored "张三 (county_officer)"
+    (the log keeps the role's code; an actor of another form is shown as stored)."""
+    if not actor:
+        return "—"
+    found = _ACTOR.match(actor)
+    if not found or found["role"] not in vocab.USER_ROLES:
+        return actor
+    role = _label(lang, "USER_ROLES", found["role"])
+    return f"{found['name']} ({role})" if lang == "en" else f"{found['name']}（{role}）"
+
+
 def render(
     request: Request,
     template: str,
@@ -110,6 +126,7 @@ def render(
             "t": (lambda zh, en: en if lang == "en" else zh),
             "label": (lambda vocabulary, code: _label(lang, vocabulary, code)),
             "place": place_name,
+            "who": (lambda actor: _actor(lang, actor)),
             "local_time": local_time,
             **context,
         },
