@@ -147,3 +147,28 @@ def test_each_kinds_key_is_its_tables_primary_key() -> None:
     for name, model in ENTITIES.items():
         primary = tuple(str(c.key) for c in sa.inspect(model).primary_key)
         assert TABLE_KINDS[name].key == primary, name
+
+
+def test_histories_of_several_records_are_each_ones_history(registry: Engine) -> None:
+    from dongxi.store._changelog import change_histories
+
+    _household(registry, "K/4")
+    with registry.begin() as conn:  # an entry under the old spelling, found by both spellings
+        record_change(
+            conn, actor="old", action="create", entity="income", key="K/4/2017", after={"x": 1}
+        )
+    _upsert(registry, "K/4", 2017)
+    _upsert(registry, "K/4", 2018)
+    records = [
+        ("households", "K/4"),
+        ("income", "K/4|2017"),
+        ("income", "K/4/2017"),
+        ("income", "K/4|2018"),
+        ("income", "K/4|2099"),  # no entry at all
+    ]
+    with registry.connect() as conn:
+        together = change_histories(conn, records)
+        one_by_one = {(e, k): change_history(conn, entity=e, key=k) for e, k in records}
+    assert together == one_by_one
+    assert together[("income", "K/4|2099")] == []
+    assert len(together[("income", "K/4|2017")]) == 2

@@ -64,17 +64,13 @@ def income_line(year: int, region: str) -> dict[str, Any] | None:
 def _history(
     session: Session, household_code: str, member_hashes: list[str]
 ) -> tuple[list[dict[str, Any]], int]:
-    from dongxi.store._changelog import change_history
+    from dongxi.store._changelog import change_histories
 
-    connection = session.connection()
-    entries = [("households", household_code, e) for e in change_history(
-        connection, entity="households", key=household_code
-    )]  # fmt: skip
-    for number, id_hash in enumerate(member_hashes, start=1):
-        entries += [
-            ("people", str(number), e)
-            for e in change_history(connection, entity="people", key=id_hash)
-        ]
+    records = [("households", household_code)] + [("people", h) for h in member_hashes]
+    found = change_histories(session.connection(), records)
+    entries = [("households", household_code, e) for e in found[records[0]]]
+    for number, record in enumerate(records[1:], start=1):
+        entries += [("people", str(number), e) for e in found[record]]
     reads = sum(1 for _, _, e in entries if e["action"] == "read")
     shown = []
     for entity, which, e in entries:

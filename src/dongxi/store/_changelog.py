@@ -57,6 +57,7 @@ __all__ = [
     "anchor_of",
     "canonical_json",
     "canonical_json_columns",
+    "change_histories",
     "change_history",
     "holds_chain_lock",
     "prepare_created",
@@ -627,21 +628,41 @@ def change_history(connection: Connection, *, entity: str, key: str) -> list[dic
     (``H1|2019``). Entries logged under an older spelling of the same key (imports used to join a
     composite key with ``/``: ``H1/2019``) are found too; the log itself is never rewritten.
     """
-    forms: tuple[str, ...] = (key,)
-    if entity in KINDS:
-        forms = TABLE_KINDS[check_kind(entity)].key_forms(key)
-    with translate_errors("Reading the change log"):
-        result = connection.execute(
-            sa.select(_TABLE)
-            .where(_TABLE.c.entity == entity, _TABLE.c.entity_key.in_(forms))
-            .order_by(_TABLE.c.seq)
+    return change_histories(connection, [(entity, key)])[(entity, key)]
+
+
+def change_histories(
+    connection: Connection, records: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """:func:`change_history` of several records (``(entity, key)`` pairs) in one query: each
+    record's entries, oldest first (a household's page reads the household and every member)."""
+    owner: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for entity, key in dict.fromkeys(records):
+        forms: tuple[str, ...] = (key,)
+        if entity in KINDS:
+            forms = TABLE_KINDS[check_kind(entity)].key_forms(key)
+        for form in forms:
+            owner.setdefault((entity, form), []).append((entity, key))
+    out: dict[tuple[str, str], list[dict[str, Any]]] = {record: [] for record in records}
+    if not owner:
+        return out
+    by_entity: dict[str, list[str]] = {}
+    for entity, form in owner:
+        by_entity.setdefault(entity, []).append(form)
+    wanted = sa.or_(
+        *(
+            sa.and_(_TABLE.c.entity == entity, _TABLE.c.entity_key.in_(forms))
+            for entity, forms in by_entity.items()
         )
-        out = []
+    )
+    with translate_errors("Reading the change log"):
+        result = connection.execute(sa.select(_TABLE).where(wanted).order_by(_TABLE.c.seq))
         for row in result.mappings():
             item = dict(row)
             for side in ("before", "after"):
                 item[side] = json.loads(item[side]) if item[side] else None
-            out.append(item)
+            for record in owner[(item["entity"], item["entity_key"])]:
+                out[record].append(item)
     return out
 
 
