@@ -1,5 +1,6 @@
 """What every browser test shares: Debian's chromium, a registry served by `dongxi serve` on a free
-port, logging in with the keyboard, screenshots at two widths and axe-core's findings.
+port, logging in with the keyboard, screenshots at two widths, axe-core's findings and the checks of
+a page's layout on a phone.
 
 The tests import these by name (``from e2e_helpers import ...``); the ``browser`` fixture in
 ``conftest.py`` launches chromium with them.
@@ -33,6 +34,9 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 SIZES = {"desktop": DESKTOP, "phone": PHONE}
 PASSWORD = "e2e password 2026"
+#: The narrowest a table cell may be on a phone (px): about three characters at the phone's size,
+#: so that no column is squeezed to a character a line.
+MIN_CELL = 48
 ADMIN = Principal(name="e2e-admin", role="admin")
 
 
@@ -181,9 +185,43 @@ def axe_violations(page: Any) -> list[str]:
     ]
 
 
+_LAYOUT = """min => {
+  if (matchMedia('print').matches) return [];  // paper, not a phone's screen
+  const problems = [];
+  const doc = document.documentElement;
+  if (doc.scrollWidth > window.innerWidth) {
+    problems.push(`the page is ${doc.scrollWidth} px wide in a ${window.innerWidth} px window`);
+  }
+  for (const cell of document.querySelectorAll('td, th')) {
+    const box = cell.getBoundingClientRect();
+    if (box.width === 0 || box.height === 0 || box.right <= 0) continue;  // not shown
+    const text = cell.innerText.trim().replace(/\\s+/g, ' ').slice(0, 16);
+    if (box.width < min) {
+      problems.push(`cell "${text}" is ${Math.round(box.width)} px wide`);
+    } else if (cell.scrollWidth > cell.clientWidth + 1) {
+      problems.push(`cell "${text}" spills over its edge`);
+    }
+  }
+  return problems;
+}"""
+
+
+def phone_layout_problems(page: Any) -> list[str]:
+    """What is wrong with the page's layout at its present (phone) width: the page wider than the
+    window (a reader must pan the whole page), a table cell narrower than ``MIN_CELL`` (a column
+    squeezed, its words broken a character a line) or a cell whose content spills over its edge.
+    Cells not shown (a card list's hidden head) are skipped, and so is a page emulating print (its
+    layout is the paper's). The first 8 problems, then a count."""
+    problems: list[str] = list(dict.fromkeys(page.evaluate(_LAYOUT, MIN_CELL)))
+    if len(problems) > 8:
+        problems = [*problems[:8], f"... and {len(problems) - 8} more"]
+    return problems
+
+
 class Findings:
-    """Screenshots (``build/e2e-screenshots/{prefix}{name}-{size}.png``) and axe-core's findings,
-    page by page; ``assert_clean`` at the end of the test."""
+    """Screenshots (``build/e2e-screenshots/{prefix}{name}-{size}.png``), axe-core's findings and,
+    at phone width, the layout's problems (:func:`phone_layout_problems`), page by page;
+    ``assert_clean`` at the end of the test."""
 
     def __init__(self, prefix: str = "") -> None:
         SHOTS.mkdir(parents=True, exist_ok=True)
@@ -194,6 +232,8 @@ class Findings:
         self.problems[name] = axe_violations(page)
 
     def shoot(self, page: Any, name: str, size: str) -> None:
+        if size == "phone":
+            self.problems[f"{name} (phone layout)"] = phone_layout_problems(page)
         page.screenshot(path=str(SHOTS / f"{self.prefix}{name}-{size}.png"), full_page=True)
 
     def take(self, page: Any, name: str, size: str) -> None:
@@ -210,4 +250,5 @@ class Findings:
         page.set_viewport_size(DESKTOP)
 
     def assert_clean(self) -> None:
-        assert {k: v for k, v in self.problems.items() if v} == {}
+        found = {k: v for k, v in self.problems.items() if v}
+        assert found == {}, "\n".join(f"{k}: {v}" for k, v in found.items())
