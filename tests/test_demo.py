@@ -182,6 +182,10 @@ def test_every_section_has_real_numbers(demo_dir: Path) -> None:
     assert set(measures["spec"]) == {"china_official", "guangxi_rural"}
     assert set(measures["round"].astype(str)) == {"2016", "2019"}
     county = " ".join(parsed.text["by-county"])
+    # the line each round was identified with, in words (through 2020: the poverty line)
+    assert "按 2016 年国家扶贫标准（贫困线）2,952 元/人·年识别" in county
+    assert "按 2019 年国家扶贫标准（贫困线）3,218 元/人·年识别" in county
+    assert "未核实：常被引用，未找到原始出处" in county  # 2019's figure has no primary source
     # the report shows the cutoff each spec calls poor: the union (20 % with five equal
     # dimensions) for china_official, 33.33 % (not the vulnerable 20 %) for guangxi_rural
     poor_k = {"china_official": 20.0, "guangxi_rural": 33.33}
