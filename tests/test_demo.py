@@ -10,8 +10,7 @@ import pandas as pd
 import pytest
 
 from dongxi.cli import main
-from dongxi.demo import run_demo
-from dongxi.errors import NotFoundError
+from dongxi.demo import POLICY_FILE, run_demo
 
 SECTIONS = (
     "summary",
@@ -183,6 +182,10 @@ def test_every_section_has_real_numbers(demo_dir: Path) -> None:
     assert set(measures["spec"]) == {"china_official", "guangxi_rural"}
     assert set(measures["round"].astype(str)) == {"2016", "2019"}
     county = " ".join(parsed.text["by-county"])
+    # the line each round was identified with, in words (through 2020: the poverty line)
+    assert "按 2016 年国家扶贫标准（贫困线）2,952 元/人·年识别" in county
+    assert "按 2019 年国家扶贫标准（贫困线）3,218 元/人·年识别" in county
+    assert "未核实：常被引用，未找到原始出处" in county  # 2019's figure has no primary source
     # the report shows the cutoff each spec calls poor: the union (20 % with five equal
     # dimensions) for china_official, 33.33 % (not the vulnerable 20 %) for guangxi_rural
     poor_k = {"china_official": 20.0, "guangxi_rural": 33.33}
@@ -332,15 +335,10 @@ def test_monitoring_section_counts_match_the_sweep(demo_dir: Path) -> None:
     assert f"{auc['score']:.3f}" in text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=NotFoundError,
-    reason="dongxi report identifies with the poverty line of the year, which policy data has "
-    "through 2020 only: a report on a 2025 snapshot stops before its monitoring section "
-    "(identification after 2020 is not this change's)",
-)
 def test_office_report_on_the_2025_snapshot_has_the_section(demo_dir: Path, tmp_path: Path) -> None:
-    """``dongxi report`` on a snapshot holding income_months: the same section and lists."""
+    """``dongxi report`` on a snapshot holding income_months: the same section and lists, and
+    the year identified against the office's monitoring line of 2025 (no poverty line after
+    2020), said in words with its source and how sure it is."""
     from dongxi.services import Principal
     from dongxi.services.reporting import make_report
 
@@ -355,6 +353,18 @@ def test_office_report_on_the_2025_snapshot_has_the_section(demo_dir: Path, tmp_
     parsed = _parse(outcome.html)
     assert "monitoring" in parsed.text
     assert "missing" not in parsed.text, parsed.text.get("missing")
+    lines = pd.read_csv(demo_dir / POLICY_FILE, encoding="utf-8-sig")
+    line = float(lines.set_index("year").loc[2025, "value"])
+    words = " ".join(parsed.text["by-county"])
+    assert "2020 年后无贫困线：按防返贫监测线识别" in words
+    assert f"2025 年监测线 {line:,.0f} 元/人·年" in words
+    assert "not an official figure" in words  # the file's source, as given
+    assert "由本单位政策文件提供" in words  # how sure: the office's own figure
+    measures = pd.read_excel(outcome.workbook, sheet_name="measures", engine="openpyxl")
+    assert set(measures["round"].astype(str)) == {"2025"}
+    fgt = pd.read_excel(outcome.workbook, sheet_name="poverty_lines", engine="openpyxl")
+    assert fgt.set_index("round").loc[2025, "line"] == pytest.approx(line)
+    assert fgt.set_index("round").loc[2025, "line_kind"] == "monitoring_line"
     for name in ("monitoring-sweep.xlsx", "monitoring-audit.xlsx", "risk-score.xlsx"):
         assert (out / name).is_file()
     ours = pd.read_excel(outcome.workbook, sheet_name="monitoring_by_category", engine="openpyxl")

@@ -168,6 +168,7 @@ class _Run:
     income: list[pd.DataFrame] = field(default_factory=list)
     income_measures: list[pd.DataFrame] = field(default_factory=list)
     lines: list[dict[str, Any]] = field(default_factory=list)
+    income_lines: list[dict[str, Any]] = field(default_factory=list)
     change: pd.DataFrame | None = None
     matching: dict[str, pd.DataFrame] = field(default_factory=dict)
     specs: list[dict[str, Any]] = field(default_factory=list)
@@ -404,6 +405,7 @@ def _step_identify(run: _Run) -> None:
     run.cutoff_labels.update(ident.cutoff_labels)
     run.summary += ident.facts
     run.change = ident.change
+    run.income_lines += ident.lines
 
 
 def _step_income(run: _Run) -> None:
@@ -542,6 +544,7 @@ def _step_report(run: _Run) -> None:
         measures=pd.concat(run.measures, ignore_index=True) if run.measures else None,
         income=pd.concat(run.income, ignore_index=True) if run.income else None,
         poverty_lines=pd.DataFrame(run.lines) if run.lines else None,
+        income_lines=pd.DataFrame(run.income_lines) if run.income_lines else None,
         income_measures=(
             pd.concat(run.income_measures, ignore_index=True) if run.income_measures else None
         ),

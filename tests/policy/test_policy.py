@@ -15,6 +15,7 @@ from dongxi.policy import PolicyValue, get_parameter, load_overrides
 
 def test_exports_are_pinned() -> None:
     assert sorted(policy.__all__) == [
+        "LAST_POVERTY_LINE_YEAR",
         "NATIONAL",
         "OVERRIDE_COLUMNS",
         "PolicyValue",
@@ -22,6 +23,7 @@ def test_exports_are_pinned() -> None:
         "all_parameters",
         "describe_parameters",
         "get_parameter",
+        "income_line",
         "load_overrides",
         "normalise_scope",
         "parameter_names",

@@ -70,18 +70,25 @@ def test_measure_after_2020_names_a_real_option_then_works_with_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     spec, data = _files(tmp_path)
-    args = ["measure", "--spec", str(spec), "--data", str(data), "--year", "2021", "--no-se"]
-    assert main(args) != 0
+    # 2021: no poverty line, the national monitoring line (6,000 yuan) is the income line
+    first = ["measure", "--spec", str(spec), "--data", str(data), "--year", "2021", "--no-se"]
+    assert main(first) == 0
+    out = capsys.readouterr().out
+    assert "按防返贫监测线识别" in out and "6,000" in out
+    # 2023: no line applies to Guangxi (only another locality's example)
+    args = ["measure", "--spec", str(spec), "--data", str(data), "--year", "2023", "--no-se"]
+    assert main([*args, "--province", "450000"]) != 0
     err = capsys.readouterr().err
     assert "--policy FILE" in err and "dongxi measure" in err
     assert "monitoring_line" in err  # what replaced the poverty line after 2020
     assert "--policy" in _options(("measure",))
     policy = tmp_path / "guangxi.csv"
     policy.write_text(
-        "参数,区划代码,数值,年度,来源\npoverty_line,450000,6000,2021,本县文件\n", encoding="gb18030"
+        "参数,区划代码,数值,年度,来源\npoverty_line,450000,6000,2023,本县文件\n", encoding="gb18030"
     )
     assert main([*args, "--province", "450000", "--policy", str(policy)]) == 0
-    assert "H" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "H" in out and "本单位政策文件给出的 2023 年贫困线" in out
     # the province's figure does not apply to another province
     assert main([*args, "--province", "440000", "--policy", str(policy)]) != 0
 

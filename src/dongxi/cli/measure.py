@@ -40,6 +40,8 @@ def _show(view: Any, *, rows: int, limit: int) -> None:
         table.add_row(*cells)
     out = console()
     out.print(table)
+    if view.line:
+        out.print(view.line, markup=False, highlight=False)
     if len(view.rows) > limit:
         out.print(f"… {len(view.rows) - limit} more rows; write them all with --out FILE.")
     out.print(view.legend)

@@ -47,14 +47,19 @@ def report(
         str, typer.Option("--lang", help="zh-en (bilingual, default) or zh (Chinese only).")
     ] = "zh-en",
     province: Annotated[
-        str, typer.Option("--province", help="Region code of the policy figures (poverty line).")
+        str,
+        typer.Option(
+            "--province",
+            help="Region code of the policy figures (the income line of each year: the poverty "
+            "line through 2020, the monitoring line after it).",
+        ),
     ] = "450000",
     policy: Annotated[
         Path | None,
         typer.Option(
             "--policy",
             help="Policy file (CSV/XLSX): the office's monitoring lines of the years policy data "
-            "lacks, for the monitoring section.",
+            "lacks, for the identification, income and monitoring sections.",
         ),
     ] = None,
 ) -> None:

@@ -581,7 +581,10 @@ def fit(
 
     panel = panel.until(year)
     known = panel.years()
-    start = known[0] + 1 if first_year is None else max(first_year, known[0] + 1)
+    if not known:  # no income up to the year at all: the same message as too few years
+        start = year
+    else:
+        start = known[0] + 1 if first_year is None else max(first_year, known[0] + 1)
     # features of t need t-1 (changes); outcomes of t+1 need t+1 ≤ year - 1
     train_years = [t for t in range(start, year - 1) if t in known and t + 1 in known]
     if not train_years or (year - 1) not in known or year not in known:

@@ -11,11 +11,23 @@ from dongxi.errors import NotFoundError
 from dongxi.policy._builtin import builtin_parameters
 from dongxi.policy._model import PolicyValue, normalise_scope, scope_chain
 
-__all__ = ["all_parameters", "describe_parameters", "get_parameter", "parameter_names"]
+__all__ = [
+    "LAST_POVERTY_LINE_YEAR",
+    "all_parameters",
+    "describe_parameters",
+    "get_parameter",
+    "income_line",
+    "parameter_names",
+]
+
+#: The last year of China's national rural poverty line (扶贫标准). After it the relapse-monitoring
+#: line (防返贫监测线, ``monitoring_line``) is the income line: see :func:`income_line`.
+LAST_POVERTY_LINE_YEAR = 2020
 
 #: The commands that read policy figures and take an override file (``--policy FILE``).
 POLICY_COMMANDS = (
     "dongxi measure",
+    "dongxi report",
     "dongxi synth",
     "dongxi monitor sweep",
     "dongxi monitor audit",
@@ -33,7 +45,8 @@ _OVERRIDE_FIX = (
 _AFTER_2020 = (
     " After 2020 no national poverty line is published: the relapse-monitoring line "
     "(monitoring_line, 6,000 yuan in 2021, then set by each province) is the income line of "
-    'those years; a spec can name {param = "monitoring_line"} instead.'
+    "those years: income_line(year) chooses it, and dongxi measure and dongxi report use it for "
+    "a spec's poverty_line."
 )
 
 
@@ -127,6 +140,45 @@ def get_parameter(
         f"No figure of {name!r} applies to {year} in scope {normalise_scope(scope)} or the regions "
         f"containing it. Figures exist for: {listed}.{hint}",
         fix=_OVERRIDE_FIX,
+    )
+
+
+def income_line(
+    year: int,
+    *,
+    scope: str = "national",
+    overrides: Sequence[PolicyValue] = (),
+) -> PolicyValue:
+    """The income line of ``year`` for region ``scope``: the one rule every use case follows.
+
+    Through :data:`LAST_POVERTY_LINE_YEAR` (2020): the poverty line (``poverty_line``) of the year.
+    After it no poverty line is published: an office's own ``poverty_line`` of the year (an
+    override, which the office means) if it gave one, else the relapse-monitoring line
+    (``monitoring_line``) of the year — income below it is the income criterion of a monitored
+    household (监测对象). Resolution of each figure as :func:`get_parameter`. The returned
+    figure's ``name`` says which line it is. Raises :class:`~dongxi.errors.NotFoundError`, in
+    Chinese and English, naming the figures that exist and the override file, when no line
+    applies.
+    """
+    year = int(year)
+    if year <= LAST_POVERTY_LINE_YEAR:
+        return get_parameter("poverty_line", year=year, scope=scope, overrides=overrides)
+    chain = scope_chain(scope)
+    own = _pick(tuple(overrides), "poverty_line", year, chain)
+    if own is not None:
+        return own
+    try:
+        return get_parameter("monitoring_line", year=year, scope=scope, overrides=overrides)
+    except NotFoundError:
+        pass
+    existing = [v for v in (*overrides, *builtin_parameters()) if v.name == "monitoring_line"]
+    raise NotFoundError(
+        f"{year} 年没有可用的收入线：2020 年后无贫困线，按防返贫监测线识别，但没有适用于 "
+        f"{normalise_scope(scope)} 的 {year} 年监测线。No income line applies to {year} in scope "
+        f"{normalise_scope(scope)}: after {LAST_POVERTY_LINE_YEAR} no poverty line is published "
+        "and the relapse-monitoring line (monitoring_line) is used, but no figure of it applies "
+        f"to that year and region. Figures of monitoring_line exist for: {_summarise(existing)}.",
+        fix="在政策文件中写明本省（或本县）当年的监测线（参数 monitoring_line）。" + _OVERRIDE_FIX,
     )
 
 

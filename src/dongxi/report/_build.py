@@ -32,6 +32,7 @@ from dongxi.report._labels import (
     value_labels,
     zh_first,
 )
+from dongxi.vocab import POLICY_STATUSES
 
 __all__ = ["TableView", "build_report", "write_workbook"]
 
@@ -297,6 +298,23 @@ def _contribution_section(data: ReportData, names: Mapping[str, str]) -> list[di
 _SHARE_MEASURES = {"FGT0", "H", "M0", "A"}
 
 
+def _income_lines(data: ReportData) -> list[dict[str, str]]:
+    """The income line of each round in words (zh, en), as the identification used it."""
+    if data.income_lines is None:
+        return []
+    return [
+        {"round": str(r["round"]), "zh": str(r["words_zh"]), "en": str(r["words_en"])}
+        for r in data.income_lines.to_dict("records")
+    ]
+
+
+#: The kinds of income line (``line_kind``), as a table's cell says them.
+_LINE_KINDS = {
+    "poverty_line": ("贫困线", "poverty line"),
+    "monitoring_line": ("防返贫监测线", "monitoring line"),
+}
+
+
 def _income_section(data: ReportData) -> dict[str, Any] | None:
     if data.income is None and data.income_measures is None:
         return None
@@ -308,7 +326,16 @@ def _income_section(data: ReportData) -> dict[str, Any] | None:
         }
     section: dict[str, Any] = {"svg": None, "fgt": None, "lines": None}
     if data.income is not None and len(data.income):
-        section["svg"] = Markup(_charts.income_chart(data.income, lines))
+        kinds: dict[str, tuple[str, str]] = {}
+        if data.poverty_lines is not None and "line_kind" in data.poverty_lines.columns:
+            kinds = {
+                str(r): _LINE_KINDS[str(k)]
+                for r, k in zip(
+                    data.poverty_lines["round"], data.poverty_lines["line_kind"], strict=True
+                )
+                if str(k) in _LINE_KINDS
+            }
+        section["svg"] = Markup(_charts.income_chart(data.income, lines, kinds))
     if data.income_measures is not None:
         im = data.income_measures
         if "by" in im.columns:
@@ -339,33 +366,35 @@ def _income_section(data: ReportData) -> dict[str, Any] | None:
         )
     if data.poverty_lines is not None:
         pl = data.poverty_lines
+        kind_of = [str(k) for k in pl["line_kind"]] if "line_kind" in pl.columns else []
+        if any(k == "monitoring_line" for k in kind_of):
+            caption = ("各年收入线（2020 年后为防返贫监测线）", "Income line of each year "
+                       "(the relapse-monitoring line after 2020)")  # fmt: skip
+            headers = [("年度", "year"), ("线别", "line"),
+                       ("收入线（元/人·年）", "line (yuan per person a year)")]  # fmt: skip
+        else:
+            caption = ("各年贫困线", "Poverty line of each year")
+            headers = [("年度", "year"), ("贫困线（元/人·年）", "line (yuan per person a year)")]
+        rows = []
+        for i, r in enumerate(pl.to_dict("records")):
+            row = [str(r.get("round")), format_number(float(r["line"]))]
+            if len(headers) == 3:
+                row.insert(1, bi(*_LINE_KINDS.get(kind_of[i], (kind_of[i], kind_of[i]))))
+            rows.append([*row, _status_label(r.get("status")), str(r.get("source") or "")])
         section["lines"] = TableView(
-            "各年贫困线",
-            "Poverty line of each year",
-            [
-                ("年度", "year"),
-                ("贫困线（元/人·年）", "line (yuan per person a year)"),
-                ("核实状态", "status"),
-                ("来源", "source"),
-            ],
-            [
-                [
-                    str(r.get("round")),
-                    format_number(float(r["line"])),
-                    _status_label(r.get("status")),
-                    str(r.get("source") or ""),
-                ]
-                for r in pl.to_dict("records")
-            ],
-            [False, True, False, False],
+            caption[0],
+            caption[1],
+            [*headers, ("核实状态", "status"), ("来源", "source")],
+            rows,
+            [False] * (len(headers) - 1) + [True, False, False],
         )
     return section
 
 
+#: How far a figure is confirmed (policy data's ``status``; ``user``: the office's own file).
 _STATUS = {
-    "verified": ("已核实", "verified"),
-    "unverified": ("未核实", "unverified"),
-    "example": ("示例", "example"),
+    **{code: (POLICY_STATUSES[code].zh, POLICY_STATUSES[code].en) for code in POLICY_STATUSES},
+    "user": ("本单位文件提供", "office's own file"),
 }
 
 
@@ -967,6 +996,7 @@ def _render(data: ReportData) -> str:
         generated=local_time(dt.datetime.now(dt.UTC)),
         cards=[] if data.summary is None else _cards(data.summary),
         by_county=_county_section(data, names),
+        income_lines=_income_lines(data),
         group_label=_group_label(data),
         contributions=_contribution_section(data, names),
         income=_income_section(data),

@@ -197,8 +197,13 @@ def _percent_fn(value: float, _pos: int) -> str:
 _percent = FuncFormatter(_percent_fn)
 
 
-def income_chart(income: pd.DataFrame, lines: Mapping[str, float]) -> str:
-    """Histogram and empirical distribution of income per person by round, with each line."""
+def income_chart(
+    income: pd.DataFrame,
+    lines: Mapping[str, float],
+    kinds: Mapping[str, tuple[str, str]] | None = None,
+) -> str:
+    """Histogram and empirical distribution of income per person by round, with each line
+    (``kinds``: round → (zh, en) name of its line; default 贫困线)."""
     rounds = sorted(income["round"].astype(str).unique())
     values = income["net_income_per_capita"].to_numpy(dtype=float)
     finite = values[np.isfinite(values)]
@@ -235,7 +240,11 @@ def income_chart(income: pd.DataFrame, lines: Mapping[str, float]) -> str:
                 for ax in (hist_ax, cdf_ax):
                     ax.axvline(lines[name], color=color, linestyle="--", linewidth=1.0)
                 cdf_ax.annotate(
-                    f"{name} " + bi(f"贫困线 {lines[name]:,.0f} 元", "line"),
+                    f"{name} "
+                    + bi(
+                        f"{(kinds or {}).get(name, ('贫困线', 'line'))[0]} {lines[name]:,.0f} 元",
+                        (kinds or {}).get(name, ("贫困线", "line"))[1],
+                    ),
                     xy=(lines[name], 0.05 + 0.1 * i),
                     xytext=(4, 0),
                     textcoords="offset points",

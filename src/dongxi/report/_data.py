@@ -20,6 +20,7 @@ _REQUIRED: Mapping[str, tuple[str, ...]] = {
     "measures": (*LONG_COLUMNS, "round"),
     "income": ("round", "net_income_per_capita"),
     "poverty_lines": ("round", "line"),
+    "income_lines": ("round", "words_zh", "words_en"),
     "income_measures": ("round", "measure", "estimate"),
     "snapshots": ("round", "snapshot_id"),
     "counts": (
@@ -44,7 +45,13 @@ class ReportData:
       rounds, with a ``round`` column (e.g. the assessment year) added.
     - ``income``: one row per unit (household or person) and round: ``round,
       net_income_per_capita`` (``weight`` optional).
-    - ``poverty_lines``: ``round, line`` (``source``, ``status`` optional), the line of each round.
+    - ``poverty_lines``: ``round, line`` (``source``, ``status``, ``line_kind`` optional), the
+      income line each round's income poverty was measured against (``line_kind``
+      ``poverty_line`` or ``monitoring_line``).
+    - ``income_lines``: ``round, words_zh, words_en`` (``line_kind, line, scope, status, source``
+      optional): the income line each round was identified with, in words (which line, its
+      figure, source and how sure it is, or that the year has none), shown at the head of the
+      identification section.
     - ``income_measures``: ``round, measure, estimate`` (``se``, ``ci_low``, ``ci_high``, ``by``,
       ``group`` optional): FGT0/1/2, Watts, Gini.
     - ``change``: change over time between rounds, shown as given.
@@ -85,6 +92,7 @@ class ReportData:
     measures: pd.DataFrame | None = None
     income: pd.DataFrame | None = None
     poverty_lines: pd.DataFrame | None = None
+    income_lines: pd.DataFrame | None = None
     income_measures: pd.DataFrame | None = None
     change: pd.DataFrame | None = None
     matching: Mapping[str, pd.DataFrame] = field(default_factory=dict)
@@ -138,6 +146,7 @@ class ReportData:
             "counts",
             "income_measures",
             "poverty_lines",
+            "income_lines",
             "change",
             "snapshots",
             "specs",

@@ -283,6 +283,7 @@ def monitoring_section(
     import pandas as pd
 
     from dongxi.monitor.score import BUDGET, USE_NOTE_EN, USE_NOTE_ZH
+    from dongxi.services._lines import status_words
     from dongxi.services.monitoring import audit_monitoring, default_as_of, sweep_monitoring
     from dongxi.services.risk import evaluate_risk, score_risk
 
@@ -316,7 +317,11 @@ def monitoring_section(
         ("as_of", "排查日期", when.isoformat()),
         ("window", "收入期间", sweep.window),
         ("line", "监测线（元/人·年）", f"{sweep.line:,.0f}"),
-        ("line_source", "监测线依据", f"{sweep.line_status}; {sweep.line_source}"),
+        (
+            "line_source",
+            "监测线依据（来源；可信程度）",
+            f"{sweep.line_source}；{status_words(sweep.line_status)[0]}",
+        ),
         ("rules", "规则", sweep.rules),
         ("source", "数据来源", sweep.source),
         ("sweep_file", "排查名单", sweep.path.name),

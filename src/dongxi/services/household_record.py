@@ -49,16 +49,15 @@ def field_labels(entity: str) -> dict[str, str]:
 
 def income_line(year: int, region: str) -> dict[str, Any] | None:
     """The line an income of ``year`` is compared with in ``region``: the poverty line (to 2020),
-    else the monitoring line (from 2021); ``None`` when no figure applies."""
-    from dongxi.policy import get_parameter
+    else the monitoring line (from 2021), by :func:`dongxi.policy.income_line` (the rule of
+    ``dongxi measure`` and ``dongxi report``); ``None`` when no figure applies."""
+    from dongxi.policy import income_line as line_of_year
 
-    for name in ("poverty_line", "monitoring_line"):
-        try:
-            value = get_parameter(name, year=year, scope=region)
-        except NotFoundError:
-            continue
-        return {"name": name, "value": float(value.value), "status": value.status}
-    return None
+    try:
+        value = line_of_year(year, scope=region)
+    except NotFoundError:
+        return None
+    return {"name": value.name, "value": float(value.value), "status": value.status}
 
 
 def _history(

@@ -10,6 +10,7 @@ demo (:func:`person_frame`).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ __all__ = [
     "HEADLINE",
     "MeasureOutcome",
     "SnapshotTables",
+    "line_words",
     "load_measure_data",
     "measure_change",
     "measure_data",
@@ -41,6 +43,7 @@ __all__ = [
     "read_snapshot",
     "spec_params",
     "suppress_small",
+    "uses_income_line",
 ]
 
 #: ``--data example``: the bundled synthetic example.
@@ -54,6 +57,10 @@ GROUPS = {"county": 6, "township": 9}
 _SUPPRESSED = ("estimate", "se", "ci_low", "ci_high", "n")
 #: The tables of a snapshot a measurement reads.
 SNAPSHOT_TABLES = ("households", "people", "income")
+#: The income column whose line varies by year (the only parameter allowed to vary by round),
+#: and the parameter of that line (the income line of the year: :func:`dongxi.policy.income_line`).
+_INCOME = "net_income_per_capita"
+_LINE = "poverty_line"
 
 
 @dataclass(frozen=True)
@@ -66,6 +73,7 @@ class MeasureView:
     legend: str
     several_k: bool
     rows: list[dict[str, str]]
+    line: str = ""
 
 
 @dataclass(frozen=True)
@@ -210,7 +218,11 @@ def spec_params(
     overrides: Sequence[PolicyValue] = (),
 ) -> dict[str, float]:
     """Values of the spec's ``{param = …}`` from policy data for the year and province; the
-    ``overrides`` (a province's or county's own figures) win over the built-in figures."""
+    ``overrides`` (a province's or county's own figures) win over the built-in figures.
+
+    ``poverty_line`` is the income line of the year by :func:`dongxi.policy.income_line`: the
+    poverty line through 2020, the relapse-monitoring line after it (the same rule as the
+    report's; :func:`line_words` says which in words)."""
     names: set[str] = set()
     _params_of(spec, names)
     if not names:
@@ -223,14 +235,40 @@ def spec_params(
             rule="param",
             fix="Give --year, e.g. --year 2020 (and --province 450000 for a provincial standard).",
         )
-    from dongxi.policy import get_parameter
+    from dongxi.policy import get_parameter, income_line
 
+    scope = province or "national"
     return {
         name: float(
-            get_parameter(name, year=year, scope=province or "national", overrides=overrides).value
+            income_line(year, scope=scope, overrides=overrides).value
+            if name == _LINE
+            else get_parameter(name, year=year, scope=scope, overrides=overrides).value
         )
         for name in sorted(names)
     }
+
+
+def uses_income_line(spec: MeasureSpec) -> bool:
+    """Whether the spec names the income line of the year (``{ param = "poverty_line" }``)."""
+    names: set[str] = set()
+    _params_of(spec, names)
+    return _LINE in names
+
+
+def line_words(
+    spec: MeasureSpec,
+    *,
+    year: int | None,
+    province: str | None,
+    overrides: Sequence[PolicyValue] = (),
+) -> tuple[str, str] | None:
+    """Which income line the spec's ``poverty_line`` is in ``year`` (zh, en), with its source and
+    how sure it is; ``None`` when the spec names no ``poverty_line`` or no year is given."""
+    if year is None or not uses_income_line(spec):
+        return None
+    from dongxi.services._lines import choose_line
+
+    return choose_line(year, scope=province, overrides=overrides).words()
 
 
 def _reference_date(
@@ -315,6 +353,9 @@ def _measure(
     if view:
         people = _people_by_group(profiles, frame, spec, by) if people_rows else None
         shown = _view(result, spec, k=k, people=people)
+        words = line_words(spec, year=year, province=province, overrides=overrides)
+        if words is not None:
+            shown = dataclasses.replace(shown, line=f"{words[0]}\n{words[1]}")
     return MeasureOutcome(
         result=result,
         source=source,
@@ -610,11 +651,6 @@ def suppress_small(result: pd.DataFrame, min_cell: int) -> pd.DataFrame:
             out[column] = out[column].astype(float).where(~small, np.nan)
     out["suppressed"] = small
     return out
-
-
-#: The income column whose line varies by year (the only parameter allowed to vary by round).
-_INCOME = "net_income_per_capita"
-_LINE = "poverty_line"
 
 
 def measure_change(

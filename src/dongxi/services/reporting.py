@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from dongxi.measure import MeasureSpec
+    from dongxi.policy import PolicyValue
     from dongxi.services.measurement import SnapshotTables
     from dongxi.services.principal import Principal
 
@@ -130,6 +131,16 @@ class Identification:
     cutoff_labels: dict[str, tuple[str, str]] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
     facts: list[dict[str, Any]] = field(default_factory=list)
+    lines: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _no_line(year: int) -> str:
+    """The "Parts not available" entry of a round without an income line."""
+    return (
+        f"{year} 年贫困识别与收入贫困：无可用的收入线（见“分地区贫困状况”一节的说明）/ "
+        f"identification and income poverty of {year}: no income line (see the words in the "
+        "identification section)"
+    )
 
 
 def _k_value(spec: MeasureSpec) -> float:
@@ -213,19 +224,35 @@ def identification_tables(
     by: str = "county_code",
     sources: Mapping[int, str] | None = None,
     change: bool = True,
+    overrides: Sequence[PolicyValue] = (),
 ) -> Identification:
     """Each spec on each round (a snapshot's tables, already scoped), by ``by``, with the counts
     of households and people poor at the spec's headline cutoff, and the change between rounds
-    when there are two or more. A built-in spec that does not exist is listed as missing."""
+    when there are two or more. A built-in spec that does not exist is listed as missing.
+
+    The income line of each round is chosen by :func:`dongxi.services._lines.choose_line` (the
+    poverty line through 2020, the relapse-monitoring line after it; ``overrides``, the office's
+    own figures, win) and said in words in ``lines`` (one row per round, with its source and how
+    sure it is). A round with no line is not identified by the specs that need one: ``lines``
+    says so in words and ``missing`` names it; the other rounds and specs go on."""
     principal.require("measure:run")
     import pandas as pd
 
     from dongxi.measure import identify, load_spec
-    from dongxi.services.measurement import measure_change, measure_snapshot, person_frame
+    from dongxi.services._lines import choose_line
+    from dongxi.services.measurement import (
+        measure_change,
+        measure_snapshot,
+        person_frame,
+        uses_income_line,
+    )
     from dongxi.services.measurement import spec_params as _params
 
     out = Identification()
     changes = []
+    choices = {y: choose_line(y, scope=province, overrides=overrides) for y in sorted(rounds)}
+    lined = {y: t for y, t in rounds.items() if choices[y].found}
+    said = False
     for name in specs:
         try:
             spec = load_spec(name)
@@ -250,7 +277,13 @@ def identification_tables(
                 "sources": "; ".join(getattr(spec, "sources", []) or []),
             }
         )
-        for year, snapshot in sorted(rounds.items()):
+        needs_line = uses_income_line(spec)
+        if needs_line and not said:  # once: every spec that needs it uses the same line
+            said = True
+            out.lines += [choice.row() for choice in choices.values()]
+            out.missing += [_no_line(y) for y, choice in choices.items() if not choice.found]
+        spec_rounds = lined if needs_line else dict(rounds)
+        for year, snapshot in sorted(spec_rounds.items()):
             outcome = measure_snapshot(
                 principal=principal,
                 snapshot=snapshot,
@@ -259,11 +292,12 @@ def identification_tables(
                 by=(by,),
                 province=province,
                 source=(sources or {}).get(year, f"snapshot {year}"),
+                policy=overrides,
             )
             result = outcome.result.assign(round=str(year))
             out.measures.append(result)
             frame = person_frame(snapshot.tables, year)
-            params = _params(spec, year=year, province=province)
+            params = _params(spec, year=year, province=province, overrides=overrides)
             ref = dt.date(year, 12, 31)
             units = identify(
                 frame,
@@ -292,10 +326,14 @@ def identification_tables(
                         f"{int(overall['poor_people']):,} 人",
                     }
                 )
-        if change and len(rounds) >= 2:
+        if change and len(spec_rounds) >= 2:
             changes.append(
                 measure_change(
-                    principal=principal, snapshots=dict(rounds), spec=spec, province=province
+                    principal=principal,
+                    snapshots=dict(spec_rounds),
+                    spec=spec,
+                    province=province,
+                    policy=overrides,
                 )
             )
     changes = [frame for frame in changes if len(frame)]
@@ -319,19 +357,26 @@ def income_tables(
     rounds: Mapping[int, SnapshotTables],
     province: str | None = DEFAULT_PROVINCE,
     by: str = "county_code",
+    overrides: Sequence[PolicyValue] = (),
 ) -> IncomeTables:
-    """FGT0/1/2, Watts and Gini of net income per person against each round's poverty line,
-    people-weighted (weight = household size), strata county, PSU village."""
+    """FGT0/1/2, Watts and Gini of net income per person against each round's income line (the
+    poverty line through 2020, the relapse-monitoring line after it, by
+    :func:`dongxi.services._lines.choose_line`, the same choice as the identification's),
+    people-weighted (weight = household size), strata county, PSU village. A round with no line
+    is left out (the identification's ``lines`` and ``missing`` say so)."""
     principal.require("measure:run")
     import pandas as pd
 
     from dongxi.measure.income import income_poverty
-    from dongxi.policy import get_parameter
+    from dongxi.services._lines import choose_line
 
     out = IncomeTables()
     for year, snapshot in sorted(rounds.items()):
         tables = snapshot.tables
-        line = get_parameter("poverty_line", year=year, scope=province or "national")
+        choice = choose_line(year, scope=province, overrides=overrides)
+        line = choice.value
+        if line is None:
+            continue
         income = tables["income"]
         income = income[income["year"].astype(int) == year]
         columns = ["household_code", "village_code", "county_code"]
@@ -376,14 +421,18 @@ def income_tables(
                 "line": float(line.value),
                 "status": line.status,
                 "source": line.source or line.note,
+                "line_kind": line.name,
             }
         )
         overall = result[(result["by"] == "") & (result["measure"] == "FGT0")]
         if len(overall):
+            monitoring = line.name == "monitoring_line"
             out.facts.append(
                 {
-                    "label_zh": f"{year} 年收入贫困发生率 (线 {line.value:,.0f} 元)",
-                    "label_en": f"income headcount {year} (line {line.value:,.0f} yuan)",
+                    "label_zh": f"{year} 年收入贫困发生率 ({'监测线' if monitoring else '线'} "
+                    f"{line.value:,.0f} 元)",
+                    "label_en": f"income headcount {year} ({'monitoring ' if monitoring else ''}"
+                    f"line {line.value:,.0f} yuan)",
                     "value": float(overall["estimate"].iloc[0]),
                     "unit": "share",
                 }
@@ -639,13 +688,22 @@ def make_report(
     monitoring section for that year (:func:`monitoring_tables`: the sweep and the audits, the
     risk score and its check, as the principal's permissions allow) and the cadres' lists are
     written into ``folder``; ``policy`` is the office's policy file (monitoring lines of the
-    years policy data lacks). A part that cannot be run is named under "Parts not available".
+    years policy data lacks). Each round is identified against its income line: the poverty line
+    through 2020, the relapse-monitoring line after it (:func:`dongxi.policy.income_line`), said
+    in words in the identification section with its source and how sure it is; a round without
+    a line is said so there and named under "Parts not available", and the rest of the report
+    goes on.
     """
     principal.require("measure:run")
     import pandas as pd
 
     from dongxi.report import ReportData, build_report
-    from dongxi.services.measurement import SnapshotTables, latest_year, read_snapshot
+    from dongxi.services.measurement import (
+        SnapshotTables,
+        latest_year,
+        policy_overrides,
+        read_snapshot,
+    )
 
     if lang not in ("zh-en", "zh"):
         raise InputError(
@@ -655,6 +713,7 @@ def make_report(
             fix="Use --lang zh-en or --lang zh.",
         )
     prefix = _effective_region(principal, region)
+    overrides = policy_overrides(policy)  # a broken file is reported before any data are read
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     folders = list(snapshots)
@@ -703,8 +762,12 @@ def make_report(
             fix="Check the --region code ('dongxi regions search NAME'), or leave it out.",
         )
     by = group_column(prefix)
-    ident = identification_tables(principal=principal, rounds=rounds, province=province, by=by)
-    income = income_tables(principal=principal, rounds=rounds, province=province, by=by)
+    ident = identification_tables(
+        principal=principal, rounds=rounds, province=province, by=by, overrides=overrides
+    )
+    income = income_tables(
+        principal=principal, rounds=rounds, province=province, by=by, overrides=overrides
+    )
     people = rounds[latest].tables["people"]
     summary = [
         {"label_zh": "登记户数", "label_en": "households", "value": len(households), "unit": "户"},
@@ -748,6 +811,7 @@ def make_report(
         counts=pd.concat(ident.counts, ignore_index=True) if ident.counts else None,
         income=pd.concat(income.income, ignore_index=True) if income.income else None,
         poverty_lines=pd.DataFrame(income.lines) if income.lines else None,
+        income_lines=pd.DataFrame(ident.lines) if ident.lines else None,
         income_measures=(
             pd.concat(income.measures, ignore_index=True) if income.measures else None
         ),

@@ -155,22 +155,15 @@ def load_panel(
 def panel_lines(
     years: list[int], *, policy: Path | None = None, scope: str = "national"
 ) -> dict[int, float]:
-    """The line of each year: poverty line through 2020, monitoring line from 2021 (policy data,
-    the ``policy`` file winning; the figure of ``scope`` or of the regions containing it).
+    """The line of each year by :func:`dongxi.policy.income_line` (the report's and
+    ``dongxi measure``'s rule): poverty line through 2020, monitoring line from 2021 (policy
+    data, the ``policy`` file winning; the figure of ``scope`` or of the regions containing it).
     ``NotFoundError`` names ``--policy`` when a year has none."""
-    from dongxi.policy import get_parameter, load_overrides
+    from dongxi.policy import income_line, load_overrides
 
     overrides = load_overrides(policy) if policy is not None else ()
     return {
-        year: float(
-            get_parameter(
-                "poverty_line" if year <= 2020 else "monitoring_line",
-                year=year,
-                scope=scope,
-                overrides=overrides,
-            ).value
-        )
-        for year in years
+        year: float(income_line(year, scope=scope, overrides=overrides).value) for year in years
     }
 
 
