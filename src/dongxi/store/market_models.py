@@ -14,6 +14,8 @@
   and 6 months.
 
 Sex and ethnicity are deliberately absent from the needs: they are never matching criteria.
+``hours_per_day`` (migration 0014) is, on a need, the most hours a day the person can give (a
+carer's limit) and, on an offer, the hours a day the work or the course asks; empty: not stated.
 
 Every write here also goes into the hash-chained change log (:mod:`dongxi.store._changelog`), in
 the same transaction: new and replaced versions of needs and offers (``create``/``update``, the
@@ -40,6 +42,7 @@ from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 
 from dongxi import vocab
 from dongxi.errors import InputError, NotFoundError
+from dongxi.intake.columns import HOURS_PER_DAY
 from dongxi.store._changelog import Change, record_changes
 from dongxi.store.base import Base, utcnow
 from dongxi.store.db import session_scope, translate_errors
@@ -87,6 +90,12 @@ def _in(column: str, values: tuple[str, ...], name: str) -> sa.CheckConstraint:
     return sa.CheckConstraint(f"{column} IN ({quoted})", name=name)
 
 
+#: ``hours_per_day`` within the import's range (:data:`dongxi.intake.columns.HOURS_PER_DAY`).
+_HOURS_CHECK = (
+    f"hours_per_day IS NULL OR hours_per_day BETWEEN {HOURS_PER_DAY[0]} AND {HOURS_PER_DAY[1]}"
+)
+
+
 class MarketNeed(Base):
     """One statement of a need (a version: ``valid_to`` is null for the current one)."""
 
@@ -94,6 +103,7 @@ class MarketNeed(Base):
     __table_args__ = (
         _in("kind", NEED_KINDS, "kind"),
         _in("willingness", WILLINGNESS, "willingness"),
+        sa.CheckConstraint(_HOURS_CHECK, name="hours_per_day"),
         sa.Index(
             "uq_market_needs_current",
             "seeker_id",
@@ -129,6 +139,8 @@ class MarketNeed(Base):
     #: Drafted from a monitoring case (``dongxi monitor needs``), not stated: kept out of
     #: matching until a cadre confirms it (imported back as a stated need, migration 0013).
     draft: Mapped[bool] = mapped_column(_BOOL, default=False, server_default=sa.false())
+    #: The most hours a day the person can give (a carer's limit); null: no limit (0014).
+    hours_per_day: Mapped[float | None] = mapped_column(sa.Float)
 
 
 class MarketOffer(Base):
@@ -138,6 +150,7 @@ class MarketOffer(Base):
     __table_args__ = (
         _in("kind", OFFER_KINDS, "kind"),
         sa.CheckConstraint("positions >= 0", name="positions_nonnegative"),
+        sa.CheckConstraint(_HOURS_CHECK, name="hours_per_day"),
         sa.Index(
             "uq_market_offers_current",
             "offer_id",
@@ -171,6 +184,8 @@ class MarketOffer(Base):
     valid_from: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     valid_to: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
     recorded_by: Mapped[str] = mapped_column(sa.String(100))
+    #: The hours a day the work or the course asks; null: not stated (migration 0014).
+    hours_per_day: Mapped[float | None] = mapped_column(sa.Float)
 
 
 class MatchRun(Base):
@@ -467,32 +482,6 @@ def _complete(
     return out
 
 
-#: Columns of the needs and offers files that the engine reads (``dongxi match --needs
-#: --offers``) but the registry has no column for yet: a file that fills one is refused by the
-#: registry import rather than stored without it.
-UNKEPT_COLUMNS: dict[str, tuple[str, ...]] = {
-    "needs": ("hours_per_day",),
-    "offers": ("hours_per_day",),
-}
-
-
-def _refuse_unkept(frame: pd.DataFrame, kind: str) -> None:
-    for column in UNKEPT_COLUMNS.get(kind, ()):
-        if column in frame.columns and frame[column].notna().any():
-            i = int(np.flatnonzero(frame[column].notna().to_numpy())[0])
-            row = int(frame["_row"].iloc[i]) if "_row" in frame.columns else i + 2
-            raise InputError(
-                f"the registry does not keep the column '{column}' of {kind} yet "
-                f"（登记库暂不保存“每天工作小时数”一列）.",
-                row=row,
-                column=column,
-                value=frame[column].iloc[i],
-                rule="not_kept",
-                fix="Match such files with 'dongxi match --needs … --offers …', or leave the "
-                "column empty to import them（用表格模式匹配，或清空此列后导入）.",
-            )
-
-
 def import_market_rows(
     connection: Connection, kind: str, frame: pd.DataFrame, *, actor: str
 ) -> int:
@@ -500,7 +489,6 @@ def import_market_rows(
     ``needs``/``offers`` kinds of :data:`dongxi.intake.columns.TABLE_KINDS`) as new current
     versions, with change-log entries, in the caller's transaction; returns the count."""
     clean = frame.drop(columns=[c for c in frame.columns if c.startswith("_")])
-    _refuse_unkept(frame, kind)
     if kind == "needs":
         rows = _complete(_need_rows(clean, "employment"), _NEED_FIELDS, _NEED_DEFAULTS)
         return _save_versions_on(connection, MarketNeed, rows, ("seeker_id", "kind"), actor)
