@@ -61,7 +61,6 @@ __all__ = [
     "MatchTransition",
     "current_needs",
     "current_offers",
-    "draft_needs_of",
     "import_market_rows",
     "latest_run",
     "names_for_round",
@@ -572,28 +571,6 @@ def save_draft_needs(session: Session, rows: list[dict[str, Any]], *, actor: str
             rows_full = _complete(new, _NEED_FIELDS, _NEED_DEFAULTS)
             _save_versions_on(connection, MarketNeed, rows_full, ("seeker_id", "kind"), actor)
     return [str(r["seeker_id"]) for r in new]
-
-
-def draft_needs_of(session: Session, household_codes: Iterable[str]) -> pd.DataFrame:
-    """The current drafted needs of ``household_codes`` (households the caller read in its
-    scope), canonical columns, by seeker."""
-    table = MarketNeed.__table__
-    codes = sorted({str(c) for c in household_codes})
-    fields = [f for f in _NEED_FIELDS if f != "draft"]
-    rows: list[Any] = []
-    with translate_errors("Reading drafted needs"):
-        for start in range(0, len(codes), 5000):
-            rows.extend(
-                session.execute(
-                    sa.select(*[table.c[f] for f in fields]).where(
-                        table.c.household_code.in_(codes[start : start + 5000]),
-                        table.c.valid_to.is_(None),
-                        table.c.draft == sa.true(),
-                    )
-                ).all()
-            )
-    frame = pd.DataFrame(rows, columns=fields)
-    return frame.sort_values("seeker_id", kind="stable").reset_index(drop=True)
 
 
 def current_offers(engine: Engine, *, kind: str = "job") -> pd.DataFrame:
