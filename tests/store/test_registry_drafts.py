@@ -203,6 +203,39 @@ def test_drafting_needs_the_permissions(registry: Engine, tmp_path: Path) -> Non
         drafted_needs.export_registry_drafts(principal=ADMIN, engine=registry)
 
 
+def test_a_need_recorded_on_the_page_closes_the_draft(registry: Engine) -> None:
+    from dongxi.services import market_desk as desk
+
+    code = _household(registry, [{"birth_date": _born(40)}, {"birth_date": _born(38)}])
+    with session_scope(registry) as session:
+        rows, _ = drafted_needs.draft_registry_needs(session, ADMIN, write=True, as_of=DAY)
+    assert sorted(r["seeker_id"] for r in rows) == [f"{code}-1", f"{code}-2"]
+    with registry.connect() as conn:
+        id_hash = conn.execute(
+            sa.select(Person.id_hash).where(Person.household_code == code, Person.member_no == 2)
+        ).scalar_one()
+    cadre = Principal(name="cadre", role="village_officer", scope=Scope.region(TOWNSHIP))
+    with session_scope(registry) as session:
+        desk.record_need(
+            session, cadre, household_code=code, id_hash=id_hash,
+            need=desk.NeedInput(kind="employment", places=["440300"]), today=DAY,
+        )  # fmt: skip
+    now = _current(registry, [code]).set_index("seeker_id")["draft"].astype(bool).to_dict()
+    assert now == {f"{code}-1": True, id_hash: False}  # member 2's draft closed, stated instead
+    with registry.connect() as conn:
+        closed = conn.execute(
+            sa.text(
+                "SELECT count(*) FROM change_log WHERE entity = 'market_needs' "
+                "AND action = 'update' AND entity_key = :k"
+            ),
+            {"k": f"{code}-2/employment"},
+        ).scalar_one()
+    assert closed == 1
+    with session_scope(registry) as session:  # and member 2 is not drafted again
+        again, _ = drafted_needs.draft_registry_needs(session, ADMIN, write=True, as_of=DAY)
+    assert [r["seeker_id"] for r in again if r["household_code"] == code] == []
+
+
 @pytest.fixture
 def cli_url(registry: Engine, registry_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     from dongxi.settings import get_settings

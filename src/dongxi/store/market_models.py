@@ -59,6 +59,7 @@ __all__ = [
     "MatchProposal",
     "MatchRun",
     "MatchTransition",
+    "close_drafts",
     "current_needs",
     "current_offers",
     "import_market_rows",
@@ -571,6 +572,34 @@ def save_draft_needs(session: Session, rows: list[dict[str, Any]], *, actor: str
             rows_full = _complete(new, _NEED_FIELDS, _NEED_DEFAULTS)
             _save_versions_on(connection, MarketNeed, rows_full, ("seeker_id", "kind"), actor)
     return [str(r["seeker_id"]) for r in new]
+
+
+def close_drafts(session: Session, seekers: Sequence[tuple[str, str]], *, actor: str) -> int:
+    """Close the current drafted needs of ``seekers`` (``(seeker_id, kind)`` pairs) in the
+    caller's transaction, with change-log entries (``update``: ``valid_to`` set): the person
+    stated their need another way (on the household's page). Returns how many were closed."""
+    table = MarketNeed.__table__
+    connection = session.connection()
+    now = utcnow()
+    closed: list[Change] = []
+    with translate_errors("Closing drafted needs"):
+        for seeker, kind in seekers:
+            mine = sa.and_(
+                table.c.seeker_id == seeker,
+                table.c.kind == kind,
+                table.c.valid_to.is_(None),
+                table.c.draft == sa.true(),
+            )
+            if connection.execute(sa.update(table).where(mine).values(valid_to=now)).rowcount:
+                closed.append(
+                    Change(
+                        key=f"{seeker}/{kind}",
+                        before={"valid_to": None, "draft": True},
+                        after={"valid_to": now, "draft": True},
+                    )
+                )
+        _log(connection, actor=actor, entity="market_needs", changes=closed)
+    return len(closed)
 
 
 def current_offers(engine: Engine, *, kind: str = "job") -> pd.DataFrame:
