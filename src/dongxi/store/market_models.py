@@ -349,6 +349,23 @@ def _save_versions(
         return _save_versions_on(session.connection(), model, rows, key, actor)
 
 
+def _key_condition(table: sa.Table, key: Sequence[str], rows: Sequence[dict[str, Any]]) -> Any:
+    """The rows' keys as a condition the current-row index can serve: ``first IN (…)`` per value
+    of the other key columns (a need's ``seeker_id`` per ``kind``), not a list of row values —
+    PostgreSQL plans ``(a, b) IN ((…), …)`` of 5,000 pairs as a scan taking seconds a chunk."""
+    first, rest = key[0], key[1:]
+    groups: dict[tuple[Any, ...], list[Any]] = {}
+    for row in rows:
+        groups.setdefault(tuple(row[k] for k in rest), []).append(row[first])
+    return sa.or_(
+        *[
+            sa.and_(*[table.c[k] == v for k, v in zip(rest, values, strict=True)],
+                    table.c[first].in_(firsts))
+            for values, firsts in groups.items()
+        ]
+    )  # fmt: skip
+
+
 def _save_versions_on(
     connection: Connection,
     model: Any,
@@ -363,12 +380,7 @@ def _save_versions_on(
     fields = [c for c in table.columns if c.name not in _BOOKKEEPING]
     for start in range(0, len(rows), 5000):
         chunk = rows[start : start + 5000]
-        if len(key) == 1:
-            cond = table.c[key[0]].in_([r[key[0]] for r in chunk])
-        else:
-            cond = sa.tuple_(*[table.c[k] for k in key]).in_(
-                [tuple(r[k] for k in key) for r in chunk]
-            )
+        cond = _key_condition(table, key, chunk)
         current = {
             tuple(m[k] for k in key): dict(m)
             for m in connection.execute(
@@ -578,19 +590,19 @@ def close_drafts(session: Session, seekers: Sequence[tuple[str, str]], *, actor:
     """Close the current drafted needs of ``seekers`` (``(seeker_id, kind)`` pairs) in the
     caller's transaction, with change-log entries (``update``: ``valid_to`` set): the person
     stated their need another way (on the household's page). Returns how many were closed."""
-    table = MarketNeed.__table__
     connection = session.connection()
     now = utcnow()
     closed: list[Change] = []
     with translate_errors("Closing drafted needs"):
         for seeker, kind in seekers:
             mine = sa.and_(
-                table.c.seeker_id == seeker,
-                table.c.kind == kind,
-                table.c.valid_to.is_(None),
-                table.c.draft == sa.true(),
+                MarketNeed.seeker_id == seeker,
+                MarketNeed.kind == kind,
+                MarketNeed.valid_to.is_(None),
+                MarketNeed.draft == sa.true(),
             )
-            if connection.execute(sa.update(table).where(mine).values(valid_to=now)).rowcount:
+            update = sa.update(MarketNeed).where(mine).values(valid_to=now)
+            if connection.execute(update).rowcount:
                 closed.append(
                     Change(
                         key=f"{seeker}/{kind}",
