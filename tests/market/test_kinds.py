@@ -442,3 +442,32 @@ def test_training_invariants(seed: int, n_s: int, n_o: int) -> None:
 def test_workshop_invariants(seed: int, n_s: int, n_o: int) -> None:
     needs, offers = _tables(seed, n_s, n_o)
     _check(WorkshopPlaces(), needs, offers, seed)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    n_s=st.integers(1, 14),
+    n_o=st.integers(1, 7),
+    name=st.sampled_from(["training", "workshop"]),
+)
+def test_unmet_wishes_name_the_nearest_offer(seed: int, n_s: int, n_o: int, name: str) -> None:
+    """A person whose own rules exclude every offer the kind considers for them is told the rules
+    of one such offer failing the fewest of them; a person with an offer their own rules allow,
+    or with none to consider, is told nothing more."""
+    kind = kind_named(name)
+    needs, offers = _tables(seed, n_s, n_o)
+    result = run_market(needs, offers, seed=seed, kind=kind, methods=("stable",))
+    unmet = result.unmet_wishes(needs["seeker_id"].tolist())
+    rules = kind.hard_rules(needs, offers)
+    rules["own"] = rules["reasons"] & kind.SEEKER_BITS
+    if name == "workshop":  # the workshops considered are those of the person's county
+        rules = rules[(rules["own"] & 2048) == 0]
+    for seeker in needs["seeker_id"]:
+        own = [int(b) for b in rules.loc[rules["seeker_id"] == seeker, "own"]]
+        fewest = min((bin(b).count("1") for b in own), default=0)
+        if fewest == 0:
+            assert seeker not in unmet
+        else:
+            got = sum(r.bit for r in unmet[seeker])
+            assert got in own and bin(got).count("1") == fewest

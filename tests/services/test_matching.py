@@ -491,7 +491,7 @@ def test_a_round_mixes_kinds(tmp_path: Path) -> None:
         engine.dispose()
 
 
-def test_hours_a_day_are_read_in_table_mode_and_refused_by_the_registry(tmp_path: Path) -> None:
+def test_hours_a_day_are_read_in_table_mode_and_kept_by_the_registry(tmp_path: Path) -> None:
     from dongxi.services.matching import match_table_kinds
     from dongxi.store.market_models import import_market_rows
 
@@ -527,9 +527,9 @@ def test_hours_a_day_are_read_in_table_mode_and_refused_by_the_registry(tmp_path
         {"seeker_id": ["a", "b"], "county_code": ["450226"] * 2, "hours_per_day": [None, 4.0]}
     ).assign(_row=[2, 3])
     try:
-        with engine.begin() as conn, pytest.raises(InputError, match="does not keep") as info:
-            import_market_rows(conn, "needs", frame, actor="cadre-0")
-        assert info.value.row == 3 and info.value.column == "hours_per_day"
-        assert current_needs(engine).empty
+        with engine.begin() as conn:
+            assert import_market_rows(conn, "needs", frame, actor="cadre-0") == 2
+        kept = current_needs(engine).set_index("seeker_id")["hours_per_day"]
+        assert pd.isna(kept["a"]) and kept["b"] == 4.0  # the registry keeps it (0014)
     finally:
         engine.dispose()

@@ -125,8 +125,11 @@ def test_drafted_needs_from_consented_cases(registry: Engine, tmp_path: Path) ->
     with registry.connect() as conn:
         drafts = (
             conn.execute(
-                sa.text("SELECT seeker_id FROM market_needs WHERE draft = :t AND valid_to IS NULL"),
-                {"t": True},
+                sa.text(
+                    "SELECT seeker_id FROM market_needs WHERE draft = :t AND valid_to IS NULL "
+                    "AND household_code = :h"
+                ),
+                {"t": True, "h": able},
             )
             .scalars()
             .all()

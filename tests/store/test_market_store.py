@@ -145,3 +145,26 @@ def test_bad_offers_refused(registry: Engine) -> None:
         save_offers(registry, offers, actor="p")
     with pytest.raises(InputError, match="offer_id"):
         save_offers(registry, offers.drop(columns="offer_id"), actor="p")
+
+
+def test_a_statement_replaces_only_its_own_kind(registry: Engine) -> None:
+    """The current version is found per (seeker, kind): a new training need of a person closes
+    their training need, never their employment need, nor another person's."""
+
+    def need(seeker: str, kind: str, wage: float) -> dict[str, object]:
+        return {"seeker_id": seeker, "county_code": "450226", "kind": kind, "min_wage": wage}
+
+    first = [need("a", "employment", 1), need("a", "training", 2), need("b", "employment", 3)]
+    save_needs(registry, pd.DataFrame(first), actor="cadre")
+    save_needs(
+        registry,
+        pd.DataFrame([need("a", "training", 20), need("b", "employment", 30)]),
+        actor="cadre",
+    )
+    with registry.connect() as conn:
+        rows = conn.execute(
+            sa.text("select seeker_id, kind, min_wage, valid_to is null from market_needs")
+        ).all()
+    current = {(s, k): w for s, k, w, now in rows if now}
+    assert current == {("a", "employment"): 1, ("a", "training"): 20, ("b", "employment"): 30}
+    assert len(rows) == 5

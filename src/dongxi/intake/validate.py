@@ -39,7 +39,7 @@ import pandas as pd
 from dongxi.errors import RowError
 from dongxi.intake._cells import typed
 from dongxi.intake._rules import RULES, Collector
-from dongxi.intake.columns import TABLE_KINDS, Kind
+from dongxi.intake.columns import HOURS_PER_DAY, TABLE_KINDS, Kind
 from dongxi.pii.idnumber import mask_id
 
 __all__ = ["RULES", "RegistryView", "Validated", "validate_frame"]
@@ -569,7 +569,7 @@ def _needs(out: Collector, t: pd.DataFrame, view: RegistryView) -> None:
     _region_checks(out, t, "county_code", view, village=False)
     _check_range(out, t, "age", 16, 70)
     _check_range(out, t, "min_wage", 0, 100_000)
-    _check_range(out, t, "hours_per_day", 0.5, 24)
+    _check_range(out, t, "hours_per_day", *HOURS_PER_DAY)
     _duplicate_keys(out, t, "needs")
 
 
@@ -580,7 +580,7 @@ def _offers(out: Collector, t: pd.DataFrame, view: RegistryView) -> None:
     _check_range(out, t, "age_max", 16, 70)
     for column in ("monthly_wage", "subsidy", "living_cost"):
         _check_range(out, t, column, 0, 100_000)
-    _check_range(out, t, "hours_per_day", 0.5, 24)
+    _check_range(out, t, "hours_per_day", *HOURS_PER_DAY)
     lo, hi = t["age_min"].astype("Float64"), t["age_max"].astype("Float64")
     out.add((lo > hi).fillna(False).astype(bool), "age_order", "age_min", t["age_min"])
     starts, ends = t["starts_on"], t["ends_on"]

@@ -255,6 +255,24 @@ class TableKind:
         columns.update({p: pairs[p] for p in self.PARTS})
         return pd.DataFrame(columns)
 
+    def nearest_misses(self, s: Sides, subset: I8) -> dict[int, int]:
+        """For the seekers in ``subset`` whose own rules exclude every candidate offer of the
+        kind: seeker → the reason bits of the person's own rules failed by the candidate that
+        fails the fewest of them (a seeker with no candidate at all, or with a candidate that
+        passes them, is left out). What tells a carer that the hours, not the place, kept the
+        county's only workshop out of their list."""
+        pairs = self._pairs(s, np.asarray(subset, dtype=np.int64))
+        own = pairs["reasons"] & self.SEEKER_BITS
+        if not len(own):
+            return {}
+        count = np.zeros(len(own), dtype=np.int64)
+        for bit in range(int(own.max()).bit_length()):
+            count += (own >> bit) & 1
+        order = np.lexsort((count, pairs["seeker"]))
+        seekers, first = np.unique(pairs["seeker"][order], return_index=True)
+        best = own[order][first]
+        return {int(k): int(b) for k, b in zip(seekers, best, strict=True) if b}
+
     def hard_rules(self, seekers: pd.DataFrame, offers: pd.DataFrame) -> pd.DataFrame:
         """Every seeker × offer pair with its reason bits (``seeker_id, offer_id, reasons``):
         what the rules say of each pair, for checking a matching against them."""

@@ -15,7 +15,7 @@ from dongxi.errors import InputError
 from dongxi.market._instance import Instance
 from dongxi.market._jobs import JobPosts
 from dongxi.market._kinds import TrainingSeats, WorkshopPlaces
-from dongxi.market._reasons import REASON_BY_CODE, decode_reasons
+from dongxi.market._reasons import REASON_BY_CODE, Reason, decode_reasons
 from dongxi.market._report import Matching, MethodName, compare_methods, method_name, summarise
 from dongxi.market._rounds import rematch
 from dongxi.market._solve import solve
@@ -81,6 +81,19 @@ class MarketResult:
                 f"method {method!r} was not run.", fix=f"Use one of {sorted(self.matchings)}."
             )
         return self.matchings[method]
+
+    def unmet_wishes(self, seeker_ids: Sequence[str]) -> dict[str, list[Reason]]:
+        """For the named seekers whose own rules exclude every offer of the kind they could
+        take (a training seat, a workshop of their county): the rules the nearest of those
+        offers fails (``hours_too_long``, ``place_not_wanted``, …). Empty for job posts (whose
+        candidates are every post of the country) and for seekers not in that case."""
+        if not isinstance(self.kind, TrainingSeats | WorkshopPlaces):
+            return {}
+        index = pd.Index(self.instance.seeker_ids)
+        pos = index.get_indexer(pd.Index(pd.unique(np.asarray(list(seeker_ids), dtype=object))))
+        pos = pos[pos >= 0].astype(np.int64)
+        misses = self.kind.nearest_misses(self._seeker_arrays, pos)
+        return {str(self.instance.seeker_ids[k]): decode_reasons(b) for k, b in misses.items()}
 
     def explain(self, seeker_ids: Sequence[str], *, method: MethodName = "stable") -> pd.DataFrame:
         """Why each named seeker got what they got.

@@ -9,7 +9,8 @@ passes the scope down to the store, where a row outside it does not exist:
 
 - :func:`record_need` — ``market:answer_seeker`` and ``registry:write``; the person must be a
   member of a household in the principal's region. Stored as a new version of the person's need
-  of that kind (the earlier one closed), change-logged.
+  of that kind (the earlier one closed, and the person's draft of that kind too: migration
+  0013, ``services.drafted_needs``), change-logged.
 - :func:`seeker_answers` / :func:`answer_for_seeker` — ``market:answer_seeker``: proposals of the
   latest *published* round whose seeker lives in the principal's region; the answer (accept or
   decline) is the household's own word, recorded as such (the transition's note starts with
@@ -205,7 +206,7 @@ def record_need(
     age = stated.year - person.birth_date.year
     import pandas as pd
 
-    from dongxi.store.market_models import save_needs
+    from dongxi.store.market_models import close_drafts, save_needs
 
     row = {
         "seeker_id": person.id_hash,
@@ -225,7 +226,11 @@ def record_need(
         "willingness": willingness,
         "stated_on": stated,
     }
-    return save_needs(session, pd.DataFrame([row]), actor=principal.actor, kind=kind)
+    written = save_needs(session, pd.DataFrame([row]), actor=principal.actor, kind=kind)
+    # the person's draft of this kind (``<household>-<member no>``), if any, is now stated
+    close_drafts(session, [(f"{household.household_code}-{person.member_no}", kind)],
+                 actor=principal.actor)  # fmt: skip
+    return written
 
 
 # ------------------------------------------------------------------------ seekers' answers

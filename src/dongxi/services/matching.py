@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
     from sqlalchemy.orm import Session
 
-    from dongxi.market import MarketResult, MethodName, RankListMatch
+    from dongxi.market import MarketResult, MethodName, RankListMatch, Reason
 
 __all__ = [
     "SIDE_PERMISSIONS",
@@ -319,6 +319,19 @@ _NONE_ACCEPTABLE = {
 }
 
 
+def _no_offer(kind: str, unmet: Sequence[Reason] | None) -> tuple[str, str, str]:
+    """The reason of a seeker no offer of ``kind`` suits, with the rules the nearest offer
+    fails when the kind can say (``本县没有…的帮扶车间岗位：每天工作（培训）时长超过…``)."""
+    code, zh, en = _NO_OFFER[kind]
+    if not unmet:
+        return code, zh, en
+    return (
+        code,
+        f"{zh}：{'；'.join(r.zh for r in unmet)}",
+        f"{en}: {'; '.join(r.en for r in unmet)}",
+    )
+
+
 def seeker_reasons(
     result: MarketResult, method: MethodName, needs: pd.DataFrame, proposals: pd.DataFrame
 ) -> pd.DataFrame:
@@ -343,11 +356,11 @@ def seeker_reasons(
         pick = full.iloc[0] if len(full) else rows.iloc[0]
         code = str(pick["reason_codes"]).split(";")[0]
         first[str(seeker)] = (code, str(pick["reason_zh"]), str(pick["reason_en"]))
+    unmet = result.unmet_wishes([s for s in explained["seeker_id"].astype(str) if s not in first])
     records = []
     for seeker, county in explained.itertuples(index=False):
-        records.append(
-            (str(seeker), str(county), *first.get(str(seeker), _NO_OFFER[result.kind.name]))
-        )
+        reason = first.get(str(seeker)) or _no_offer(result.kind.name, unmet.get(str(seeker)))
+        records.append((str(seeker), str(county), *reason))
     for seeker, county in left.iloc[MAX_EXPLAINED:].itertuples(index=False):
         records.append((str(seeker), str(county), *_NOT_EXPLAINED))
     return pd.DataFrame(records, columns=columns)
@@ -420,6 +433,10 @@ def _placements(
     offer_rows = offers.set_index("offer_id")
     inst = result.instance
     lengths = dict(zip(inst.seeker_ids.tolist(), inst.list_length().tolist(), strict=True))
+    # the unmatched with no acceptable offer: which of their own rules the nearest one fails
+    unmet = result.unmet_wishes(
+        [str(s) for s in needs["seeker_id"] if lengths.get(s, 0) == 0 and s not in by_seeker.index]
+    )
     rows = []
     for need in needs.to_dict("records"):
         sid = need["seeker_id"]
@@ -452,7 +469,12 @@ def _placements(
                 }
             )
         elif lengths.get(sid, 0) == 0:
-            row["未匹配原因"] = _NONE_ACCEPTABLE[kind]
+            wishes = unmet.get(str(sid))
+            row["未匹配原因"] = (
+                f"{_NONE_ACCEPTABLE[kind].split('（')[0]}：{'；'.join(r.zh for r in wishes)}"
+                if wishes
+                else _NONE_ACCEPTABLE[kind]
+            )
         else:
             row["未匹配原因"] = zh["full"] if method == "stable" else zh["not_chosen"]
         rows.append(row)

@@ -23,14 +23,14 @@ from dongxi.store._changelog import record_change
 from dongxi.store.base import utcnow
 from dongxi.store.case_models import CaseTransition, MonitoringCase
 from dongxi.store.db import translate_errors
-from dongxi.store.models import Household, HouseholdStatus, Measure, Person
+from dongxi.store.models import HouseholdStatus, Person
 from dongxi.store.scope import Scope
 
 __all__ = [
     "add_case",
     "case_history",
     "consented_cases",
-    "draft_facts",
+    "consented_query",
     "get_case",
     "households_by_id_hash",
     "households_in_open_cases",
@@ -309,13 +309,14 @@ def status_before_monitoring(session: Session, *, household_code: str) -> str | 
         return session.scalars(query).first()
 
 
-def consented_cases(
-    session: Session, *, scope: Scope, state: str = "consent", refused: Sequence[str] = ()
-) -> dict[str, int]:
-    """Household → its latest identification case (inside ``scope``) that reached ``state`` (the
-    household's consent) and did not end in one of ``refused`` (e.g. 'not_included')."""
+def consented_query(
+    *, scope: Scope, state: str = "consent", refused: Sequence[str] = ()
+) -> sa.Select[str, int]:
+    """``household_code, case_id``: each household's latest identification case (inside
+    ``scope``) that reached ``state`` (the household's consent) and did not end in one of
+    ``refused`` (e.g. 'not_included') — a query, for the caller to run or to nest."""
     query = (
-        sa.select(MonitoringCase.household_code, sa.func.max(MonitoringCase.id))
+        sa.select(MonitoringCase.household_code, sa.func.max(MonitoringCase.id).label("case_id"))
         .join(CaseTransition, CaseTransition.case_id == MonitoringCase.id)
         .where(
             scope.where_region(MonitoringCase.village_code),
@@ -326,33 +327,14 @@ def consented_cases(
     )
     if refused:
         query = query.where(MonitoringCase.state.not_in(list(refused)))
+    return query
+
+
+def consented_cases(
+    session: Session, *, scope: Scope, state: str = "consent", refused: Sequence[str] = ()
+) -> dict[str, int]:
+    """Household → its latest identification case (inside ``scope``) that reached ``state`` (the
+    household's consent) and did not end in one of ``refused`` (:func:`consented_query`)."""
+    query = consented_query(scope=scope, state=state, refused=refused)
     with translate_errors("Reading monitoring cases"):
         return {str(code): int(case_id) for code, case_id in session.execute(query)}
-
-
-def draft_facts(session: Session, codes: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
-    """What drafting needs reads of ``codes`` (households already read in scope): each
-    household's village and status, its members' age facts, education, labour capacity, school
-    status and skills (no ID number, no name), and its measures' batch and status."""
-    wanted = sorted(set(codes))
-    out: dict[str, list[dict[str, Any]]] = {"households": [], "people": [], "measures": []}
-    columns: dict[str, tuple[Any, ...]] = {
-        "households": (Household.household_code, Household.village_code, Household.status),
-        "people": (
-            Person.household_code,
-            Person.member_no,
-            Person.birth_date,
-            Person.education,
-            Person.labour_capacity,
-            Person.school_status,
-            Person.skills,
-        ),
-        "measures": (Measure.household_code, Measure.batch, Measure.status),
-    }
-    with translate_errors("Reading households for drafted needs"):
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            for name, cols in columns.items():
-                query = sa.select(*cols).where(cols[0].in_(chunk))
-                out[name].extend(dict(r) for r in session.execute(query).mappings())
-    return out

@@ -14,6 +14,8 @@
   and 6 months.
 
 Sex and ethnicity are deliberately absent from the needs: they are never matching criteria.
+``hours_per_day`` (migration 0014) is, on a need, the most hours a day the person can give (a
+carer's limit) and, on an offer, the hours a day the work or the course asks; empty: not stated.
 
 Every write here also goes into the hash-chained change log (:mod:`dongxi.store._changelog`), in
 the same transaction: new and replaced versions of needs and offers (``create``/``update``, the
@@ -40,6 +42,7 @@ from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 
 from dongxi import vocab
 from dongxi.errors import InputError, NotFoundError
+from dongxi.intake.columns import HOURS_PER_DAY
 from dongxi.store._changelog import Change, record_changes
 from dongxi.store.base import Base, utcnow
 from dongxi.store.db import session_scope, translate_errors
@@ -56,9 +59,9 @@ __all__ = [
     "MatchProposal",
     "MatchRun",
     "MatchTransition",
+    "close_drafts",
     "current_needs",
     "current_offers",
-    "draft_needs_of",
     "import_market_rows",
     "latest_run",
     "names_for_round",
@@ -87,6 +90,12 @@ def _in(column: str, values: tuple[str, ...], name: str) -> sa.CheckConstraint:
     return sa.CheckConstraint(f"{column} IN ({quoted})", name=name)
 
 
+#: ``hours_per_day`` within the import's range (:data:`dongxi.intake.columns.HOURS_PER_DAY`).
+_HOURS_CHECK = (
+    f"hours_per_day IS NULL OR hours_per_day BETWEEN {HOURS_PER_DAY[0]} AND {HOURS_PER_DAY[1]}"
+)
+
+
 class MarketNeed(Base):
     """One statement of a need (a version: ``valid_to`` is null for the current one)."""
 
@@ -94,6 +103,7 @@ class MarketNeed(Base):
     __table_args__ = (
         _in("kind", NEED_KINDS, "kind"),
         _in("willingness", WILLINGNESS, "willingness"),
+        sa.CheckConstraint(_HOURS_CHECK, name="hours_per_day"),
         sa.Index(
             "uq_market_needs_current",
             "seeker_id",
@@ -129,6 +139,8 @@ class MarketNeed(Base):
     #: Drafted from a monitoring case (``dongxi monitor needs``), not stated: kept out of
     #: matching until a cadre confirms it (imported back as a stated need, migration 0013).
     draft: Mapped[bool] = mapped_column(_BOOL, default=False, server_default=sa.false())
+    #: The most hours a day the person can give (a carer's limit); null: no limit (0014).
+    hours_per_day: Mapped[float | None] = mapped_column(sa.Float)
 
 
 class MarketOffer(Base):
@@ -138,6 +150,7 @@ class MarketOffer(Base):
     __table_args__ = (
         _in("kind", OFFER_KINDS, "kind"),
         sa.CheckConstraint("positions >= 0", name="positions_nonnegative"),
+        sa.CheckConstraint(_HOURS_CHECK, name="hours_per_day"),
         sa.Index(
             "uq_market_offers_current",
             "offer_id",
@@ -171,6 +184,8 @@ class MarketOffer(Base):
     valid_from: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     valid_to: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
     recorded_by: Mapped[str] = mapped_column(sa.String(100))
+    #: The hours a day the work or the course asks; null: not stated (migration 0014).
+    hours_per_day: Mapped[float | None] = mapped_column(sa.Float)
 
 
 class MatchRun(Base):
@@ -334,6 +349,23 @@ def _save_versions(
         return _save_versions_on(session.connection(), model, rows, key, actor)
 
 
+def _key_condition(table: sa.Table, key: Sequence[str], rows: Sequence[dict[str, Any]]) -> Any:
+    """The rows' keys as a condition the current-row index can serve: ``first IN (…)`` per value
+    of the other key columns (a need's ``seeker_id`` per ``kind``), not a list of row values —
+    PostgreSQL plans ``(a, b) IN ((…), …)`` of 5,000 pairs as a scan taking seconds a chunk."""
+    first, rest = key[0], key[1:]
+    groups: dict[tuple[Any, ...], list[Any]] = {}
+    for row in rows:
+        groups.setdefault(tuple(row[k] for k in rest), []).append(row[first])
+    return sa.or_(
+        *[
+            sa.and_(*[table.c[k] == v for k, v in zip(rest, values, strict=True)],
+                    table.c[first].in_(firsts))
+            for values, firsts in groups.items()
+        ]
+    )  # fmt: skip
+
+
 def _save_versions_on(
     connection: Connection,
     model: Any,
@@ -348,12 +380,7 @@ def _save_versions_on(
     fields = [c for c in table.columns if c.name not in _BOOKKEEPING]
     for start in range(0, len(rows), 5000):
         chunk = rows[start : start + 5000]
-        if len(key) == 1:
-            cond = table.c[key[0]].in_([r[key[0]] for r in chunk])
-        else:
-            cond = sa.tuple_(*[table.c[k] for k in key]).in_(
-                [tuple(r[k] for k in key) for r in chunk]
-            )
+        cond = _key_condition(table, key, chunk)
         current = {
             tuple(m[k] for k in key): dict(m)
             for m in connection.execute(
@@ -467,32 +494,6 @@ def _complete(
     return out
 
 
-#: Columns of the needs and offers files that the engine reads (``dongxi match --needs
-#: --offers``) but the registry has no column for yet: a file that fills one is refused by the
-#: registry import rather than stored without it.
-UNKEPT_COLUMNS: dict[str, tuple[str, ...]] = {
-    "needs": ("hours_per_day",),
-    "offers": ("hours_per_day",),
-}
-
-
-def _refuse_unkept(frame: pd.DataFrame, kind: str) -> None:
-    for column in UNKEPT_COLUMNS.get(kind, ()):
-        if column in frame.columns and frame[column].notna().any():
-            i = int(np.flatnonzero(frame[column].notna().to_numpy())[0])
-            row = int(frame["_row"].iloc[i]) if "_row" in frame.columns else i + 2
-            raise InputError(
-                f"the registry does not keep the column '{column}' of {kind} yet "
-                f"（登记库暂不保存“每天工作小时数”一列）.",
-                row=row,
-                column=column,
-                value=frame[column].iloc[i],
-                rule="not_kept",
-                fix="Match such files with 'dongxi match --needs … --offers …', or leave the "
-                "column empty to import them（用表格模式匹配，或清空此列后导入）.",
-            )
-
-
 def import_market_rows(
     connection: Connection, kind: str, frame: pd.DataFrame, *, actor: str
 ) -> int:
@@ -500,7 +501,6 @@ def import_market_rows(
     ``needs``/``offers`` kinds of :data:`dongxi.intake.columns.TABLE_KINDS`) as new current
     versions, with change-log entries, in the caller's transaction; returns the count."""
     clean = frame.drop(columns=[c for c in frame.columns if c.startswith("_")])
-    _refuse_unkept(frame, kind)
     if kind == "needs":
         rows = _complete(_need_rows(clean, "employment"), _NEED_FIELDS, _NEED_DEFAULTS)
         return _save_versions_on(connection, MarketNeed, rows, ("seeker_id", "kind"), actor)
@@ -586,26 +586,32 @@ def save_draft_needs(session: Session, rows: list[dict[str, Any]], *, actor: str
     return [str(r["seeker_id"]) for r in new]
 
 
-def draft_needs_of(session: Session, household_codes: Iterable[str]) -> pd.DataFrame:
-    """The current drafted needs of ``household_codes`` (households the caller read in its
-    scope), canonical columns, by seeker."""
-    table = MarketNeed.__table__
-    codes = sorted({str(c) for c in household_codes})
-    fields = [f for f in _NEED_FIELDS if f != "draft"]
-    rows: list[Any] = []
-    with translate_errors("Reading drafted needs"):
-        for start in range(0, len(codes), 5000):
-            rows.extend(
-                session.execute(
-                    sa.select(*[table.c[f] for f in fields]).where(
-                        table.c.household_code.in_(codes[start : start + 5000]),
-                        table.c.valid_to.is_(None),
-                        table.c.draft == sa.true(),
-                    )
-                ).all()
+def close_drafts(session: Session, seekers: Sequence[tuple[str, str]], *, actor: str) -> int:
+    """Close the current drafted needs of ``seekers`` (``(seeker_id, kind)`` pairs) in the
+    caller's transaction, with change-log entries (``update``: ``valid_to`` set): the person
+    stated their need another way (on the household's page). Returns how many were closed."""
+    connection = session.connection()
+    now = utcnow()
+    closed: list[Change] = []
+    with translate_errors("Closing drafted needs"):
+        for seeker, kind in seekers:
+            mine = sa.and_(
+                MarketNeed.seeker_id == seeker,
+                MarketNeed.kind == kind,
+                MarketNeed.valid_to.is_(None),
+                MarketNeed.draft == sa.true(),
             )
-    frame = pd.DataFrame(rows, columns=fields)
-    return frame.sort_values("seeker_id", kind="stable").reset_index(drop=True)
+            update = sa.update(MarketNeed).where(mine).values(valid_to=now)
+            if connection.execute(update).rowcount:
+                closed.append(
+                    Change(
+                        key=f"{seeker}/{kind}",
+                        before={"valid_to": None, "draft": True},
+                        after={"valid_to": now, "draft": True},
+                    )
+                )
+        _log(connection, actor=actor, entity="market_needs", changes=closed)
+    return len(closed)
 
 
 def current_offers(engine: Engine, *, kind: str = "job") -> pd.DataFrame:

@@ -79,6 +79,25 @@ class Scope:
                 return cls(region_prefix=text[:length])
         return cls(region_prefix=text)
 
+    def narrowed(self, code: str) -> Scope:
+        """This scope limited to the subtree of the division ``code`` (a wider division than the
+        scope's own region leaves it as it is); a division outside it is ``NotFoundError``,
+        exactly like a missing one."""
+        from dongxi.errors import NotFoundError
+
+        asked = Scope.region(code).region_prefix or ""
+        if self.unrestricted:
+            return Scope.region(code)
+        own = self.region_prefix
+        if own is not None and own.startswith(asked):
+            return self
+        if own is not None and asked.startswith(own):
+            return Scope(region_prefix=asked, partner_code=self.partner_code)
+        raise NotFoundError(
+            "该地区不在您可查看的范围内。The region is not in the registry you may see.",
+            fix="Give a region inside your own scope (--region).",
+        )
+
     def covers_region(self, code: str | None) -> bool:
         """Whether a division code lies inside the region part of this scope."""
         if self.unrestricted or self.region_prefix is None:
