@@ -530,6 +530,6 @@ def test_hours_a_day_are_read_in_table_mode_and_kept_by_the_registry(tmp_path: P
         with engine.begin() as conn:
             assert import_market_rows(conn, "needs", frame, actor="cadre-0") == 2
         kept = current_needs(engine).set_index("seeker_id")["hours_per_day"]
-        assert pd.isna(kept["a"]) and kept["b"] == 4.0  # the registry keeps it (0014)
+        assert pd.isna(kept["a"]) and kept["b"] == 4.0  # the registry keeps it (0015)
     finally:
         engine.dispose()

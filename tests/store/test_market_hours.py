@@ -1,4 +1,4 @@
-"""Hours a day on needs and offers (migration 0014), on SQLite and PostgreSQL: ``dongxi import``
+"""Hours a day on needs and offers (migration 0015), on SQLite and PostgreSQL: ``dongxi import``
 keeps 每天最多可工作小时数 / 每天工作小时数 from Chinese files, the registry refuses hours outside
 0.5–24, and a registry round of workshop places leaves a carer who can give 4 hours a day out of
 an 8-hour workshop, saying why in Chinese."""

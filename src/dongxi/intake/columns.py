@@ -74,7 +74,7 @@ REGISTRY_KINDS: tuple[Kind, ...] = (
 MARKET_KINDS: tuple[Kind, ...] = ("needs", "offers")
 KINDS: tuple[Kind, ...] = REGISTRY_KINDS + MARKET_KINDS
 #: The range of ``hours_per_day`` of needs and offers (hours a day, inclusive): the import's rule
-#: and the registry's CHECK constraint (migration 0014).
+#: and the registry's CHECK constraint (migration 0015).
 HOURS_PER_DAY: tuple[float, float] = (0.5, 24.0)
 #: Every kind of file the data dictionary describes: the importable kinds and the department
 #: alerts (行业部门预警), which are checked like any file and open monitoring cases instead of

@@ -14,7 +14,7 @@
   and 6 months.
 
 Sex and ethnicity are deliberately absent from the needs: they are never matching criteria.
-``hours_per_day`` (migration 0014) is, on a need, the most hours a day the person can give (a
+``hours_per_day`` (migration 0015) is, on a need, the most hours a day the person can give (a
 carer's limit) and, on an offer, the hours a day the work or the course asks; empty: not stated.
 
 Every write here also goes into the hash-chained change log (:mod:`dongxi.store._changelog`), in
@@ -139,7 +139,7 @@ class MarketNeed(Base):
     #: Drafted from a monitoring case (``dongxi monitor needs``), not stated: kept out of
     #: matching until a cadre confirms it (imported back as a stated need, migration 0013).
     draft: Mapped[bool] = mapped_column(_BOOL, default=False, server_default=sa.false())
-    #: The most hours a day the person can give (a carer's limit); null: no limit (0014).
+    #: The most hours a day the person can give (a carer's limit); null: no limit (0015).
     hours_per_day: Mapped[float | None] = mapped_column(sa.Float)
 
 
@@ -184,7 +184,7 @@ class MarketOffer(Base):
     valid_from: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     valid_to: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
     recorded_by: Mapped[str] = mapped_column(sa.String(100))
-    #: The hours a day the work or the course asks; null: not stated (migration 0014).
+    #: The hours a day the work or the course asks; null: not stated (migration 0015).
     hours_per_day: Mapped[float | None] = mapped_column(sa.Float)
 
 

@@ -1,7 +1,7 @@
 """Hours a day on needs and offers: ``market_needs.hours_per_day``, ``market_offers.hours_per_day``.
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-11-29
 
 On a need, the most hours a day the person can give (a carer's limit, 每天最多可工作小时数);
@@ -18,8 +18,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0014"
-down_revision: str | None = "0013"
+revision: str = "0015"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
