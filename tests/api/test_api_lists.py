@@ -456,10 +456,13 @@ def _assert_not_derivable(published: dict[tuple[str, str], int | None], groups: 
 
 
 def _brute_force(values: list[int | None], equations: list[list[tuple[int, int]]]) -> None:
-    """Enumerate integer solutions (0 … the largest published value) by search with propagation;
+    """Enumerate integer solutions (0 … the largest published value + 3) by search with propagation;
     stop once every hidden value has been seen with two values. Fails if one cannot move."""
     hidden = [i for i, v in enumerate(values) if v is None]
-    bound = max(v for v in values if v is not None)
+    # a hidden value can be any count: search past the largest published one (all published
+    # values 0 and one small cell hidden with its totals: with a bound of 0 every hidden value
+    # looked fixed, though none can be told)
+    bound = max(v for v in values if v is not None) + 3
     seen: dict[int, set[int]] = {i: set() for i in hidden}
 
     def propagate(assign: dict[int, int]) -> dict[int, int] | None:
