@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 import numpy.typing as npt
 
 from dongxi.errors import InputError
+from dongxi.market._jit import njit_lazy
 
 __all__ = ["Instance", "build_instance", "build_presorted"]
 
@@ -109,7 +109,7 @@ class Instance:
         )
 
 
-@numba.njit(cache=True)
+@njit_lazy(cache=True)
 def _segment_argsort(ptr: IntArray, key: IntArray) -> IntArray:  # pragma: no cover - compiled
     """Within each segment ``[ptr[i], ptr[i+1])``, the positions sorted by ``key`` ascending."""
     out = np.empty(len(key), dtype=np.int64)
@@ -124,7 +124,7 @@ def _segment_argsort(ptr: IntArray, key: IntArray) -> IntArray:  # pragma: no co
     return out
 
 
-@numba.njit(cache=True)
+@njit_lazy(cache=True)
 def _counting_order(
     group: Int32Array, n_groups: int
 ) -> tuple[IntArray, IntArray]:  # pragma: no cover
@@ -144,7 +144,7 @@ def _counting_order(
     return ptr, order
 
 
-@numba.njit(cache=True)
+@njit_lazy(cache=True)
 def _ranks_by_group(
     ptr: IntArray, order: IntArray, key: IntArray
 ) -> Int32Array:  # pragma: no cover - compiled

@@ -89,20 +89,27 @@ def _limits() -> Any:
     return Limits.from_settings()
 
 
-def _header(raw: bytes) -> list[str]:
-    newline = raw.find(b"\n")
-    line = raw if newline < 0 else raw[:newline]
+def _header(path: Path) -> list[str]:
+    """The names of the first line of a CSV file (after a UTF-8 byte-order mark)."""
+    with path.open("rb") as handle:
+        line = handle.readline()
+    if line.startswith(codecs.BOM_UTF8):
+        line = line[len(codecs.BOM_UTF8) :]
     try:
-        text = line.decode("utf-8").rstrip("\r")
+        text = line.decode("utf-8").rstrip("\r\n")
     except UnicodeDecodeError as exc:
         raise _Refused from exc
-    if '"' in text:
+    # a quoted name, or an apostrophe write_table may have put before formula-like text
+    if '"' in text or "'" in text:
         raise _Refused
     return text.split(",")
 
 
 def _read_table(path: Path, columns: tuple[str, ...], kinds: tuple[str, ...]) -> pa.Table:
-    """The named columns of one file as an Arrow table (``kinds``: ``id`` text or ``int``)."""
+    """The named columns of one file as an Arrow table (``kinds``: ``id`` text or ``int``).
+
+    Identifiers come as text (CSV) or, from Parquet, as the file's own dictionaries (the
+    dictionary pages are not expanded into one string per row)."""
     import pyarrow as pa
 
     limits = _limits()
@@ -115,12 +122,7 @@ def _read_table(path: Path, columns: tuple[str, ...], kinds: tuple[str, ...]) ->
     if suffix == ".csv":
         import pyarrow.csv as pacsv
 
-        raw = path.read_bytes()
-        body = raw[len(codecs.BOM_UTF8) :] if raw.startswith(codecs.BOM_UTF8) else raw
-        # an apostrophe may be one that write_table put before formula-like text: careful reader
-        if b"'" in body:
-            raise _Refused
-        names = _header(body)
+        names = _header(path)
         if len(names) > limits.max_columns:
             raise _Refused
         wanted = [n.strip().lower() for n in names]
@@ -128,8 +130,9 @@ def _read_table(path: Path, columns: tuple[str, ...], kinds: tuple[str, ...]) ->
             raise _Refused
         actual = {c: names[wanted.index(c)] for c in columns}
         try:
+            # Arrow reads the file itself (skipping a byte-order mark): no copy of it in Python
             table = pacsv.read_csv(
-                pa.py_buffer(body),
+                str(path),
                 read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
                 parse_options=pacsv.ParseOptions(delimiter=","),
                 convert_options=pacsv.ConvertOptions(
@@ -139,42 +142,59 @@ def _read_table(path: Path, columns: tuple[str, ...], kinds: tuple[str, ...]) ->
                     quoted_strings_can_be_null=False,
                 ),
             )
-        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OSError) as exc:
             raise _Refused from exc
     else:
+        # ParquetFile, not pq.read_table: that one imports pyarrow.dataset and pandas (~1.4 s)
         import pyarrow.parquet as pq
 
         try:
-            schema = pq.read_schema(path)
+            schema = pq.ParquetFile(path).schema_arrow
         except (pa.ArrowInvalid, OSError) as exc:
             raise _Refused from exc
         wanted = [n.strip().lower() for n in schema.names]
         if len(set(wanted)) != len(wanted) or any(c not in wanted for c in columns):
             raise _Refused
         actual = {c: schema.names[wanted.index(c)] for c in columns}
-        table = pq.read_table(path, columns=[actual[c] for c in columns])
+        text = [
+            actual[c]
+            for c, k in zip(columns, kinds, strict=True)
+            if k == "id" and _is_text(schema.field(actual[c]).type)
+        ]
         try:
-            table = table.cast(
-                pa.schema([(actual[c], types[k]) for c, k in zip(columns, kinds, strict=True)]),
-                safe=True,
+            table = pq.ParquetFile(path, read_dictionary=text).read(
+                columns=[actual[c] for c in columns]
             )
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            table = pa.table(
+                [
+                    _as_dictionary(table[actual[c]])
+                    if k == "id" and actual[c] in text
+                    else table[actual[c]].cast(types[k], safe=True)
+                    for c, k in zip(columns, kinds, strict=True)
+                ],
+                names=list(columns),
+            )
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
             raise _Refused from exc
     if table.num_rows > limits.max_rows:
         raise _Refused
     return table.rename_columns(list(columns))
 
 
-def _ids(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    """Identifiers with surrounding white space removed; refused when one is empty or missing."""
-    import pyarrow.compute as pc
+def _is_text(kind: pa.DataType) -> bool:
+    import pyarrow as pa
 
-    if column.null_count:
-        raise _Refused
-    trimmed = pc.utf8_trim_whitespace(column)
-    if len(trimmed) and pc.min(pc.binary_length(trimmed)).as_py() == 0:
-        raise _Refused
-    return trimmed
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind))
+
+
+def _as_dictionary(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A text column read with ``read_dictionary`` as dictionary<int32, string> chunks."""
+    import pyarrow as pa
+
+    wanted = pa.dictionary(pa.int32(), pa.string())
+    return column if column.type == wanted else column.cast(wanted)
 
 
 def _numbers(column: pa.ChunkedArray | pa.Array, dtype: type[np.generic]) -> IntArray:
@@ -190,10 +210,6 @@ def _numbers(column: pa.ChunkedArray | pa.Array, dtype: type[np.generic]) -> Int
     return out
 
 
-def _texts(column: pa.Array) -> npt.NDArray[np.object_]:
-    return np.array(column.to_pylist(), dtype=object)
-
-
 def _ints(column: pa.ChunkedArray, minimum: int) -> IntArray:
     if column.null_count:
         raise _Refused
@@ -203,14 +219,67 @@ def _ints(column: pa.ChunkedArray, minimum: int) -> IntArray:
     return values
 
 
-def _codes(values: pa.ChunkedArray, dictionary: pa.Array) -> IntArray:
-    """Position of every value in ``dictionary``; refused when one is not in it."""
-    import pyarrow.compute as pc
+def _encode(*columns: pa.ChunkedArray, ordered: bool = True) -> tuple[list[str], list[IntArray]]:
+    """The identifiers of ``columns`` (surrounding white space removed, as the careful reader
+    does) and, per column, every row's position among them; with ``ordered``, identifiers are
+    numbered in order of first appearance (through the columns in turn). Arrow hashes the text
+    once (``dictionary_encode``); only the distinct values become Python strings. Refused when
+    an identifier is missing or empty, or holds an apostrophe (``write_table`` puts one before
+    formula-like text, and the careful reader takes it off)."""
+    import pyarrow as pa
 
-    codes = pc.index_in(values, value_set=dictionary)
-    if codes.null_count:
+    if any(c.null_count for c in columns):
         raise _Refused
-    return _numbers(codes, np.int32)
+    if len({c.type for c in columns}) > 1:
+        columns = tuple(c.cast(pa.string()) for c in columns)
+    joined = pa.chunked_array([k for c in columns for k in c.chunks], type=columns[0].type)
+    # Arrow's hash table numbers values by first appearance; dictionaries read from Parquet
+    # files keep the writer's order, which may be another
+    from_file = pa.types.is_dictionary(joined.type)
+    joined = joined.unify_dictionaries() if from_file else joined.dictionary_encode()
+    chunks = [c for c in joined.chunks if len(c)]
+    if not chunks:
+        return [], [np.zeros(0, dtype=np.int64) for _ in columns]
+    dictionary = chunks[0].dictionary
+    if not all(c.dictionary.equals(dictionary) for c in chunks[1:]):  # pragma: no cover
+        raise _Refused  # Arrow gives every chunk one dictionary; were it not so, read carefully
+    codes = np.concatenate(
+        [
+            np.frombuffer(c.indices.buffers()[1], np.int32)[c.offset : c.offset + len(c)]
+            for c in chunks
+        ]
+    )
+    raw = dictionary.to_pylist()
+    if any("'" in v for v in raw):
+        raise _Refused
+    # the same identifier may come with and without white space around it
+    seen: dict[str, int] = {}
+    renumber = [seen.setdefault(v.strip(), len(seen)) for v in raw]
+    if "" in seen:
+        raise _Refused
+    values = list(seen)
+    if len(values) == len(raw):  # nothing merged: the codes stand
+        code = codes.astype(np.int64)
+    else:
+        code = np.array(renumber, dtype=np.int64)[codes]
+    if ordered and from_file and not _first_seen_order(code, len(values)):
+        used, first = np.unique(code, return_index=True)
+        order = used[np.argsort(first)]
+        again = np.full(len(values), -1, dtype=np.int64)
+        again[order] = np.arange(len(order), dtype=np.int64)
+        code = again[code]
+        values = [values[i] for i in order.tolist()]
+    cuts = np.cumsum([len(c) for c in columns])[:-1]
+    return values, np.split(code, cuts)
+
+
+def _first_seen_order(code: IntArray, n_values: int) -> bool:
+    """Whether every value is numbered by its first appearance (0, then at most one more than
+    any before it) and all ``n_values`` appear."""
+    highest = np.maximum.accumulate(code)
+    return bool(
+        code[0] == 0 and int(highest[-1]) == n_values - 1 and (code[1:] <= highest[:-1] + 1).all()
+    )
 
 
 def _all_distinct(key: IntArray) -> bool:
@@ -220,7 +289,7 @@ def _all_distinct(key: IntArray) -> bool:
     return not bool((ordered[1:] == ordered[:-1]).any())
 
 
-#: Largest number of (seeker, offer) cells joined through a table of positions (4 bytes each);
+#: Largest number of (seeker, offer) cells joined through a table of positions (5 bytes each);
 #: larger instances are joined by sorting.
 _DENSE_CELLS = 1 << 26
 
@@ -229,16 +298,19 @@ def _join(left: IntArray, right: IntArray, cells: int) -> IntArray | None:
     """Per ``left`` key, the position of the same key in ``right`` (-1: none); ``None`` when a
     key occurs twice on either side."""
     if cells <= _DENSE_CELLS:
-        table = np.full(cells, -1, dtype=np.int32)
-        where = np.arange(len(right), dtype=np.int32)
-        table[right] = where
-        if not bool((table[right] == where).all()):
+        # one byte a cell marks the keys (a key twice marks fewer cells than keys); the
+        # positions are written to cells of right's keys only, so they need no filling
+        marked = np.zeros(cells, dtype=np.uint8)
+        marked[right] = 1
+        if int(np.count_nonzero(marked)) != len(right):
             return None
-        found = table[left].astype(np.int64)
-        table[right] = -1
-        mine = np.arange(len(left), dtype=np.int32)
-        table[left] = mine
-        if not bool((table[left] == mine).all()):
+        position = np.empty(cells, dtype=np.int32)
+        position[right] = np.arange(len(right), dtype=np.int32)
+        found = np.where(marked[left].view(np.bool_), position[left], -1).astype(np.int64)
+        del position
+        marked[:] = 0
+        marked[left] = 1
+        if int(np.count_nonzero(marked)) != len(left):
             return None
         return found
     if not (_all_distinct(left) and _all_distinct(right)):
@@ -332,31 +404,29 @@ def read_rank_files(
 ) -> tuple[Instance, IntArray] | None:
     """The instance of three valid rank-list files and, per seeker, how many offers the seeker
     listed; ``None`` when a file is not one the fast reader takes (read it the careful way)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     try:
         cp = _read_table(capacities, ("offer_id", "capacity"), ("id", "int"))
         sr = _read_table(seeker_ranks, ("seeker_id", "offer_id", "rank"), ("id", "id", "int"))
         orr = _read_table(offer_ranks, ("offer_id", "seeker_id", "rank"), ("id", "id", "int"))
-        cap_offer = _ids(cp["offer_id"]).combine_chunks()
-        capacity = _ints(cp["capacity"], 0)
-        offer_dictionary = pc.unique(cap_offer)
-        if len(offer_dictionary) != len(cap_offer):
+        offer_names, (cap_code,) = _encode(cp["offer_id"])
+        if len(offer_names) != len(cap_code):
             raise _Refused  # an offer listed twice
-        n_o = len(cap_offer)
-        s_seeker = _ids(sr["seeker_id"])
-        o_seeker = _ids(orr["seeker_id"])
-        s_offer = _codes(_ids(sr["offer_id"]), cap_offer)
-        o_offer = _codes(_ids(orr["offer_id"]), cap_offer)
+        capacity = _ints(cp["capacity"], 0)
+        n_o = len(offer_names)
+        # the offers named in the lists, then each as its row of the capacities (or unknown)
+        listed_offers, (s_listed, o_listed) = _encode(
+            sr["offer_id"], orr["offer_id"], ordered=False
+        )
+        row_of = {name: i for i, name in enumerate(offer_names)}
+        to_row = np.array([row_of.get(name, -1) for name in listed_offers], dtype=np.int64)
+        if len(to_row) and to_row.min() < 0:
+            raise _Refused  # an offer without a capacity
+        s_offer, o_offer = to_row[s_listed], to_row[o_listed]
         s_rank = _ints(sr["rank"], 1)
         o_rank = _ints(orr["rank"], 1)
         # seekers in order of first appearance: the seekers' file, then the offers'
-        everyone = pa.chunked_array(s_seeker.chunks + o_seeker.chunks, type=pa.string())
-        seeker_dictionary = pc.unique(everyone)
-        n_s = len(seeker_dictionary)
-        s_code = _codes(s_seeker, seeker_dictionary)
-        o_code = _codes(o_seeker, seeker_dictionary)
+        seeker_names, (s_code, o_code) = _encode(sr["seeker_id"], orr["seeker_id"])
+        n_s = len(seeker_names)
     except _Refused:
         return None
     if n_s * max(n_o, 1) >= 2**62:
@@ -371,8 +441,8 @@ def read_rank_files(
         return None
     both = right >= 0
     right = right[both]
-    seeker_ids = _texts(seeker_dictionary)
-    offer_ids = _texts(cap_offer)
+    seeker_ids = np.array(seeker_names, dtype=object)
+    offer_ids = np.array(offer_names, dtype=object)
     instance = _presorted(
         seeker_ids, offer_ids, capacity, s_code, s_rank, s_offer, o_offer, o_rank, both, right
     )
@@ -419,7 +489,8 @@ def match_rank_files(
     if read is None:
         return None
     instance, listed = read
-    entry = solve(instance, method)
+    # NumPy rounds and a NumPy count of blocking pairs: no numba import for a one-off match
+    entry = solve(instance, method, light=True)
     matching = Matching(method, instance, entry)
     offer = matching.offer_index()
     offer_of = np.full(instance.n_seekers, "", dtype=object)
@@ -427,5 +498,8 @@ def match_rank_files(
     offer_of[matched] = instance.offer_ids[offer[matched]]
     reasons = unmatched_reason_array(instance, entry, method=method, listed=listed)
     return RankFileMatch(
-        matching=matching, offer_of=offer_of, reasons=reasons, overall=overall_row(matching)
+        matching=matching,
+        offer_of=offer_of,
+        reasons=reasons,
+        overall=overall_row(matching, light=True),
     )
