@@ -95,6 +95,41 @@ def test_fast_reader_builds_the_careful_instance(
             assert got.overall["blocking_pairs"] == 0
 
 
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(frames=rank_lists(), cells=st.sampled_from([1, 2, 5, 16]))
+def test_the_join_in_small_blocks_gives_the_same_instance(
+    tmp_path: Path, frames: tuple[pd.DataFrame, ...], cells: int
+) -> None:
+    import dongxi.market._rankfiles as rankfiles
+
+    paths = _write(tmp_path, frames, ".csv")
+    whole = read_rank_files(*paths)
+    with pytest.MonkeyPatch.context() as patch:  # many blocks of a few (seeker, offer) cells
+        patch.setattr(rankfiles, "_BLOCK_CELLS", cells)
+        blocks = read_rank_files(*paths)
+        patch.setattr(rankfiles, "_MAX_BLOCKS", 0)  # joined by sorting
+        sorted_ = read_rank_files(*paths)
+    assert whole is not None and blocks is not None and sorted_ is not None
+    for field in ("seeker_ids", "seeker_ptr", "seeker_offer", "offer_rank"):
+        assert np.array_equal(getattr(whole[0], field), getattr(blocks[0], field)), field
+        assert np.array_equal(getattr(whole[0], field), getattr(sorted_[0], field)), field
+
+
+def test_a_pair_twice_is_found_in_any_block() -> None:
+    from dongxi.market._rankfiles import _join
+
+    left = np.array([7, 0, 3, 12, 5], dtype=np.int64)
+    right = np.array([12, 3, 9, 0], dtype=np.int64)
+    for size in (1, 2, 4, 16):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr("dongxi.market._rankfiles._BLOCK_CELLS", size)
+            assert _join(left, right, 16).tolist() == [-1, 3, 1, 0, -1]  # type: ignore[union-attr]
+            assert _join(np.r_[left, 3], right, 16) is None
+            assert _join(left, np.r_[right, 9], 16) is None
+
+
 SEEKERS = "seeker_id,offer_id,rank\na,x,1\na,y,2\nb,x,1\nc,y,1\n"
 OFFERS = "offer_id,seeker_id,rank\nx,b,1\nx,a,2\ny,a,1\ny,c,2\n"
 CAPS = "offer_id,capacity\nx,1\ny,1\n"

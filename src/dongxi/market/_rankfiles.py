@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from dongxi.market._instance import Instance, IntArray, build_instance, rank_welfare
+from dongxi.market._instance import Instance, Int32Array, IntArray, build_instance, rank_welfare
 from dongxi.market._report import Matching, MethodName, method_name, overall_row
 from dongxi.market._solve import solve
 
@@ -289,30 +289,19 @@ def _all_distinct(key: IntArray) -> bool:
     return not bool((ordered[1:] == ordered[:-1]).any())
 
 
-#: Largest number of (seeker, offer) cells joined through a table of positions (5 bytes each);
-#: larger instances are joined by sorting.
-_DENSE_CELLS = 1 << 26
+#: Cells (one per (seeker, offer) pair) of one block of the join's tables: 1 byte of mark and
+#: 4 of position each, so ~20 MiB however large the instance, used again for every block.
+_BLOCK_CELLS = 1 << 22
+#: Most blocks joined through tables; beyond, the keys are joined by sorting.
+_MAX_BLOCKS = 256
 
 
 def _join(left: IntArray, right: IntArray, cells: int) -> IntArray | None:
     """Per ``left`` key, the position of the same key in ``right`` (-1: none); ``None`` when a
-    key occurs twice on either side."""
-    if cells <= _DENSE_CELLS:
-        # one byte a cell marks the keys (a key twice marks fewer cells than keys); the
-        # positions are written to cells of right's keys only, so they need no filling
-        marked = np.zeros(cells, dtype=np.uint8)
-        marked[right] = 1
-        if int(np.count_nonzero(marked)) != len(right):
-            return None
-        position = np.empty(cells, dtype=np.int32)
-        position[right] = np.arange(len(right), dtype=np.int32)
-        found = np.where(marked[left].view(np.bool_), position[left], -1).astype(np.int64)
-        del position
-        marked[:] = 0
-        marked[left] = 1
-        if int(np.count_nonzero(marked)) != len(left):
-            return None
-        return found
+    key occurs twice on either side. Keys lie in ``[0, cells)``."""
+    n_blocks = max(-(-cells // _BLOCK_CELLS), 1)
+    if n_blocks <= _MAX_BLOCKS:
+        return _join_blocks(left, right, cells, n_blocks)
     if not (_all_distinct(left) and _all_distinct(right)):
         return None
     order = np.argsort(right, kind="stable")
@@ -323,6 +312,58 @@ def _join(left: IntArray, right: IntArray, cells: int) -> IntArray | None:
         return np.full(len(left), -1, dtype=np.int64)
     hit = (at < len(ordered)) & (ordered[at_c] == left)
     return np.where(hit, order[at_c], -1).astype(np.int64)
+
+
+def _by_block(key: IntArray, size: int, n_blocks: int) -> tuple[Int32Array | None, IntArray]:
+    """The rows in order of their key's block (``None``: they already are, as in lists written
+    seeker by seeker), and where each block starts."""
+    block = key // size
+    rows = None
+    if n_blocks > 1 and len(key) and not bool((block[1:] >= block[:-1]).all()):
+        # at most _MAX_BLOCKS (256) blocks: a byte each, which NumPy sorts by radix
+        rows = np.argsort(block.astype(np.uint8), kind="stable").astype(np.int32)
+        block = block[rows]
+    starts = np.searchsorted(block, np.arange(n_blocks + 1, dtype=np.int64))
+    return rows, starts
+
+
+def _block_rows(
+    key: IntArray, rows: Int32Array | None, a: int, b: int, base: int
+) -> tuple[Int32Array, IntArray]:
+    """The rows of one block and their keys within it."""
+    if rows is None:
+        return np.arange(a, b, dtype=np.int32), key[a:b] - base
+    mine = rows[a:b]
+    return mine, key[mine] - base
+
+
+def _join_blocks(left: IntArray, right: IntArray, cells: int, n_blocks: int) -> IntArray | None:
+    """:func:`_join` through a table of positions, one block of keys at a time: a key's cell
+    holds the row of ``right`` with that key; only the cells of ``right``'s keys are written,
+    so a cell is trusted only where it is also marked."""
+    size = max(-(-cells // n_blocks), 1)
+    marked = np.zeros(size, dtype=np.bool_)
+    position = np.empty(size, dtype=np.int32)  # rows: at most DONGXI_MAX_INPUT_ROWS
+    found = np.empty(len(left), dtype=np.int64)
+    l_rows, l_starts = _by_block(left, size, n_blocks)
+    r_rows, r_starts = _by_block(right, size, n_blocks)
+    for b in range(n_blocks):
+        r, r_key = _block_rows(right, r_rows, int(r_starts[b]), int(r_starts[b + 1]), b * size)
+        position[r_key] = r
+        if not bool((position[r_key] == r).all()):
+            return None  # a key twice in right
+        marked[r_key] = True
+        lo, l_key = _block_rows(left, l_rows, int(l_starts[b]), int(l_starts[b + 1]), b * size)
+        hits = np.where(marked[l_key], position[l_key], -1)
+        if l_rows is None:
+            found[l_starts[b] : l_starts[b + 1]] = hits
+        else:
+            found[lo] = hits
+        marked[r_key] = False
+        position[l_key] = lo
+        if not bool((position[l_key] == lo).all()):
+            return None  # a key twice in left
+    return found
 
 
 def _ranks_distinct(owner: IntArray, rank: IntArray, n_owners: int) -> bool:
