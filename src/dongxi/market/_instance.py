@@ -255,10 +255,16 @@ def rank_welfare(seeker_ptr: IntArray, offer_rank: Int32Array, offer_len: IntArr
     """
     lengths = np.diff(seeker_ptr)
     entry_len = np.repeat(lengths, lengths).astype(np.float64)
-    position = np.arange(len(offer_rank), dtype=np.int64) - np.repeat(seeker_ptr[:-1], lengths)
-    seeker_part = (entry_len - position) / np.maximum(entry_len, 1.0)
-    offer_part = (offer_len - offer_rank).astype(np.float64) / np.maximum(offer_len, 1)
-    out: FloatArray = seeker_part + offer_part
+    position = np.arange(len(offer_rank), dtype=np.int64)
+    position -= np.repeat(seeker_ptr[:-1], lengths)
+    # the same operations as (L_s - position) / max(L_s, 1) + (L_o - r_o) / max(L_o, 1), in
+    # place (fewer arrays the size of the instance)
+    out: FloatArray = entry_len - position
+    np.maximum(entry_len, 1.0, out=entry_len)
+    out /= entry_len
+    offer_part = (offer_len - offer_rank).astype(np.float64)
+    offer_part /= np.maximum(offer_len, 1)
+    out += offer_part
     return out
 
 

@@ -28,6 +28,9 @@ from dongxi.market._solve import solve
 if TYPE_CHECKING:
     import pyarrow as pa
 
+#: Codes, ranks and rows: int32 or int64.
+Ints = npt.NDArray[np.integer[Any]]
+
 __all__ = [
     "FAST_SUFFIXES",
     "RANK_LIST_REASONS_ZH",
@@ -206,7 +209,9 @@ def _numbers(column: pa.ChunkedArray | pa.Array, dtype: type[np.generic]) -> Int
         for c in chunks
         if len(c)
     ]
-    out: IntArray = np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
+    out: IntArray = (
+        np.concatenate(parts).astype(np.int64, copy=False) if parts else np.zeros(0, np.int64)
+    )
     return out
 
 
@@ -219,7 +224,7 @@ def _ints(column: pa.ChunkedArray, minimum: int) -> IntArray:
     return values
 
 
-def _encode(*columns: pa.ChunkedArray, ordered: bool = True) -> tuple[list[str], list[IntArray]]:
+def _encode(*columns: pa.ChunkedArray, ordered: bool = True) -> tuple[list[str], list[Int32Array]]:
     """The identifiers of ``columns`` (surrounding white space removed, as the careful reader
     does) and, per column, every row's position among them; with ``ordered``, identifiers are
     numbered in order of first appearance (through the columns in turn). Arrow hashes the text
@@ -239,7 +244,7 @@ def _encode(*columns: pa.ChunkedArray, ordered: bool = True) -> tuple[list[str],
     joined = joined.unify_dictionaries() if from_file else joined.dictionary_encode()
     chunks = [c for c in joined.chunks if len(c)]
     if not chunks:
-        return [], [np.zeros(0, dtype=np.int64) for _ in columns]
+        return [], [np.zeros(0, dtype=np.int32) for _ in columns]
     dictionary = chunks[0].dictionary
     if not all(c.dictionary.equals(dictionary) for c in chunks[1:]):  # pragma: no cover
         raise _Refused  # Arrow gives every chunk one dictionary; were it not so, read carefully
@@ -258,22 +263,21 @@ def _encode(*columns: pa.ChunkedArray, ordered: bool = True) -> tuple[list[str],
     if "" in seen:
         raise _Refused
     values = list(seen)
-    if len(values) == len(raw):  # nothing merged: the codes stand
-        code = codes.astype(np.int64)
-    else:
-        code = np.array(renumber, dtype=np.int64)[codes]
+    # int32 codes (rows: at most DONGXI_MAX_INPUT_ROWS): half the memory of int64
+    merged = len(values) < len(raw)  # else the codes stand
+    code = np.array(renumber, dtype=np.int32)[codes] if merged else codes
     if ordered and from_file and not _first_seen_order(code, len(values)):
         used, first = np.unique(code, return_index=True)
         order = used[np.argsort(first)]
-        again = np.full(len(values), -1, dtype=np.int64)
-        again[order] = np.arange(len(order), dtype=np.int64)
+        again = np.full(len(values), -1, dtype=np.int32)
+        again[order] = np.arange(len(order), dtype=np.int32)
         code = again[code]
         values = [values[i] for i in order.tolist()]
     cuts = np.cumsum([len(c) for c in columns])[:-1]
     return values, np.split(code, cuts)
 
 
-def _first_seen_order(code: IntArray, n_values: int) -> bool:
+def _first_seen_order(code: Int32Array, n_values: int) -> bool:
     """Whether every value is numbered by its first appearance (0, then at most one more than
     any before it) and all ``n_values`` appear."""
     highest = np.maximum.accumulate(code)
@@ -296,7 +300,7 @@ _BLOCK_CELLS = 1 << 22
 _MAX_BLOCKS = 256
 
 
-def _join(left: IntArray, right: IntArray, cells: int) -> IntArray | None:
+def _join(left: IntArray, right: IntArray, cells: int) -> Int32Array | None:
     """Per ``left`` key, the position of the same key in ``right`` (-1: none); ``None`` when a
     key occurs twice on either side. Keys lie in ``[0, cells)``."""
     n_blocks = max(-(-cells // _BLOCK_CELLS), 1)
@@ -309,9 +313,9 @@ def _join(left: IntArray, right: IntArray, cells: int) -> IntArray | None:
     at = np.searchsorted(ordered, left)
     at_c = np.minimum(at, max(len(ordered) - 1, 0))
     if not len(ordered):
-        return np.full(len(left), -1, dtype=np.int64)
+        return np.full(len(left), -1, dtype=np.int32)
     hit = (at < len(ordered)) & (ordered[at_c] == left)
-    return np.where(hit, order[at_c], -1).astype(np.int64)
+    return np.where(hit, order[at_c], -1).astype(np.int32)
 
 
 def _by_block(key: IntArray, size: int, n_blocks: int) -> tuple[Int32Array | None, IntArray]:
@@ -337,14 +341,14 @@ def _block_rows(
     return mine, key[mine] - base
 
 
-def _join_blocks(left: IntArray, right: IntArray, cells: int, n_blocks: int) -> IntArray | None:
+def _join_blocks(left: IntArray, right: IntArray, cells: int, n_blocks: int) -> Int32Array | None:
     """:func:`_join` through a table of positions, one block of keys at a time: a key's cell
     holds the row of ``right`` with that key; only the cells of ``right``'s keys are written,
     so a cell is trusted only where it is also marked."""
     size = max(-(-cells // n_blocks), 1)
     marked = np.zeros(size, dtype=np.bool_)
     position = np.empty(size, dtype=np.int32)  # rows: at most DONGXI_MAX_INPUT_ROWS
-    found = np.empty(len(left), dtype=np.int64)
+    found = np.empty(len(left), dtype=np.int32)
     l_rows, l_starts = _by_block(left, size, n_blocks)
     r_rows, r_starts = _by_block(right, size, n_blocks)
     for b in range(n_blocks):
@@ -366,7 +370,7 @@ def _join_blocks(left: IntArray, right: IntArray, cells: int, n_blocks: int) -> 
     return found
 
 
-def _ranks_distinct(owner: IntArray, rank: IntArray, n_owners: int) -> bool:
+def _ranks_distinct(owner: Ints, rank: IntArray, n_owners: int) -> bool:
     """No rank twice within one owner's list."""
     counts = np.bincount(owner, minlength=n_owners)
     # common case first: every list ranked 1..L (a permutation): one pass, no sort
@@ -380,17 +384,18 @@ def _ranks_distinct(owner: IntArray, rank: IntArray, n_owners: int) -> bool:
     top = int(rank.max()) + 1 if len(rank) else 1
     if n_owners * top >= 2**62:
         return False
-    return _all_distinct(owner * top + rank)
+    return _all_distinct(owner.astype(np.int64) * top + rank)
 
 
-def _in_order(owner: IntArray, rank: IntArray) -> bool:
-    """Every owner's rows together (one run each) and ranked best first within the run."""
+def _in_order(owner: Ints, rank: IntArray) -> bool:
+    """Every owner's rows together (one run each) and ranked best first within the run (so no
+    rank twice within one list)."""
     if len(owner) < 2:
         return True
-    same = owner[1:] == owner[:-1]
-    if not bool((rank[1:][same] > rank[:-1][same]).all()):
+    change = owner[1:] != owner[:-1]
+    if not bool(((rank[1:] > rank[:-1]) | change).all()):
         return False
-    runs = int(np.count_nonzero(~same)) + 1
+    runs = int(np.count_nonzero(change)) + 1
     return runs == int(np.count_nonzero(np.bincount(owner)))
 
 
@@ -398,36 +403,39 @@ def _presorted(
     seeker_ids: npt.NDArray[np.object_],
     offer_ids: npt.NDArray[np.object_],
     capacity: IntArray,
-    s_code: IntArray,
-    s_rank: IntArray,
-    s_offer: IntArray,
-    o_offer: IntArray,
-    o_rank: IntArray,
+    s_code: Ints,
+    s_offer: Ints,
+    o_offer: Ints,
     both: npt.NDArray[np.bool_],
-    right: IntArray,
+    right: Ints,
 ) -> Instance | None:
     """The instance packed straight from files whose lists are each written together and best
-    first (as ``dongxi`` and most tools write them): no sorting at all. ``None`` otherwise (then
+    first (as ``dongxi`` and most tools write them; the caller checked it): no sorting at all.
+    ``None`` when the seekers' lists do not come in seeker order (then
     :func:`dongxi.market.build_instance` sorts)."""
-    if not (_in_order(s_code, s_rank) and _in_order(o_offer, o_rank)):
-        return None
     # seekers are numbered by first appearance, so grouped rows come in seeker order
     if len(s_code) > 1 and not bool((s_code[1:] >= s_code[:-1]).all()):
         return None
     n_s, n_o = len(seeker_ids), len(offer_ids)
-    pair_seeker = s_code[both]
+    every = bool(both.all())  # every pair both sides list: no row to leave out
+    pair_seeker = s_code if every else s_code[both]
     seeker_ptr = np.zeros(n_s + 1, dtype=np.int64)
     np.cumsum(np.bincount(pair_seeker, minlength=n_s), out=seeker_ptr[1:])
-    seeker_offer = s_offer[both].astype(np.int32)
+    seeker_offer = (s_offer if every else s_offer[both]).astype(np.int32, copy=False)
     # an offer's rank of a pair: how many acceptable rows come before it in the offer's run
     offer_rank = np.zeros(0, dtype=np.int32)
     if len(o_offer):
-        acceptable = np.zeros(len(o_offer), dtype=np.int64)
-        acceptable[right] = 1
-        before = np.cumsum(acceptable) - acceptable
-        starts = np.flatnonzero(np.r_[True, o_offer[1:] != o_offer[:-1]])
-        run_start = np.repeat(before[starts], np.diff(np.r_[starts, len(o_offer)]))
-        offer_rank = (before - run_start)[right].astype(np.int32)
+        starts = np.flatnonzero(np.r_[True, o_offer[1:] != o_offer[:-1]]).astype(np.int32)
+        lengths = np.diff(np.r_[starts, len(o_offer)])
+        if len(right) == len(o_offer):  # every row of the offers' lists is acceptable
+            before = np.arange(len(o_offer), dtype=np.int32)
+        else:
+            acceptable = np.zeros(len(o_offer), dtype=np.int32)
+            acceptable[right] = 1
+            before = np.cumsum(acceptable, dtype=np.int32)
+            before -= acceptable
+        before -= np.repeat(before[starts], lengths)
+        offer_rank = before[right]
     offer_len = np.bincount(seeker_offer, minlength=n_o).astype(np.int64)
     return Instance(
         seeker_ids=seeker_ids,
@@ -459,7 +467,7 @@ def read_rank_files(
             sr["offer_id"], orr["offer_id"], ordered=False
         )
         row_of = {name: i for i, name in enumerate(offer_names)}
-        to_row = np.array([row_of.get(name, -1) for name in listed_offers], dtype=np.int64)
+        to_row = np.array([row_of.get(name, -1) for name in listed_offers], dtype=np.int32)
         if len(to_row) and to_row.min() < 0:
             raise _Refused  # an offer without a capacity
         s_offer, o_offer = to_row[s_listed], to_row[o_listed]
@@ -472,21 +480,27 @@ def read_rank_files(
         return None
     if n_s * max(n_o, 1) >= 2**62:
         return None
-    s_key = s_code * n_o + s_offer
-    o_key = o_code * n_o + o_offer
+    s_key = s_code.astype(np.int64) * n_o + s_offer
+    o_key = o_code.astype(np.int64) * n_o + o_offer
     # a pair listed twice, or a rank given twice within one list: the careful reader says where
     right = _join(s_key, o_key, n_s * n_o)
     if right is None:
         return None
-    if not (_ranks_distinct(s_code, s_rank, n_s) and _ranks_distinct(o_offer, o_rank, n_o)):
+    # lists in order rank nobody twice; others are checked
+    s_sorted, o_sorted = _in_order(s_code, s_rank), _in_order(o_offer, o_rank)
+    if not (s_sorted or _ranks_distinct(s_code, s_rank, n_s)):
+        return None
+    if not (o_sorted or _ranks_distinct(o_offer, o_rank, n_o)):
         return None
     both = right >= 0
     right = right[both]
     seeker_ids = np.array(seeker_names, dtype=object)
     offer_ids = np.array(offer_names, dtype=object)
-    instance = _presorted(
-        seeker_ids, offer_ids, capacity, s_code, s_rank, s_offer, o_offer, o_rank, both, right
-    )
+    instance = None
+    if s_sorted and o_sorted:
+        instance = _presorted(
+            seeker_ids, offer_ids, capacity, s_code, s_offer, o_offer, both, right
+        )
     if instance is None:
         instance = build_instance(
             seeker_ids=seeker_ids,
