@@ -161,9 +161,11 @@ def app_for(argv: list[str]) -> typer.Typer:
     their signatures); a command needs only its own. Help and errors for an unknown command
     come from the whole app."""
     word = next((a for a in argv if not a.startswith("-")), None)
+    if word is None or not isinstance(app, typer.Typer):  # (a test may stand in for the app)
+        return app
     commands = [c for c in app.registered_commands if _command_name(c) == word]
     groups = [g for g in app.registered_groups if _command_name(g) == word]
-    if word is None or len(commands) + len(groups) != 1:
+    if len(commands) + len(groups) != 1:
         return app
     lean = copy.copy(app)
     lean.registered_commands = commands
