@@ -136,6 +136,7 @@ def _read_table(path: Path, columns: tuple[str, ...], kinds: tuple[str, ...]) ->
             # Arrow reads the file itself (skipping a byte-order mark): no copy of it in Python
             table = pacsv.read_csv(
                 str(path),
+                memory_pool=pa.system_memory_pool(),
                 read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
                 parse_options=pacsv.ParseOptions(delimiter=","),
                 convert_options=pacsv.ConvertOptions(
@@ -241,7 +242,12 @@ def _encode(*columns: pa.ChunkedArray, ordered: bool = True) -> tuple[list[str],
     # Arrow's hash table numbers values by first appearance; dictionaries read from Parquet
     # files keep the writer's order, which may be another
     from_file = pa.types.is_dictionary(joined.type)
-    joined = joined.unify_dictionaries() if from_file else joined.dictionary_encode()
+    if from_file:
+        joined = joined.unify_dictionaries()
+    else:
+        import pyarrow.compute as pc
+
+        joined = pc.dictionary_encode(joined, memory_pool=pa.system_memory_pool())
     chunks = [c for c in joined.chunks if len(c)]
     if not chunks:
         return [], [np.zeros(0, dtype=np.int32) for _ in columns]
@@ -478,6 +484,7 @@ def read_rank_files(
         n_s = len(seeker_names)
     except _Refused:
         return None
+    del cp, sr, orr  # their memory (Arrow's, from the system's allocator) serves NumPy next
     if n_s * max(n_o, 1) >= 2**62:
         return None
     s_key = s_code.astype(np.int64) * n_o + s_offer
