@@ -300,6 +300,7 @@ def _summary(samples: list[dict[str, float]], load: list[float]) -> dict[str, An
         "mean_seconds": statistics.mean(walls),
         "sd_seconds": statistics.stdev(walls) if len(walls) > 1 else 0.0,
         "min_seconds": min(walls),
+        "max_seconds": max(walls),
         "median_peak_mib": statistics.median(s["peak_mib"] for s in samples),
         "runs": len(samples),
         "load_average_1min_at_runs": load,
