@@ -109,12 +109,30 @@ def test_the_join_in_small_blocks_gives_the_same_instance(
     with pytest.MonkeyPatch.context() as patch:  # many blocks of a few (seeker, offer) cells
         patch.setattr(rankfiles, "_BLOCK_CELLS", cells)
         blocks = read_rank_files(*paths)
+        patch.setattr(rankfiles, "_MAX_BLOCKS", 1 << 20)  # more than 256 blocks: 2-byte sort
+        many = read_rank_files(*paths)
         patch.setattr(rankfiles, "_MAX_BLOCKS", 0)  # joined by sorting
         sorted_ = read_rank_files(*paths)
-    assert whole is not None and blocks is not None and sorted_ is not None
+    assert whole is not None and blocks is not None and sorted_ is not None and many is not None
     for field in ("seeker_ids", "seeker_ptr", "seeker_offer", "offer_rank"):
-        assert np.array_equal(getattr(whole[0], field), getattr(blocks[0], field)), field
-        assert np.array_equal(getattr(whole[0], field), getattr(sorted_[0], field)), field
+        for other in (blocks, many, sorted_):
+            assert np.array_equal(getattr(whole[0], field), getattr(other[0], field)), field
+
+
+@pytest.mark.parametrize(("cells", "blocks"), [(1 << 22, 256), (4, 256), (4, 1 << 20)])
+def test_the_join_finds_every_key_in_any_order(cells: int, blocks: int) -> None:
+    from dongxi.market._rankfiles import _join
+
+    rng = np.random.default_rng(7)
+    left = rng.permutation(2000)[:900].astype(np.int64)  # keys in any order, none twice
+    right = rng.permutation(2000)[:1100].astype(np.int64)
+    where = {int(k): i for i, k in enumerate(right)}
+    with pytest.MonkeyPatch.context() as patch:  # one block; 500 (sorted by 2 bytes); sorting
+        patch.setattr("dongxi.market._rankfiles._BLOCK_CELLS", cells)
+        patch.setattr("dongxi.market._rankfiles._MAX_BLOCKS", blocks)
+        found = _join(left, right, 2000)
+    assert found is not None
+    assert found.tolist() == [where.get(int(k), -1) for k in left]
 
 
 def test_a_pair_twice_is_found_in_any_block() -> None:

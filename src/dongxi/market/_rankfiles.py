@@ -330,8 +330,9 @@ def _by_block(key: IntArray, size: int, n_blocks: int) -> tuple[Int32Array | Non
     block = key // size
     rows = None
     if n_blocks > 1 and len(key) and not bool((block[1:] >= block[:-1]).all()):
-        # at most _MAX_BLOCKS (256) blocks: a byte each, which NumPy sorts by radix
-        rows = np.argsort(block.astype(np.uint8), kind="stable").astype(np.int32)
+        # few blocks: a byte (or two) each, which NumPy's stable sort sorts by radix
+        small = np.uint8 if n_blocks <= 256 else np.uint16 if n_blocks <= 65536 else np.int64
+        rows = np.argsort(block.astype(small), kind="stable").astype(np.int32)
         block = block[rows]
     starts = np.searchsorted(block, np.arange(n_blocks + 1, dtype=np.int64))
     return rows, starts
