@@ -9,10 +9,13 @@ Run from the repository root::
 
 ``cli`` writes the 2017 instance as rank-list files (CSV and Parquet) and times the whole command
 line — start-up, reading, matching, writing ``--out`` — as fresh processes, hyperfine-style
-(``--warmup`` runs first, then ``--runs``; mean ± sd, min, median), against the previous approach
-measured in the same run: ``--baseline-src DIR`` runs the ``src`` folder of another checkout (for
-example ``git worktree add /tmp/base <commit>``), otherwise the careful reader of this checkout
-(pandas, what every file went through before).
+(``--warmup`` runs first, then ``--runs``, round by round with the baseline's runs interleaved;
+wall time, user and system CPU time and peak memory of each process, from ``wait4``), against the
+previous approach measured in the same run: ``--baseline-src DIR`` runs the ``src`` folder of
+another commit (for example ``git archive 7c0dfca src | tar -x -C /tmp/base``, then
+``--baseline-src /tmp/base/src``) on the same files, otherwise the careful reader of this
+checkout (pandas, what every file went through before). Byte-code is compiled first and the
+runs go without ``PYTHONDONTWRITEBYTECODE``; the outputs are compared (``identical_output``).
 
 Every part warms the compiled kernels up first (numba caches them on disk), reports the best of
 ``--repeat`` runs, the machine's load average (other jobs share the 2 cores) and peak memory
@@ -26,6 +29,7 @@ import json
 import os
 import resource
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -245,89 +249,161 @@ _CAREFUL = (
 )
 
 
-def _timed_runs(command: list[str], env: dict[str, str], warmup: int, runs: int) -> dict[str, Any]:
+#: Runs a command (argv[1:]) as its child and prints wall, user, system seconds and peak KiB:
+#: a small launcher, because the peak memory (``ru_maxrss``) of a child forked from this
+#: benchmark would count this process's memory (the 2017 instance is built here first).
+_LAUNCH = """
+import os, sys, time
+t = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+    os.execv(sys.argv[1], sys.argv[1:])
+_, status, usage = os.wait4(pid, 0)
+wall = time.perf_counter() - t
+print(wall, usage.ru_utime, usage.ru_stime, usage.ru_maxrss, os.waitstatus_to_exitcode(status))
+"""
+
+
+def _run(command: list[str], env: dict[str, str]) -> dict[str, float]:
+    """One fresh process: wall time, user and system CPU time and peak memory."""
     import subprocess
 
-    for _ in range(warmup):
-        subprocess.run(command, env=env, check=True, capture_output=True)
-    times, cpu, load = [], [], []
-    for _ in range(runs):
-        load.append(os.getloadavg()[0])
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        t = time.perf_counter()
-        subprocess.run(command, env=env, check=True, capture_output=True)
-        times.append(time.perf_counter() - t)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    done = subprocess.run(
+        [sys.executable, "-c", _LAUNCH, *command],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    wall, user, system, peak, status = done.stdout.split()
+    if int(status):
+        raise RuntimeError(f"{command} failed: {done.stderr[-2000:]}")
+    return {
+        "wall": float(wall),
+        "user": float(user),
+        "system": float(system),
+        "peak_mib": int(peak) / 1024,
+    }
+
+
+def _summary(samples: list[dict[str, float]], load: list[float]) -> dict[str, Any]:
+    walls = [s["wall"] for s in samples]
+    cpu = [s["user"] + s["system"] for s in samples]
     return {
         # CPU seconds (user + system) of the process: less sensitive to other jobs than wall time
         "median_cpu_seconds": statistics.median(cpu),
-        "mean_seconds": statistics.mean(times),
-        "sd_seconds": statistics.stdev(times) if len(times) > 1 else 0.0,
-        "min_seconds": min(times),
-        "median_seconds": statistics.median(times),
-        "runs": runs,
+        "min_cpu_seconds": min(cpu),
+        "median_user_seconds": statistics.median(s["user"] for s in samples),
+        "median_system_seconds": statistics.median(s["system"] for s in samples),
+        "median_seconds": statistics.median(walls),
+        "mean_seconds": statistics.mean(walls),
+        "sd_seconds": statistics.stdev(walls) if len(walls) > 1 else 0.0,
+        "min_seconds": min(walls),
+        "max_seconds": max(walls),
+        "median_peak_mib": statistics.median(s["peak_mib"] for s in samples),
+        "runs": len(samples),
         "load_average_1min_at_runs": load,
     }
+
+
+def _timed_rounds(
+    commands: dict[str, tuple[list[str], dict[str, str], int]], warmup: int
+) -> dict[str, dict[str, Any]]:
+    """Every command (name → command, environment, runs) ``warmup`` times untimed, then timed
+    round by round, interleaved (a change of load touches all alike)."""
+    for command, env, _ in commands.values():
+        for _ in range(warmup):
+            _run(command, env)
+    samples: dict[str, list[dict[str, float]]] = {name: [] for name in commands}
+    load: dict[str, list[float]] = {name: [] for name in commands}
+    for round_ in range(max(runs for _, _, runs in commands.values())):
+        for name, (command, env, runs) in commands.items():
+            if round_ < runs:
+                load[name].append(os.getloadavg()[0])
+                samples[name].append(_run(command, env))
+    return {name: _summary(samples[name], load[name]) for name in commands}
+
+
+def _compiled(src: str) -> None:
+    """Byte-code for every module under ``src`` (this environment may set
+    ``PYTHONDONTWRITEBYTECODE``, under which each run would compile ~1,300 modules again; the
+    timed runs go without it)."""
+    import compileall
+
+    compileall.compile_dir(src, quiet=1)
 
 
 def cli(
     folder: str, warmup: int, runs: int, baseline_runs: int, baseline_src: str | None
 ) -> dict[str, Any]:
     """``dongxi match`` with rank-list files as fresh processes, against the previous approach."""
-    import sys
+    import dongxi
 
     os.makedirs(folder, exist_ok=True)
     files = _rank_files(folder)
     env = dict(os.environ)
-    out = os.path.join(folder, "out.csv")
-    figures: dict[str, Any] = {"ranked_pairs": files["pairs"], "csv_megabytes": files["csv_mb"]}
-    for suffix in ("csv", "parquet"):
-        command = [
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # the timed runs use (and keep) byte-code
+    here = os.path.dirname(os.path.dirname(dongxi.__file__))
+    _compiled(here)  # the libraries' byte-code is written by the warm-up runs
+    figures: dict[str, Any] = {
+        "ranked_pairs": files["pairs"],
+        "csv_megabytes": files["csv_mb"],
+        "src": here,
+    }
+
+    def match(suffix: str, out: str) -> list[str]:
+        return [
             sys.executable, "-m", "dongxi", "match",
             "--seeker-ranks", files[f"s.{suffix}"],
             "--offer-ranks", files[f"o.{suffix}"],
             "--capacities", files[f"c.{suffix}"],
-            "--out", out,
+            "--out", os.path.join(folder, out),
         ]  # fmt: skip
-        figures[f"dongxi_match_{suffix}"] = _timed_runs(command, env, warmup, runs)
-    with open(out, encoding="utf-8-sig") as handle:
-        ours = handle.read()
-    base_out = os.path.join(folder, "out-baseline.csv")
+
+    commands = {
+        "dongxi_match_csv": (match("csv", "out.csv"), env, runs),
+        "dongxi_match_parquet": (match("parquet", "out-parquet.csv"), env, runs),
+    }
     if baseline_src:
+        _compiled(baseline_src)
         base_env = {**env, "PYTHONPATH": baseline_src}
-        command = [
-            sys.executable, "-m", "dongxi", "match",
-            "--seeker-ranks", files["s.csv"],
-            "--offer-ranks", files["o.csv"],
-            "--capacities", files["c.csv"],
-            "--out", base_out,
-        ]  # fmt: skip
+        commands["baseline_csv"] = (match("csv", "out-baseline.csv"), base_env, baseline_runs)
+        commands["baseline_parquet"] = (
+            match("parquet", "out-baseline-parquet.csv"),
+            base_env,
+            baseline_runs,
+        )
         label = f"previous dongxi match ({baseline_src})"
     else:
-        base_env = env
-        command = [
-            sys.executable,
-            "-c",
-            _CAREFUL,
-            files["s.csv"],
-            files["o.csv"],
-            files["c.csv"],
-            base_out,
-        ]
-        label = "careful reader (pandas) of this checkout"
-    figures["baseline"] = {"what": label, **_timed_runs(command, base_env, 0, baseline_runs)}
-    with open(base_out, encoding="utf-8-sig") as handle:
-        figures["identical_output"] = handle.read().replace("\r\n", "\n") == ours.replace(
-            "\r\n", "\n"
+        careful = [sys.executable, "-c", _CAREFUL, files["s.csv"], files["o.csv"], files["c.csv"]]
+        commands["baseline_csv"] = (
+            [*careful, os.path.join(folder, "out-baseline.csv")],
+            env,
+            baseline_runs,
         )
-    figures["ratio_baseline_over_csv"] = (
-        figures["baseline"]["median_seconds"] / figures["dongxi_match_csv"]["median_seconds"]
-    )
-    figures["cpu_ratio_baseline_over_csv"] = (
-        figures["baseline"]["median_cpu_seconds"]
-        / figures["dongxi_match_csv"]["median_cpu_seconds"]
-    )
+        label = "careful reader (pandas) of this checkout"
+    figures.update(_timed_rounds(commands, warmup))
+    figures["baseline_is"] = label
+
+    def text(name: str) -> str:
+        with open(os.path.join(folder, name), encoding="utf-8-sig") as handle:
+            return handle.read().replace("\r\n", "\n")
+
+    ours = text("out.csv")
+    figures["identical_output"] = ours == text("out-baseline.csv")
+    figures["identical_output_parquet"] = ours == text("out-parquet.csv")
+    if baseline_src:
+        figures["identical_output_parquet"] &= ours == text("out-baseline-parquet.csv")
+    for suffix in ("csv", "parquet"):
+        base = figures.get(f"baseline_{suffix}")
+        if base is None:
+            continue
+        new = figures[f"dongxi_match_{suffix}"]
+        figures[f"ratio_baseline_over_{suffix}"] = base["median_seconds"] / new["median_seconds"]
+        figures[f"cpu_ratio_baseline_over_{suffix}"] = (
+            base["median_cpu_seconds"] / new["median_cpu_seconds"]
+        )
     return figures
 
 

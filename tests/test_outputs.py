@@ -141,6 +141,13 @@ def test_escape_round_trips_any_text(text: str) -> None:
     assert unescape_formula(escape_formula(text)) == text
 
 
+@given(st.text(alphabet=st.sampled_from(["'", "=", "+", "-", "@", "\t", "\r", "1", "a", " "])))
+def test_escape_looks_at_the_first_character_first_and_means_the_same(text: str) -> None:
+    from dongxi.outputs import _needs_quote
+
+    assert escape_formula(text) == ("'" + text if _needs_quote(text) else text)
+
+
 # --- output paths -------------------------------------------------------------------------------
 
 

@@ -58,8 +58,14 @@ def _needs_quote(text: str) -> bool:
     return rest[:1] in FORMULA_STARTS and rest != "" and _NUMBER.fullmatch(rest) is None
 
 
+#: First characters of a text that may need escaping: a formula start, or apostrophes before one.
+_MAY_NEED_QUOTE = frozenset(FORMULA_STARTS) | {"'"}
+
+
 def escape_formula(text: str) -> str:
     """``text`` as a CSV cell that no spreadsheet runs: ``'`` in front of a formula-like text."""
+    if text[:1] not in _MAY_NEED_QUOTE:  # most text: one look at the first character
+        return text
     return "'" + text if _needs_quote(text) else text
 
 

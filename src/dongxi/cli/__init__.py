@@ -13,6 +13,7 @@ registry's engines hide SQL parameters (``hide_parameters``).
 
 from __future__ import annotations
 
+import copy
 import logging
 import sys
 import traceback
@@ -145,10 +146,40 @@ def _print_traceback(exc: BaseException) -> None:
     sys.stderr.flush()
 
 
+def _command_name(info: typer.models.CommandInfo | typer.models.TyperInfo) -> str | None:
+    """The name a registered command or group is called by (``None``: not a plain name)."""
+    if isinstance(info, typer.models.CommandInfo):
+        name = info.name
+    else:
+        group = info.typer_instance
+        name = info.name if isinstance(info.name, str) else group.info.name if group else None
+    return name if isinstance(name, str) else None
+
+
+def app_for(argv: list[str]) -> typer.Typer:
+    """The app with only the command or group that ``argv`` calls (the root's options are
+    flags, so it is the first word without a dash), else the whole app. Typer builds the click
+    objects of every registered command at each start (~ 50 ms for all of dongxi's, reading
+    their signatures); a command needs only its own. Help and errors for an unknown command
+    come from the whole app."""
+    word = next((a for a in argv if not a.startswith("-")), None)
+    if word is None or not isinstance(app, typer.Typer):  # (a test may stand in for the app)
+        return app
+    commands = [c for c in app.registered_commands if _command_name(c) == word]
+    groups = [g for g in app.registered_groups if _command_name(g) == word]
+    if len(commands) + len(groups) != 1:
+        return app
+    lean = copy.copy(app)
+    lean.registered_commands = commands
+    lean.registered_groups = groups
+    return lean
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``dongxi`` script; returns the exit status."""
+    args = sys.argv[1:] if argv is None else argv
     try:
-        app(args=argv, prog_name="dongxi")
+        app_for(args)(args=args, prog_name="dongxi")
     except DongxiError as exc:
         if _state["debug"]:
             _print_traceback(exc)

@@ -2,13 +2,15 @@
 
 Pure functions (tables in, tables out). An :class:`Instance` holds the mutually acceptable
 pairs, ranked on both sides, as CSR arrays. Two matching **methods** (:data:`MethodName`):
-``stable`` — :func:`deferred_acceptance`, the seeker-optimal stable matching — and ``optimal`` —
-:func:`welfare_optimal`, the assignment of maximum total welfare (OR-Tools min-cost flow). Kinds
-of offers (job posts, training seats, workshop places) decide acceptability and scores; the
-methods do not care which kind they match.
+``stable`` — :func:`deferred_acceptance`, the seeker-optimal stable matching (compiled; or
+:func:`deferred_acceptance_rounds`, NumPy only, for a process that matches once) — and
+``optimal`` — :func:`welfare_optimal`, the assignment of maximum total welfare (OR-Tools
+min-cost flow). Kinds of offers (job posts, training seats, workshop places) decide
+acceptability and scores; the methods do not care which kind they match.
 
 The names are loaded on first use (PEP 562), so that one light module (the rank-list files of
-:mod:`dongxi.market._rankfiles`) can be used without pandas, SciPy and OR-Tools.
+:mod:`dongxi.market._rankfiles`) can be used without pandas, SciPy, OR-Tools and numba (whose
+kernels are compiled on first call, :mod:`dongxi.market._jit`).
 """
 
 from typing import TYPE_CHECKING
@@ -52,7 +54,7 @@ if TYPE_CHECKING:
         rematch,
     )
     from dongxi.market._solve import solve
-    from dongxi.market._stable import deferred_acceptance
+    from dongxi.market._stable import deferred_acceptance, deferred_acceptance_rounds
 
 __all__ = [
     "ACTORS",
@@ -88,6 +90,7 @@ __all__ = [
     "current_states",
     "decode_reasons",
     "deferred_acceptance",
+    "deferred_acceptance_rounds",
     "instance_from_rank_lists",
     "kind_named",
     "match_rank_files",
@@ -138,6 +141,7 @@ _WHERE = {
     "current_states": "dongxi.market._rounds",
     "decode_reasons": "dongxi.market._reasons",
     "deferred_acceptance": "dongxi.market._stable",
+    "deferred_acceptance_rounds": "dongxi.market._stable",
     "instance_from_rank_lists": "dongxi.market._ranklists",
     "match_rank_files": "dongxi.market._rankfiles",
     "match_rank_lists": "dongxi.market._ranklists",

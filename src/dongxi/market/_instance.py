@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 import numpy.typing as npt
 
 from dongxi.errors import InputError
+from dongxi.market._jit import njit_lazy
 
 __all__ = ["Instance", "build_instance", "build_presorted"]
 
@@ -109,7 +109,7 @@ class Instance:
         )
 
 
-@numba.njit(cache=True)
+@njit_lazy(cache=True)
 def _segment_argsort(ptr: IntArray, key: IntArray) -> IntArray:  # pragma: no cover - compiled
     """Within each segment ``[ptr[i], ptr[i+1])``, the positions sorted by ``key`` ascending."""
     out = np.empty(len(key), dtype=np.int64)
@@ -124,7 +124,7 @@ def _segment_argsort(ptr: IntArray, key: IntArray) -> IntArray:  # pragma: no co
     return out
 
 
-@numba.njit(cache=True)
+@njit_lazy(cache=True)
 def _counting_order(
     group: Int32Array, n_groups: int
 ) -> tuple[IntArray, IntArray]:  # pragma: no cover
@@ -144,7 +144,7 @@ def _counting_order(
     return ptr, order
 
 
-@numba.njit(cache=True)
+@njit_lazy(cache=True)
 def _ranks_by_group(
     ptr: IntArray, order: IntArray, key: IntArray
 ) -> Int32Array:  # pragma: no cover - compiled
@@ -255,10 +255,16 @@ def rank_welfare(seeker_ptr: IntArray, offer_rank: Int32Array, offer_len: IntArr
     """
     lengths = np.diff(seeker_ptr)
     entry_len = np.repeat(lengths, lengths).astype(np.float64)
-    position = np.arange(len(offer_rank), dtype=np.int64) - np.repeat(seeker_ptr[:-1], lengths)
-    seeker_part = (entry_len - position) / np.maximum(entry_len, 1.0)
-    offer_part = (offer_len - offer_rank).astype(np.float64) / np.maximum(offer_len, 1)
-    out: FloatArray = seeker_part + offer_part
+    position = np.arange(len(offer_rank), dtype=np.int64)
+    position -= np.repeat(seeker_ptr[:-1], lengths)
+    # the same operations as (L_s - position) / max(L_s, 1) + (L_o - r_o) / max(L_o, 1), in
+    # place (fewer arrays the size of the instance)
+    out: FloatArray = entry_len - position
+    np.maximum(entry_len, 1.0, out=entry_len)
+    out /= entry_len
+    offer_part = (offer_len - offer_rank).astype(np.float64)
+    offer_part /= np.maximum(offer_len, 1)
+    out += offer_part
     return out
 
 

@@ -21,12 +21,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from dongxi.market._instance import Instance, IntArray, build_instance, rank_welfare
+from dongxi.market._instance import Instance, Int32Array, IntArray, build_instance, rank_welfare
 from dongxi.market._report import Matching, MethodName, method_name, overall_row
 from dongxi.market._solve import solve
 
 if TYPE_CHECKING:
     import pyarrow as pa
+
+#: Codes, ranks and rows: int32 or int64.
+Ints = npt.NDArray[np.integer[Any]]
 
 __all__ = [
     "FAST_SUFFIXES",
@@ -89,20 +92,27 @@ def _limits() -> Any:
     return Limits.from_settings()
 
 
-def _header(raw: bytes) -> list[str]:
-    newline = raw.find(b"\n")
-    line = raw if newline < 0 else raw[:newline]
+def _header(path: Path) -> list[str]:
+    """The names of the first line of a CSV file (after a UTF-8 byte-order mark)."""
+    with path.open("rb") as handle:
+        line = handle.readline()
+    if line.startswith(codecs.BOM_UTF8):
+        line = line[len(codecs.BOM_UTF8) :]
     try:
-        text = line.decode("utf-8").rstrip("\r")
+        text = line.decode("utf-8").rstrip("\r\n")
     except UnicodeDecodeError as exc:
         raise _Refused from exc
-    if '"' in text:
+    # a quoted name, or an apostrophe write_table may have put before formula-like text
+    if '"' in text or "'" in text:
         raise _Refused
     return text.split(",")
 
 
 def _read_table(path: Path, columns: tuple[str, ...], kinds: tuple[str, ...]) -> pa.Table:
-    """The named columns of one file as an Arrow table (``kinds``: ``id`` text or ``int``)."""
+    """The named columns of one file as an Arrow table (``kinds``: ``id`` text or ``int``).
+
+    Identifiers come as text (CSV) or, from Parquet, as the file's own dictionaries (the
+    dictionary pages are not expanded into one string per row)."""
     import pyarrow as pa
 
     limits = _limits()
@@ -115,12 +125,7 @@ def _read_table(path: Path, columns: tuple[str, ...], kinds: tuple[str, ...]) ->
     if suffix == ".csv":
         import pyarrow.csv as pacsv
 
-        raw = path.read_bytes()
-        body = raw[len(codecs.BOM_UTF8) :] if raw.startswith(codecs.BOM_UTF8) else raw
-        # an apostrophe may be one that write_table put before formula-like text: careful reader
-        if b"'" in body:
-            raise _Refused
-        names = _header(body)
+        names = _header(path)
         if len(names) > limits.max_columns:
             raise _Refused
         wanted = [n.strip().lower() for n in names]
@@ -128,8 +133,10 @@ def _read_table(path: Path, columns: tuple[str, ...], kinds: tuple[str, ...]) ->
             raise _Refused
         actual = {c: names[wanted.index(c)] for c in columns}
         try:
+            # Arrow reads the file itself (skipping a byte-order mark): no copy of it in Python
             table = pacsv.read_csv(
-                pa.py_buffer(body),
+                str(path),
+                memory_pool=pa.system_memory_pool(),
                 read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
                 parse_options=pacsv.ParseOptions(delimiter=","),
                 convert_options=pacsv.ConvertOptions(
@@ -139,42 +146,59 @@ def _read_table(path: Path, columns: tuple[str, ...], kinds: tuple[str, ...]) ->
                     quoted_strings_can_be_null=False,
                 ),
             )
-        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OSError) as exc:
             raise _Refused from exc
     else:
+        # ParquetFile, not pq.read_table: that one imports pyarrow.dataset and pandas (~1.4 s)
         import pyarrow.parquet as pq
 
         try:
-            schema = pq.read_schema(path)
+            schema = pq.ParquetFile(path).schema_arrow
         except (pa.ArrowInvalid, OSError) as exc:
             raise _Refused from exc
         wanted = [n.strip().lower() for n in schema.names]
         if len(set(wanted)) != len(wanted) or any(c not in wanted for c in columns):
             raise _Refused
         actual = {c: schema.names[wanted.index(c)] for c in columns}
-        table = pq.read_table(path, columns=[actual[c] for c in columns])
+        text = [
+            actual[c]
+            for c, k in zip(columns, kinds, strict=True)
+            if k == "id" and _is_text(schema.field(actual[c]).type)
+        ]
         try:
-            table = table.cast(
-                pa.schema([(actual[c], types[k]) for c, k in zip(columns, kinds, strict=True)]),
-                safe=True,
+            table = pq.ParquetFile(path, read_dictionary=text).read(
+                columns=[actual[c] for c in columns]
             )
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            table = pa.table(
+                [
+                    _as_dictionary(table[actual[c]])
+                    if k == "id" and actual[c] in text
+                    else table[actual[c]].cast(types[k], safe=True)
+                    for c, k in zip(columns, kinds, strict=True)
+                ],
+                names=list(columns),
+            )
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
             raise _Refused from exc
     if table.num_rows > limits.max_rows:
         raise _Refused
     return table.rename_columns(list(columns))
 
 
-def _ids(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    """Identifiers with surrounding white space removed; refused when one is empty or missing."""
-    import pyarrow.compute as pc
+def _is_text(kind: pa.DataType) -> bool:
+    import pyarrow as pa
 
-    if column.null_count:
-        raise _Refused
-    trimmed = pc.utf8_trim_whitespace(column)
-    if len(trimmed) and pc.min(pc.binary_length(trimmed)).as_py() == 0:
-        raise _Refused
-    return trimmed
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind))
+
+
+def _as_dictionary(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A text column read with ``read_dictionary`` as dictionary<int32, string> chunks."""
+    import pyarrow as pa
+
+    wanted = pa.dictionary(pa.int32(), pa.string())
+    return column if column.type == wanted else column.cast(wanted)
 
 
 def _numbers(column: pa.ChunkedArray | pa.Array, dtype: type[np.generic]) -> IntArray:
@@ -186,12 +210,10 @@ def _numbers(column: pa.ChunkedArray | pa.Array, dtype: type[np.generic]) -> Int
         for c in chunks
         if len(c)
     ]
-    out: IntArray = np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
+    out: IntArray = (
+        np.concatenate(parts).astype(np.int64, copy=False) if parts else np.zeros(0, np.int64)
+    )
     return out
-
-
-def _texts(column: pa.Array) -> npt.NDArray[np.object_]:
-    return np.array(column.to_pylist(), dtype=object)
 
 
 def _ints(column: pa.ChunkedArray, minimum: int) -> IntArray:
@@ -203,14 +225,71 @@ def _ints(column: pa.ChunkedArray, minimum: int) -> IntArray:
     return values
 
 
-def _codes(values: pa.ChunkedArray, dictionary: pa.Array) -> IntArray:
-    """Position of every value in ``dictionary``; refused when one is not in it."""
-    import pyarrow.compute as pc
+def _encode(*columns: pa.ChunkedArray, ordered: bool = True) -> tuple[list[str], list[Int32Array]]:
+    """The identifiers of ``columns`` (surrounding white space removed, as the careful reader
+    does) and, per column, every row's position among them; with ``ordered``, identifiers are
+    numbered in order of first appearance (through the columns in turn). Arrow hashes the text
+    once (``dictionary_encode``); only the distinct values become Python strings. Refused when
+    an identifier is missing or empty, or holds an apostrophe (``write_table`` puts one before
+    formula-like text, and the careful reader takes it off)."""
+    import pyarrow as pa
 
-    codes = pc.index_in(values, value_set=dictionary)
-    if codes.null_count:
+    if any(c.null_count for c in columns):
         raise _Refused
-    return _numbers(codes, np.int32)
+    if len({c.type for c in columns}) > 1:
+        columns = tuple(c.cast(pa.string()) for c in columns)
+    joined = pa.chunked_array([k for c in columns for k in c.chunks], type=columns[0].type)
+    # Arrow's hash table numbers values by first appearance; dictionaries read from Parquet
+    # files keep the writer's order, which may be another
+    from_file = pa.types.is_dictionary(joined.type)
+    if from_file:
+        joined = joined.unify_dictionaries()
+    else:
+        import pyarrow.compute as pc
+
+        joined = pc.dictionary_encode(joined, memory_pool=pa.system_memory_pool())
+    chunks = [c for c in joined.chunks if len(c)]
+    if not chunks:
+        return [], [np.zeros(0, dtype=np.int32) for _ in columns]
+    dictionary = chunks[0].dictionary
+    if not all(c.dictionary.equals(dictionary) for c in chunks[1:]):  # pragma: no cover
+        raise _Refused  # Arrow gives every chunk one dictionary; were it not so, read carefully
+    codes = np.concatenate(
+        [
+            np.frombuffer(c.indices.buffers()[1], np.int32)[c.offset : c.offset + len(c)]
+            for c in chunks
+        ]
+    )
+    raw = dictionary.to_pylist()
+    if any("'" in v for v in raw):
+        raise _Refused
+    # the same identifier may come with and without white space around it
+    seen: dict[str, int] = {}
+    renumber = [seen.setdefault(v.strip(), len(seen)) for v in raw]
+    if "" in seen:
+        raise _Refused
+    values = list(seen)
+    # int32 codes (rows: at most DONGXI_MAX_INPUT_ROWS): half the memory of int64
+    merged = len(values) < len(raw)  # else the codes stand
+    code = np.array(renumber, dtype=np.int32)[codes] if merged else codes
+    if ordered and from_file and not _first_seen_order(code, len(values)):
+        used, first = np.unique(code, return_index=True)
+        order = used[np.argsort(first)]
+        again = np.full(len(values), -1, dtype=np.int32)
+        again[order] = np.arange(len(order), dtype=np.int32)
+        code = again[code]
+        values = [values[i] for i in order.tolist()]
+    cuts = np.cumsum([len(c) for c in columns])[:-1]
+    return values, np.split(code, cuts)
+
+
+def _first_seen_order(code: Int32Array, n_values: int) -> bool:
+    """Whether every value is numbered by its first appearance (0, then at most one more than
+    any before it) and all ``n_values`` appear."""
+    highest = np.maximum.accumulate(code)
+    return bool(
+        code[0] == 0 and int(highest[-1]) == n_values - 1 and (code[1:] <= highest[:-1] + 1).all()
+    )
 
 
 def _all_distinct(key: IntArray) -> bool:
@@ -220,27 +299,19 @@ def _all_distinct(key: IntArray) -> bool:
     return not bool((ordered[1:] == ordered[:-1]).any())
 
 
-#: Largest number of (seeker, offer) cells joined through a table of positions (4 bytes each);
-#: larger instances are joined by sorting.
-_DENSE_CELLS = 1 << 26
+#: Cells (one per (seeker, offer) pair) of one block of the join's tables: 1 byte of mark and
+#: 4 of position each, so ~20 MiB however large the instance, used again for every block.
+_BLOCK_CELLS = 1 << 22
+#: Most blocks joined through tables; beyond, the keys are joined by sorting.
+_MAX_BLOCKS = 256
 
 
-def _join(left: IntArray, right: IntArray, cells: int) -> IntArray | None:
+def _join(left: IntArray, right: IntArray, cells: int) -> Int32Array | None:
     """Per ``left`` key, the position of the same key in ``right`` (-1: none); ``None`` when a
-    key occurs twice on either side."""
-    if cells <= _DENSE_CELLS:
-        table = np.full(cells, -1, dtype=np.int32)
-        where = np.arange(len(right), dtype=np.int32)
-        table[right] = where
-        if not bool((table[right] == where).all()):
-            return None
-        found = table[left].astype(np.int64)
-        table[right] = -1
-        mine = np.arange(len(left), dtype=np.int32)
-        table[left] = mine
-        if not bool((table[left] == mine).all()):
-            return None
-        return found
+    key occurs twice on either side. Keys lie in ``[0, cells)``."""
+    n_blocks = max(-(-cells // _BLOCK_CELLS), 1)
+    if n_blocks <= _MAX_BLOCKS:
+        return _join_blocks(left, right, cells, n_blocks)
     if not (_all_distinct(left) and _all_distinct(right)):
         return None
     order = np.argsort(right, kind="stable")
@@ -248,12 +319,65 @@ def _join(left: IntArray, right: IntArray, cells: int) -> IntArray | None:
     at = np.searchsorted(ordered, left)
     at_c = np.minimum(at, max(len(ordered) - 1, 0))
     if not len(ordered):
-        return np.full(len(left), -1, dtype=np.int64)
+        return np.full(len(left), -1, dtype=np.int32)
     hit = (at < len(ordered)) & (ordered[at_c] == left)
-    return np.where(hit, order[at_c], -1).astype(np.int64)
+    return np.where(hit, order[at_c], -1).astype(np.int32)
 
 
-def _ranks_distinct(owner: IntArray, rank: IntArray, n_owners: int) -> bool:
+def _by_block(key: IntArray, size: int, n_blocks: int) -> tuple[Int32Array | None, IntArray]:
+    """The rows in order of their key's block (``None``: they already are, as in lists written
+    seeker by seeker), and where each block starts."""
+    block = key // size
+    rows = None
+    if n_blocks > 1 and len(key) and not bool((block[1:] >= block[:-1]).all()):
+        # few blocks: a byte (or two) each, which NumPy's stable sort sorts by radix
+        small = np.uint8 if n_blocks <= 256 else np.uint16 if n_blocks <= 65536 else np.int64
+        rows = np.argsort(block.astype(small), kind="stable").astype(np.int32)
+        block = block[rows]
+    starts = np.searchsorted(block, np.arange(n_blocks + 1, dtype=np.int64))
+    return rows, starts
+
+
+def _block_rows(
+    key: IntArray, rows: Int32Array | None, a: int, b: int, base: int
+) -> tuple[Int32Array, IntArray]:
+    """The rows of one block and their keys within it."""
+    if rows is None:
+        return np.arange(a, b, dtype=np.int32), key[a:b] - base
+    mine = rows[a:b]
+    return mine, key[mine] - base
+
+
+def _join_blocks(left: IntArray, right: IntArray, cells: int, n_blocks: int) -> Int32Array | None:
+    """:func:`_join` through a table of positions, one block of keys at a time: a key's cell
+    holds the row of ``right`` with that key; only the cells of ``right``'s keys are written,
+    so a cell is trusted only where it is also marked."""
+    size = max(-(-cells // n_blocks), 1)
+    marked = np.zeros(size, dtype=np.bool_)
+    position = np.empty(size, dtype=np.int32)  # rows: at most DONGXI_MAX_INPUT_ROWS
+    found = np.empty(len(left), dtype=np.int32)
+    l_rows, l_starts = _by_block(left, size, n_blocks)
+    r_rows, r_starts = _by_block(right, size, n_blocks)
+    for b in range(n_blocks):
+        r, r_key = _block_rows(right, r_rows, int(r_starts[b]), int(r_starts[b + 1]), b * size)
+        position[r_key] = r
+        if not bool((position[r_key] == r).all()):
+            return None  # a key twice in right
+        marked[r_key] = True
+        lo, l_key = _block_rows(left, l_rows, int(l_starts[b]), int(l_starts[b + 1]), b * size)
+        hits = np.where(marked[l_key], position[l_key], -1)
+        if l_rows is None:
+            found[l_starts[b] : l_starts[b + 1]] = hits
+        else:
+            found[lo] = hits
+        marked[r_key] = False
+        position[l_key] = lo
+        if not bool((position[l_key] == lo).all()):
+            return None  # a key twice in left
+    return found
+
+
+def _ranks_distinct(owner: Ints, rank: IntArray, n_owners: int) -> bool:
     """No rank twice within one owner's list."""
     counts = np.bincount(owner, minlength=n_owners)
     # common case first: every list ranked 1..L (a permutation): one pass, no sort
@@ -267,17 +391,18 @@ def _ranks_distinct(owner: IntArray, rank: IntArray, n_owners: int) -> bool:
     top = int(rank.max()) + 1 if len(rank) else 1
     if n_owners * top >= 2**62:
         return False
-    return _all_distinct(owner * top + rank)
+    return _all_distinct(owner.astype(np.int64) * top + rank)
 
 
-def _in_order(owner: IntArray, rank: IntArray) -> bool:
-    """Every owner's rows together (one run each) and ranked best first within the run."""
+def _in_order(owner: Ints, rank: IntArray) -> bool:
+    """Every owner's rows together (one run each) and ranked best first within the run (so no
+    rank twice within one list)."""
     if len(owner) < 2:
         return True
-    same = owner[1:] == owner[:-1]
-    if not bool((rank[1:][same] > rank[:-1][same]).all()):
+    change = owner[1:] != owner[:-1]
+    if not bool(((rank[1:] > rank[:-1]) | change).all()):
         return False
-    runs = int(np.count_nonzero(~same)) + 1
+    runs = int(np.count_nonzero(change)) + 1
     return runs == int(np.count_nonzero(np.bincount(owner)))
 
 
@@ -285,36 +410,39 @@ def _presorted(
     seeker_ids: npt.NDArray[np.object_],
     offer_ids: npt.NDArray[np.object_],
     capacity: IntArray,
-    s_code: IntArray,
-    s_rank: IntArray,
-    s_offer: IntArray,
-    o_offer: IntArray,
-    o_rank: IntArray,
+    s_code: Ints,
+    s_offer: Ints,
+    o_offer: Ints,
     both: npt.NDArray[np.bool_],
-    right: IntArray,
+    right: Ints,
 ) -> Instance | None:
     """The instance packed straight from files whose lists are each written together and best
-    first (as ``dongxi`` and most tools write them): no sorting at all. ``None`` otherwise (then
+    first (as ``dongxi`` and most tools write them; the caller checked it): no sorting at all.
+    ``None`` when the seekers' lists do not come in seeker order (then
     :func:`dongxi.market.build_instance` sorts)."""
-    if not (_in_order(s_code, s_rank) and _in_order(o_offer, o_rank)):
-        return None
     # seekers are numbered by first appearance, so grouped rows come in seeker order
     if len(s_code) > 1 and not bool((s_code[1:] >= s_code[:-1]).all()):
         return None
     n_s, n_o = len(seeker_ids), len(offer_ids)
-    pair_seeker = s_code[both]
+    every = bool(both.all())  # every pair both sides list: no row to leave out
+    pair_seeker = s_code if every else s_code[both]
     seeker_ptr = np.zeros(n_s + 1, dtype=np.int64)
     np.cumsum(np.bincount(pair_seeker, minlength=n_s), out=seeker_ptr[1:])
-    seeker_offer = s_offer[both].astype(np.int32)
+    seeker_offer = (s_offer if every else s_offer[both]).astype(np.int32, copy=False)
     # an offer's rank of a pair: how many acceptable rows come before it in the offer's run
     offer_rank = np.zeros(0, dtype=np.int32)
     if len(o_offer):
-        acceptable = np.zeros(len(o_offer), dtype=np.int64)
-        acceptable[right] = 1
-        before = np.cumsum(acceptable) - acceptable
-        starts = np.flatnonzero(np.r_[True, o_offer[1:] != o_offer[:-1]])
-        run_start = np.repeat(before[starts], np.diff(np.r_[starts, len(o_offer)]))
-        offer_rank = (before - run_start)[right].astype(np.int32)
+        starts = np.flatnonzero(np.r_[True, o_offer[1:] != o_offer[:-1]]).astype(np.int32)
+        lengths = np.diff(np.r_[starts, len(o_offer)])
+        if len(right) == len(o_offer):  # every row of the offers' lists is acceptable
+            before = np.arange(len(o_offer), dtype=np.int32)
+        else:
+            acceptable = np.zeros(len(o_offer), dtype=np.int32)
+            acceptable[right] = 1
+            before = np.cumsum(acceptable, dtype=np.int32)
+            before -= acceptable
+        before -= np.repeat(before[starts], lengths)
+        offer_rank = before[right]
     offer_len = np.bincount(seeker_offer, minlength=n_o).astype(np.int64)
     return Instance(
         seeker_ids=seeker_ids,
@@ -332,50 +460,55 @@ def read_rank_files(
 ) -> tuple[Instance, IntArray] | None:
     """The instance of three valid rank-list files and, per seeker, how many offers the seeker
     listed; ``None`` when a file is not one the fast reader takes (read it the careful way)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     try:
         cp = _read_table(capacities, ("offer_id", "capacity"), ("id", "int"))
         sr = _read_table(seeker_ranks, ("seeker_id", "offer_id", "rank"), ("id", "id", "int"))
         orr = _read_table(offer_ranks, ("offer_id", "seeker_id", "rank"), ("id", "id", "int"))
-        cap_offer = _ids(cp["offer_id"]).combine_chunks()
-        capacity = _ints(cp["capacity"], 0)
-        offer_dictionary = pc.unique(cap_offer)
-        if len(offer_dictionary) != len(cap_offer):
+        offer_names, (cap_code,) = _encode(cp["offer_id"])
+        if len(offer_names) != len(cap_code):
             raise _Refused  # an offer listed twice
-        n_o = len(cap_offer)
-        s_seeker = _ids(sr["seeker_id"])
-        o_seeker = _ids(orr["seeker_id"])
-        s_offer = _codes(_ids(sr["offer_id"]), cap_offer)
-        o_offer = _codes(_ids(orr["offer_id"]), cap_offer)
+        capacity = _ints(cp["capacity"], 0)
+        n_o = len(offer_names)
+        # the offers named in the lists, then each as its row of the capacities (or unknown)
+        listed_offers, (s_listed, o_listed) = _encode(
+            sr["offer_id"], orr["offer_id"], ordered=False
+        )
+        row_of = {name: i for i, name in enumerate(offer_names)}
+        to_row = np.array([row_of.get(name, -1) for name in listed_offers], dtype=np.int32)
+        if len(to_row) and to_row.min() < 0:
+            raise _Refused  # an offer without a capacity
+        s_offer, o_offer = to_row[s_listed], to_row[o_listed]
         s_rank = _ints(sr["rank"], 1)
         o_rank = _ints(orr["rank"], 1)
         # seekers in order of first appearance: the seekers' file, then the offers'
-        everyone = pa.chunked_array(s_seeker.chunks + o_seeker.chunks, type=pa.string())
-        seeker_dictionary = pc.unique(everyone)
-        n_s = len(seeker_dictionary)
-        s_code = _codes(s_seeker, seeker_dictionary)
-        o_code = _codes(o_seeker, seeker_dictionary)
+        seeker_names, (s_code, o_code) = _encode(sr["seeker_id"], orr["seeker_id"])
+        n_s = len(seeker_names)
     except _Refused:
         return None
+    del cp, sr, orr  # their memory (Arrow's, from the system's allocator) serves NumPy next
     if n_s * max(n_o, 1) >= 2**62:
         return None
-    s_key = s_code * n_o + s_offer
-    o_key = o_code * n_o + o_offer
+    s_key = s_code.astype(np.int64) * n_o + s_offer
+    o_key = o_code.astype(np.int64) * n_o + o_offer
     # a pair listed twice, or a rank given twice within one list: the careful reader says where
     right = _join(s_key, o_key, n_s * n_o)
     if right is None:
         return None
-    if not (_ranks_distinct(s_code, s_rank, n_s) and _ranks_distinct(o_offer, o_rank, n_o)):
+    # lists in order rank nobody twice; others are checked
+    s_sorted, o_sorted = _in_order(s_code, s_rank), _in_order(o_offer, o_rank)
+    if not (s_sorted or _ranks_distinct(s_code, s_rank, n_s)):
+        return None
+    if not (o_sorted or _ranks_distinct(o_offer, o_rank, n_o)):
         return None
     both = right >= 0
     right = right[both]
-    seeker_ids = _texts(seeker_dictionary)
-    offer_ids = _texts(cap_offer)
-    instance = _presorted(
-        seeker_ids, offer_ids, capacity, s_code, s_rank, s_offer, o_offer, o_rank, both, right
-    )
+    seeker_ids = np.array(seeker_names, dtype=object)
+    offer_ids = np.array(offer_names, dtype=object)
+    instance = None
+    if s_sorted and o_sorted:
+        instance = _presorted(
+            seeker_ids, offer_ids, capacity, s_code, s_offer, o_offer, both, right
+        )
     if instance is None:
         instance = build_instance(
             seeker_ids=seeker_ids,
@@ -419,7 +552,8 @@ def match_rank_files(
     if read is None:
         return None
     instance, listed = read
-    entry = solve(instance, method)
+    # NumPy rounds and a NumPy count of blocking pairs: no numba import for a one-off match
+    entry = solve(instance, method, light=True)
     matching = Matching(method, instance, entry)
     offer = matching.offer_index()
     offer_of = np.full(instance.n_seekers, "", dtype=object)
@@ -427,5 +561,8 @@ def match_rank_files(
     offer_of[matched] = instance.offer_ids[offer[matched]]
     reasons = unmatched_reason_array(instance, entry, method=method, listed=listed)
     return RankFileMatch(
-        matching=matching, offer_of=offer_of, reasons=reasons, overall=overall_row(matching)
+        matching=matching,
+        offer_of=offer_of,
+        reasons=reasons,
+        overall=overall_row(matching, light=True),
     )

@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-import numba
 import numpy as np
 import numpy.typing as npt
 
 from dongxi.errors import InputError
 from dongxi.market._instance import Instance, IntArray
+from dongxi.market._jit import njit_lazy
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -22,6 +22,7 @@ __all__ = [
     "MethodName",
     "blocking_mask",
     "compare_methods",
+    "count_blocking",
     "method_name",
     "overall_row",
     "summarise",
@@ -74,7 +75,7 @@ def blocking_mask(instance: Instance, match_entry: IntArray) -> npt.NDArray[np.b
     return out
 
 
-@numba.njit(cache=True)
+@njit_lazy(cache=True)
 def _count_blocking(
     seeker_ptr: IntArray,
     seeker_offer: npt.NDArray[np.int32],
@@ -100,6 +101,41 @@ def _count_blocking(
             o = seeker_offer[e]
             if capacity[o] > 0 and (held[o] < capacity[o] or offer_rank[e] < worst[o]):
                 count += 1
+    return count
+
+
+#: Entries examined at once by :func:`count_blocking` (bounds its temporary arrays).
+_BLOCK_ENTRIES = 1 << 22
+
+
+def count_blocking(instance: Instance, match_entry: IntArray) -> int:
+    """Number of pairs that block ``match_entry`` (as :func:`blocking_mask`), counted with NumPy
+    over blocks of about ``_BLOCK_ENTRIES`` entries, without arrays the size of the instance."""
+    ptr = instance.seeker_ptr
+    seeker_offer, offer_rank, capacity = (
+        instance.seeker_offer,
+        instance.offer_rank,
+        instance.capacity,
+    )
+    matched = match_entry[match_entry >= 0]
+    held = np.bincount(seeker_offer[matched], minlength=instance.n_offers)
+    worst = np.full(instance.n_offers, -1, dtype=np.int64)
+    np.maximum.at(worst, seeker_offer[matched], offer_rank[matched].astype(np.int64))
+    # a seeker wants the entries before its match (all of them when unmatched)
+    wanted = np.where(match_entry >= 0, match_entry, ptr[1:]) - ptr[:-1]
+    count, first, n_s = 0, 0, instance.n_seekers
+    while first < n_s:
+        last = int(np.searchsorted(ptr, ptr[first] + _BLOCK_ENTRIES, side="right")) - 1
+        last = min(max(last, first + 1), n_s)
+        a, b = int(ptr[first]), int(ptr[last])
+        lengths = np.diff(ptr[first : last + 1])
+        position = np.arange(b - a, dtype=np.int64) - np.repeat(ptr[first:last] - a, lengths)
+        want = position < np.repeat(wanted[first:last], lengths)
+        o = seeker_offer[a:b][want]
+        cap = capacity[o]
+        blocks = (cap > 0) & ((held[o] < cap) | (offer_rank[a:b][want] < worst[o]))
+        count += int(np.count_nonzero(blocks))
+        first = last
     return count
 
 
@@ -142,11 +178,16 @@ class Matching:
         """Sum of pair welfare over matched seekers."""
         return float(self.welfare().sum())
 
-    def blocking_pairs(self) -> int:
-        """Number of acceptable pairs that block this matching (0 for a stable one)."""
+    def blocking_pairs(self, *, compiled: bool = True) -> int:
+        """Number of acceptable pairs that block this matching (0 for a stable one).
+
+        ``compiled=False`` counts with NumPy, a block of seekers at a time (no numba import:
+        for a process that matches once); both count the same."""
         inst = self.instance
         if self.match_entry.shape != (inst.n_seekers,):
             raise InputError("match_entry must have one value per seeker.")
+        if not compiled:
+            return count_blocking(inst, self.match_entry)
         return int(
             _count_blocking(
                 inst.seeker_ptr, inst.seeker_offer, inst.offer_rank, inst.capacity, self.match_entry
@@ -186,8 +227,9 @@ class Matching:
         )
 
 
-def overall_row(matching: Matching) -> dict[str, object]:
-    """The one-row summary of a matching as a dict (the ``overall`` table of :func:`summarise`)."""
+def overall_row(matching: Matching, *, light: bool = False) -> dict[str, object]:
+    """The one-row summary of a matching as a dict (the ``overall`` table of :func:`summarise`);
+    ``light`` counts the blocking pairs with NumPy (no numba import)."""
     m = matching.matched
     ranks = matching.seeker_rank()
     return {
@@ -198,7 +240,7 @@ def overall_row(matching: Matching) -> dict[str, object]:
         "positions": int(np.maximum(matching.instance.capacity, 0).sum()),
         "filled": int(m.sum()),
         "acceptable_pairs": matching.instance.n_pairs,
-        "blocking_pairs": matching.blocking_pairs(),
+        "blocking_pairs": matching.blocking_pairs(compiled=not light),
         "total_welfare": matching.total_welfare(),
         "mean_rank": float(ranks[m].mean()) if m.any() else float("nan"),
         "first_choice": int((ranks == 1).sum()),
