@@ -73,4 +73,6 @@ def serve(*, url: str | None, host: str, port: int, workers: int = 1) -> None:
     from dongxi.api.app import create_app
 
     log.info("serving on http://%s:%d", host, port)
-    uvicorn.run(create_app(engine, warm=True), host=host, port=port, proxy_headers=True, log_level="info")
+    uvicorn.run(
+        create_app(engine, warm=True), host=host, port=port, proxy_headers=True, log_level="info"
+    )

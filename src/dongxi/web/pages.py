@@ -91,8 +91,8 @@ _ACTOR = re.compile(r"^(?P<name>.*) \((?P<role>[a-z_]+)\)$")
 
 
 def _actor(lang: str, actor: str | None) -> str:
-    """A change's author as people read it: "张三（县级干部）", not the stored "张三 (county_officer)"
-    (the log keeps the role's code; an actor of another form is shown as stored)."""
+    """A change's author as people read it: "张三（县级干部）", not the stored
+    "张三 (county_officer)" (the log keeps the role's code; another form is shown as stored)."""
     if not actor:
         return "—"
     found = _ACTOR.match(actor)
