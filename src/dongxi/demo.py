@@ -66,7 +66,7 @@ __all__ = ["DEFAULT_HOUSEHOLDS", "DEFAULT_SEED", "DemoResult", "Progress", "run_
 
 log = logging.getLogger(__name__)
 
-#: Default size: about a county's worth (the demo with the years 2021–2025 takes about 2.4 times
+#: Default size: about a county's worth (the demo with the years 2021–2025 takes about 1.3 times
 #: the CPU of the two rounds alone; docs/demo.md has the timings).
 DEFAULT_HOUSEHOLDS = 30_000
 DEFAULT_SEED = 2017

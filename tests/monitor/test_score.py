@@ -298,6 +298,48 @@ def test_reasons_are_chinese_words_at_most_three() -> None:
     assert "规则" in USE_NOTE_ZH and "不决定" in USE_NOTE_ZH
 
 
+def test_reasons_equal_predicting_every_household_for_every_feature() -> None:
+    """Only the households away from a feature's median are predicted again for it; the effects
+    are those of predicting every household with the feature at its median."""
+    from dongxi.monitor.score import _predict, _reasons
+
+    model = fit(made_panel(), LINES, year=2023, seed=0)
+    feats = features(made_panel(), LINES, 2023)
+    raw = model.raw(feats)
+    values = feats[list(model.used)].to_numpy(dtype=float)
+    medians = np.nanmedian(np.where(np.isfinite(values), values, np.nan), axis=0)
+    at_median = np.isclose(values, medians[None, :], rtol=1e-9, atol=1e-12)
+    assert at_median.any(axis=0).sum() >= 3  # the short cut is taken for some features
+    effect = np.zeros_like(values)
+    for j in range(values.shape[1]):
+        if math.isfinite(float(medians[j])):
+            changed = values.copy()
+            changed[:, j] = medians[j]
+            effect[:, j] = raw - _predict(model.classifier, changed)
+    effect[at_median] = 0.0
+    names = list(model.used)
+    order = np.argsort(-effect, axis=1, kind="stable")[:, :3]
+    expected = [
+        [f"{FEATURES[names[j]][1]} " for j in order[i] if effect[i, j] > 0]
+        for i in range(len(feats))
+    ]
+    _zh, en = _reasons(model, feats, raw, top=3)
+    for text, labels in zip(en, expected, strict=True):
+        shown = text.split("; ") if labels else []
+        assert len(shown) == len(labels)
+        assert all(part.startswith(label) for part, label in zip(shown, labels, strict=True))
+    # the same sizes too, to the shown precision
+    first = next(i for i, labels in enumerate(expected) if labels)
+    j = order[first][0]
+    size = f"{effect[first, j]:.1%}" if effect[first, j] >= 0.001 else "<0.1%"
+    assert f"+{size})" in en[first].split("; ")[0]
+
+
+def test_the_check_scores_without_reasons() -> None:
+    ev = evaluate(made_panel(), LINES, year=2023, seed=0)
+    assert "reasons_zh" not in ev.scored.columns
+
+
 def test_the_riskiest_are_the_poorest_or_the_ill() -> None:
     table = scored().set_index("household_code")
     feats = features(made_panel(), LINES, 2023)

@@ -665,3 +665,71 @@ def test_rows_and_columns_round_trip(rows: list[dict[str, Any]]) -> None:
         assert all(all(a is b for a, b in zip(again[k], columns[k], strict=True)) for k in columns)
     else:
         assert columns == {}
+
+
+def _text_reference(series: pd.Series, present: pd.Series, *, nfkc: bool) -> list[Any]:
+    """``dongxi.intake._cells._text`` cell by cell (its form before the distinct-cell path)."""
+    import unicodedata
+
+    out: list[Any] = []
+    for value, keep in zip(series.to_numpy(dtype=object), present, strict=True):
+        if not keep:
+            out.append(None)
+            continue
+        text = str(value).strip()
+        if nfkc and not text.isascii():
+            text = unicodedata.normalize("NFKC", text).strip()
+        out.append(text)
+    return out
+
+
+_cell_text = st.text(st.sampled_from(list("Ab1 \t\u3000Ｈ０１２-年月ﾃﾞ")), max_size=6)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    cells=st.lists(
+        st.one_of(_cell_text, _cell_text, st.integers(-5, 5), st.floats(allow_nan=False)),
+        min_size=1,
+        max_size=30,
+    ),
+    keep=st.lists(st.booleans(), min_size=30, max_size=30),
+    nfkc=st.booleans(),
+)
+def test_text_of_cells_equals_cell_by_cell(cells: list[Any], keep: list[bool], nfkc: bool) -> None:
+    from dongxi.intake._cells import _text
+
+    series = pd.Series(cells + cells, dtype=object)  # repeated cells, as codes and months are
+    present = pd.Series((keep[: len(cells)] * 2)[: len(series)], dtype=bool)
+    got = _text(series, present, nfkc=nfkc)
+    assert got.tolist() == _text_reference(series, present, nfkc=nfkc)
+    assert list(map(type, got.tolist())) == [
+        type(v) for v in _text_reference(series, present, nfkc=nfkc)
+    ]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    values=st.lists(
+        st.one_of(st.none(), st.floats(allow_infinity=False), st.integers(-(2**31), 2**31)),
+        min_size=1,
+        max_size=20,
+    )
+)
+def test_native_values_equal_the_python_conversion(values: list[Any]) -> None:
+    import math
+
+    from dongxi.store._import_write import _native
+
+    floats = pd.Series([None if v is None else float(v) for v in values], dtype="float64")
+    assert _native(floats) == [
+        None if v is None or math.isnan(float(v)) else float(v) for v in values
+    ]
+    assert all(v is None or type(v) is float for v in _native(floats))
+    ints = pd.Series([None if not isinstance(v, int) else v for v in values], dtype="Int64")
+    expected = [v if isinstance(v, int) else None for v in values]
+    assert _native(ints) == expected
+    assert all(v is None or type(v) is int for v in _native(ints))
+    full = pd.Series([v for v in values if isinstance(v, int)] or [0], dtype="int64")
+    assert _native(full) == full.tolist()
+    assert all(type(v) is int for v in _native(full))

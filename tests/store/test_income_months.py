@@ -11,6 +11,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 from test_import import households, write_csv
 
@@ -153,3 +155,23 @@ def test_snapshot_holds_the_months_up_to_as_of(registry: Engine, tmp_path: Path)
     create_snapshot(registry, folder=tmp_path / "y2021", as_of=dt.date(2021, 12, 31))
     months = pq.read_table(tmp_path / "y2021" / "income_months.parquet")["month"].to_pylist()
     assert sorted(set(months)) == ["2021-11", "2021-12"]
+
+
+_month_cell = st.one_of(
+    st.none(),
+    st.sampled_from(["2021-03", "2021-13", "1999-05", "2021/3", "2021年3月", "202103", " 2021-03"]),
+    st.text(st.sampled_from(list("0123456789-/年月 ")), max_size=8),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(cells=st.lists(_month_cell, min_size=1, max_size=30))
+def test_months_read_once_per_distinct_cell_equal_cell_by_cell(cells: list[str | None]) -> None:
+    from dongxi.intake.validate import _month_cells, _months_of
+
+    given = pd.Series(cells + cells, dtype=object)
+    expected = _month_cells(given)
+    assert _months_of(given).tolist() == [None if pd.isna(v) else v for v in expected]
+    # mixed cells (a date beside text) take the cell-by-cell path
+    mixed = pd.Series([*cells, dt.date(2024, 11, 30)], dtype=object)
+    assert _months_of(mixed).tolist()[-1] == "2024-11"

@@ -58,6 +58,17 @@ def _text(series: pd.Series, present: pd.Series, *, nfkc: bool = False) -> pd.Se
     """Stripped text (NFKC-normalised when asked) of the present cells, ``None`` elsewhere."""
     cells = series.to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
     keep = present.to_numpy(dtype=bool)
+    given = cells[keep]
+    if len(given) and pd.api.types.infer_dtype(given, skipna=False) == "string":
+        # only text: each distinct cell is cleaned once (household codes and months repeat)
+        codes, distinct = pd.factorize(given)
+        norm = unicodedata.normalize
+        cleaned = [str(v).strip() for v in distinct]
+        if nfkc:
+            cleaned = [t if t.isascii() else norm("NFKC", t).strip() for t in cleaned]
+        text = np.empty(len(cells), dtype=object)
+        text[keep] = np.asarray([*cleaned, None], dtype=object)[codes]
+        return pd.Series(text, index=series.index, dtype=object)
     if nfkc:
         # ASCII text is already in NFKC form
         norm = unicodedata.normalize

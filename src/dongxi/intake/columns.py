@@ -39,6 +39,7 @@ __all__ = [
     "Column",
     "ColumnType",
     "Kind",
+    "LogGroup",
     "TableKind",
     "canonical_columns",
     "check_kind",
@@ -580,6 +581,24 @@ def key_text(values: Sequence[Any]) -> str:
 
 
 @dataclass(frozen=True)
+class LogGroup:
+    """Rows of a kind that the change log records together, one entry per group.
+
+    A group is the rows whose key agrees but for its last column, cut to its first ``width``
+    characters: for ``income_months`` (key household and month ``YYYY-MM``, ``width`` 4) a
+    household's months of one year. The entry's key is the group's (``H1|2025``); its ``before``
+    and ``after`` hold the other key columns, the cut value under ``name`` (``"year"``) and the
+    group's rows under ``rows`` (``"months"``), by the last key column, each without its key
+    columns: ``{"household_code": "H1", "year": "2025", "months": {"2025-01": {…}, …}}``.
+    An update holds the changed months with their changed fields only.
+    """
+
+    width: int
+    name: str
+    rows: str
+
+
+@dataclass(frozen=True)
 class TableKind:
     """Everything about one kind of table that storing, logging and exporting it needs.
 
@@ -587,7 +606,8 @@ class TableKind:
     in an import file; ``key`` the registry's primary key and the change log's key (they differ
     for people: the ID number in the file, its keyed hash ``id_hash`` in the registry). ``order``
     is the order of exported and snapshotted rows. ``refers_to`` names the kinds whose key (one
-    column, of the same name) the rows of this kind may hold.
+    column, of the same name) the rows of this kind may hold. ``log_group``: the change log
+    records the rows by groups (:class:`LogGroup`), not one entry a row.
     """
 
     name: Kind
@@ -596,6 +616,7 @@ class TableKind:
     order: tuple[str, ...]
     columns: tuple[Column, ...]
     refers_to: tuple[Kind, ...] = ()
+    log_group: LogGroup | None = None
 
     @property
     def headers(self) -> dict[str, str]:
@@ -619,17 +640,44 @@ class TableKind:
         Imports before the single description logged composite keys joined by ``/``
         (``H1/2019``), the repository by ``|``; both forms are returned for either spelling (the
         ``/`` form is split at its last separators, so only the first key column may hold one).
+        For a kind logged by groups (:attr:`log_group`) the group's key comes last (``H1|2025``
+        for ``H1|2025-03``).
         """
         if len(self.key) == 1:
             return (text,)
-        n = len(self.key) - 1
-        if text.count(KEY_SEPARATOR) >= n:
-            values = text.rsplit(KEY_SEPARATOR, n)
-        else:
-            values = text.rsplit(_LEGACY_KEY_SEPARATOR, n)
+        values = self._key_values(text)
         current = key_text(values)
         legacy = _LEGACY_KEY_SEPARATOR.join(values)
-        return (current, legacy) if legacy != current else (current,)
+        forms = (current, legacy) if legacy != current else (current,)
+        group = self.group_form(text)
+        return forms if group is None else (*forms, group)
+
+    def _key_values(self, text: str) -> list[str]:
+        n = len(self.key) - 1
+        if text.count(KEY_SEPARATOR) >= n:
+            return text.rsplit(KEY_SEPARATOR, n)
+        return text.rsplit(_LEGACY_KEY_SEPARATOR, n)
+
+    def group_form(self, text: str) -> str | None:
+        """The change log's key of the group (:attr:`log_group`) of the row whose key is
+        ``text`` (``H1|2025`` for ``H1|2025-03``); ``None`` when the kind is logged row by row
+        or ``text`` is a group's key already."""
+        group = self.log_group
+        if group is None or len(self.key) == 1:
+            return None
+        values = self._key_values(text)
+        if len(values) < len(self.key) or len(values[-1]) <= group.width:
+            return None
+        return key_text([*values[:-1], values[-1][: group.width]])
+
+    def group_key_text(self, record: Mapping[str, Any]) -> str:
+        """The change log's key of the group (:attr:`log_group`) a record belongs to
+        (``H1|2025`` for the month ``H1|2025-03``)."""
+        group = self.log_group
+        if group is None:
+            raise ValueError(f"{self.name} is logged row by row")
+        *first, last = (record[k] for k in self.key)
+        return key_text([*first, str(last)[: group.width]])
 
 
 def _kind(
@@ -639,9 +687,10 @@ def _kind(
     key: tuple[str, ...] = (),
     order: tuple[str, ...] = (),
     refers_to: tuple[Kind, ...] = (),
+    log_group: LogGroup | None = None,
 ) -> TableKind:
     key = key or file_key
-    return TableKind(name, file_key, key, order or key, COLUMNS[name], refers_to)
+    return TableKind(name, file_key, key, order or key, COLUMNS[name], refers_to, log_group)
 
 
 #: The description of each kind of table.
@@ -655,7 +704,13 @@ TABLE_KINDS: dict[Kind, TableKind] = {
         refers_to=("households",),
     ),
     "income": _kind("income", ("household_code", "year"), refers_to=("households",)),
-    "income_months": _kind("income_months", ("household_code", "month"), refers_to=("households",)),
+    # a household's months of one year are one change-log entry (docs/registry.md)
+    "income_months": _kind(
+        "income_months",
+        ("household_code", "month"),
+        refers_to=("households",),
+        log_group=LogGroup(width=4, name="year", rows="months"),
+    ),
     "measures": _kind(
         "measures", ("measure_code",), refers_to=("households", "helpers", "partners")
     ),

@@ -476,8 +476,8 @@ def month_text(value: object) -> str | None:
     return f"{year:04d}-{month:02d}"
 
 
-def _income_months(out: Collector, t: pd.DataFrame, view: RegistryView) -> None:
-    given = t["month"]
+def _month_cells(given: pd.Series) -> pd.Series:
+    """``'YYYY-MM'`` of each month cell, missing where the cell is not a month."""
     text = given.astype("string")
     plain = text.str.fullmatch(r"\d{4}-\d{2}").fillna(False).astype(bool)
     year = pd.to_numeric(text.str.slice(0, 4).where(plain), errors="coerce")
@@ -487,6 +487,25 @@ def _income_months(out: Collector, t: pd.DataFrame, view: RegistryView) -> None:
     other = given.notna() & ~plain
     if other.any():  # other spellings (2021/3, 2021年3月, a date cell) one by one
         months[other] = given[other].map(month_text)
+    return months
+
+
+def _months_of(given: pd.Series) -> pd.Series:
+    """:func:`_month_cells` (``None`` where not a month), each distinct text cell read once (a
+    file repeats its months for every household)."""
+    present = given.notna().to_numpy()
+    if present.any() and pd.api.types.infer_dtype(given[present], skipna=False) == "string":
+        codes, distinct = pd.factorize(given)
+        found = _month_cells(pd.Series(distinct, dtype=object)).astype(object)
+        values = np.asarray([*found.where(found.notna(), None), None], dtype=object)[codes]
+        return pd.Series(values, index=given.index, dtype=object)
+    months = _month_cells(given).astype(object)
+    return months.where(months.notna(), None)
+
+
+def _income_months(out: Collector, t: pd.DataFrame, view: RegistryView) -> None:
+    given = t["month"]
+    months = _months_of(given)
     out.add(given.notna() & months.isna(), "month_format", "month", given.astype(object))
     t["month"] = months.astype(object).where(months.notna(), None)
     for name in ("medical_spending", "schooling_spending", "disaster_loss"):

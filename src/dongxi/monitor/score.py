@@ -443,26 +443,25 @@ class RiskModel:
         *,
         top: int = 3,
         feats: pd.DataFrame | None = None,
+        reasons: bool = True,
     ) -> pd.DataFrame:
         """One row per household of ``year`` (default: the model's year), riskiest first:
         household_code, probability (calibrated), raw, rank, budget (in the first
-        :data:`BUDGET` share), reasons_zh, reasons_en. ``feats``: the year's
-        :func:`features` when already built."""
+        :data:`BUDGET` share), reasons_zh, reasons_en (not with ``reasons=False``: they cost one
+        prediction per feature). ``feats``: the year's :func:`features` when already built."""
         year = self.year if year is None else year
         if feats is None:
             feats = features(panel, lines, year)
         raw = self.raw(feats)
         prob = self.calibrated(raw)
-        reasons = _reasons(self, feats, raw, top=top)
-        frame = pd.DataFrame(
-            {
-                "household_code": feats.index.to_numpy(),
-                "probability": prob,
-                "raw": raw,
-                "reasons_zh": reasons[0],
-                "reasons_en": reasons[1],
-            }
-        )
+        columns: dict[str, Any] = {
+            "household_code": feats.index.to_numpy(),
+            "probability": prob,
+            "raw": raw,
+        }
+        if reasons:
+            columns["reasons_zh"], columns["reasons_en"] = _reasons(self, feats, raw, top=top)
+        frame = pd.DataFrame(columns)
         frame = frame.sort_values(
             ["probability", "raw", "household_code"],
             ascending=[False, False, True],
@@ -502,14 +501,19 @@ def _reasons(
     values = feats[names].to_numpy(dtype=float)
     medians = np.nanmedian(np.where(np.isfinite(values), values, np.nan), axis=0)
     effect = np.zeros_like(values)
+    # a feature at the median is no reason (only rounding noise would remain): only the rows
+    # away from the median are predicted again (a row's prediction depends on that row alone)
+    at_median = np.isclose(values, medians[None, :], rtol=1e-9, atol=1e-12)
     for j in range(len(names)):
         if not math.isfinite(float(medians[j])):
             continue
-        changed = values.copy()
+        rows = np.flatnonzero(~at_median[:, j])
+        if not len(rows):
+            continue
+        changed = values[rows]
         changed[:, j] = medians[j]
-        effect[:, j] = raw - _predict(model.classifier, changed)
-    # a feature at the median is no reason (only rounding noise would remain)
-    effect[np.isclose(values, medians[None, :], rtol=1e-9, atol=1e-12)] = 0.0
+        effect[rows, j] = raw[rows] - _predict(model.classifier, changed)
+    effect[at_median] = 0.0
     order = np.argsort(-effect, axis=1, kind="stable")[:, :top]
     zh: list[str] = []
     en: list[str] = []
@@ -632,7 +636,8 @@ def fit(
 @dataclass(frozen=True)
 class Evaluation:
     """The score of year ``year`` against the outcomes of ``year + 1``, with the rules-only
-    baseline: headline figures, the calibration table and the fairness table."""
+    baseline: headline figures, the calibration table and the fairness table. ``scored``: the
+    households' scores (:meth:`RiskModel.score` without the reasons) with their outcome."""
 
     year: int
     households: int
@@ -679,7 +684,8 @@ def evaluate(
 
     model = model or fit(panel, lines, year=year, seed=seed)
     feats = features(panel, lines, year)
-    scored = model.score(panel, lines, year, feats=feats).set_index("household_code")
+    # the check needs the order only: no reasons
+    scored = model.score(panel, lines, year, feats=feats, reasons=False).set_index("household_code")
     label = outcomes(panel, lines, year + 1)
     common = scored.index.intersection(label.index).sort_values()
     scored = scored.loc[common]

@@ -1,7 +1,8 @@
 """Use case: import a file (or frames) into the registry, with the report of rejected cells.
 
 Permission ``registry:import``. The importer writes one change-log entry per created or changed
-row under the principal's :attr:`~dongxi.services.Principal.actor`.
+row (monthly income: per household and year, holding its months) under the principal's
+:attr:`~dongxi.services.Principal.actor`.
 
 A department's alert file (kind ``department_alerts`` of
 :data:`dongxi.intake.columns.FILE_KINDS`: 部门, 预警日期, 预警类型, …) is recognised from its

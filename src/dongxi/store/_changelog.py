@@ -36,7 +36,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from dongxi.errors import InputError
-from dongxi.intake.columns import KINDS, TABLE_KINDS, check_kind
+from dongxi.intake.columns import KEY_SEPARATOR, KINDS, TABLE_KINDS, TableKind, check_kind
 from dongxi.pii.idnumber import is_valid_id, mask_id
 from dongxi.store._seal import Anchor, anchor_mac, seal_key, seal_mac
 from dongxi.store.db import (
@@ -59,8 +59,10 @@ __all__ = [
     "canonical_json_columns",
     "change_histories",
     "change_history",
+    "group_changes",
     "holds_chain_lock",
     "prepare_created",
+    "prepare_grouped",
     "record_change",
     "record_changes",
     "record_created",
@@ -396,6 +398,107 @@ def prepare_created(
     return Prepared(entity=entity, keys=[str(k) for k in keys], afters=afters)
 
 
+def _dumps(record: Mapping[str, Any]) -> str:
+    try:
+        return orjson.dumps(record, default=_default, option=_ORJSON_OPTIONS).decode("utf-8")
+    except orjson.JSONEncodeError:
+        return _ENCODER.encode(record)
+
+
+def _grouping(kind: TableKind) -> tuple[Any, tuple[str, ...], str]:
+    group = kind.log_group
+    if group is None or len(kind.key) < 2:
+        raise ValueError(f"{kind.name} is logged row by row")
+    *first, last = kind.key
+    return group, tuple(first), last
+
+
+def prepare_grouped(*, kind: TableKind, records: Mapping[str, Sequence[Any]]) -> Prepared:
+    """Render one ``create`` entry per group of rows (:attr:`TableKind.log_group`) of
+    ``records`` (``{column: values}``, holding the key columns), redacted like
+    :func:`prepare_created`.
+
+    The entry of ``income_months`` rows of household H1 in 2025: key ``H1|2025``, ``after``
+    ``{"household_code": "H1", "months": {"2025-01": {"disaster_loss": 0.0, …}, …},
+    "year": "2025"}`` — every value of every row, each row under its month without its key
+    columns. Groups come in the order of their first row; a group's rows in the order of the
+    last key column (sorted keys, as every record of the log). Pure (no database).
+    """
+    group, first, last = _grouping(kind)
+    plan = _plan(tuple(records))
+    redacted = {name: _redact_column(treat, records[key]) for key, name, treat in plan}
+    for name in (*first, last):
+        if name not in redacted:
+            raise ValueError(f"the records lack the key column {name!r}")
+    inner = [name for name in redacted if name not in kind.key]
+    lasts = [str(v) for v in records[last]]
+    width = group.width
+    if len(first) == 1:
+        keys = [
+            f"{a}{KEY_SEPARATOR}{b[:width]}" for a, b in zip(records[first[0]], lasts, strict=True)
+        ]
+    else:
+        keys = [
+            KEY_SEPARATOR.join([*map(str, vals), b[:width]])
+            for *vals, b in zip(*(records[k] for k in first), lasts, strict=True)
+        ]
+    rows = [
+        dict(zip(inner, values, strict=True))
+        for values in zip(*(redacted[n] for n in inner), strict=True)
+    ]
+    if not inner:
+        rows = [{} for _ in lasts]
+    firsts = list(zip(*(redacted[k] for k in first), strict=True))
+    grouped: dict[str, dict[str, Any]] = {}
+    heads: dict[str, int] = {}
+    for i, (key, month, row) in enumerate(zip(keys, lasts, rows, strict=True)):
+        members = grouped.get(key)
+        if members is None:
+            members = grouped[key] = {}
+            heads[key] = i
+        members[month] = row
+    afters = []
+    for key, members in grouped.items():
+        i = heads[key]
+        record = dict(zip(first, firsts[i], strict=True))
+        record[group.name] = lasts[i][:width]
+        record[group.rows] = members
+        afters.append(_dumps(record))
+    return Prepared(entity=kind.name, keys=list(grouped), afters=afters)
+
+
+def group_changes(kind: TableKind, changes: Iterable[Change]) -> list[Change]:
+    """Changes of single rows (``before``/``after`` holding the key columns) as one change per
+    group (:attr:`TableKind.log_group`): ``before`` and ``after`` hold the group's changed rows
+    under their last key column, each without its key columns and redacted."""
+    group, first, last = _grouping(kind)
+    grouped: dict[str, tuple[dict[str, Any], dict[str, Any], dict[str, Any]]] = {}
+    for change in changes:
+        record = change.after if change.after is not None else change.before
+        if record is None:
+            raise ValueError("a change needs a before or an after")
+        key = kind.group_key_text(record)
+        month = str(record[last])
+        entry = grouped.get(key)
+        if entry is None:
+            ident = redact({k: record[k] for k in first}) or {}
+            ident[group.name] = month[: group.width]
+            entry = grouped[key] = (ident, {}, {})
+        for side, state in ((entry[1], change.before), (entry[2], change.after)):
+            if state is not None:
+                side[month] = redact({k: v for k, v in state.items() if k not in kind.key})
+    out = []
+    for key, (ident, before, after) in grouped.items():
+        out.append(
+            Change(
+                key=key,
+                before={**ident, group.rows: before} if before else None,
+                after={**ident, group.rows: after} if after else None,
+            )
+        )
+    return out
+
+
 def record_prepared(
     connection: Connection, *, actor: str, prepared: Prepared, at: dt.datetime | None = None
 ) -> int:
@@ -627,6 +730,12 @@ def change_history(connection: Connection, *, entity: str, key: str) -> list[dic
     ``key`` is the record's key as :meth:`dongxi.intake.columns.TableKind.key_text` writes it
     (``H1|2019``). Entries logged under an older spelling of the same key (imports used to join a
     composite key with ``/``: ``H1/2019``) are found too; the log itself is never rewritten.
+
+    A kind logged by groups (``income_months``: one entry per household and year): the key of a
+    row (``H1|2025-03``) gives the entries of its group that touch the row, each narrowed to the
+    row (``before``/``after`` as the row's own entry would hold them, ``entity_key`` the row's,
+    ``group_key`` the stored key ``H1|2025``), and any entries logged under the row's own key
+    (before the grouping); the group's key (``H1|2025``) gives its entries as stored.
     """
     return change_histories(connection, [(entity, key)])[(entity, key)]
 
@@ -636,13 +745,18 @@ def change_histories(
 ) -> dict[tuple[str, str], list[dict[str, Any]]]:
     """:func:`change_history` of several records (``(entity, key)`` pairs) in one query: each
     record's entries, oldest first (a household's page reads the household and every member)."""
-    owner: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    # (entity, stored key) -> the records it belongs to, with the group key to narrow by
+    owner: dict[tuple[str, str], list[tuple[tuple[str, str], TableKind | None, str | None]]] = {}
     for entity, key in dict.fromkeys(records):
         forms: tuple[str, ...] = (key,)
+        kind: TableKind | None = None
         if entity in KINDS:
-            forms = TABLE_KINDS[check_kind(entity)].key_forms(key)
+            kind = TABLE_KINDS[check_kind(entity)]
+            forms = kind.key_forms(key)
+        # a row of a kind logged by groups: its group's entries, each narrowed to the row
+        group_key = kind.group_form(key) if kind is not None else None
         for form in forms:
-            owner.setdefault((entity, form), []).append((entity, key))
+            owner.setdefault((entity, form), []).append(((entity, key), kind, group_key))
     out: dict[tuple[str, str], list[dict[str, Any]]] = {record: [] for record in records}
     if not owner:
         return out
@@ -657,13 +771,38 @@ def change_histories(
     )
     with translate_errors("Reading the change log"):
         result = connection.execute(sa.select(_TABLE).where(wanted).order_by(_TABLE.c.seq))
-        for row in result.mappings():
-            item = dict(row)
+        for found in result.mappings():
+            item = dict(found)
             for side in ("before", "after"):
                 item[side] = json.loads(item[side]) if item[side] else None
-            for record in owner[(item["entity"], item["entity_key"])]:
-                out[record].append(item)
+            for record, kind, group_key in owner[(item["entity"], item["entity_key"])]:
+                if kind is not None and group_key is not None and item["entity_key"] == group_key:
+                    narrowed = _narrow(kind, item, record[1])
+                    if narrowed is not None:
+                        out[record].append(narrowed)
+                else:
+                    out[record].append(item)
     return out
+
+
+def _narrow(kind: TableKind, item: dict[str, Any], key: str) -> dict[str, Any] | None:
+    """A group's entry (:attr:`TableKind.log_group`) as the entry of its row ``key`` (the
+    row's ``before``/``after`` with the key columns, as a row's own entry would hold them), or
+    ``None`` when the entry does not touch that row."""
+    group, first, last = _grouping(kind)
+    key = kind.key_forms(key)[0]
+    member = key.rsplit(KEY_SEPARATOR, len(first))[-1]
+    sides: dict[str, Any] = {}
+    for side in ("before", "after"):
+        record = item[side]
+        rows = record.get(group.rows) if isinstance(record, dict) else None
+        state = rows.get(member) if isinstance(rows, dict) else None
+        sides[side] = (
+            None if state is None else {**{k: record.get(k) for k in first}, last: member, **state}
+        )
+    if sides["before"] is None and sides["after"] is None:
+        return None
+    return {**item, **sides, "group_key": item["entity_key"], "entity_key": key}
 
 
 _VERIFY_SQL = (

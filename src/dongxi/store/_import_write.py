@@ -177,10 +177,16 @@ def _native(series: pd.Series) -> list[Any]:
     if isinstance(series.dtype, pd.Int64Dtype) or pd.api.types.is_integer_dtype(series.dtype):
         mask = series.notna().to_numpy()
         vals = series.to_numpy(dtype="float64", na_value=np.nan)
+        if mask.all() and (np.abs(vals) < 2**53).all():  # converted in C, exactly as int(v)
+            ints: list[Any] = vals.astype(np.int64).tolist()
+            return ints
         return [int(v) if m else None for v, m in zip(vals, mask, strict=True)]
     if pd.api.types.is_float_dtype(series.dtype):
         vals = series.to_numpy(dtype="float64", na_value=np.nan)
-        return [None if math.isnan(v) else float(v) for v in vals]
+        floats: list[Any] = vals.tolist()  # Python floats, converted in C
+        for i in np.flatnonzero(np.isnan(vals)).tolist():
+            floats[i] = None
+        return floats
     out: list[Any] = series.to_numpy(dtype=object, na_value=None).tolist()  # type: ignore[call-overload]
     return out
 

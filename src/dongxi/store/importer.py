@@ -9,7 +9,9 @@ every row (:mod:`dongxi.intake.validate`) and writes in **one transaction**:
 * with ``partial=True`` the valid rows are written and the rejected ones reported;
 * upsert by natural key: new records are inserted, changed ones updated (``row_version`` bumped),
   unchanged ones left alone, so re-importing the same file changes nothing;
-* every created or updated record gets a change-log entry (``record_changes``);
+* every created or updated record gets a change-log entry (``record_changes``); the monthly
+  income ``income_months`` one entry per household and year, holding its months
+  (:class:`~dongxi.intake.columns.LogGroup`);
 * imports queue: the transaction takes its lock before it reads anything (SQLite: ``BEGIN
   IMMEDIATE``, the database's write lock; PostgreSQL: a transaction-level advisory lock per kind
   imported), so a second import of the same data waits for the first to commit, then finds its
@@ -27,7 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,7 +50,7 @@ from dongxi.intake.headers import (
 from dongxi.intake.validate import Validated, validate_frame
 from dongxi.pii.protect import IdProtector, get_protector
 from dongxi.settings import get_settings
-from dongxi.store._changelog import Prepared, prepare_created
+from dongxi.store._changelog import Prepared, prepare_created, prepare_grouped
 from dongxi.store._import_write import Plan, apply_plan, bulk_insert, plan_upsert, registry_view
 from dongxi.store._keys import verify_keys
 from dongxi.store.db import SQLITE_BEGIN_IMMEDIATE, translate_errors
@@ -197,13 +199,17 @@ def _record(conn: Connection, plan: Plan, *, actor: str, created: Prepared | Non
 
     ``created`` holds the entries of the new rows, rendered while they were written.
     """
-    from dongxi.store._changelog import Change, record_changes, record_prepared
+    from dongxi.store._changelog import Change, group_changes, record_changes, record_prepared
 
     table_kind = TABLE_KINDS[plan.kind]
     if created is not None:
         record_prepared(conn, actor=actor, prepared=created)
     if plan.updates:
-        updated = (Change(key=table_kind.key_text(a), before=b, after=a) for a, b in plan.updates)
+        updated: Iterable[Change] = (
+            Change(key=table_kind.key_text(a), before=b, after=a) for a, b in plan.updates
+        )
+        if table_kind.log_group is not None:  # one entry per group of rows (income_months)
+            updated = group_changes(table_kind, updated)
         record_changes(conn, actor=actor, action="update", entity=table_kind.name, changes=updated)
 
 
@@ -272,6 +278,9 @@ def _import_one(
         # the new rows' change-log entries, rendered while the server takes the rows
         if plan.created:
             table_kind = TABLE_KINDS[kind]
+            if table_kind.log_group is not None:  # one entry per group of rows (income_months)
+                rendered.append(prepare_grouped(kind=table_kind, records=plan.new))
+                return
             keys = table_kind.key_texts(plan.new)
             rendered.append(prepare_created(entity=table_kind.name, keys=keys, records=plan.new))
 
