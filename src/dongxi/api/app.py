@@ -7,6 +7,8 @@ family (problem+json), security headers on every response. Routes parse, call on
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -88,6 +90,53 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class AdmissionLimit:
+    """At most ``limit`` requests of one worker are inside the app at once; the others wait at
+    the door in arrival order (an ``asyncio.Semaphore``, which wakes its waiters first come,
+    first served).
+
+    ``limit`` is the number of pooled database connections the requests can count on (the pool
+    less the background jobs' share). Without it, under saturation, more requests than
+    connections were inside at once and waited in SQLAlchemy's pool, which does not serve its
+    waiters in order: a few requests lost every race for a freed connection and waited 30 s
+    (the pool's timeout) while the others were answered in under a second (docs/benchmarks.md,
+    "Service"). Static files and ``/healthz`` need no connection and pass freely.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = max(1, limit)
+        self._doors: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def _door(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()  # one per loop: tests run an app in several
+        door = self._doors.get(loop)
+        if door is None:
+            door = self._doors[loop] = asyncio.Semaphore(self.limit)
+        return door
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = str(scope.get("path", ""))
+        if scope["type"] != "http" or path.startswith("/static/") or path == "/healthz":
+            await self.app(scope, receive, send)
+            return
+        async with self._door():
+            await self.app(scope, receive, send)
+
+
+def request_capacity(engine: Engine, job_workers: int) -> int:
+    """How many requests can hold a pooled connection at once: the pool's connections (with
+    its overflow) less one per background job worker; at least 1."""
+    pool = engine.pool
+    size = getattr(pool, "size", None)
+    if not callable(size):  # a pool without a fixed size (SQLite's own pools): one per job
+        return 64
+    connections = int(size()) + max(0, int(getattr(pool, "_max_overflow", 0)))
+    return max(1, connections - job_workers)
+
+
 def create_app(engine: Engine, *, warm: bool = False) -> FastAPI:
     """The application serving the registry behind ``engine``.
 
@@ -126,6 +175,7 @@ def create_app(engine: Engine, *, warm: bool = False) -> FastAPI:
     app.state.jobs = JobRunner(engine, settings=settings)  # the lifespan's replaces it at start
     register_handlers(app)
 
+    app.add_middleware(AdmissionLimit, limit=request_capacity(engine, settings.job_workers))
     app.add_middleware(SecurityHeaders)
 
     @app.get("/api/docs", include_in_schema=False)
