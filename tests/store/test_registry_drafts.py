@@ -234,6 +234,14 @@ def test_a_need_recorded_on_the_page_closes_the_draft(registry: Engine) -> None:
     with session_scope(registry) as session:  # and member 2 is not drafted again
         again, _ = drafted_needs.draft_registry_needs(session, ADMIN, write=True, as_of=DAY)
     assert [r["seeker_id"] for r in again if r["household_code"] == code] == []
+    # the household's page names the members and marks the draft as one
+    from dongxi.services.household_record import household_record
+
+    with session_scope(registry) as session:
+        record = household_record(session, cadre, household_code=code)
+    shown = {(n["member_no"], n["draft"], n["current"]) for n in record.needs}
+    assert shown == {(1, True, True), (2, True, False), (2, False, True)}
+    assert all(n["name"] for n in record.needs)
 
 
 @pytest.fixture

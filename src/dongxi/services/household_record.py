@@ -107,8 +107,12 @@ def household_record(
 
     household = get_household(session, household_code=household_code, scope=principal.scope)
     members = household_members(session, household_code=household_code)
+    # a seeker is a member's keyed ID hash (a need recorded on the page) or "<household>-<member
+    # no>" (drafted needs, and needs confirmed from a drafts file)
     number = {p.id_hash: p.member_no for p in members}
+    number.update({f"{household_code}-{p.member_no}": p.member_no for p in members})
     names = {p.id_hash: p.name for p in members}
+    names.update({f"{household_code}-{p.member_no}": p.name for p in members})
     lines = {}
     for row in household_income(session, household_code=household_code):
         line = income_line(row.year, household.village_code)
@@ -145,6 +149,7 @@ def household_record(
             "details": n.details,
             "stated_on": n.stated_on,
             "current": n.valid_to is None,
+            "draft": bool(n.draft),
             "recorded_by": n.recorded_by,
             "valid_from": n.valid_from,
         }
