@@ -37,8 +37,12 @@ def _household(engine: Engine, *, village: str = VILLAGE, seq: int = 1) -> str:
     code = f"C{uuid.uuid4().hex[:10]}"
     with session_scope(engine) as session:
         create_household(session, actor="clerk", data=household(code, village_code=village))
+        # ID numbers unique in the shared registry: the sequence and the birth date both drawn
+        # from the code (a sequence alone, 800 values, collided now and then)
+        born = dt.date(1950, 1, 1) + dt.timedelta(days=int(code[7:11], 16) % 18000)
         create_person(
-            session, actor="clerk", id_number=id_number(100 + seq + int(code[1:7], 16) % 800),
+            session, actor="clerk",
+            id_number=id_number(100 + (seq + int(code[1:7], 16)) % 800, birth=born),
             data=person(code, 1, name="韦某某"),
         )  # fmt: skip
     return code
