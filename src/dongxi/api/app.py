@@ -131,8 +131,8 @@ def request_capacity(engine: Engine, job_workers: int) -> int:
     its overflow) less one per background job worker; at least 1."""
     pool = engine.pool
     size = getattr(pool, "size", None)
-    if not callable(size):  # a pool without a fixed size (SQLite's own pools): one per job
-        return 64
+    if not callable(size):  # a pool without a size (NullPool, StaticPool): no pool to wait
+        return 64  # in; a bound all the same
     connections = int(size()) + max(0, int(getattr(pool, "_max_overflow", 0)))
     return max(1, connections - job_workers)
 

@@ -119,6 +119,24 @@ def _hours(frame: pd.DataFrame, what: str) -> F8:
     return values.to_numpy(dtype=np.float64)
 
 
+def _optional(frame: pd.DataFrame, column: str, default: float, what: str) -> F8:
+    """Numbers of an optional column, ``default`` where the column or a cell is empty."""
+    values = frame.get(column, pd.Series(np.full(len(frame), float(default)), index=frame.index))
+    return _numbers(values.fillna(default), column, what)
+
+
+def _eligibility(frame: pd.DataFrame) -> dict[str, Any]:
+    """An offer's age range (16–60 unless stated) and least education (none unless stated)."""
+    education = frame.get("min_education", pd.Series(["none"] * len(frame), index=frame.index))
+    return {
+        "age_min": _optional(frame, "age_min", 16, "offers").astype(np.int64),
+        "age_max": _optional(frame, "age_max", 60, "offers").astype(np.int64),
+        "min_education": _codes(
+            education.fillna("none"), EDUCATION_LEVEL, "min_education", "offers"
+        ),
+    }
+
+
 def _dates(frame: pd.DataFrame, column: str) -> npt.NDArray[np.datetime64]:
     if column not in frame.columns:
         return np.full(len(frame), np.datetime64("NaT"), dtype="datetime64[D]")
@@ -366,29 +384,14 @@ class TrainingSeats(TableKind):
 
     def _offers(self, frame: pd.DataFrame) -> dict[str, Any]:
         _need(frame, ("offer_id", "place_code", "positions"), "training seats")
-        n = len(frame)
-        zero = pd.Series(np.zeros(n), index=frame.index)
         return {
             "capacity": _numbers(frame["positions"], "positions", "offers").astype(np.int64),
             "place": _code(frame, "place_code"),
             "sector": _text(frame, "sector"),
             "skill": _text(frame, "skill_required"),
-            "subsidy": _numbers(frame.get("subsidy", zero).fillna(0), "subsidy", "offers"),
-            "living": _numbers(frame.get("living_cost", zero).fillna(0), "living_cost", "offers"),
-            "age_min": _numbers(
-                frame.get("age_min", zero + 16).fillna(16), "age_min", "offers"
-            ).astype(np.int64),
-            "age_max": _numbers(
-                frame.get("age_max", zero + 60).fillna(60), "age_max", "offers"
-            ).astype(np.int64),
-            "min_education": _codes(
-                frame.get("min_education", pd.Series(["none"] * n, index=frame.index)).fillna(
-                    "none"
-                ),
-                EDUCATION_LEVEL,
-                "min_education",
-                "offers",
-            ),
+            "subsidy": _optional(frame, "subsidy", 0, "offers"),
+            "living": _optional(frame, "living_cost", 0, "offers"),
+            **_eligibility(frame),
             "dormitory": _flags(frame, "dormitory"),
             "hours": _hours(frame, "offers"),
             "ends_on": _dates(frame, "ends_on"),
@@ -491,7 +494,6 @@ class WorkshopPlaces(TableKind):
             ("seeker_id", "county_code", "status", "age", "education", "labour_capacity"),
             "employment needs",
         )
-        zero = pd.Series(np.zeros(len(frame)), index=frame.index)
         return {
             "home": _code(frame, "county_code"),
             "home_code": _code(frame, "home_code"),
@@ -501,36 +503,21 @@ class WorkshopPlaces(TableKind):
             "tier": _codes(frame["status"], PRIORITY_TIER, "status", "needs"),
             "skills": _names(frame, "skills"),
             "places": _names(frame, "places"),
-            "min_wage": _numbers(frame.get("min_wage", zero).fillna(0), "min_wage", "needs"),
+            "min_wage": _optional(frame, "min_wage", 0, "needs"),
             "hours": _hours(frame, "needs"),
         }
 
     def _offers(self, frame: pd.DataFrame) -> dict[str, Any]:
         _need(frame, ("offer_id", "place_code", "positions"), "workshop places")
-        n = len(frame)
-        zero = pd.Series(np.zeros(n), index=frame.index)
         place = _code(frame, "place_code")
         return {
             "capacity": _numbers(frame["positions"], "positions", "offers").astype(np.int64),
             "place": place,
             "county": np.asarray([p[:6] for p in place], dtype=object),
             "skill": _text(frame, "skill_required"),
-            "wage": _numbers(frame.get("monthly_wage", zero).fillna(0), "monthly_wage", "offers"),
-            "subsidy": _numbers(frame.get("subsidy", zero).fillna(0), "subsidy", "offers"),
-            "age_min": _numbers(
-                frame.get("age_min", zero + 16).fillna(16), "age_min", "offers"
-            ).astype(np.int64),
-            "age_max": _numbers(
-                frame.get("age_max", zero + 60).fillna(60), "age_max", "offers"
-            ).astype(np.int64),
-            "min_education": _codes(
-                frame.get("min_education", pd.Series(["none"] * n, index=frame.index)).fillna(
-                    "none"
-                ),
-                EDUCATION_LEVEL,
-                "min_education",
-                "offers",
-            ),
+            "wage": _optional(frame, "monthly_wage", 0, "offers"),
+            "subsidy": _optional(frame, "subsidy", 0, "offers"),
+            **_eligibility(frame),
             "physical": _flags(frame, "physical"),
             "hours": _hours(frame, "offers"),
         }

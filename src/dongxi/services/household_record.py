@@ -102,17 +102,19 @@ def household_record(
     """The household's helper, measures, needs, proposals, income lines and change history."""
     principal.require("registry:read")
     from dongxi.store import _market_desk as desk
+    from dongxi.store._need_drafts import member_seeker
     from dongxi.store._reads import household_income, household_members
     from dongxi.store._repository import get_household
 
     household = get_household(session, household_code=household_code, scope=principal.scope)
     members = household_members(session, household_code=household_code)
-    # a seeker is a member's keyed ID hash (a need recorded on the page) or "<household>-<member
-    # no>" (drafted needs, and needs confirmed from a drafts file)
-    number = {p.id_hash: p.member_no for p in members}
-    number.update({f"{household_code}-{p.member_no}": p.member_no for p in members})
-    names = {p.id_hash: p.name for p in members}
-    names.update({f"{household_code}-{p.member_no}": p.name for p in members})
+    # a need's seeker is a member's keyed ID hash (recorded on the page) or the member's
+    # drafted-need id (drafts, and needs confirmed from a drafts file)
+    member = {
+        seeker: p
+        for p in members
+        for seeker in (p.id_hash, member_seeker(household_code, p.member_no))
+    }
     lines = {}
     for row in household_income(session, household_code=household_code):
         line = income_line(row.year, household.village_code)
@@ -138,8 +140,8 @@ def household_record(
     needs = [
         {
             "need_id": n.need_id,
-            "member_no": number.get(n.seeker_id),
-            "name": names.get(n.seeker_id),
+            "member_no": member[n.seeker_id].member_no if n.seeker_id in member else None,
+            "name": member[n.seeker_id].name if n.seeker_id in member else None,
             "kind": n.kind,
             "willingness": n.willingness,
             "sectors": [s for s in (n.sectors or "").split(";") if s],

@@ -222,12 +222,15 @@ def canonical_json(record: Mapping[str, Any] | None) -> str | None:
     cannot write (integers beyond 64 bits) fall back to the standard library's encoder.
     """
     clean = redact(record)
-    if clean is None:
-        return None
+    return None if clean is None else _dumps(clean)
+
+
+def _dumps(record: Mapping[str, Any]) -> str:
+    """``record`` (already redacted) as the log's canonical JSON."""
     try:
-        return orjson.dumps(clean, default=_default, option=_ORJSON_OPTIONS).decode("utf-8")
+        return orjson.dumps(record, default=_default, option=_ORJSON_OPTIONS).decode("utf-8")
     except orjson.JSONEncodeError:
-        return _ENCODER.encode(clean)
+        return _ENCODER.encode(record)
 
 
 # the fallback encoder, built once (json.dumps would build a new one per call for these options)
@@ -396,13 +399,6 @@ def prepare_created(
     if len(afters) != len(keys):
         raise ValueError("one key per record is needed")
     return Prepared(entity=entity, keys=[str(k) for k in keys], afters=afters)
-
-
-def _dumps(record: Mapping[str, Any]) -> str:
-    try:
-        return orjson.dumps(record, default=_default, option=_ORJSON_OPTIONS).decode("utf-8")
-    except orjson.JSONEncodeError:
-        return _ENCODER.encode(record)
 
 
 def _grouping(kind: TableKind) -> tuple[Any, tuple[str, ...], str]:
